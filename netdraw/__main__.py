@@ -1,0 +1,3 @@
+from netdraw.cli import main
+
+raise SystemExit(main())

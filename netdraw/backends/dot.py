@@ -1,0 +1,150 @@
+"""Graphviz backend: DOT text, and SVG/PNG/PDF through the ``dot`` binary.
+
+One box per node (name, op type and key attributes, output shape, parameters), edges
+labelled with the tensor shape, groups as nested clusters. Every user string goes into an
+HTML-like label after HTML escaping, and DOT identifiers are generated (``n0``, ``n1``…), so
+no layer name can break or inject DOT.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import graphviz
+
+from netdraw.describe import (
+    display_name,
+    fill_colour,
+    format_count,
+    group_title,
+    key_attrs,
+    output_spec,
+)
+from netdraw.errors import NetdrawError
+from netdraw.ir import Graph, Node
+
+RENDER_FORMATS = ("svg", "png", "pdf")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MAX_LABEL = 60
+_MERGE = {"shape": "ellipse", "style": "filled"}
+#: Shape overrides by kind: inputs/outputs stand out, merges are round.
+_NODE_STYLE: dict[str, dict[str, str]] = {
+    "input": {"style": "filled,bold", "penwidth": "1.4"},
+    "output": {"style": "filled,bold", "penwidth": "1.4"},
+    "add": _MERGE, "multiply": _MERGE, "concat": _MERGE,
+}
+
+
+def _text(value: object, limit: int = _MAX_LABEL) -> str:
+    """Escape for an HTML-like label; newlines become spaces, long names are shortened."""
+    s = _CONTROL.sub("", " ".join(str(value).split()))
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return html.escape(s, quote=True)
+
+
+def _tooltip(value: str) -> str:
+    """Escape for a quoted DOT string attribute (backslashes double, so no escString runs)."""
+    return _CONTROL.sub("", value).replace("\\", "\\\\")
+
+
+def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True) -> str:
+    name = display_name(node, graph)
+    rows = [f'<tr><td><b>{_text(name)}</b></td></tr>']
+    detail = node.op_type
+    attrs = key_attrs(node)
+    if attrs:
+        detail = f"{detail} · {attrs}" if detail else attrs
+    if detail and detail != name:
+        rows.append(f'<tr><td><font point-size="9">{_text(detail)}</font></td></tr>')
+    facts = []
+    spec = output_spec(node)
+    if show_shapes and spec is not None and spec.shape is not None:
+        facts.append(spec.format_shape())
+    if node.params:
+        facts.append(f"{format_count(node.params)} params")
+    if facts:
+        rows.append(f'<tr><td><font point-size="9" color="#444444">{_text(" · ".join(facts))}'
+                    "</font></td></tr>")
+    return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + \
+        "".join(rows) + "</table>>"
+
+
+def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
+           edge_labels: bool = True, **_: Any) -> str:
+    """The graph as DOT source text."""
+    if rankdir not in ("TB", "LR", "BT", "RL"):
+        raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
+    dot = graphviz.Digraph(name="netdraw")
+    dot.attr("graph", rankdir=rankdir, fontname="Helvetica", nodesep="0.25", ranksep="0.35",
+             newrank="true")
+    dot.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="11",
+             margin="0.12,0.05", penwidth="0.8")
+    dot.attr("edge", fontname="Helvetica", fontsize="8", color="#555555", arrowsize="0.6")
+    label = title if title is not None else graph.name
+    if label:
+        dot.attr("graph", label=f"<<b>{_text(label, 120)}</b>>", labelloc="t", fontsize="14")
+
+    ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
+    # Group tree -> nested clusters. children[path] lists child group paths.
+    children: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    members: dict[tuple[str, ...], list[Node]] = {(): []}
+    for node in graph.nodes.values():
+        path = node.group
+        members.setdefault(path, []).append(node)
+        while path:
+            parent = path[:-1]
+            siblings = children.setdefault(parent, [])
+            if path in siblings:
+                break
+            siblings.append(path)
+            members.setdefault(path, [])
+            path = parent
+
+    cluster_ids = iter(range(1 << 30))
+
+    def emit(target: graphviz.Digraph, path: tuple[str, ...]) -> None:
+        for node in members.get(path, []):
+            extra = _NODE_STYLE.get(node.kind, {})
+            target.node(ids[node.id], label=node_label(node, graph),
+                        fillcolor=fill_colour(node.kind),
+                        tooltip=_tooltip(f"{node.name} ({node.op_type})"), **extra)
+        for child in children.get(path, []):
+            with target.subgraph(name=f"cluster_{next(cluster_ids)}") as sub:
+                sub.attr(label=f"<{_text(group_title(graph, child), 80)}>", style="rounded,dashed",
+                         color="#888888", fontsize="10", labeljust="l")
+                emit(sub, child)
+
+    emit(dot, ())
+    for edge in graph.edges:
+        attrs = {}
+        if edge_labels and edge.tensor.shape is not None:
+            attrs["label"] = f"<{_text(edge.tensor.format_shape())}>"
+        dot.edge(ids[edge.src], ids[edge.dst], **attrs)
+    return dot.source
+
+
+def render_dot(source: str, fmt: str) -> bytes:
+    """Lay out DOT source with Graphviz's ``dot`` and return the ``fmt`` bytes."""
+    if fmt not in RENDER_FORMATS:
+        raise NetdrawError(f"Graphviz cannot render {fmt!r} here; choose one of "
+                           f"{', '.join(RENDER_FORMATS)}")
+    try:
+        return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise NetdrawError(f"rendering .{fmt} needs Graphviz's 'dot' program, which is not "
+                           "installed: run 'apt-get install graphviz' (Debian/Ubuntu) or "
+                           "'brew install graphviz', or write .dot text instead") from None
+    except graphviz.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise NetdrawError(f"Graphviz 'dot' failed: {detail[-1] if detail else exc}") from None
+
+
+def render(graph: Graph, fmt: str = "dot", **options: Any) -> str | bytes:
+    """DOT text for ``dot``/``gv``; rendered bytes for ``svg``/``png``/``pdf``."""
+    source = to_dot(graph, **options)
+    if fmt in ("dot", "gv"):
+        return source
+    return render_dot(source, fmt)

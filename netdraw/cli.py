@@ -1,0 +1,154 @@
+"""Command line: ``netdraw draw MODEL -o OUT`` (or ``netdraw MODEL -o OUT``).
+
+Imports no framework at start-up; errors are one line ``netdraw: error: …`` and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from netdraw.errors import NetdrawError
+
+COMMANDS = ("draw", "gallery", "zoo")
+TEXT_FORMATS = ("dot", "gv", "json", "svg", "tex", "html")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one ``netdraw: error:`` line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise NetdrawError(f"{message} (see 'netdraw --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="netdraw",
+        description="Draw neural networks from ONNX, PyTorch and Keras models.",
+        epilog="Shorthand: 'netdraw MODEL -o OUT' is 'netdraw draw MODEL -o OUT'.",
+    )
+    parser.add_argument("--version", action="version", version=f"netdraw {_version()}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    draw = sub.add_parser("draw", help="draw a model to a file",
+                          description="Draw MODEL to OUT; the format comes from OUT's suffix.")
+    draw.add_argument("model", metavar="MODEL",
+                      help="a model file (.onnx, .json written by netdraw, …) or zoo:NAME")
+    draw.add_argument("-o", "--output", required=True, metavar="OUT",
+                      help="output file: .dot .gv .svg .png .pdf .json; '-' for stdout "
+                           "(text formats, with --format)")
+    draw.add_argument("--format", help="output format when OUT is '-' (default: dot)")
+    draw.add_argument("--rankdir", default="TB", choices=["TB", "LR", "BT", "RL"],
+                      help="layout direction: top-to-bottom (default) or left-to-right")
+    draw.add_argument("--depth", type=int, metavar="N",
+                      help="draw groups nested deeper than N as one block each")
+    draw.add_argument("--title", help="title drawn above the diagram (default: model name; "
+                                      "'' for none)")
+
+    gallery = sub.add_parser("gallery", help="render the built-in zoo into a folder")
+    gallery.add_argument("-o", "--output", default="gallery", metavar="DIR")
+    gallery.add_argument("names", nargs="*", metavar="NAME", help="zoo models (default: all)")
+
+    sub.add_parser("zoo", help="list the built-in example models")
+    return parser
+
+
+def _version() -> str:
+    from netdraw import __version__
+
+    return __version__
+
+
+def _output_format(output: str, explicit: str | None) -> str:
+    if explicit:
+        return explicit.lower().lstrip(".")
+    if output == "-":
+        return "dot"
+    suffix = Path(output).suffix.lower().lstrip(".")
+    if not suffix:
+        raise NetdrawError(f"cannot tell the output format of {output!r}: give it a suffix "
+                           "such as .svg, .png, .pdf, .dot or .json")
+    return suffix
+
+
+def load_model(spec: str) -> Any:
+    """A model argument -> Graph: a file path or ``zoo:NAME``."""
+    from netdraw.api import load
+
+    if spec.startswith("zoo:"):
+        from netdraw import zoo
+
+        return zoo.load(spec[4:])
+    if not os.path.exists(spec):
+        raise NetdrawError(f"cannot read {spec!r}: no such file")
+    if os.path.isdir(spec):
+        raise NetdrawError(f"{spec!r} is a folder; give a model file")
+    if not os.access(spec, os.R_OK):
+        raise NetdrawError(f"cannot read {spec!r}: permission denied")
+    return load(spec)
+
+
+def cmd_draw(args: argparse.Namespace) -> int:
+    from netdraw.api import render
+    from netdraw.backends import find_backend
+    from netdraw.output import write_output
+
+    fmt = _output_format(args.output, args.format)
+    spec = find_backend(fmt)  # fail on a bad format before any model is read
+    if args.output == "-" and fmt in spec.binary_formats:
+        raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
+    graph = load_model(args.model)
+    data = render(graph, fmt, depth=args.depth, rankdir=args.rankdir, title=args.title)
+    write_output(args.output, data)
+    return 0
+
+
+def cmd_gallery(args: argparse.Namespace) -> int:
+    from netdraw.gallery import render_gallery
+
+    for line in render_gallery(Path(args.output), args.names or None):
+        print(line)
+    return 0
+
+
+def cmd_zoo(_: argparse.Namespace) -> int:
+    from netdraw import zoo
+
+    for name, entry in zoo.ZOO.items():
+        print(f"{name:18} {entry.framework:6} {entry.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "draw")  # shorthand: netdraw MODEL -o OUT
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        handler = {"draw": cmd_draw, "gallery": cmd_gallery, "zoo": cmd_zoo}[args.command]
+        return handler(args)
+    except NetdrawError as exc:
+        print(f"netdraw: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("netdraw: error: interrupted", file=sys.stderr)
+        return 130
+    except RecursionError:
+        print("netdraw: error: the model is nested too deeply to read", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug in netdraw: still one line, unless debugging
+        if os.environ.get("NETDRAW_DEBUG"):
+            raise
+        print(f"netdraw: error: internal error ({type(exc).__name__}: {exc}); please report "
+              "it, with NETDRAW_DEBUG=1 for the traceback", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""Short human-readable descriptions of nodes, shared by every backend.
+
+>>> format_count(23_512_000)
+'23.5M'
+>>> key_attrs(Node("c", "c", "conv", "Conv", attrs={"kernel_size": [3, 3], "stride": [2, 2],
+...                                                   "out_channels": 64}))
+'3×3/2, 64'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netdraw.ir import Graph, Node, TensorSpec
+
+#: Fill colour per kind (a muted, print-friendly palette; documented in the README).
+PALETTE: dict[str, str] = {
+    "input": "#e8e8e8", "output": "#e8e8e8",
+    "conv": "#9ecae1", "conv_transpose": "#a6bddb",
+    "dense": "#fdae6b", "matmul": "#fdd0a2", "attention": "#fd8d3c", "embedding": "#fdd49e",
+    "recurrent": "#fc9272",
+    "pool": "#a1d99b", "global_pool": "#74c476", "upsample": "#c7e9c0",
+    "norm": "#dadaeb", "activation": "#fff7bc", "softmax": "#fee391", "dropout": "#f0f0f0",
+    "add": "#d9d9d9", "multiply": "#d9d9d9", "concat": "#bdbdbd",
+    "flatten": "#f7f7f7", "reshape": "#f7f7f7", "transpose": "#f7f7f7", "slice": "#f7f7f7",
+    "pad": "#f7f7f7", "cast": "#f7f7f7", "identity": "#f7f7f7", "reduce": "#e5f5e0",
+    "constant": "#ffffff", "subgraph": "#c6dbef", "block": "#deebf7", "other": "#fbb4c4",
+}
+
+
+def fill_colour(kind: str) -> str:
+    return PALETTE.get(kind, PALETTE["other"])
+
+
+def format_count(n: int | float) -> str:
+    """1234 -> '1.2k', 23_512_000 -> '23.5M'."""
+    n = float(n)
+    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= limit:
+            return f"{n / limit:.1f}{suffix}"
+    return f"{int(n)}"
+
+
+def _dims(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _grid(value: Any, sep: str = "×") -> str:
+    dims = _dims(value)
+    if dims and all(d == dims[0] for d in dims) and len(dims) > 1:
+        dims = dims[:2] if len(dims) == 2 else dims
+    return sep.join(str(d) for d in dims)
+
+
+def _stride(value: Any) -> str:
+    dims = _dims(value)
+    if not dims or all(d == 1 for d in dims):
+        return ""
+    return "/" + (str(dims[0]) if all(d == dims[0] for d in dims) else "×".join(map(str, dims)))
+
+
+def key_attrs(node: Node) -> str:
+    """The few attributes a reader wants on the box: ``3×3/2, 64`` for a strided conv."""
+    a = node.attrs
+    if node.kind in ("conv", "conv_transpose"):
+        text = _grid(a.get("kernel_size")) + _stride(a.get("stride"))
+        extra = []
+        if a.get("out_channels") is not None:
+            extra.append(str(a["out_channels"]))
+        groups = a.get("groups")
+        if isinstance(groups, int) and groups > 1:
+            extra.append("dw" if groups == a.get("in_channels") else f"g{groups}")
+        return ", ".join(p for p in [text, *extra] if p)
+    if node.kind == "pool":
+        return _grid(a.get("kernel_size")) + _stride(a.get("stride"))
+    if node.kind in ("dense", "recurrent") and a.get("units") is not None:
+        return str(a["units"])
+    if node.kind == "embedding" and a.get("num_embeddings") is not None:
+        return f"{a['num_embeddings']}→{a.get('embedding_dim', '?')}"
+    if node.kind == "attention" and a.get("num_heads") is not None:
+        return f"{a['num_heads']} heads"
+    if node.kind == "block" and a.get("repeat", 1) > 1:
+        return f"×{a['repeat']}"
+    if a.get("activation") and node.kind != "activation":
+        return str(a["activation"])
+    return ""
+
+
+def output_spec(node: Node) -> TensorSpec | None:
+    return node.outputs[0] if node.outputs else (node.inputs[0] if node.inputs else None)
+
+
+def display_name(node: Node, graph: Graph | None = None) -> str:
+    """The node's name without the scope prefix its enclosing group already shows.
+
+    ``/layer1/layer1.0/Add`` -> ``Add``; ``layer1.0.conv1`` inside ``layer1.0`` -> ``conv1``.
+    """
+    name = node.name
+    if name.startswith("/"):
+        parts = [p for p in name.split("/") if p]
+        return parts[-1] if parts else name
+    group = graph.groups.get(node.group) if graph is not None and node.group else None
+    prefix = group.display_name + "." if group is not None else ""
+    if prefix != "." and name.startswith(prefix) and len(name) > len(prefix):
+        return name[len(prefix):]
+    return name
+
+
+def group_title(graph: Graph, path: tuple[str, ...]) -> str:
+    group = graph.groups.get(path)
+    if group is None:
+        return path[-1] if path else ""
+    if group.class_name and group.class_name != group.display_name:
+        return f"{group.display_name} · {group.class_name}"
+    return group.display_name

@@ -1,0 +1,28 @@
+"""Renders every zoo model into ``gallery/`` (the README's main command runs this)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from netdraw import zoo
+from netdraw.api import render
+from netdraw.output import write_output
+
+#: (suffix, render options) written for every zoo model.
+GALLERY_OUTPUTS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("svg", {}),
+    ("png", {}),
+    ("json", {}),
+)
+
+
+def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str]:
+    """Write each zoo model's gallery files; yields one progress line per file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names or list(zoo.ZOO):
+        graph = zoo.load(name)
+        for suffix, options in GALLERY_OUTPUTS:
+            target = folder / f"{name}.{suffix}"
+            write_output(str(target), render(graph, suffix, **options))
+            yield f"wrote {target}"

@@ -1,0 +1,431 @@
+"""ONNX importer: ``.onnx`` files and in-memory ``onnx.ModelProto`` -> :class:`netdraw.ir.Graph`.
+
+Weights are never read: a model with external data is loaded with
+``load_external_data=False`` and parameter counts come from the tensor protos' dims.
+Initializers become parameter counts on the node that first uses them; ``Constant`` and
+``Identity`` plumbing is dissolved into the edges. ``If``/``Loop``/``Scan`` bodies and
+model-local functions become nested groups.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import os
+from collections import ChainMap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import onnx
+from onnx import shape_inference
+
+from netdraw import ops
+from netdraw.errors import NetdrawError
+from netdraw.ir import Graph, Node, TensorSpec
+
+_DTYPES = {
+    onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.DOUBLE: "float64",
+    onnx.TensorProto.FLOAT16: "float16", onnx.TensorProto.BFLOAT16: "bfloat16",
+    onnx.TensorProto.INT8: "int8", onnx.TensorProto.INT16: "int16",
+    onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64",
+    onnx.TensorProto.UINT8: "uint8", onnx.TensorProto.UINT16: "uint16",
+    onnx.TensorProto.UINT32: "uint32", onnx.TensorProto.UINT64: "uint64",
+    onnx.TensorProto.BOOL: "bool", onnx.TensorProto.STRING: "string",
+    onnx.TensorProto.COMPLEX64: "complex64", onnx.TensorProto.COMPLEX128: "complex128",
+}
+
+
+def load(source: str | os.PathLike[str] | onnx.ModelProto, *, name: str | None = None) -> Graph:
+    """Import an ONNX model (a path or a ``ModelProto``) without reading its weight bytes."""
+    if isinstance(source, onnx.ModelProto):
+        model, default_name = source, source.graph.name or "model"
+    else:
+        model, default_name = _read(Path(source)), Path(source).stem
+    if not model.graph.node and not model.graph.output:
+        raise NetdrawError("the ONNX model has no nodes and no outputs; "
+                           "is the file empty or truncated?")
+    model = _expand_local_functions(model)
+    model = _infer_shapes(model)
+    builder = _Builder(name or default_name)
+    builder.import_graph(model.graph, scope=(), outer=None)
+    graph = builder.finish()
+    graph.meta.update({"framework": "onnx", "producer": model.producer_name,
+                       "opset": {o.domain or "ai.onnx": o.version for o in model.opset_import}})
+    return graph
+
+
+def _read(path: Path) -> onnx.ModelProto:
+    if not path.is_file():
+        raise NetdrawError(f"cannot read {path}: no such file")
+    if path.stat().st_size == 0:
+        raise NetdrawError(f"{path} is empty; export the model again")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf raises DecodeError and friends
+        raise NetdrawError(f"{path} is not a valid ONNX model ({type(exc).__name__}); "
+                           "is the file truncated or of another format?") from None
+    if model.ir_version <= 0 or not model.HasField("graph"):
+        raise NetdrawError(f"{path} is not a valid ONNX model (no IR version or graph); "
+                           "is the file truncated or of another format?")
+    return model
+
+
+def external_data_path(model_dir: str | os.PathLike[str], location: str) -> Path:
+    """Where an external-data ``location`` lives; refuses paths outside ``model_dir``.
+
+    Drawing never reads weights; code that must (filter visualisation) resolves every
+    location through this check first.
+    """
+    base = Path(model_dir).resolve()
+    target = (base / location).resolve()
+    if Path(location).is_absolute() or not target.is_relative_to(base):
+        raise NetdrawError(f"external data location {location!r} points outside the model's "
+                           f"folder {base}; refusing to read it (move the data next to the model)")
+    return target
+
+
+# -- preparation -----------------------------------------------------------------------
+
+
+def _infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
+    try:
+        return shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception:
+        # Custom ops or inconsistent models: draw with what the file itself declares.
+        return model
+
+
+_GROUP_KEY = "netdraw.group"  # metadata key carrying a function-expansion group
+
+
+def _expand_local_functions(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Inline calls of model-local functions, tagging inlined nodes with their group."""
+    functions = {(f.domain, f.name): f for f in model.functions}
+    if not functions:
+        return model
+    expanded = onnx.ModelProto()
+    expanded.CopyFrom(model)
+    del expanded.functions[:]
+    counter = [0]
+
+    def expand(nodes: list[onnx.NodeProto], group: list[str]) -> list[onnx.NodeProto]:
+        out: list[onnx.NodeProto] = []
+        for node in nodes:
+            fn = functions.get((node.domain, node.op_type))
+            if fn is None:
+                if group:
+                    node = _copy_node(node)
+                    _set_meta(node, _GROUP_KEY, repr(group))
+                out.append(node)
+                continue
+            counter[0] += 1
+            call = node.name or f"{fn.name}_{counter[0]}"
+            prefix = f"{call}::"
+            renames = dict(zip(fn.input, node.input, strict=False))
+            renames.update(zip(fn.output, node.output, strict=False))
+            inner: list[onnx.NodeProto] = []
+            for fnode in fn.node:
+                new = _copy_node(fnode)
+                new.name = prefix + (fnode.name or fnode.op_type)
+                for i, t in enumerate(new.input):
+                    new.input[i] = renames.get(t, prefix + t if t else t)
+                for i, t in enumerate(new.output):
+                    new.output[i] = renames.get(t, prefix + t if t else t)
+                inner.append(new)
+            sub_group = [*group, f"{call}\x1f{fn.name}"]
+            out.extend(expand(inner, sub_group))
+        return out
+
+    nodes = expand(list(expanded.graph.node), [])
+    del expanded.graph.node[:]
+    expanded.graph.node.extend(nodes)
+    return expanded
+
+
+def _copy_node(node: onnx.NodeProto) -> onnx.NodeProto:
+    new = onnx.NodeProto()
+    new.CopyFrom(node)
+    return new
+
+
+def _set_meta(node: onnx.NodeProto, key: str, value: str) -> None:
+    entry = node.metadata_props.add()
+    entry.key, entry.value = key, value
+
+
+# -- conversion ------------------------------------------------------------------------
+
+
+def _spec(type_proto: onnx.TypeProto | None) -> TensorSpec:
+    if type_proto is None or not type_proto.HasField("tensor_type"):
+        return TensorSpec()
+    tt = type_proto.tensor_type
+    dtype = _DTYPES.get(tt.elem_type)
+    if not tt.HasField("shape"):
+        return TensorSpec(None, dtype)
+    dims: list[int | str | None] = []
+    for d in tt.shape.dim:
+        if d.HasField("dim_value"):
+            dims.append(int(d.dim_value))
+        elif d.HasField("dim_param"):
+            dims.append(d.dim_param)
+        else:
+            dims.append(None)
+    return TensorSpec(tuple(dims), dtype)
+
+
+def _attr_value(attr: onnx.AttributeProto) -> Any:
+    if attr.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
+        return None
+    if attr.type == onnx.AttributeProto.TENSOR:
+        return {"tensor": list(attr.t.dims)}
+    value = onnx.helper.get_attribute_value(attr)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value
+                if isinstance(v, (int, float, str, bytes))]
+    if isinstance(value, float):
+        return float(f"{value:.7g}")  # float32 attributes: keep JSON short and stable
+    if isinstance(value, (int, str)):
+        return value
+    return None
+
+
+def _qualified(scopes: list[str]) -> str:
+    """``['layer1', 'layer1.0', 'conv1']`` or ``['layer1', '0', 'conv1']`` -> ``layer1.0.conv1``."""
+    name = ""
+    for s in scopes:
+        name = s if not name or s.startswith(name + ".") else f"{name}.{s}"
+    return name
+
+
+def _scopes(node: onnx.NodeProto) -> list[tuple[str, str]]:
+    """The enclosing scopes of a node as (path element, class name) pairs."""
+    meta = {p.key: p.value for p in node.metadata_props}
+    if _GROUP_KEY in meta:
+        return [tuple(g.split("\x1f", 1)) for g in ast.literal_eval(meta[_GROUP_KEY])]
+    if "pkg.torch.onnx.name_scopes" in meta:
+        try:
+            names = ast.literal_eval(meta["pkg.torch.onnx.name_scopes"])
+            classes = ast.literal_eval(meta.get("pkg.torch.onnx.class_hierarchy", "[]"))
+        except (ValueError, SyntaxError):
+            names, classes = [], []
+        classes = [*classes, *[""] * len(names)]
+        # names[0] is the root module, names[-1] the op itself.
+        return [(str(n), str(c).rsplit(".", 1)[-1]) for n, c in zip(names[1:-1], classes[1:-1],
+                                                                   strict=False) if n]
+    if node.name.startswith("/"):
+        parts = [p for p in node.name.split("/")[1:-1] if p]
+        return [(p, "") for p in parts]
+    return []
+
+
+@dataclass
+class _Builder:
+    name: str
+    graph: Graph = field(init=False)
+    initializers: dict[str, int] = field(default_factory=dict)  # name -> numel
+    counted: set[str] = field(default_factory=set)
+    used_ids: set[str] = field(default_factory=set)
+    scoped: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # node id -> scopes
+
+    def __post_init__(self) -> None:
+        self.graph = Graph(self.name)
+
+    def unique_id(self, base: str) -> str:
+        base = base or "node"
+        nid, k = base, 1
+        while nid in self.used_ids:
+            k += 1
+            nid = f"{base}_{k}"
+        self.used_ids.add(nid)
+        return nid
+
+    def import_graph(self, gp: onnx.GraphProto, scope: tuple[str, ...],
+                     outer: ChainMap[str, str | None] | None,
+                     formal_inputs: dict[str, str | None] | None = None) -> list[str | None]:
+        """Add a (sub)graph's nodes; returns the producers of its outputs.
+
+        ``outer`` maps tensor names visible from enclosing graphs to producer ids (None for
+        initializers and constants); ``formal_inputs`` maps a body's inputs to producers.
+        """
+        specs: dict[str, TensorSpec] = {}
+        for vi in [*gp.input, *gp.value_info, *gp.output]:
+            specs[vi.name] = _spec(vi.type)
+        producers: ChainMap[str, str | None] = (outer.new_child() if outer is not None
+                                                 else ChainMap())
+        for init in gp.initializer:
+            self.initializers[init.name] = math.prod(init.dims)
+            producers[init.name] = None
+            specs.setdefault(init.name, TensorSpec(tuple(init.dims), _DTYPES.get(init.data_type)))
+        for sparse in gp.sparse_initializer:
+            self.initializers[sparse.values.name] = math.prod(sparse.dims)
+            producers[sparse.values.name] = None
+
+        if formal_inputs is None:
+            for vi in gp.input:
+                if vi.name in self.initializers:
+                    continue  # IR < 4 lists initializers as inputs too
+                nid = self.unique_id(vi.name)
+                spec = specs[vi.name]
+                self.graph.add_node(Node(nid, vi.name, "input", "Input", outputs=[spec]))
+                producers[vi.name] = nid
+        else:
+            producers.update(formal_inputs)
+
+        for node in gp.node:
+            self.import_node(node, specs, producers, scope)
+
+        out_producers = []
+        for vi in gp.output:
+            if vi.name not in producers:
+                raise NetdrawError(f"graph output {vi.name!r} is produced by no node; "
+                                   "the model is incomplete or corrupt")
+            out_producers.append(producers[vi.name])
+            if formal_inputs is None:
+                nid = self.unique_id(f"output:{vi.name}")
+                spec = specs.get(vi.name, TensorSpec())
+                self.graph.add_node(Node(nid, vi.name, "output", "Output", inputs=[spec],
+                                         outputs=[spec]))
+                src = producers[vi.name]
+                if src is not None:
+                    self.graph.add_edge(src, nid, spec)
+        return out_producers
+
+    def import_node(self, node: onnx.NodeProto, specs: dict[str, TensorSpec],
+                    producers: ChainMap[str, str | None], scope: tuple[str, ...]) -> None:
+        for t in node.input:
+            if t and t not in producers:
+                raise NetdrawError(f"node {node.name or node.op_type!r} reads tensor {t!r} that "
+                                   "no node, input or initializer provides; the model is "
+                                   "incomplete or corrupt (try onnx.checker.check_model)")
+        if node.op_type in ("Constant", "Identity") and node.domain in ("", "ai.onnx"):
+            # Plumbing: a constant is data, an identity is a rename.
+            source = producers.get(node.input[0]) if node.op_type == "Identity" else None
+            for t in node.output:
+                producers[t] = source
+                if node.op_type == "Identity" and node.input[0] in self.initializers:
+                    self.initializers[t] = self.initializers[node.input[0]]
+                    if node.input[0] in self.counted:
+                        self.counted.add(t)
+            return
+
+        framework = "onnx" if node.domain in ("", "ai.onnx", "ai.onnx.ml") else "custom"
+        kind, renames = ops.lookup(framework, node.op_type)
+        attrs = {a.name: v for a in node.attribute if (v := _attr_value(a)) is not None}
+        attrs = ops.normalise_attrs(renames, attrs)
+        if node.domain and node.domain not in ("ai.onnx", "ai.onnx.ml"):
+            attrs["domain"] = node.domain
+
+        weights = [t for t in node.input if t in self.initializers]
+        params = 0
+        for t in weights:
+            if t not in self.counted:
+                self.counted.add(t)
+                params += self.initializers[t]
+        kind = _refine(kind, node, attrs, specs, weights)
+
+        nid = self.unique_id(node.name or node.op_type)
+        data_inputs = [t for t in node.input if t and t not in self.initializers]
+        scopes = _scopes(node)
+        self.scoped[nid] = scopes
+        group = scope + tuple(s for s, _ in scopes)
+        for depth in range(len(scopes)):
+            self.graph.add_group(scope + tuple(s for s, _ in scopes[:depth + 1]),
+                                 class_name=scopes[depth][1],
+                                 label=_qualified([s for s, _ in scopes[:depth + 1]]))
+        self.graph.add_node(Node(
+            nid, node.name or nid, kind, node.op_type, attrs=attrs, params=params,
+            inputs=[specs.get(t, TensorSpec()) for t in data_inputs],
+            outputs=[specs.get(t, TensorSpec()) for t in node.output if t],
+            group=group))
+        seen: set[tuple[str, str]] = set()
+        for t in data_inputs:
+            src = producers.get(t)
+            if src is not None and (src, t) not in seen:
+                seen.add((src, t))
+                self.graph.add_edge(src, nid, specs.get(t, TensorSpec()))
+        for t in node.output:
+            if t:
+                producers[t] = nid
+
+        for attr in node.attribute:
+            if attr.type != onnx.AttributeProto.GRAPH:
+                continue
+            self.import_body(node, nid, attr, specs, producers, group)
+
+    def import_body(self, node: onnx.NodeProto, nid: str, attr: onnx.AttributeProto,
+                    specs: dict[str, TensorSpec], producers: ChainMap[str, str | None],
+                    group: tuple[str, ...]) -> None:
+        """A control-flow body as a nested group whose results flow into the node itself."""
+        body = attr.g
+        body_scope = (*group, nid, attr.name)
+        self.graph.add_group((*group, nid), class_name=node.op_type, label=node.name or nid)
+        self.graph.add_group(body_scope, class_name=attr.name, label=attr.name)
+        # Loop/Scan bodies take the node's inputs as their formal inputs, in order.
+        formal = {}
+        actual = list(node.input)
+        for i, vi in enumerate(body.input):
+            formal[vi.name] = producers.get(actual[i]) if i < len(actual) and actual[i] else None
+        results = self.import_graph(body, body_scope, producers, formal_inputs=formal)
+        # The body's results flow into the control-flow node, so it is drawn after them.
+        for src, vi in zip(results, body.output, strict=False):
+            if src is not None and src != nid:
+                self.graph.add_edge(src, nid, _spec(vi.type))
+
+    def finish(self) -> Graph:
+        graph = self.graph
+        _dissolve_singleton_groups(graph, self.scoped)
+        graph.validate()
+        return graph
+
+
+def _refine(kind: str, node: onnx.NodeProto, attrs: dict[str, Any],
+            specs: dict[str, TensorSpec], weights: list[str]) -> str:
+    """Derive IR attributes (out_channels, units, …) from weight shapes; adjust the kind."""
+    weight_spec = specs.get(node.input[1]) if len(node.input) > 1 else None
+    wshape = weight_spec.shape if weight_spec and weight_spec.shape else None
+    if kind in ("conv", "conv_transpose") and wshape and len(wshape) >= 3:
+        groups = int(attrs.get("groups", 1) or 1)
+        if kind == "conv":
+            attrs["out_channels"] = wshape[0]
+            attrs["in_channels"] = _mul(wshape[1], groups)
+        else:
+            attrs["out_channels"] = _mul(wshape[1], groups)
+            attrs["in_channels"] = wshape[0]
+        attrs.setdefault("kernel_size", list(wshape[2:]))
+    elif kind == "dense" and wshape and len(wshape) == 2:
+        attrs["units"] = wshape[0] if attrs.get("transB") else wshape[1]
+    elif kind == "matmul" and len(node.input) > 1 and node.input[1] in weights and wshape:
+        attrs["units"] = wshape[-1]
+        return "dense"
+    elif kind == "embedding":
+        table = specs.get(node.input[0])
+        if node.input and node.input[0] in weights and table and table.shape:
+            attrs["num_embeddings"] = table.shape[0]
+            attrs["embedding_dim"] = table.shape[-1]
+        else:
+            return "slice"
+    return kind
+
+
+def _mul(a: Any, b: int) -> Any:
+    return a * b if isinstance(a, int) else a
+
+
+def _dissolve_singleton_groups(graph: Graph, scoped: dict[str, list[tuple[str, str]]]) -> None:
+    """A scope that holds one node and nothing else (a leaf module) is not drawn as a box:
+    the node moves to the parent scope and takes the scope's qualified name."""
+    members: dict[tuple[str, ...], int] = {}
+    for node in graph.nodes.values():
+        for depth in range(1, len(node.group) + 1):
+            members[node.group[:depth]] = members.get(node.group[:depth], 0) + 1
+    for nid, node in graph.nodes.items():
+        if node.group and members.get(node.group) == 1 and scoped.get(nid):
+            group = graph.groups.get(node.group)
+            if group is not None and group.label:
+                node.name = group.label
+            del graph.groups[node.group]
+            node.group = node.group[:-1]

@@ -1,0 +1,333 @@
+"""The layer-graph IR every importer produces and every backend consumes.
+
+Pure Python (numpy is not even needed here): no framework type ever lives inside a Graph.
+
+>>> g = Graph("tiny")
+>>> x = g.add_node(Node("x", "x", "input", "Input", outputs=[TensorSpec((1, 3))]))
+>>> fc = g.add_node(Node("fc", "fc", "dense", "Linear", attrs={"units": 2}, params=8,
+...                      outputs=[TensorSpec((1, 2))]))
+>>> g.add_edge("x", "fc", TensorSpec((1, 3)))
+>>> Graph.from_json(g.to_json()).to_json() == g.to_json()
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from netdraw.errors import NetdrawError
+
+SCHEMA = "netdraw.graph/1"
+
+#: Canonical node kinds. They are part of the public JSON format: never rename one.
+KINDS: tuple[str, ...] = (
+    "input", "output", "conv", "conv_transpose", "dense", "pool", "global_pool", "norm",
+    "activation", "softmax", "dropout", "flatten", "reshape", "transpose", "concat", "add",
+    "multiply", "matmul", "attention", "embedding", "recurrent", "upsample", "pad", "slice",
+    "constant", "subgraph", "block", "reduce", "cast", "identity", "other",
+)
+
+Dim = int | str | None
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """Shape and dtype of a tensor; ``shape`` None means the rank is unknown.
+
+    Dims are ints, strings for symbolic dims (``"batch"``) or None when unknown.
+    """
+
+    shape: tuple[Dim, ...] | None = None
+    dtype: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"shape": None if self.shape is None else list(self.shape), "dtype": self.dtype}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TensorSpec:
+        shape = data.get("shape")
+        return cls(None if shape is None else tuple(shape), data.get("dtype"))
+
+    def format_shape(self, sep: str = "×") -> str:
+        """``1×64×56×56``; ``?`` for unknown dims, empty for an unknown rank."""
+        if self.shape is None:
+            return ""
+        return sep.join("?" if d is None else str(d) for d in self.shape)
+
+
+@dataclass
+class Node:
+    """One layer or operation."""
+
+    id: str
+    name: str
+    kind: str
+    op_type: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    params: int = 0
+    inputs: list[TensorSpec] = field(default_factory=list)
+    outputs: list[TensorSpec] = field(default_factory=list)
+    group: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "op_type": self.op_type,
+            "attrs": _sorted_json(self.attrs),
+            "params": self.params,
+            "inputs": [t.to_dict() for t in self.inputs],
+            "outputs": [t.to_dict() for t in self.outputs],
+            "group": list(self.group),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Node:
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name", data["id"])),
+            kind=str(data.get("kind", "other")),
+            op_type=str(data.get("op_type", "")),
+            attrs=dict(data.get("attrs") or {}),
+            params=int(data.get("params") or 0),
+            inputs=[TensorSpec.from_dict(t) for t in data.get("inputs") or []],
+            outputs=[TensorSpec.from_dict(t) for t in data.get("outputs") or []],
+            group=tuple(str(p) for p in data.get("group") or ()),
+        )
+
+
+@dataclass
+class Edge:
+    """A tensor flowing from node ``src`` to node ``dst``."""
+
+    src: str
+    dst: str
+    tensor: TensorSpec = field(default_factory=TensorSpec)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"src": self.src, "dst": self.dst, "tensor": self.tensor.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Edge:
+        return cls(str(data["src"]), str(data["dst"]), TensorSpec.from_dict(data.get("tensor") or {}))
+
+
+@dataclass
+class Group:
+    """A node of the group tree: a module, a name scope, a subgraph body or a function.
+
+    ``path`` is the chain of names from the root, e.g. ``("layer1", "layer1.0")``; ``label``
+    is what a diagram shows (defaults to the last path element); ``class_name`` is the
+    module or function class (``Bottleneck``), if known.
+    """
+
+    path: tuple[str, ...]
+    class_name: str = ""
+    label: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return self.label or (self.path[-1] if self.path else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": list(self.path), "class_name": self.class_name, "label": self.label}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Group:
+        return cls(tuple(str(p) for p in data["path"]), str(data.get("class_name") or ""),
+                   str(data.get("label") or ""))
+
+
+class Graph:
+    """Nodes in topological order, the edges between them and the group tree."""
+
+    def __init__(self, name: str = "model") -> None:
+        self.name = name
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        self.inputs: list[str] = []
+        self.outputs: list[str] = []
+        self.groups: dict[tuple[str, ...], Group] = {}
+        #: Free-form facts about the source (framework, file, …); kept in the JSON.
+        self.meta: dict[str, Any] = {}
+
+    # -- building -----------------------------------------------------------------------
+    def add_node(self, node: Node) -> Node:
+        if node.id in self.nodes:
+            raise ValueError(f"duplicate node id {node.id!r}")
+        self.nodes[node.id] = node
+        if node.kind == "input":
+            self.inputs.append(node.id)
+        elif node.kind == "output":
+            self.outputs.append(node.id)
+        return node
+
+    def add_edge(self, src: str, dst: str, tensor: TensorSpec | None = None) -> None:
+        self.edges.append(Edge(src, dst, tensor or TensorSpec()))
+
+    def add_group(self, path: Sequence[str], class_name: str = "", label: str = "") -> Group:
+        """Register a group (and its ancestors); keeps an existing one's non-empty facts."""
+        path = tuple(path)
+        for depth in range(1, len(path)):
+            self.groups.setdefault(path[:depth], Group(path[:depth]))
+        group = self.groups.get(path)
+        if group is None:
+            group = self.groups[path] = Group(path, class_name, label)
+        else:
+            group.class_name = group.class_name or class_name
+            group.label = group.label or label
+        return group
+
+    # -- reading ------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes.values())
+
+    @property
+    def total_params(self) -> int:
+        return sum(n.params for n in self.nodes.values())
+
+    def successors(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {nid: [] for nid in self.nodes}
+        for e in self.edges:
+            out[e.src].append(e.dst)
+        return out
+
+    def predecessors(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {nid: [] for nid in self.nodes}
+        for e in self.edges:
+            out[e.dst].append(e.src)
+        return out
+
+    def group_of(self, node: Node) -> Group | None:
+        return self.groups.get(node.group) if node.group else None
+
+    def copy(self) -> Graph:
+        """A deep copy (through the JSON form, which is exact)."""
+        return Graph.from_dict(json.loads(json.dumps(self.to_dict())))
+
+    # -- checking -----------------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise NetdrawError if edges dangle or the graph has a cycle; reorder topologically."""
+        for e in self.edges:
+            for end in (e.src, e.dst):
+                if end not in self.nodes:
+                    raise NetdrawError(f"edge {e.src!r} -> {e.dst!r} names unknown node {end!r}; "
+                                       "every edge must join two listed nodes")
+        for nid in [*self.inputs, *self.outputs]:
+            if nid not in self.nodes:
+                raise NetdrawError(f"graph input/output {nid!r} is not a node of the graph")
+        order = topological_order(self.nodes, self.edges)
+        self.nodes = {nid: self.nodes[nid] for nid in order}
+
+    # -- JSON ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        for node in self.nodes.values():
+            if node.group and node.group not in self.groups:
+                self.add_group(node.group)
+        data: dict[str, Any] = {
+            "schema": SCHEMA,
+            "name": self.name,
+            "nodes": [n.to_dict() for n in self.nodes.values()],
+            "edges": [e.to_dict() for e in self.edges],
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "groups": [g.to_dict() for _, g in sorted(self.groups.items())],
+            "meta": _sorted_json(self.meta),
+        }
+        return data
+
+    def to_json(self, indent: int | None = 1) -> str:
+        """The public JSON form (schema ``netdraw.graph/1``); deterministic."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Graph:
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+            raise NetdrawError(f"not a netdraw graph (schema {found!r}, expected {SCHEMA!r}); "
+                               "write one with 'netdraw MODEL -o graph.json'")
+        try:
+            graph = cls(str(data.get("name") or "model"))
+            for nd in data.get("nodes") or []:
+                node = Node.from_dict(nd)
+                if node.id in graph.nodes:
+                    raise NetdrawError(f"node id {node.id!r} appears twice; ids must be unique")
+                graph.nodes[node.id] = node
+            graph.edges = [Edge.from_dict(e) for e in data.get("edges") or []]
+            graph.inputs = [str(i) for i in data.get("inputs") or []]
+            graph.outputs = [str(o) for o in data.get("outputs") or []]
+            for gd in data.get("groups") or []:
+                group = Group.from_dict(gd)
+                graph.groups[group.path] = group
+            graph.meta = dict(data.get("meta") or {})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise NetdrawError(f"malformed netdraw graph JSON ({type(exc).__name__}: {exc}); "
+                               "check it against the schema in the README") from None
+        for node in graph.nodes.values():
+            if node.group:
+                graph.add_group(node.group)
+        graph.validate()
+        return graph
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Graph:
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise NetdrawError(f"invalid JSON ({exc}); is the file complete?") from None
+        return cls.from_dict(data)
+
+    # -- Jupyter ------------------------------------------------------------------------
+    def _repr_svg_(self) -> str:
+        from netdraw.api import render
+
+        svg = render(self, "svg")
+        return svg.decode("utf-8") if isinstance(svg, bytes) else svg
+
+    def __repr__(self) -> str:
+        return (f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges, "
+                f"{self.total_params:,} params>")
+
+
+def topological_order(nodes: Iterable[str], edges: Iterable[Edge]) -> list[str]:
+    """Kahn's algorithm, stable with respect to the given node order; errors on a cycle."""
+    order_in = list(nodes)
+    index = {nid: i for i, nid in enumerate(order_in)}
+    indeg = dict.fromkeys(order_in, 0)
+    succ: dict[str, list[str]] = {nid: [] for nid in order_in}
+    for e in edges:
+        succ[e.src].append(e.dst)
+        indeg[e.dst] += 1
+    import heapq
+
+    ready = [index[n] for n in order_in if indeg[n] == 0]
+    heapq.heapify(ready)
+    out: list[str] = []
+    while ready:
+        nid = order_in[heapq.heappop(ready)]
+        out.append(nid)
+        for d in succ[nid]:
+            indeg[d] -= 1
+            if indeg[d] == 0:
+                heapq.heappush(ready, index[d])
+    if len(out) != len(order_in):
+        stuck = [n for n in order_in if indeg[n] > 0][:3]
+        raise NetdrawError(f"the graph has a cycle (through {', '.join(map(repr, stuck))}); "
+                           "netdraw draws acyclic graphs only")
+    return out
+
+
+def _sorted_json(value: Any) -> Any:
+    """Attrs/meta with dict keys sorted and tuples as lists, so JSON output is stable."""
+    if isinstance(value, dict):
+        return {str(k): _sorted_json(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [_sorted_json(v) for v in value]
+    return value

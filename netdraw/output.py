@@ -1,0 +1,35 @@
+"""Writing outputs atomically: a failed run never leaves a half-written file behind."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from netdraw.errors import NetdrawError
+
+
+def write_output(target: str, data: str | bytes) -> None:
+    """Write ``data`` to ``target`` via a temporary file and rename; ``-`` means stdout."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if target == "-":
+        sys.stdout.buffer.write(payload)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(target)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise NetdrawError(f"cannot write {target}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise NetdrawError(f"cannot write {target}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

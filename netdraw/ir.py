@@ -113,7 +113,8 @@ class Edge:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Edge:
-        return cls(str(data["src"]), str(data["dst"]), TensorSpec.from_dict(data.get("tensor") or {}))
+        tensor = TensorSpec.from_dict(data.get("tensor") or {})
+        return cls(str(data["src"]), str(data["dst"]), tensor)
 
 
 @dataclass

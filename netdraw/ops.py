@@ -34,8 +34,8 @@ ONNX: dict[str, OpEntry] = {
                      "RMSNormalization SimplifiedLayerNormalization SkipLayerNormalization",
              {"epsilon": "eps"}),
     **_kinds("activation", "Relu LeakyRelu PRelu Sigmoid HardSigmoid Tanh Elu Selu Celu "
-                           "Gelu FastGelu BiasGelu Softplus Softsign HardSwish Mish ThresholdedRelu "
-                           "Clip Swish QuickGelu Erf"),
+                           "Gelu FastGelu BiasGelu Softplus Softsign HardSwish Mish "
+                           "ThresholdedRelu Clip Swish QuickGelu Erf"),
     **_kinds("softmax", "Softmax LogSoftmax Hardmax"),
     **_kinds("dropout", "Dropout"),
     **_kinds("flatten", "Flatten"),

@@ -24,6 +24,7 @@ PALETTE: dict[str, str] = {
     "add": "#d9d9d9", "multiply": "#d9d9d9", "concat": "#bdbdbd",
     "flatten": "#f7f7f7", "reshape": "#f7f7f7", "transpose": "#f7f7f7", "slice": "#f7f7f7",
     "pad": "#f7f7f7", "cast": "#f7f7f7", "identity": "#f7f7f7", "reduce": "#e5f5e0",
+    "elementwise": "#f2f2f2",
     "constant": "#ffffff", "subgraph": "#c6dbef", "block": "#deebf7", "other": "#fbb4c4",
 }
 

@@ -27,7 +27,7 @@ KINDS: tuple[str, ...] = (
     "input", "output", "conv", "conv_transpose", "dense", "pool", "global_pool", "norm",
     "activation", "softmax", "dropout", "flatten", "reshape", "transpose", "concat", "add",
     "multiply", "matmul", "attention", "embedding", "recurrent", "upsample", "pad", "slice",
-    "constant", "subgraph", "block", "reduce", "cast", "identity", "other",
+    "constant", "subgraph", "block", "reduce", "cast", "identity", "elementwise", "other",
 )
 
 Dim = int | str | None
@@ -55,6 +55,8 @@ class TensorSpec:
         """``1×64×56×56``; ``?`` for unknown dims, empty for an unknown rank."""
         if self.shape is None:
             return ""
+        if not self.shape:
+            return "scalar"
         return sep.join("?" if d is None else str(d) for d in self.shape)
 
 

@@ -56,6 +56,9 @@ ONNX: dict[str, OpEntry] = {
                        "ReduceLogSum ReduceLogSumExp ReduceSumSquare ArgMax ArgMin TopK"),
     **_kinds("cast", "Cast CastLike QuantizeLinear DequantizeLinear DynamicQuantizeLinear"),
     **_kinds("identity", "Identity"),
+    **_kinds("elementwise", "Abs Neg Sqrt Exp Log Reciprocal Floor Ceil Round Sign Sin Cos "
+                            "Max Min Mean Mod Greater GreaterOrEqual Less LessOrEqual Equal "
+                            "Not And Or Xor Where IsNaN IsInf"),
 }
 
 TABLES: dict[str, dict[str, OpEntry]] = {"onnx": ONNX}

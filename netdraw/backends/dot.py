@@ -61,7 +61,7 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True)
         rows.append(f'<tr><td><font point-size="9">{_text(detail)}</font></td></tr>')
     facts = []
     spec = output_spec(node)
-    if show_shapes and spec is not None and spec.shape is not None:
+    if show_shapes and spec is not None and spec.format_shape():
         facts.append(spec.format_shape())
     if node.params:
         facts.append(f"{format_count(node.params)} params")
@@ -120,7 +120,7 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     emit(dot, ())
     for edge in graph.edges:
         attrs = {}
-        if edge_labels and edge.tensor.shape is not None:
+        if edge_labels and edge.tensor.format_shape():
             attrs["label"] = f"<{_text(edge.tensor.format_shape())}>"
         dot.edge(ids[edge.src], ids[edge.dst], **attrs)
     return dot.source

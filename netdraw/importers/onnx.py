@@ -22,7 +22,7 @@ from onnx import shape_inference
 
 from netdraw import ops
 from netdraw.errors import NetdrawError
-from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.ir import Edge, Graph, Node, TensorSpec, topological_order
 
 _DTYPES = {
     onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.DOUBLE: "float64",
@@ -96,6 +96,8 @@ def _infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
         return model
 
 
+_WEIGHT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
+                  onnx.TensorProto.BFLOAT16, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
 _GROUP_KEY = "netdraw.group"  # metadata key carrying a function-expansion group
 
 
@@ -257,7 +259,9 @@ class _Builder:
         producers: ChainMap[str, str | None] = (outer.new_child() if outer is not None
                                                  else ChainMap())
         for init in gp.initializer:
-            self.initializers[init.name] = math.prod(init.dims)
+            # Integer/bool initializers are shape and index data, not trainable weights.
+            weight = init.data_type in _WEIGHT_DTYPES
+            self.initializers[init.name] = math.prod(init.dims) if weight else 0
             producers[init.name] = None
             specs.setdefault(init.name, TensorSpec(tuple(init.dims), _DTYPES.get(init.data_type)))
         for sparse in gp.sparse_initializer:
@@ -275,7 +279,7 @@ class _Builder:
         else:
             producers.update(formal_inputs)
 
-        for node in gp.node:
+        for node in _topological_nodes(gp):
             self.import_node(node, specs, producers, scope)
 
         out_producers = []
@@ -336,11 +340,12 @@ class _Builder:
             self.graph.add_group(scope + tuple(s for s, _ in scopes[:depth + 1]),
                                  class_name=scopes[depth][1],
                                  label=_qualified([s for s, _ in scopes[:depth + 1]]))
+        has_body = any(a.type == onnx.AttributeProto.GRAPH for a in node.attribute)
         self.graph.add_node(Node(
             nid, node.name or nid, kind, node.op_type, attrs=attrs, params=params,
             inputs=[specs.get(t, TensorSpec()) for t in data_inputs],
             outputs=[specs.get(t, TensorSpec()) for t in node.output if t],
-            group=group))
+            group=(*group, nid) if has_body else group))
         seen: set[tuple[str, str]] = set()
         for t in data_inputs:
             src = producers.get(t)
@@ -380,6 +385,33 @@ class _Builder:
         _dissolve_singleton_groups(graph, self.scoped)
         graph.validate()
         return graph
+
+
+def _names_used(node: onnx.NodeProto) -> set[str]:
+    """Tensor names a node reads, including those its subgraph bodies read from outside."""
+    used = set(node.input)
+    for attr in node.attribute:
+        if attr.type == onnx.AttributeProto.GRAPH:
+            for inner in attr.g.node:
+                used |= _names_used(inner)
+    return used
+
+
+def _topological_nodes(gp: onnx.GraphProto) -> list[onnx.NodeProto]:
+    """The graph's nodes in dependency order (ONNX requires it; not every writer obeys)."""
+    nodes = list(gp.node)
+    producer = {t: i for i, n in enumerate(nodes) for t in n.output if t}
+    deps = [{producer[t] for t in _names_used(n) if t in producer} - {i}
+            for i, n in enumerate(nodes)]
+    if all(all(d < i for d in ds) for i, ds in enumerate(deps)):
+        return nodes
+    edges = [Edge(str(d), str(i)) for i, ds in enumerate(deps) for d in ds]
+    try:
+        order = topological_order([str(i) for i in range(len(nodes))], edges)
+    except NetdrawError:
+        raise NetdrawError("the ONNX graph has a cycle: some nodes read each other's outputs; "
+                           "netdraw draws acyclic graphs only (is the model corrupt?)") from None
+    return [nodes[int(i)] for i in order]
 
 
 def _refine(kind: str, node: onnx.NodeProto, attrs: dict[str, Any],

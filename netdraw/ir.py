@@ -175,8 +175,10 @@ class Graph:
     def add_group(self, path: Sequence[str], class_name: str = "", label: str = "") -> Group:
         """Register a group (and its ancestors); keeps an existing one's non-empty facts."""
         path = tuple(path)
-        for depth in range(1, len(path)):
-            self.groups.setdefault(path[:depth], Group(path[:depth]))
+        for depth in range(len(path) - 1, 0, -1):
+            if path[:depth] in self.groups:
+                break
+            self.groups[path[:depth]] = Group(path[:depth])
         group = self.groups.get(path)
         if group is None:
             group = self.groups[path] = Group(path, class_name, label)

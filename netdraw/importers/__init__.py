@@ -6,6 +6,7 @@ file never imports torch or keras, and ``netdraw --help`` imports no framework a
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from collections.abc import Callable
@@ -79,4 +80,13 @@ def load(source: Any, **options: Any) -> Graph:
     """Read any supported model into a Graph (see :func:`netdraw.load`)."""
     if isinstance(source, Graph):
         return source
-    return find_importer(source).loader()(source, **options)
+    loader = find_importer(source).loader()
+    # Building a graph allocates many small objects and frees none: the cyclic garbage
+    # collector's repeated full scans would make big imports quadratic, so pause it.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return loader(source, **options)
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -13,6 +13,7 @@ import ast
 import math
 import os
 from collections import ChainMap
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,7 @@ def _infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
         return model
 
 
+_UNKNOWN = TensorSpec()
 _WEIGHT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
                   onnx.TensorProto.BFLOAT16, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
 _GROUP_KEY = "netdraw.group"  # metadata key carrying a function-expansion group
@@ -232,6 +234,7 @@ class _Builder:
     counted: set[str] = field(default_factory=set)
     used_ids: set[str] = field(default_factory=set)
     scoped: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # node id -> scopes
+    known_scopes: set[tuple[str, ...]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
@@ -246,7 +249,7 @@ class _Builder:
         return nid
 
     def import_graph(self, gp: onnx.GraphProto, scope: tuple[str, ...],
-                     outer: ChainMap[str, str | None] | None,
+                     outer: MutableMapping[str, str | None] | None,
                      formal_inputs: dict[str, str | None] | None = None) -> list[str | None]:
         """Add a (sub)graph's nodes; returns the producers of its outputs.
 
@@ -256,8 +259,8 @@ class _Builder:
         specs: dict[str, TensorSpec] = {}
         for vi in [*gp.input, *gp.value_info, *gp.output]:
             specs[vi.name] = _spec(vi.type)
-        producers: ChainMap[str, str | None] = (outer.new_child() if outer is not None
-                                                 else ChainMap())
+        producers: MutableMapping[str, str | None] = (ChainMap({}, outer) if outer is not None
+                                                       else {})
         for init in gp.initializer:
             # Integer/bool initializers are shape and index data, not trainable weights.
             weight = init.data_type in _WEIGHT_DTYPES
@@ -299,70 +302,88 @@ class _Builder:
         return out_producers
 
     def import_node(self, node: onnx.NodeProto, specs: dict[str, TensorSpec],
-                    producers: ChainMap[str, str | None], scope: tuple[str, ...]) -> None:
-        for t in node.input:
+                    producers: MutableMapping[str, str | None], scope: tuple[str, ...]) -> None:
+        inputs, outputs, op_type = list(node.input), list(node.output), node.op_type
+        for t in inputs:
             if t and t not in producers:
-                raise NetdrawError(f"node {node.name or node.op_type!r} reads tensor {t!r} that "
+                raise NetdrawError(f"node {node.name or op_type!r} reads tensor {t!r} that "
                                    "no node, input or initializer provides; the model is "
                                    "incomplete or corrupt (try onnx.checker.check_model)")
-        if node.op_type in ("Constant", "Identity") and node.domain in ("", "ai.onnx"):
-            # Plumbing: a constant is data, an identity is a rename.
-            source = producers.get(node.input[0]) if node.op_type == "Identity" else None
-            for t in node.output:
-                producers[t] = source
-                if node.op_type == "Identity" and node.input[0] in self.initializers:
-                    self.initializers[t] = self.initializers[node.input[0]]
-                    if node.input[0] in self.counted:
-                        self.counted.add(t)
+        domain = node.domain
+        if op_type in ("Constant", "Identity") and domain in ("", "ai.onnx"):
+            self.dissolve_plumbing(op_type, inputs, outputs, producers)
             return
 
-        framework = "onnx" if node.domain in ("", "ai.onnx", "ai.onnx.ml") else "custom"
-        kind, renames = ops.lookup(framework, node.op_type)
-        attrs = {a.name: v for a in node.attribute if (v := _attr_value(a)) is not None}
-        attrs = ops.normalise_attrs(renames, attrs)
-        if node.domain and node.domain not in ("ai.onnx", "ai.onnx.ml"):
-            attrs["domain"] = node.domain
+        framework = "onnx" if domain in ("", "ai.onnx", "ai.onnx.ml") else "custom"
+        kind, renames = ops.lookup(framework, op_type)
+        attributes = list(node.attribute)
+        attrs = {a.name: v for a in attributes if (v := _attr_value(a)) is not None}
+        if renames:
+            attrs = ops.normalise_attrs(renames, attrs)
+        if framework == "custom":
+            attrs["domain"] = domain
 
-        weights = [t for t in node.input if t in self.initializers]
+        initializers = self.initializers
+        weights = [t for t in inputs if t in initializers]
         params = 0
         for t in weights:
             if t not in self.counted:
                 self.counted.add(t)
-                params += self.initializers[t]
-        kind = _refine(kind, node, attrs, specs, weights)
+                params += initializers[t]
+        kind = _refine(kind, inputs, attrs, specs, weights)
 
-        nid = self.unique_id(node.name or node.op_type)
-        data_inputs = [t for t in node.input if t and t not in self.initializers]
+        nid = self.unique_id(node.name or op_type)
+        data_inputs = [t for t in inputs if t and t not in initializers]
         scopes = _scopes(node)
-        self.scoped[nid] = scopes
-        group = scope + tuple(s for s, _ in scopes)
-        for depth in range(len(scopes)):
-            self.graph.add_group(scope + tuple(s for s, _ in scopes[:depth + 1]),
-                                 class_name=scopes[depth][1],
-                                 label=_qualified([s for s, _ in scopes[:depth + 1]]))
-        has_body = any(a.type == onnx.AttributeProto.GRAPH for a in node.attribute)
+        if scopes:
+            self.scoped[nid] = scopes
+        group = scope + self.register_scopes(scope, scopes)
+        has_body = any(a.type == onnx.AttributeProto.GRAPH for a in attributes)
+        unknown = _UNKNOWN
         self.graph.add_node(Node(
-            nid, node.name or nid, kind, node.op_type, attrs=attrs, params=params,
-            inputs=[specs.get(t, TensorSpec()) for t in data_inputs],
-            outputs=[specs.get(t, TensorSpec()) for t in node.output if t],
+            nid, node.name or nid, kind, op_type, attrs=attrs, params=params,
+            inputs=[specs.get(t, unknown) for t in data_inputs],
+            outputs=[specs.get(t, unknown) for t in outputs if t],
             group=(*group, nid) if has_body else group))
-        seen: set[tuple[str, str]] = set()
+        seen: set[str] = set()
         for t in data_inputs:
             src = producers.get(t)
-            if src is not None and (src, t) not in seen:
-                seen.add((src, t))
-                self.graph.add_edge(src, nid, specs.get(t, TensorSpec()))
-        for t in node.output:
+            if src is not None and t not in seen:
+                seen.add(t)
+                self.graph.add_edge(src, nid, specs.get(t, unknown))
+        for t in outputs:
             if t:
                 producers[t] = nid
+        if has_body:
+            for attr in attributes:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    self.import_body(node, nid, attr, specs, producers, group)
 
-        for attr in node.attribute:
-            if attr.type != onnx.AttributeProto.GRAPH:
-                continue
-            self.import_body(node, nid, attr, specs, producers, group)
+    def dissolve_plumbing(self, op_type: str, inputs: list[str], outputs: list[str],
+                          producers: MutableMapping[str, str | None]) -> None:
+        """A Constant is data (no producer); an Identity renames its input."""
+        source = producers.get(inputs[0]) if op_type == "Identity" else None
+        for t in outputs:
+            producers[t] = source
+            if op_type == "Identity" and inputs[0] in self.initializers:
+                self.initializers[t] = self.initializers[inputs[0]]
+                if inputs[0] in self.counted:
+                    self.counted.add(t)
+
+    def register_scopes(self, scope: tuple[str, ...],
+                        scopes: list[tuple[str, str]]) -> tuple[str, ...]:
+        """Add the groups a node's scopes name (once each); returns their path."""
+        path = tuple(s for s, _ in scopes)
+        depth = len(path)
+        while depth and scope + path[:depth] not in self.known_scopes:
+            self.known_scopes.add(scope + path[:depth])
+            self.graph.add_group(scope + path[:depth], class_name=scopes[depth - 1][1],
+                                 label=_qualified(list(path[:depth])))
+            depth -= 1
+        return path
 
     def import_body(self, node: onnx.NodeProto, nid: str, attr: onnx.AttributeProto,
-                    specs: dict[str, TensorSpec], producers: ChainMap[str, str | None],
+                    specs: dict[str, TensorSpec], producers: MutableMapping[str, str | None],
                     group: tuple[str, ...]) -> None:
         """A control-flow body as a nested group whose results flow into the node itself."""
         body = attr.g
@@ -414,10 +435,10 @@ def _topological_nodes(gp: onnx.GraphProto) -> list[onnx.NodeProto]:
     return [nodes[int(i)] for i in order]
 
 
-def _refine(kind: str, node: onnx.NodeProto, attrs: dict[str, Any],
+def _refine(kind: str, inputs: list[str], attrs: dict[str, Any],
             specs: dict[str, TensorSpec], weights: list[str]) -> str:
     """Derive IR attributes (out_channels, units, …) from weight shapes; adjust the kind."""
-    weight_spec = specs.get(node.input[1]) if len(node.input) > 1 else None
+    weight_spec = specs.get(inputs[1]) if len(inputs) > 1 else None
     wshape = weight_spec.shape if weight_spec and weight_spec.shape else None
     if kind in ("conv", "conv_transpose") and wshape and len(wshape) >= 3:
         groups = int(attrs.get("groups", 1) or 1)
@@ -430,12 +451,12 @@ def _refine(kind: str, node: onnx.NodeProto, attrs: dict[str, Any],
         attrs.setdefault("kernel_size", list(wshape[2:]))
     elif kind == "dense" and wshape and len(wshape) == 2:
         attrs["units"] = wshape[0] if attrs.get("transB") else wshape[1]
-    elif kind == "matmul" and len(node.input) > 1 and node.input[1] in weights and wshape:
+    elif kind == "matmul" and len(inputs) > 1 and inputs[1] in weights and wshape:
         attrs["units"] = wshape[-1]
         return "dense"
     elif kind == "embedding":
-        table = specs.get(node.input[0])
-        if node.input and node.input[0] in weights and table and table.shape:
+        table = specs.get(inputs[0]) if inputs else None
+        if inputs and inputs[0] in weights and table and table.shape:
             attrs["num_embeddings"] = table.shape[0]
             attrs["embedding_dim"] = table.shape[-1]
         else:

@@ -34,7 +34,10 @@ _NODE_STYLE: dict[str, dict[str, str]] = {
     "input": {"style": "filled,bold", "penwidth": "1.4"},
     "output": {"style": "filled,bold", "penwidth": "1.4"},
     "add": _MERGE, "multiply": _MERGE, "concat": _MERGE,
+    "block": {"style": "rounded,filled,bold", "penwidth": "1.2"},
 }
+#: A rolled run (``×N``) is drawn as a stack of boxes.
+_ROLLED = {"shape": "box3d", "style": "filled", "penwidth": "1.0"}
 
 
 def _text(value: object, limit: int = _MAX_LABEL) -> str:
@@ -55,7 +58,10 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True)
     rows = [f'<tr><td><b>{_text(name)}</b></td></tr>']
     detail = node.op_type
     attrs = key_attrs(node)
-    if attrs:
+    repeat = node.attrs.get("repeat") if node.kind == "block" else None
+    if repeat:
+        detail = f"{detail} ×{repeat}"
+    elif attrs:
         detail = f"{detail} · {attrs}" if detail else attrs
     if detail and detail != name:
         rows.append(f'<tr><td><font point-size="9">{_text(detail)}</font></td></tr>')
@@ -72,9 +78,65 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True)
         "".join(rows) + "</table>>"
 
 
+def _tooltip_text(node: Node) -> str:
+    text = f"{node.name} ({node.op_type})"
+    macs = node.attrs.get("macs")
+    if node.params or isinstance(macs, int):
+        text += f": {node.params:,} params"
+        if isinstance(macs, int):
+            text += f", {format_count(macs)} MACs"
+    return text
+
+
+def column_of(graph: Graph, columns: int) -> dict[str, int]:
+    """Split a tall drawing into ``columns`` side-by-side columns at top-level boundaries:
+    node id -> column index (all 0 when the graph cannot be cut cleanly)."""
+    from netdraw.passes.layout import ranks
+
+    rank = ranks(graph)
+    items: list[list[str]] = []
+    where: dict[tuple[str, ...] | str, int] = {}
+    for nid, node in graph.nodes.items():
+        key: tuple[str, ...] | str = node.group[:1] if node.group else nid
+        if key not in where:
+            where[key] = len(items)
+            items.append([])
+        items[where[key]].append(nid)
+    total = max(rank.values(), default=0) + 1
+    if columns <= 1 or len(items) < 2:
+        return dict.fromkeys(graph.nodes, 0)
+    # A cut after item i is clean when everything before it lies in earlier ranks.
+    cuts = []
+    seen_max = -1
+    for i in range(len(items) - 1):
+        seen_max = max(seen_max, *(rank[n] for n in items[i]))
+        rest_min = min(rank[n] for item in items[i + 1:] for n in item)
+        if seen_max < rest_min:
+            cuts.append((i, seen_max + 1))
+    chosen: list[int] = []
+    for j in range(1, columns):
+        target = total * j / columns
+        options = [c for c in cuts if c[0] not in chosen and (not chosen or c[0] > chosen[-1])]
+        if not options:
+            break
+        chosen.append(min(options, key=lambda c: abs(c[1] - target))[0])
+    out: dict[str, int] = {}
+    column = 0
+    for i, item in enumerate(items):
+        for nid in item:
+            out[nid] = column
+        if i in chosen:
+            column += 1
+    return out
+
+
 def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
-           edge_labels: bool = True, **_: Any) -> str:
-    """The graph as DOT source text."""
+           edge_labels: bool = True, columns: int | None = None, **_: Any) -> str:
+    """The graph as DOT source text.
+
+    ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
+    number the view suggests in ``meta["view"]["columns"]``, else 1).
+    """
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
     dot = graphviz.Digraph(name="netdraw")
@@ -107,10 +169,10 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
 
     def emit(target: graphviz.Digraph, path: tuple[str, ...]) -> None:
         for node in members.get(path, []):
-            extra = _NODE_STYLE.get(node.kind, {})
+            extra = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
             target.node(ids[node.id], label=node_label(node, graph),
                         fillcolor=fill_colour(node.kind),
-                        tooltip=_tooltip(f"{node.name} ({node.op_type})"), **extra)
+                        tooltip=_tooltip(_tooltip_text(node)), **extra)
         for child in children.get(path, []):
             with target.subgraph(name=f"cluster_{next(cluster_ids)}") as sub:
                 sub.attr(label=f"<{_text(group_title(graph, child), 80)}>", style="rounded,dashed",
@@ -118,11 +180,29 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
                 emit(sub, child)
 
     emit(dot, ())
+    if columns is None:
+        columns = int((graph.meta.get("view") or {}).get("columns") or 1)
+    column = column_of(graph, columns if rankdir in ("TB", "BT") else 1)
     for edge in graph.edges:
         attrs = {}
         if edge_labels and edge.tensor.shape is not None:
             attrs["label"] = f"<{_text(edge.tensor.format_shape())}>"
+        if column[edge.src] != column[edge.dst]:
+            # The edge that wraps to the next column leaves sideways and enters from the top.
+            attrs.update(constraint="false", tailport="e", headport="n", style="dashed")
         dot.edge(ids[edge.src], ids[edge.dst], **attrs)
+    heads = {}
+    for nid in graph.nodes:
+        heads.setdefault(column[nid], nid)
+    if len(heads) > 1:
+        # Column heads share the top rank, left to right in order.
+        with dot.subgraph() as top:
+            top.attr(rank="same")
+            for nid in heads.values():
+                top.node(ids[nid])
+        ordered = [ids[heads[c]] for c in sorted(heads)]
+        for a, b in zip(ordered, ordered[1:], strict=False):
+            dot.edge(a, b, style="invis")
     return dot.source
 
 

@@ -24,6 +24,7 @@ from netdraw.describe import (
 )
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Node
+from netdraw.passes.layout import split
 
 RENDER_FORMATS = ("svg", "png", "pdf")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -62,7 +63,8 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True)
     if repeat:
         detail = f"{detail} ×{repeat}"
     elif attrs:
-        detail = f"{detail} · {attrs}" if detail else attrs
+        sep = " " if attrs.startswith("+") else " · "
+        detail = f"{detail}{sep}{attrs}" if detail else attrs
     if detail and detail != name:
         rows.append(f'<tr><td><font point-size="9">{_text(detail)}</font></td></tr>')
     facts = []
@@ -86,48 +88,6 @@ def _tooltip_text(node: Node) -> str:
         if isinstance(macs, int):
             text += f", {format_count(macs)} MACs"
     return text
-
-
-def column_of(graph: Graph, columns: int) -> dict[str, int]:
-    """Split a tall drawing into ``columns`` side-by-side columns at top-level boundaries:
-    node id -> column index (all 0 when the graph cannot be cut cleanly)."""
-    from netdraw.passes.layout import ranks
-
-    rank = ranks(graph)
-    items: list[list[str]] = []
-    where: dict[tuple[str, ...] | str, int] = {}
-    for nid, node in graph.nodes.items():
-        key: tuple[str, ...] | str = node.group[:1] if node.group else nid
-        if key not in where:
-            where[key] = len(items)
-            items.append([])
-        items[where[key]].append(nid)
-    total = max(rank.values(), default=0) + 1
-    if columns <= 1 or len(items) < 2:
-        return dict.fromkeys(graph.nodes, 0)
-    # A cut after item i is clean when everything before it lies in earlier ranks.
-    cuts = []
-    seen_max = -1
-    for i in range(len(items) - 1):
-        seen_max = max(seen_max, *(rank[n] for n in items[i]))
-        rest_min = min(rank[n] for item in items[i + 1:] for n in item)
-        if seen_max < rest_min:
-            cuts.append((i, seen_max + 1))
-    chosen: list[int] = []
-    for j in range(1, columns):
-        target = total * j / columns
-        options = [c for c in cuts if c[0] not in chosen and (not chosen or c[0] > chosen[-1])]
-        if not options:
-            break
-        chosen.append(min(options, key=lambda c: abs(c[1] - target))[0])
-    out: dict[str, int] = {}
-    column = 0
-    for i, item in enumerate(items):
-        for nid in item:
-            out[nid] = column
-        if i in chosen:
-            column += 1
-    return out
 
 
 def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
@@ -166,6 +126,7 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
             path = parent
 
     cluster_ids = iter(range(1 << 30))
+    cluster_name: dict[tuple[str, ...], str] = {}
 
     def emit(target: graphviz.Digraph, path: tuple[str, ...]) -> None:
         for node in members.get(path, []):
@@ -174,7 +135,11 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
                         fillcolor=fill_colour(node.kind),
                         tooltip=_tooltip(_tooltip_text(node)), **extra)
         for child in children.get(path, []):
-            with target.subgraph(name=f"cluster_{next(cluster_ids)}") as sub:
+            if len(members.get(child, [])) == 1 and not children.get(child):
+                emit(target, child)  # a box around one node says nothing the node does not
+                continue
+            name = cluster_name[child] = f"cluster_{next(cluster_ids)}"
+            with target.subgraph(name=name) as sub:
                 sub.attr(label=f"<{_text(group_title(graph, child), 80)}>", style="rounded,dashed",
                          color="#888888", fontsize="10", labeljust="l")
                 emit(sub, child)
@@ -182,25 +147,37 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     emit(dot, ())
     if columns is None:
         columns = int((graph.meta.get("view") or {}).get("columns") or 1)
-    column = column_of(graph, columns if rankdir in ("TB", "BT") else 1)
+    column = split(graph, columns if rankdir in ("TB", "BT") else 1)
+    # Edges into a later column run to a point at the top of that column and fan out there.
+    wraps: dict[int, str] = {}
+    fed: set[tuple[str, int]] = set()
     for edge in graph.edges:
         attrs = {}
         if edge_labels and edge.tensor.shape is not None:
             attrs["label"] = f"<{_text(edge.tensor.format_shape())}>"
-        if column[edge.src] != column[edge.dst]:
-            # The edge that wraps to the next column leaves sideways and enters from the top.
-            attrs.update(constraint="false", tailport="e", headport="n", style="dashed")
-        dot.edge(ids[edge.src], ids[edge.dst], **attrs)
-    heads = {}
+        src, target = ids[edge.src], column[edge.dst]
+        if column[edge.src] != target:
+            if target not in wraps:
+                wraps[target] = f"wrap{target}"
+                dot.node(wraps[target], label="", shape="point", width="0.06",
+                         color="#555555")
+            if (edge.src, target) not in fed:
+                fed.add((edge.src, target))
+                dot.edge(src, wraps[target], constraint="false", style="dashed", color="#999999",
+                         arrowhead="none", tailport="e")
+            src = wraps[target]
+        dot.edge(src, ids[edge.dst], **attrs)
+    heads: dict[int, str] = {}
     for nid in graph.nodes:
-        heads.setdefault(column[nid], nid)
+        heads.setdefault(column[nid], ids[nid])
+    heads.update(wraps)
     if len(heads) > 1:
         # Column heads share the top rank, left to right in order.
         with dot.subgraph() as top:
             top.attr(rank="same")
-            for nid in heads.values():
-                top.node(ids[nid])
-        ordered = [ids[heads[c]] for c in sorted(heads)]
+            for name in heads.values():
+                top.node(name)
+        ordered = [heads[c] for c in sorted(heads)]
         for a, b in zip(ordered, ordered[1:], strict=False):
             dot.edge(a, b, style="invis")
     return dot.source

@@ -3,7 +3,8 @@
 Depth counts group nesting from the whole model: ``depth 0`` draws the whole model as one
 block (between its inputs and outputs), ``depth 1`` its top-level groups (``layer1``…) as
 blocks, ``depth 2`` those groups as clusters holding their children as blocks, and so on.
-``expand`` opens a group one level further than the depth would; ``collapse`` closes one.
+``expand`` opens a group and its children (so their layers or sub-blocks show) whatever
+the depth; ``collapse`` draws a group as one block whatever the depth.
 
 **Roll rule.** Inside every group that is drawn open, consecutive child groups roll into
 one block marked ``×N`` when (1) their layers match one to one in kind, op type,
@@ -42,7 +43,7 @@ class GroupIndex:
     links: set[tuple[Path, Path]] = field(init=False)
     children: dict[Path, list[tuple[str, Path | str]]] = field(init=False)
     scattered: set[Path] = field(init=False)
-    max_depth: int = field(init=False)
+    full_depth: int = field(init=False)  # the depth at which every group is open
 
     def __post_init__(self) -> None:
         g = self.graph
@@ -77,7 +78,10 @@ class GroupIndex:
                 else:
                     items.append(("node", nid))
             self.children[parent] = items
-        self.max_depth = max((len(n.group) for n in g.nodes.values()), default=0)
+        self.full_depth = max((len(n.group) for n in g.nodes.values()), default=0) + 1
+
+    def child_groups(self, path: Path) -> list[Path]:
+        return [item for kind, item in self.children.get(path, []) if kind == "group"]
 
     def label(self, path: Path) -> str:
         group = self.graph.groups.get(path)
@@ -111,7 +115,9 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
     if depth < 0:
         raise NetdrawError(f"--depth must be 0 or more, not {depth}")
     graph = index.graph
-    opened = {p[:d] for p in expand for d in range(len(p) + 1)}
+    named = {p[:d] for p in expand for d in range(len(p) + 1)}
+    # An expanded group is open, and so are its children: their contents show.
+    opened = named | {c for p in expand for c in index.child_groups(p)}
 
     def is_open(path: Path) -> bool:
         if path in collapse:
@@ -127,7 +133,7 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
         for parent, items in index.children.items():
             if not visible_open(parent):
                 continue
-            for run in _runs(index, items, opened):
+            for run in _runs(index, items, named):
                 runs[run[0]] = run
                 for path in run:
                     for nid in index.members[path]:

@@ -1,10 +1,11 @@
 """The readable view: prune, infer groups, fold, roll and collapse, in one entry point.
 
-**Default view rule.** Without ``depth``, netdraw tries every depth from the deepest down to
-1 and draws the deepest one that has at most ``max_nodes`` (40) nodes and whose estimated
-drawing, wrapped into side-by-side columns where it is a tall chain, has its longer side at
-most 4× the shorter. When no depth qualifies it draws the one with the fewest nodes. The
-chosen view is described in ``meta["view"]`` and by :func:`describe_view`.
+**Default view rule.** Without ``depth``, netdraw tries every depth from the full one (every
+group open) down to 1 and draws the deepest one that has at most ``max_nodes`` (40) nodes
+and whose estimated drawing, wrapped into side-by-side columns where it is a tall chain,
+has its longer side at most 4× the shorter. When no depth qualifies it draws the one with
+the fewest nodes. The chosen view is described in ``meta["view"]`` and by
+:func:`describe_view`.
 """
 
 from __future__ import annotations
@@ -94,14 +95,14 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
     if auto:
         depth, view = _choose(index, expand, collapse, options)
     else:
-        depth = min(options.depth, max(index.max_depth, 1)) if options.depth else 0
+        depth = min(options.depth, index.full_depth)
         view = view_at(index, depth, expand, collapse, options.roll)
     columns, ratio = layout.columns_for(view)
     folded = sum(len(n.attrs.get("folded") or ()) for n in prepared)
     view.meta["view"] = {
         "auto": auto,
         "depth": depth,
-        "max_depth": index.max_depth,
+        "full_depth": index.full_depth,
         "nodes": len(view),
         "source_nodes": len(graph),
         "rolled": sum(1 for n in view if n.attrs.get("repeat")),
@@ -120,7 +121,7 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
 def _choose(index: GroupIndex, expand: set, collapse: set,
             options: ViewOptions) -> tuple[int, Graph]:
     tried: list[tuple[int, Graph]] = []
-    for depth in range(max(index.max_depth, 1), 0, -1):
+    for depth in range(index.full_depth, 0, -1):
         view = view_at(index, depth, expand, collapse, options.roll)
         _, ratio = layout.columns_for(view)
         if len(view) <= options.max_nodes and ratio <= layout.MAX_ASPECT:
@@ -146,7 +147,8 @@ def describe_view(view: Graph) -> str:
     if info.get("inferred_groups"):
         parts.append(f"blocks inferred from {info['inferred_groups']}")
     which = "default view" if info.get("auto") else "view"
-    depth = f"depth {info['depth']} of {info['max_depth']}"
+    full = info.get("full_depth", 1)
+    depth = f"depth {info['depth']} of {full}" if full > 1 else "full depth"
     detail = f" ({'; '.join(parts)})" if parts else ""
     return (f"drew the {which} at {depth}: {info['nodes']} of {info['source_nodes']} nodes"
             f"{detail}; --full draws every node, --depth N chooses the depth")

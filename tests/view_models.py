@@ -237,3 +237,142 @@ def export_onnx(module, example, path: str, dynamo: bool) -> None:
             torch.onnx.export(module, (example,), path, dynamo=False,
                               training=torch.onnx.TrainingMode.TRAINING,
                               do_constant_folding=False)
+
+
+# -- model sources for the view tests --------------------------------------------------------
+#
+# A source turns a work folder into (graph, expected parameter total, what the total is).
+# Add importer-based sources (PyTorch module, Keras model) here; the tests are parametrised
+# over the keys of RESNET50 and TRANSFORMER.
+
+
+def _torch_state(module) -> tuple[int, int]:
+    """(parameters, BatchNorm running-statistics elements) as torch counts them."""
+    params = sum(p.numel() for p in module.parameters())
+    stats = sum(b.numel() for n, b in module.named_buffers()
+                if n.endswith(("running_mean", "running_var")))
+    return params, stats
+
+
+def _initializer_total(path: str) -> int:
+    model = onnx.load(path, load_external_data=False)
+    return sum(math.prod(t.dims) for t in model.graph.initializer)
+
+
+class Sources:
+    """Builds each model once per test module and caches the import."""
+
+    def __init__(self, folder) -> None:
+        self.folder = folder
+        self.cache: dict[str, tuple] = {}
+        self.files: dict[str, str] = {}
+
+    def get(self, name: str):
+        """(graph, expected parameter total, what that total is) for a source name."""
+        if name not in self.cache:
+            self.cache[name] = BUILDERS[name](self)
+        return self.cache[name]
+
+    def file(self, name: str) -> str:
+        """A model file of the source, for command-line tests."""
+        self.get(name)
+        return self.files[name]
+
+    def path(self, name: str) -> str:
+        return str(self.folder / f"{name}.onnx")
+
+    # ResNet-50 -------------------------------------------------------------------------
+    def resnet_legacy(self):
+        import torch
+
+        from netdraw import load
+
+        resnet, _ = torch_models()
+        torch.manual_seed(0)
+        module = resnet()
+        export_onnx(module, torch.randn(1, 3, 224, 224), self.path("resnet50-legacy"), False)
+        params, stats = _torch_state(module)
+        # ONNX keeps BatchNorm's running mean and variance as initializers; netdraw counts
+        # every initializer, so the total is torch's parameters plus those statistics.
+        self.files["onnx-legacy"] = self.path("resnet50-legacy")
+        return load(self.path("resnet50-legacy")), params + stats, "torch params + BN stats"
+
+    def resnet_dynamo(self):
+        import torch
+
+        from netdraw import load
+
+        resnet, _ = torch_models()
+        torch.manual_seed(0)
+        export_onnx(resnet(), torch.randn(1, 3, 224, 224), self.path("resnet50-dynamo"), True)
+        # The dynamo exporter folds BatchNorm into the convolutions and shares identical
+        # initializers, so the file's own initializer total is the reference.
+        path = self.files["onnx-dynamo"] = self.path("resnet50-dynamo")
+        return load(path), _initializer_total(path), "ONNX initializer total"
+
+    def resnet_keras_names(self):
+        from netdraw import load
+
+        model, params = keras_resnet50()
+        onnx.save(model, self.files.setdefault("keras-names", self.path("resnet50-keras")))
+        return load(model), params, "Keras count_params (BN stats included)"
+
+    def resnet_anonymous(self):
+        from netdraw import load
+
+        graph, total, _ = self.get("onnx-legacy")
+        model = anonymised(onnx.load(self.path("resnet50-legacy")))
+        onnx.save(model, self.files.setdefault("anonymous", self.path("resnet50-anon")))
+        return load(model), total, "torch params + BN stats"
+
+    # Transformer -----------------------------------------------------------------------
+    def vit(self, dynamo: bool):
+        import torch
+
+        from netdraw import load
+
+        _, vit = torch_models()
+        torch.manual_seed(0)
+        module = vit()
+        name = f"vit-{'dynamo' if dynamo else 'legacy'}"
+        export = export_onnx if dynamo else _export_folded
+        export(module, torch.randn(1, 3, 32, 32), self.path(name), dynamo)
+        self.files[f"vit-onnx-{'dynamo' if dynamo else 'legacy'}"] = self.path(name)
+        if dynamo:
+            return load(self.path(name)), _initializer_total(self.path(name)), \
+                "ONNX initializer total"
+        return load(self.path(name)), _torch_state(module)[0], "torch params"
+
+    def vit_anonymous(self):
+        from netdraw import load
+
+        _, total, note = self.get("vit-onnx-legacy")
+        model = anonymised(onnx.load(self.path("vit-legacy")))
+        onnx.save(model, self.files.setdefault("vit-anonymous", self.path("vit-anon")))
+        return load(model), total, note
+
+
+def _export_folded(module, example, path: str, dynamo: bool) -> None:
+    """Legacy export with constant folding (weights pre-transposed): plain Gemm/MatMul."""
+    import contextlib
+    import io
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval(), (example,), path, dynamo=False)
+
+
+BUILDERS = {
+    "onnx-legacy": Sources.resnet_legacy,
+    "onnx-dynamo": Sources.resnet_dynamo,
+    "keras-names": Sources.resnet_keras_names,
+    "anonymous": Sources.resnet_anonymous,
+    "vit-onnx-legacy": lambda s: s.vit(False),
+    "vit-onnx-dynamo": lambda s: s.vit(True),
+    "vit-anonymous": Sources.vit_anonymous,
+}
+RESNET50 = ("onnx-legacy", "onnx-dynamo", "keras-names", "anonymous")
+TRANSFORMER = ("vit-onnx-legacy", "vit-onnx-dynamo", "vit-anonymous")

@@ -14,9 +14,10 @@ def clone_node(node: Node) -> Node:
 
 
 def rebuild(graph: Graph, nodes: Iterable[Node], edges: Iterable[Edge],
-            groups: dict[tuple[str, ...], Group] | None = None) -> Graph:
+            groups: dict[tuple[str, ...], Group] | None = None, dedupe: bool = False) -> Graph:
     """A new graph with ``graph``'s name and meta, the given nodes and edges, in topological
-    order; groups default to copies of ``graph``'s groups that still have members."""
+    order; groups default to copies of ``graph``'s groups that still have members. With
+    ``dedupe``, parallel edges carrying the same shape are drawn once; self-loops never."""
     out = Graph(graph.name)
     out.meta = dict(graph.meta)
     for node in nodes:
@@ -24,7 +25,7 @@ def rebuild(graph: Graph, nodes: Iterable[Node], edges: Iterable[Edge],
     seen: set[tuple[str, str, tuple]] = set()
     for e in edges:
         key = (e.src, e.dst, e.tensor.shape or ())
-        if e.src == e.dst or key in seen:
+        if e.src == e.dst or (dedupe and key in seen):
             continue
         seen.add(key)
         out.edges.append(Edge(e.src, e.dst, e.tensor))
@@ -42,10 +43,11 @@ def rebuild(graph: Graph, nodes: Iterable[Node], edges: Iterable[Edge],
 
 
 def try_rebuild(graph: Graph, nodes: Iterable[Node], edges: Iterable[Edge],
-                groups: dict[tuple[str, ...], Group] | None = None) -> Graph | None:
+                groups: dict[tuple[str, ...], Group] | None = None,
+                dedupe: bool = False) -> Graph | None:
     """:func:`rebuild`, or None when the result would have a cycle."""
     try:
-        return rebuild(graph, nodes, edges, groups)
+        return rebuild(graph, nodes, edges, groups, dedupe)
     except NetdrawError:
         return None
 

@@ -239,7 +239,7 @@ def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
         if not block.outputs:
             last = [n for n, r in rep.items() if r == bid][-1]
             block.outputs = list(graph.nodes[last].outputs)
-    return try_rebuild(graph, nodes, edges)
+    return try_rebuild(graph, nodes, edges, dedupe=True)
 
 
 def _new_block(index: GroupIndex, kind: str, path: Path, runs: dict[Path, list[Path]],
@@ -251,7 +251,8 @@ def _new_block(index: GroupIndex, kind: str, path: Path, runs: dict[Path, list[P
         class_name = index.class_name(path) or "Block"
         block = Node(bid, f"{first}–{last}", "block", class_name, group=path[:-1])
         block.attrs.update({"repeat": len(run), "nodes": 0,
-                            "members": [index.label(p) for p in run]})
+                            "members": [index.label(p) for p in run],
+                            "paths": [list(p) for p in run]})
         return block
     if not path:
         name = graph.name

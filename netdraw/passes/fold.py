@@ -164,7 +164,7 @@ def fold(graph: Graph, patterns: list[FoldPattern] | None = None) -> Graph:
 def _absorb(head: Node, chain: list[Node], pattern: FoldPattern) -> None:
     folded = list(head.attrs.get("folded") or [])
     for n in chain:
-        folded.append({"name": n.name, "kind": n.kind, "op_type": n.op_type,
+        folded.append({"id": n.id, "name": n.name, "kind": n.kind, "op_type": n.op_type,
                        "params": n.params, "attrs": dict(n.attrs)})
         head.params += n.params
         macs = n.attrs.get("macs")

@@ -31,7 +31,7 @@ def node_signature(node: Node) -> tuple:
     attrs = dict(node.attrs)
     folded = attrs.pop("folded", None)
     if folded:
-        attrs["folded"] = [{k: v for k, v in f.items() if k not in ("name", "params")}
+        attrs["folded"] = [{k: v for k, v in f.items() if k not in ("id", "name", "params")}
                            for f in folded if isinstance(f, dict)]
     attrs.pop("macs", None)
     return (node.kind, node.op_type, _freeze(attrs),

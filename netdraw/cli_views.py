@@ -26,7 +26,8 @@ views:
   conv>norm, conv>activation, dense>norm>activation, dense>activation|softmax,
   norm>activation, add>activation. Add your own with --fold 'STEP>STEP...=Name': each step
   is a kind (conv, norm, activation, dense, ...) or an op type (BatchNormalization, ReLU),
-  'a|b' for alternatives, 'step?' when optional. --no-fold turns the defaults off.
+  'a|b' for alternatives, 'step?' when optional. --no-fold turns the defaults off
+  (your --fold patterns still apply).
 
   Hidden unless --keep-all: dropout, identity, casts, shape arithmetic (Shape, Gather of a
   shape, Unsqueeze of a constant, ...), weight transposes and bias adds (merged into their
@@ -41,7 +42,8 @@ def add_view_arguments(parser: argparse.ArgumentParser) -> None:
                        help="draw groups nested N deep as one block each (0: the whole model "
                             "as one block; default: chosen automatically)")
     group.add_argument("--expand", action="append", default=[], metavar="PATH",
-                       help="open this group one level further (repeatable), e.g. layer3")
+                       help="draw this group open with its children open too, so their "
+                            "layers show (repeatable), e.g. layer3")
     group.add_argument("--collapse", action="append", default=[], metavar="PATH",
                        help="draw this group as one block (repeatable)")
     group.add_argument("--no-roll", action="store_true",
@@ -50,7 +52,8 @@ def add_view_arguments(parser: argparse.ArgumentParser) -> None:
                        help="fold chains matching PATTERN into one node, e.g. "
                             "'conv>norm>activation=ConvBNAct' (repeatable)")
     group.add_argument("--no-fold", action="store_true",
-                       help="do not fold the default patterns (Conv→BN→act, Dense→act, …)")
+                       help="do not fold the default patterns (Conv→BN→act, Dense→act, …); "
+                            "--fold patterns still apply")
     group.add_argument("--keep-all", action="store_true",
                        help="show plumbing: dropout, identity, casts, shape arithmetic")
     group.add_argument("--max-nodes", type=int, default=40, metavar="N",
@@ -81,8 +84,8 @@ def report_view(view) -> None:
 def add_summary_parser(sub: argparse._SubParsersAction) -> None:
     summary = sub.add_parser(
         "summary", help="print a table of layers, shapes, parameters and MACs",
-        description="Print MODEL's layers (or blocks, as in the default drawing) with output "
-                    "shapes, parameters and multiply-accumulates, and the totals.",
+        description="Print MODEL's layers (or blocks, as in the default drawing) with\n"
+                    "output shapes, parameters and multiply-accumulates, and the totals.",
         epilog=VIEW_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     summary.add_argument("model", metavar="MODEL", help="a model file or zoo:NAME")
     fmt = summary.add_mutually_exclusive_group()

@@ -96,7 +96,7 @@ def _text(graph: Graph, cells: list[tuple[str, ...]], total: tuple[str, ...]) ->
     return "\n".join(lines) + "\n"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#+!])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|])")
 
 
 def _md(value: str) -> str:

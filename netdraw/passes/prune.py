@@ -72,9 +72,10 @@ def prune(graph: Graph) -> Graph:
                 continue
             weight = node.params + carried.pop(nid, 0)
             consumers = [e.dst for e in succs[nid]]
-            if weight and not consumers:
-                node.params = weight  # a dangling weight: keep it so totals hold
+            if weight and (not consumers or all(nodes[c].kind == "output" for c in consumers)):
+                node.params = weight  # a weight nothing computes with: keep it, totals hold
                 continue
+            consumers = [c for c in consumers if nodes[c].kind != "output"]
             if weight:
                 target = min(consumers, key=position.__getitem__)
                 if target in data:

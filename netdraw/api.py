@@ -1,12 +1,17 @@
-"""The Python API: load a model into a Graph, render a Graph to a format."""
+"""The Python API: load a model into a Graph, make a readable view, render it to a format."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from netdraw import backends, importers
 from netdraw.ir import Graph
-from netdraw.passes import collapse_to_depth
+from netdraw.passes.view import ViewOptions, make_view
+
+#: Keyword options of :func:`render` and :func:`view` that choose the view.
+VIEW_OPTIONS = ("depth", "expand", "collapse", "roll", "fold", "fold_patterns", "keep_all",
+                "max_nodes", "full")
 
 
 def load(model_or_path: Any, **options: Any) -> Graph:
@@ -17,13 +22,34 @@ def load(model_or_path: Any, **options: Any) -> Graph:
     return importers.load(model_or_path, **options)
 
 
-def render(graph: Graph, format: str = "svg", *, depth: int | None = None,
-           style: str | None = None, **options: Any) -> str | bytes:
+def view_options(*, full: bool = False, **options: Any) -> ViewOptions:
+    """ViewOptions from keyword options (``full=True`` draws every node)."""
+    if full:
+        keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes")
+                if options.get(k) is not None}
+        return replace(ViewOptions.full(), **keep)
+    return ViewOptions(**{k: v for k, v in options.items() if v is not None})
+
+
+def view(graph: Graph, **options: Any) -> Graph:
+    """The readable view of a graph: ``depth``, ``expand``, ``collapse``, ``roll``, ``fold``,
+    ``fold_patterns``, ``keep_all``, ``max_nodes``, ``full`` (see :class:`ViewOptions`)."""
+    return make_view(graph, view_options(**options))
+
+
+def render(graph: Graph, format: str = "svg", *, style: str | None = None,
+           **options: Any) -> str | bytes:
     """Draw a Graph: text (``dot``, ``json``, ``svg``) or bytes (``png``, ``pdf``).
 
-    ``depth`` collapses groups nested deeper than it into blocks; other options go to the
-    backend (``rankdir``, ``title``, …).
+    Every format draws the readable view (see :func:`view`; its options are accepted here)
+    except ``json``, which writes the full graph unless view options are given. A graph that
+    already is a view (``meta["view"]``) is drawn as it is. Other options go to the backend
+    (``rankdir``, ``title``, …).
     """
     fmt = format.lower().lstrip(".")
-    view = graph if depth is None or fmt == "json" else collapse_to_depth(graph, depth)
-    return backends.render(view, fmt, style=style, **options)
+    given = {k: options.pop(k) for k in VIEW_OPTIONS if k in options}
+    chosen = view_options(**given)
+    explicit = chosen != ViewOptions()
+    if explicit or (fmt != "json" and "view" not in graph.meta):
+        graph = make_view(graph, chosen)
+    return backends.render(graph, fmt, style=style, **options)

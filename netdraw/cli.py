@@ -11,9 +11,17 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from netdraw.cli_views import (
+    VIEW_HELP,
+    add_summary_parser,
+    add_view_arguments,
+    cmd_summary,
+    report_view,
+    view_options,
+)
 from netdraw.errors import NetdrawError
 
-COMMANDS = ("draw", "gallery", "zoo")
+COMMANDS = ("draw", "summary", "gallery", "zoo")
 TEXT_FORMATS = ("dot", "gv", "json", "svg", "tex", "html")
 
 
@@ -34,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     draw = sub.add_parser("draw", help="draw a model to a file",
-                          description="Draw MODEL to OUT; the format comes from OUT's suffix.")
+                          description="Draw MODEL to OUT; the format comes from OUT's suffix.",
+                          epilog=VIEW_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     draw.add_argument("model", metavar="MODEL",
                       help="a model file (.onnx, .json written by netdraw, …) or zoo:NAME")
     draw.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -43,10 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--format", help="output format when OUT is '-' (default: dot)")
     draw.add_argument("--rankdir", default="TB", choices=["TB", "LR", "BT", "RL"],
                       help="layout direction: top-to-bottom (default) or left-to-right")
-    draw.add_argument("--depth", type=int, metavar="N",
-                      help="draw groups nested deeper than N as one block each")
     draw.add_argument("--title", help="title drawn above the diagram (default: model name; "
                                       "'' for none)")
+    add_view_arguments(draw)
+    add_summary_parser(sub)
 
     gallery = sub.add_parser("gallery", help="render the built-in zoo into a folder")
     gallery.add_argument("-o", "--output", default="gallery", metavar="DIR")
@@ -94,15 +103,21 @@ def load_model(spec: str) -> Any:
 def cmd_draw(args: argparse.Namespace) -> int:
     from netdraw.api import render
     from netdraw.backends import find_backend
-    from netdraw.output import write_output
+    from netdraw.output import check_target, write_output
+    from netdraw.passes import ViewOptions, make_view
 
     fmt = _output_format(args.output, args.format)
     spec = find_backend(fmt)  # fail on a bad format before any model is read
     if args.output == "-" and fmt in spec.binary_formats:
         raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
+    check_target(args.output)  # a bad output path fails before the model is read
+    options = view_options(args)
     graph = load_model(args.model)
-    data = render(graph, fmt, depth=args.depth, rankdir=args.rankdir, title=args.title)
+    if fmt != "json" or options != ViewOptions():
+        graph = make_view(graph, options)
+    data = render(graph, fmt, rankdir=args.rankdir, title=args.title)
     write_output(args.output, data)
+    report_view(graph)
     return 0
 
 
@@ -131,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return 2
-        handler = {"draw": cmd_draw, "gallery": cmd_gallery, "zoo": cmd_zoo}[args.command]
+        handler = {"draw": cmd_draw, "summary": cmd_summary, "gallery": cmd_gallery,
+                   "zoo": cmd_zoo}[args.command]
         return handler(args)
     except NetdrawError as exc:
         print(f"netdraw: error: {exc}", file=sys.stderr)

@@ -62,8 +62,41 @@ def _stride(value: Any) -> str:
     return "/" + (str(dims[0]) if all(d == dims[0] for d in dims) else "×".join(map(str, dims)))
 
 
+#: Short names of folded normalisation layers, by op type (lower case).
+_NORM_SHORT = {"batchnormalization": "BN", "batchnorm1d": "BN", "batchnorm2d": "BN",
+               "batchnorm3d": "BN", "layernormalization": "LN", "layernorm": "LN",
+               "groupnormalization": "GN", "groupnorm": "GN", "instancenormalization": "IN",
+               "instancenorm2d": "IN", "rmsnorm": "RMSNorm", "rmsnormalization": "RMSNorm"}
+
+
+def fold_suffix(node: Node) -> str:
+    """``+BN+relu`` for a node that absorbed a BatchNorm and a ReLU; empty when not folded."""
+    parts = []
+    for f in node.attrs.get("folded") or []:
+        if not isinstance(f, dict):
+            continue
+        kind, op = f.get("kind", ""), str(f.get("op_type", ""))
+        if kind == "norm":
+            parts.append(_NORM_SHORT.get(op.lower(), op or "norm"))
+        elif kind in ("activation", "softmax"):
+            act = (f.get("attrs") or {}).get("activation")
+            parts.append(str(act if isinstance(act, str) and act else op).lower())
+        elif kind == "add" and (f.get("params") or 0) > 0:
+            parts.append("bias")
+        else:
+            parts.append(op or kind)
+    return "".join(f"+{p}" for p in parts)
+
+
 def key_attrs(node: Node) -> str:
-    """The few attributes a reader wants on the box: ``3×3/2, 64`` for a strided conv."""
+    """The few attributes a reader wants on the box: ``3×3/2, 64`` for a strided conv
+    (``3×3/2, 64 +BN+relu`` when a BatchNorm and a ReLU were folded into it)."""
+    text = _key_attrs(node)
+    suffix = fold_suffix(node)
+    return f"{text} {suffix}".strip() if suffix else text
+
+
+def _key_attrs(node: Node) -> str:
     a = node.attrs
     if node.kind in ("conv", "conv_transpose"):
         text = _grid(a.get("kernel_size")) + _stride(a.get("stride"))
@@ -84,7 +117,7 @@ def key_attrs(node: Node) -> str:
         return f"{a['num_heads']} heads"
     if node.kind == "block" and a.get("repeat", 1) > 1:
         return f"×{a['repeat']}"
-    if a.get("activation") and node.kind != "activation":
+    if a.get("activation") and node.kind != "activation" and not a.get("folded"):
         return str(a["activation"])
     return ""
 
@@ -99,6 +132,8 @@ def display_name(node: Node, graph: Graph | None = None) -> str:
     ``/layer1/layer1.0/Add`` -> ``Add``; ``layer1.0.conv1`` inside ``layer1.0`` -> ``conv1``.
     """
     name = node.name
+    if node.kind == "block":
+        return name  # ``layer3.0``, ``layer3.1–layer3.5``: shown whole inside their cluster
     if name.startswith("/"):
         parts = [p for p in name.split("/") if p]
         return parts[-1] if parts else name

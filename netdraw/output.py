@@ -10,6 +10,20 @@ from pathlib import Path
 from netdraw.errors import NetdrawError
 
 
+def check_target(target: str) -> None:
+    """Fail early, before any work, when ``target`` cannot be written."""
+    if target == "-":
+        return
+    path = Path(target)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise NetdrawError(f"cannot write {target}: folder {folder} does not exist")
+    if path.is_dir():
+        raise NetdrawError(f"cannot write {target}: it is a folder; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise NetdrawError(f"cannot write {target}: folder {folder} is not writable")
+
+
 def write_output(target: str, data: str | bytes) -> None:
     """Write ``data`` to ``target`` via a temporary file and rename; ``-`` means stdout."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -17,10 +31,9 @@ def write_output(target: str, data: str | bytes) -> None:
         sys.stdout.buffer.write(payload)
         sys.stdout.buffer.flush()
         return
+    check_target(target)
     path = Path(target)
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise NetdrawError(f"cannot write {target}: folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 runs on torch here; no TensorFlow
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 

@@ -24,6 +24,7 @@ from netdraw.describe import (
 )
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Node
+from netdraw.passes.layout import split
 
 RENDER_FORMATS = ("svg", "png", "pdf")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -34,7 +35,10 @@ _NODE_STYLE: dict[str, dict[str, str]] = {
     "input": {"style": "filled,bold", "penwidth": "1.4"},
     "output": {"style": "filled,bold", "penwidth": "1.4"},
     "add": _MERGE, "multiply": _MERGE, "concat": _MERGE,
+    "block": {"style": "rounded,filled,bold", "penwidth": "1.2"},
 }
+#: A rolled run (``×N``) is drawn as a stack of boxes.
+_ROLLED = {"shape": "box3d", "style": "filled", "penwidth": "1.0"}
 
 
 def _text(value: object, limit: int = _MAX_LABEL) -> str:
@@ -55,8 +59,12 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True)
     rows = [f'<tr><td><b>{_text(name)}</b></td></tr>']
     detail = node.op_type
     attrs = key_attrs(node)
-    if attrs:
-        detail = f"{detail} · {attrs}" if detail else attrs
+    repeat = node.attrs.get("repeat") if node.kind == "block" else None
+    if repeat:
+        detail = f"{detail} ×{repeat}"
+    elif attrs:
+        sep = " " if attrs.startswith("+") else " · "
+        detail = f"{detail}{sep}{attrs}" if detail else attrs
     if detail and detail != name:
         rows.append(f'<tr><td><font point-size="9">{_text(detail)}</font></td></tr>')
     facts = []
@@ -83,9 +91,23 @@ def _attrs(attrs: dict[str, str]) -> str:
     return "[" + " ".join(parts) + "]"
 
 
+def _tooltip_text(node: Node) -> str:
+    text = f"{node.name} ({node.op_type})"
+    macs = node.attrs.get("macs")
+    if node.params or isinstance(macs, int):
+        text += f": {node.params:,} params"
+        if isinstance(macs, int):
+            text += f", {format_count(macs)} MACs"
+    return text
+
+
 def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
-           edge_labels: bool = True, **_: Any) -> str:
-    """The graph as DOT source text (written directly: linear time, no per-line overhead)."""
+           edge_labels: bool = True, columns: int | None = None, **_: Any) -> str:
+    """The graph as DOT source text (written directly: linear time, no per-line overhead).
+
+    ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
+    number the view suggests in ``meta["view"]["columns"]``, else 1).
+    """
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
     lines = [
@@ -117,11 +139,14 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     def emit(path: tuple[str, ...], indent: str) -> None:
         nonlocal cluster_count
         for node in members.get(path, []):
+            style = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
             attrs = {"label": node_label(node, graph), "fillcolor": fill_colour(node.kind),
-                     "tooltip": _tooltip(f"{node.name} ({node.op_type})"),
-                     **_NODE_STYLE.get(node.kind, {})}
+                     "tooltip": _tooltip(_tooltip_text(node)), **style}
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):
+            if len(members.get(child, [])) == 1 and not children.get(child):
+                emit(child, indent)  # a box around one node says nothing the node does not
+                continue
             lines.append(f"{indent}subgraph cluster_{cluster_count} {{")
             cluster_count += 1
             lines.append(f'{indent}\tgraph [label=<{_text(group_title(graph, child), 80)}> '
@@ -130,10 +155,37 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
             lines.append(f"{indent}}}")
 
     emit((), "\t")
+    if columns is None:
+        columns = int((graph.meta.get("view") or {}).get("columns") or 1)
+    column = split(graph, columns if rankdir in ("TB", "BT") else 1)
+    # Edges into a later column run to a point at the top of that column and fan out there.
+    wraps: dict[int, str] = {}
+    fed: set[tuple[str, int]] = set()
     for edge in graph.edges:
         shape = edge.tensor.format_shape() if edge_labels else ""
         attrs = f" [label=<{_text(shape)}>]" if shape else ""
-        lines.append(f"\t{ids[edge.src]} -> {ids[edge.dst]}{attrs}")
+        src, target = ids[edge.src], column[edge.dst]
+        if column[edge.src] != target:
+            if target not in wraps:
+                wraps[target] = f"wrap{target}"
+                lines.append(f'\t{wraps[target]} [label="" shape="point" width="0.06" '
+                             'color="#555555"]')
+            if (edge.src, target) not in fed:
+                fed.add((edge.src, target))
+                lines.append(f'\t{src} -> {wraps[target]} [constraint="false" style="dashed" '
+                             'color="#999999" arrowhead="none" tailport="e"]')
+            src = wraps[target]
+        lines.append(f"\t{src} -> {ids[edge.dst]}{attrs}")
+    heads: dict[int, str] = {}
+    for nid in graph.nodes:
+        heads.setdefault(column[nid], ids[nid])
+    heads.update(wraps)
+    if len(heads) > 1:
+        # Column heads share the top rank, left to right in order.
+        lines.append("\t{rank=same; " + " ".join(heads.values()) + "}")
+        ordered = [heads[c] for c in sorted(heads)]
+        for a, b in zip(ordered, ordered[1:], strict=False):
+            lines.append(f'\t{a} -> {b} [style="invis"]')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

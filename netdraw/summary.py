@@ -1,0 +1,151 @@
+"""``netdraw summary``: a table of layers (or blocks) with output shapes, parameters and MACs.
+
+Three formats: aligned ``text`` for the terminal, ``markdown`` (a pipe table) and ``latex``
+(a booktabs ``tabular`` to put next to a figure; needs ``\\usepackage{booktabs}``). The rows
+are the nodes of the view (the same view a drawing shows), so their parameters and MACs add
+up to the model's totals, which the last row gives.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from netdraw.describe import format_count, output_spec
+from netdraw.errors import NetdrawError
+from netdraw.ir import Graph, Node
+
+FORMATS = ("text", "markdown", "latex")
+HEADER = ("Layer", "Kind", "Output shape", "Params", "MACs")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    kind: str
+    shape: str
+    params: int
+    macs: int | None
+
+
+def kind_text(node: Node) -> str:
+    """``conv`` / ``conv+norm+relu`` for a folded node / ``Bottleneck ×5`` for a block."""
+    if node.kind == "block":
+        repeat = node.attrs.get("repeat")
+        return f"{node.op_type} ×{repeat}" if repeat else node.op_type
+    folded = node.attrs.get("folded") or []
+    if folded:
+        parts = [node.kind]
+        for f in folded:
+            kind = f.get("kind", "")
+            if kind in ("activation", "softmax"):
+                kind = str((f.get("attrs") or {}).get("activation") or f.get("op_type") or kind)
+                kind = kind.lower()
+            parts.append(kind)
+        return "+".join(parts)
+    return node.kind
+
+
+def rows(graph: Graph) -> list[Row]:
+    out = []
+    for node in graph.nodes.values():
+        if node.kind == "output":
+            continue
+        spec = output_spec(node)
+        shape = spec.format_shape() if spec is not None else ""
+        macs = node.attrs.get("macs")
+        out.append(Row(node.name, kind_text(node), shape, node.params,
+                       macs if isinstance(macs, int) else None))
+    return out
+
+
+def _macs(value: int | None) -> str:
+    return "–" if value is None else format_count(value)
+
+
+def table(graph: Graph, fmt: str = "text") -> str:
+    """The summary table of ``graph`` (usually a view) in ``fmt``."""
+    if fmt not in FORMATS:
+        raise NetdrawError(f"unknown summary format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    body = rows(graph)
+    total_params = sum(r.params for r in body)
+    known = [r.macs for r in body if r.macs is not None]
+    total_macs = sum(known) if known else None
+    cells = [(r.name, r.kind, r.shape, f"{r.params:,}", _macs(r.macs)) for r in body]
+    total = ("Total", "", "", f"{total_params:,}", _macs(total_macs))
+    return {"text": _text, "markdown": _markdown, "latex": _latex}[fmt](graph, cells, total)
+
+
+def _clean(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _text(graph: Graph, cells: list[tuple[str, ...]], total: tuple[str, ...]) -> str:
+    data = [tuple(_clean(c) for c in row) for row in [HEADER, *cells, total]]
+    widths = [max(len(row[i]) for row in data) for i in range(len(HEADER))]
+    right = (False, False, False, True, True)
+
+    def line(row: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w)
+                         for c, w, r in zip(row, widths, right, strict=True)).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    lines = [f"{_clean(graph.name)}", line(data[0]), rule]
+    lines += [line(row) for row in data[1:-1]]
+    lines += [rule, line(data[-1])]
+    return "\n".join(lines) + "\n"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|])")
+
+
+def _md(value: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", _clean(value))
+
+
+def _markdown(graph: Graph, cells: list[tuple[str, ...]], total: tuple[str, ...]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|:--|:--|:--|--:|--:|"]
+    for row in cells:
+        lines.append("| " + " | ".join(_md(c) for c in row) + " |")
+    name, _, _, params, macs = total
+    lines.append(f"| **{name}** | | | **{params}** | **{_md(macs)}** |")
+    return "\n".join(lines) + "\n"
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+        "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+        "|": r"\textbar{}", "×": r"$\times$", "–": "--", "…": r"\ldots{}"}
+
+
+def tex_escape(value: str) -> str:
+    """Escape text for LaTeX (ASCII only out: other characters become ``?``)."""
+    out = []
+    for ch in _clean(value):
+        if ch in _TEX:
+            out.append(_TEX[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def _latex(graph: Graph, cells: list[tuple[str, ...]], total: tuple[str, ...]) -> str:
+    lines = [
+        f"% {tex_escape(graph.name)}: layers, output shapes, parameters and MACs "
+        "(netdraw summary; needs \\usepackage{booktabs})",
+        r"\begin{tabular}{llrrr}",
+        r"\toprule",
+        " & ".join(HEADER) + r" \\",
+        r"\midrule",
+    ]
+    for name, kind, shape, params, macs in cells:
+        lines.append(f"{tex_escape(name)} & {tex_escape(kind)} & {tex_escape(shape)} & "
+                     f"{params} & {tex_escape(macs)} \\\\")
+    lines.append(r"\midrule")
+    lines.append(f"\\textbf{{Total}} & & & \\textbf{{{total[3]}}} & "
+                 f"\\textbf{{{tex_escape(total[4])}}} \\\\")
+    lines.append(r"\bottomrule")
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,173 @@
+"""The view passes on small hand-built graphs: group inference from names, non-convex
+groups, hostile names, empty graphs, JSON round trips (no framework needed)."""
+
+from __future__ import annotations
+
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from netdraw import render
+from netdraw.backends.dot import to_dot
+from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.passes import ViewOptions, make_view
+from netdraw.passes.groups import infer_groups, name_groups
+from netdraw.passes.layout import split
+from netdraw.summary import table
+
+S = TensorSpec((1, 8, 4, 4))
+
+
+def chain(names: list[str], kinds: list[str] | None = None) -> Graph:
+    """input -> the named nodes in a chain -> output (all flat)."""
+    g = Graph("flat")
+    g.add_node(Node("in", "in", "input", "Input", outputs=[S]))
+    prev = "in"
+    for i, name in enumerate(names):
+        kind = (kinds or ["conv"] * len(names))[i]
+        g.add_node(Node(f"n{i}", name, kind, kind.title(), params=10, inputs=[S], outputs=[S]))
+        g.add_edge(prev, f"n{i}", S)
+        prev = f"n{i}"
+    g.add_node(Node("out", "out", "output", "Output", inputs=[S]))
+    g.add_edge(prev, "out", S)
+    g.validate()
+    return g
+
+
+def paths_by_name(graph: Graph) -> dict[str, tuple[str, ...]]:
+    return {n.name: n.group for n in infer_groups(graph)}
+
+
+def test_keras_style_prefixes_nest():
+    names = [f"conv{s}_block{b}_{i}_{k}" for s in (2, 3) for b in (1, 2)
+             for i in (1, 2) for k in ("conv", "bn")]
+    groups = paths_by_name(chain(names))
+    assert groups["conv3_block2_1_bn"] == ("conv3", "conv3_block2", "conv3_block2_1")
+    assert groups["conv2_block1_2_conv"][:2] == ("conv2", "conv2_block1")
+
+
+def test_mobilenet_and_efficientnet_prefixes():
+    mobile = [f"block_{b}_{p}" for b in (1, 2, 3) for p in ("expand", "expand_BN",
+                                                             "depthwise", "project")]
+    assert paths_by_name(chain(mobile))["block_2_depthwise"] == ("block_2",)
+    eff = [f"block{s}{c}_{p}" for s in (1, 2) for c in "ab" for p in ("dwconv", "bn", "se")]
+    assert paths_by_name(chain(eff))["block2b_se"] == ("block2", "block2b")
+
+
+def test_auto_numbered_names_do_not_make_groups():
+    names = []
+    for i in range(6):
+        names += [f"conv2d_{i}", f"batch_normalization_{i}", f"activation_{i}"]
+    assert name_groups(chain(names)) is None
+
+
+def test_structure_finds_repeats_without_names():
+    """Residual blocks with anonymous names become groups and roll."""
+    g = Graph("anon")
+    g.add_node(Node("in", "x", "input", "Input", outputs=[S]))
+    prev = "in"
+    for b in range(4):
+        a, c, r = f"a{b}", f"c{b}", f"r{b}"
+        g.add_node(Node(a, f"n{3 * b}", "conv", "Conv", params=5, inputs=[S], outputs=[S]))
+        g.add_node(Node(c, f"n{3 * b + 1}", "conv", "Conv", params=5, inputs=[S], outputs=[S]))
+        g.add_node(Node(r, f"n{3 * b + 2}", "add", "Add", inputs=[S, S], outputs=[S]))
+        for src, dst in ((prev, a), (a, c), (c, r), (prev, r)):
+            g.add_edge(src, dst, S)
+        prev = r
+    g.add_node(Node("out", "y", "output", "Output", inputs=[S]))
+    g.add_edge(prev, "out", S)
+    g.validate()
+    view = make_view(g)
+    assert [(n.kind, n.attrs.get("repeat")) for n in view] == [
+        ("input", None), ("block", 4), ("output", None)]
+    assert view.total_params == 40
+
+
+def test_a_non_convex_group_stays_open():
+    """Collapsing {a1, a3} around an outside node b would make a cycle: it stays open."""
+    g = Graph("nc")
+    g.add_node(Node("in", "in", "input", "Input", outputs=[S]))
+    g.add_group(("A",), "Thing", "A")
+    g.add_node(Node("a1", "a1", "conv", "Conv", params=1, inputs=[S], outputs=[S], group=("A",)))
+    g.add_node(Node("b", "b", "conv", "Conv", params=2, inputs=[S], outputs=[S]))
+    g.add_node(Node("a3", "a3", "conv", "Conv", params=3, inputs=[S], outputs=[S], group=("A",)))
+    g.add_node(Node("out", "out", "output", "Output", inputs=[S]))
+    for src, dst in (("in", "a1"), ("a1", "b"), ("b", "a3"), ("a3", "out")):
+        g.add_edge(src, dst, S)
+    g.validate()
+    view = make_view(g, ViewOptions(depth=1))
+    assert {"a1", "b", "a3"} <= set(view.nodes)
+    assert view.total_params == 6
+
+
+HOSTILE = 'x<y>&"z\\ {a}_%$#^~\nnew'
+
+
+def test_hostile_group_names_reach_dot_and_latex_safely(tmp_path):
+    g = Graph(HOSTILE)
+    g.add_node(Node("in", HOSTILE, "input", "Input", outputs=[S]))
+    prev = "in"
+    for b in range(3):
+        path = (f"{HOSTILE}.{b}",)
+        g.add_group(path, HOSTILE, f"{HOSTILE}.{b}")
+        for k in range(2):
+            nid = f"{b}-{k}"
+            g.add_node(Node(nid, HOSTILE + nid, "conv", "Conv", params=7, inputs=[S],
+                            outputs=[S], group=path))
+            g.add_edge(prev, nid, S)
+            prev = nid
+    g.add_node(Node("out", "out", "output", "Output", inputs=[S]))
+    g.add_edge(prev, "out", S)
+    g.validate()
+    view = make_view(g, ViewOptions(depth=1))
+    assert [n.attrs.get("repeat") for n in view if n.kind == "block"] == [3]
+    svg = render(view, "svg")
+    ET.fromstring(svg)
+    tex = table(view, "latex")
+    doc = tmp_path / "t.tex"
+    doc.write_text("\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n"
+                   f"{tex}\\end{{document}}\n")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-1500:]
+    md = table(view, "markdown")
+    assert md.count("\n") == len(view) + 2  # header, rule, rows (no output row), total
+
+
+def test_empty_and_tiny_graphs():
+    empty = Graph("empty")
+    view = make_view(empty)
+    assert len(view) == 0 and view.meta["view"]["nodes"] == 0
+    assert "digraph" in to_dot(view)
+    tiny = chain(["only"])
+    assert [n.name for n in make_view(tiny)] == ["in", "only", "out"]
+
+
+def test_view_json_round_trip_is_drawn_as_it_is():
+    g = chain([f"stage{s}_unit{u}_{k}" for s in (1, 2) for u in (1, 2, 3)
+               for k in ("conv", "relu")], ["conv", "activation"] * 6)
+    view = make_view(g)
+    again = Graph.from_json(view.to_json())
+    assert again.to_json() == view.to_json()
+    # A graph that already is a view is not viewed again.
+    assert render(again, "dot") == render(view, "dot")
+
+
+def test_tall_chains_wrap_into_columns():
+    g = chain([f"layer{i}" for i in range(24)], ["conv", "pool"] * 12)
+    view = make_view(g, ViewOptions(fold=False))
+    columns = view.meta["view"]["columns"]
+    assert columns >= 2 and view.meta["view"]["aspect"] <= 4
+    assert max(split(view, columns).values()) == columns - 1
+    svg = ET.fromstring(render(view, "svg"))
+    width, height = (float(svg.get(k).rstrip("pt")) for k in ("width", "height"))
+    assert max(width, height) / min(width, height) <= 4
+
+
+@pytest.mark.parametrize("bad", [{"depth": -1}, {"max_nodes": 0}])
+def test_bad_options(bad):
+    from netdraw import NetdrawError
+
+    with pytest.raises(NetdrawError):
+        ViewOptions(**bad)

@@ -80,6 +80,19 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True)
         "".join(rows) + "</table>>"
 
 
+_CONNECTOR = {"shape": "circle", "style": "filled", "fillcolor": "#ffffff", "width": "0.3",
+              "fixedsize": "true", "fontsize": "10", "penwidth": "1.0"}
+
+
+def _connector_letter(column: int) -> str:
+    """A, B, … Z, then AA, AB, …: the name of the connector into ``column`` (1-based)."""
+    n, letters = column, ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters or "A"
+
+
 def _attrs(attrs: dict[str, str]) -> str:
     """``[key=value ...]`` for generated values: HTML labels pass as is, others are quoted."""
     parts = []
@@ -158,22 +171,24 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     if columns is None:
         columns = int((graph.meta.get("view") or {}).get("columns") or 1)
     column = split(graph, columns if rankdir in ("TB", "BT") else 1)
-    # Edges into a later column run to a point at the top of that column and fan out there.
+    # An edge into a later column ends at a lettered connector (as in a flowchart) at the
+    # bottom of its own column and continues from the same letter at the top of the next.
     wraps: dict[int, str] = {}
-    fed: set[tuple[str, int]] = set()
+    sent: set[tuple[str, int]] = set()
     for edge in graph.edges:
         shape = edge.tensor.format_shape() if edge_labels else ""
         attrs = f" [label=<{_text(shape)}>]" if shape else ""
         src, target = ids[edge.src], column[edge.dst]
         if column[edge.src] != target:
+            letter = _connector_letter(target)
             if target not in wraps:
                 wraps[target] = f"wrap{target}"
-                lines.append(f'\t{wraps[target]} [label="" shape="point" width="0.06" '
-                             'color="#555555"]')
-            if (edge.src, target) not in fed:
-                fed.add((edge.src, target))
-                lines.append(f'\t{src} -> {wraps[target]} [constraint="false" style="dashed" '
-                             'color="#999999" arrowhead="none" tailport="e"]')
+                lines.append(f'\t{wraps[target]} {_attrs(dict(_CONNECTOR, label=letter))}')
+            if (edge.src, target) not in sent:
+                sent.add((edge.src, target))
+                out = f"wrapout{target}_{len(sent)}"
+                lines.append(f'\t{out} {_attrs(dict(_CONNECTOR, label=letter))}')
+                lines.append(f"\t{src} -> {out}{attrs}")
             src = wraps[target]
         lines.append(f"\t{src} -> {ids[edge.dst]}{attrs}")
     heads: dict[int, str] = {}

@@ -198,10 +198,23 @@ def _attr_value(attr: onnx.AttributeProto) -> Any:
 
 
 def _qualified(scopes: list[str]) -> str:
-    """``['layer1', 'layer1.0', 'conv1']`` or ``['layer1', '0', 'conv1']`` -> ``layer1.0.conv1``."""
-    name = ""
+    """Scope path -> dotted module name.
+
+    ``['layer1', 'layer1.0', 'conv1']`` and ``['layer1', '0', 'conv1']`` give
+    ``layer1.0.conv1``; ``['layer1', 'layer1.0', 'downsample', 'downsample.0']`` gives
+    ``layer1.0.downsample.0`` (a scope that repeats its parent's name extends it).
+    """
+    name, prev = "", ""
     for s in scopes:
-        name = s if not name or s.startswith(name + ".") else f"{name}.{s}"
+        if not name:
+            name = s
+        elif s.startswith(name + "."):
+            name = s
+        elif prev and s.startswith(prev + "."):
+            name = name[: len(name) - len(prev)] + s
+        else:
+            name = f"{name}.{s}"
+        prev = s
     return name
 
 

@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--title", help="title drawn above the diagram (default: model name; "
                                       "'' for none)")
     add_view_arguments(draw)
+    _add_style_options(draw)
     add_summary_parser(sub)
 
     gallery = sub.add_parser("gallery", help="render the built-in zoo into a folder")
@@ -63,6 +64,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("zoo", help="list the built-in example models")
     return parser
+
+
+def _add_style_options(draw: argparse.ArgumentParser) -> None:
+    """--style and the options of the figure styles (NN-SVG look: fcnn, lenet, alexnet)."""
+    from netdraw.backends import styles
+
+    fig = draw.add_argument_group("figure styles")
+    fig.add_argument("--style", metavar="STYLE",
+                     help=f"drawing style: {', '.join(styles())} (default: graph, the Graphviz "
+                          "diagram); fcnn, lenet and alexnet write NN-SVG-style .svg figures")
+    fig.add_argument("--scale", choices=["log", "linear"],
+                     help="lenet/alexnet: sizes follow dimensions on a log (default) or "
+                          "linear scale")
+    fig.add_argument("--spacing", type=float, metavar="X",
+                     help="multiply the gaps between layers by X (default 1)")
+    fig.add_argument("--angle", type=float, metavar="DEG",
+                     help="alexnet: angle of the boxes' receding edges, 5-85 (default 40)")
+    fig.add_argument("--colors", metavar="SPEC",
+                     help="colour theme 'default' or 'mono' and/or KIND=COLOUR pairs, e.g. "
+                          "'mono,conv=#9ecae1,dense=orange'")
+    fig.add_argument("--no-labels", dest="labels", action="store_false", default=None,
+                     help="leave out dimension, name and op labels")
+    fig.add_argument("--no-legend", dest="legend", action="store_false", default=None,
+                     help="leave out the colour legend")
+
+
+def _style_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The figure-style options the user gave (unset ones are left to the backend)."""
+    names = ("scale", "spacing", "angle", "colors", "labels", "legend")
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
 def _version() -> str:
@@ -107,7 +138,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     from netdraw.passes import ViewOptions, make_view
 
     fmt = _output_format(args.output, args.format)
-    spec = find_backend(fmt)  # fail on a bad format before any model is read
+    spec = find_backend(fmt, args.style)  # fail on a bad format before any model is read
     if args.output == "-" and fmt in spec.binary_formats:
         raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
     check_target(args.output)  # a bad output path fails before the model is read
@@ -115,7 +146,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
     graph = load_model(args.model)
     if fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options)
-    data = render(graph, fmt, rankdir=args.rankdir, title=args.title)
+    data = render(graph, fmt, style=args.style, rankdir=args.rankdir, title=args.title,
+                  **_style_options(args))
     write_output(args.output, data)
     report_view(graph)
     return 0

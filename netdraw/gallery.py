@@ -16,6 +16,14 @@ GALLERY_OUTPUTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("json", {}),
 )
 
+#: Zoo models also drawn in the NN-SVG figure styles as NAME.STYLE.svg, with their render
+#: options; a name not (yet) in the zoo is skipped.
+FIGURE_MODELS: dict[str, dict[str, object]] = {
+    "lenet5": {}, "alexnet": {}, "resnet18": {"depth": 1},
+    "onnx-lenet5": {}, "onnx-resnet": {},
+}
+FIGURE_STYLES = ("fcnn", "lenet", "alexnet")
+
 
 def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str]:
     """Write each zoo model's gallery files; yields one progress line per file."""
@@ -26,3 +34,9 @@ def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str
             target = folder / f"{name}.{suffix}"
             write_output(str(target), render(graph, suffix, **options))
             yield f"wrote {target}"
+        if name in FIGURE_MODELS:
+            for style in FIGURE_STYLES:
+                target = folder / f"{name}.{style}.svg"
+                write_output(str(target), render(graph, "svg", style=style,
+                                                 **FIGURE_MODELS[name]))
+                yield f"wrote {target}"

@@ -21,12 +21,21 @@ class BackendSpec:
     module: str  # must define render(graph, fmt, **options) -> str | bytes
     formats: tuple[str, ...]
     binary_formats: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names --style accepts
+
+    def answers_to(self, style: str) -> bool:
+        return style == self.name or style in self.aliases
 
 
 BACKENDS: list[BackendSpec] = [
     BackendSpec("graphviz", "netdraw.backends.dot", ("dot", "gv", "svg", "png", "pdf"),
-                ("png", "pdf")),
+                ("png", "pdf"), aliases=("graph",)),
     BackendSpec("json", "netdraw.backends.json", ("json",)),
+    # NN-SVG figure styles: only chosen by --style (the first backend for a format is its
+    # default, so these stay after graphviz).
+    BackendSpec("fcnn", "netdraw.backends.nnsvg.fcnn", ("svg",)),
+    BackendSpec("lenet", "netdraw.backends.nnsvg.lenet", ("svg",)),
+    BackendSpec("alexnet", "netdraw.backends.nnsvg.alexnet", ("svg",)),
 ]
 
 
@@ -38,12 +47,22 @@ def formats() -> list[str]:
     return sorted({f for spec in BACKENDS for f in spec.formats})
 
 
+def styles() -> list[str]:
+    """The drawing styles ``--style`` offers (a backend's first alias, else its name)."""
+    return [(spec.aliases or (spec.name,))[0] for spec in BACKENDS
+            if set(spec.formats) - {"json"}]
+
+
 def find_backend(fmt: str, style: str | None = None) -> BackendSpec:
     for spec in BACKENDS:
-        if fmt in spec.formats and (style is None or style == spec.name):
+        if fmt in spec.formats and (style is None or spec.answers_to(style)):
             return spec
     if style is not None:
-        raise NetdrawError(f"style {style!r} cannot write .{fmt}")
+        known = [spec for spec in BACKENDS if spec.answers_to(style)]
+        if not known:
+            raise NetdrawError(f"unknown style {style!r}; choose one of {', '.join(styles())}")
+        writes = ", ".join(f".{f}" for f in known[0].formats)
+        raise NetdrawError(f"style {style!r} cannot write .{fmt}; it writes {writes}")
     raise NetdrawError(f"unknown output format {fmt!r}; choose one of {', '.join(formats())}")
 
 

@@ -1,0 +1,262 @@
+"""Shared pieces of the NN-SVG-style backends: options, colours, sizes, text and SVG output.
+
+Numbers are written with at most two decimals and element ids are generated, so the SVG is
+byte-identical on every run; every string reaches the file through ElementTree, which
+escapes ``& < > "``, after :func:`clean` removed what XML cannot hold.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import svgwrite
+
+from netdraw.describe import PALETTE
+from netdraw.errors import NetdrawError
+
+FONT = "Helvetica, Arial, sans-serif"
+INK = "#222222"
+EDGE = "#555555"
+MUTED = "#666666"
+
+#: Colour themes: ``default`` is netdraw's palette by kind, ``mono`` NN-SVG's greys.
+THEMES: dict[str, dict[str, str]] = {
+    "default": dict(PALETTE),
+    "mono": {**dict.fromkeys(PALETTE, "#e0e0e0"), "input": "#ffffff", "pool": "#c8c8c8",
+             "global_pool": "#c8c8c8", "dense": "#d0d0d0", "block": "#eeeeee",
+             "add": "#ffffff", "multiply": "#ffffff", "concat": "#ffffff"},
+}
+_COLOUR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass
+class Options:
+    """Options every NN-SVG style takes (see the package docstring for their meaning)."""
+
+    scale: str = "log"
+    spacing: float = 1.0
+    angle: float = 40.0
+    labels: bool = True
+    legend: bool = True
+    colors: dict[str, str] = field(default_factory=lambda: dict(THEMES["default"]))
+    title: str | None = None
+    max_neurons: int = 10
+    max_maps: int = 8
+
+    def fill(self, kind: str) -> str:
+        return self.colors.get(kind) or self.colors.get("other") or "#dddddd"
+
+
+def parse_options(*, scale: str | None = None, spacing: float | str | None = None,
+                  angle: float | str | None = None, labels: bool | None = None,
+                  legend: bool | None = None, colors: str | dict[str, str] | None = None,
+                  title: str | None = None, max_neurons: int | None = None,
+                  max_maps: int | None = None, **_: Any) -> Options:
+    """Validate user options; a bad value raises NetdrawError saying what is allowed."""
+    opts = Options(title=title)
+    if scale is not None:
+        if scale not in ("log", "linear"):
+            raise NetdrawError(f"--scale must be log or linear, not {scale!r}")
+        opts.scale = scale
+    if spacing is not None:
+        opts.spacing = _number(spacing, "--spacing", 0.2, 10.0)
+    if angle is not None:
+        opts.angle = _number(angle, "--angle", 5.0, 85.0)
+    if labels is not None:
+        opts.labels = bool(labels)
+    if legend is not None:
+        opts.legend = bool(legend)
+    if colors:
+        opts.colors = parse_colors(colors)
+    for key, value in (("max_neurons", max_neurons), ("max_maps", max_maps)):
+        if value is not None:
+            setattr(opts, key, int(_number(value, key, 3, 64)))
+    return opts
+
+
+def _number(value: Any, name: str, lo: float, hi: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise NetdrawError(f"{name} must be a number, not {value!r}") from None
+    if not lo <= number <= hi or math.isnan(number):
+        raise NetdrawError(f"{name} must be between {lo:g} and {hi:g}, not {number:g}")
+    return number
+
+
+def parse_colors(spec: str | dict[str, str]) -> dict[str, str]:
+    """``"mono"``, ``"conv=#9ecae1,dense=orange"`` or both (``"mono,conv=#f80"``) -> colours.
+
+    Keys are kinds (``conv``, ``dense``, ``pool``, ``block``, ``input``, …) or ``all``.
+    """
+    colours = dict(THEMES["default"])
+    items = list(spec.items()) if isinstance(spec, dict) else [
+        tuple(p.split("=", 1)) if "=" in p else (p, None) for p in str(spec).split(",")
+        if p.strip()]
+    for key, value in items:
+        key = str(key).strip()
+        if value is None:
+            if key not in THEMES:
+                raise NetdrawError(f"unknown colour theme {key!r}; use one of "
+                                   f"{', '.join(THEMES)} or KIND=COLOUR pairs such as "
+                                   "conv=#9ecae1")
+            colours = dict(THEMES[key])
+            continue
+        value = str(value).strip()
+        if not _COLOUR.match(value):
+            raise NetdrawError(f"colour {value!r} for {key!r} is not #rgb, #rrggbb or a "
+                               "colour name")
+        if key == "all":
+            colours = dict.fromkeys(colours, value)
+        elif key in PALETTE:
+            colours[key] = value
+        else:
+            raise NetdrawError(f"unknown kind {key!r} in --colors; use one of "
+                               f"all, {', '.join(sorted(PALETTE))}")
+    return colours
+
+
+def shade(colour: str, factor: float) -> str:
+    """A darker (factor < 1) or lighter (factor > 1) version of a ``#rrggbb`` colour."""
+    rgb = _rgb(colour)
+    if rgb is None:
+        return colour
+    if factor <= 1:
+        out = [round(c * factor) for c in rgb]
+    else:
+        out = [round(c + (255 - c) * (1 - 1 / factor)) for c in rgb]
+    return "#" + "".join(f"{max(0, min(255, c)):02x}" for c in out)
+
+
+def _rgb(colour: str) -> tuple[int, int, int] | None:
+    if not colour.startswith("#"):
+        return None
+    h = colour[1:]
+    if len(h) == 3:
+        h = "".join(ch * 2 for ch in h)
+    try:
+        return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+    except ValueError:
+        return None
+
+
+class Scaler:
+    """Maps a dimension to pixels, log or linear, between ``lo`` and ``hi`` pixels.
+
+    The largest value in the figure gets ``hi``; log: 1 gets ``lo``; linear: proportional,
+    never under ``lo``. Unknown values get the middle of the range.
+    """
+
+    def __init__(self, values: Iterable[int | None], lo: float, hi: float, mode: str) -> None:
+        known = [v for v in values if isinstance(v, int) and v > 0]
+        self.vmax = max([*known, 2])
+        self.lo, self.hi, self.mode = lo, hi, mode
+
+    def __call__(self, value: int | None) -> float:
+        if value is None or value <= 0:
+            return (self.lo + self.hi) / 2
+        if self.mode == "linear":
+            return max(self.lo, self.hi * value / self.vmax)
+        return self.lo + (self.hi - self.lo) * math.log(value) / math.log(self.vmax)
+
+
+def clean(text: object, limit: int = 48) -> str:
+    """Whitespace collapsed, characters XML cannot hold removed, long text shortened."""
+    s = _XML_BAD.sub("", " ".join(str(text).split()))
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+_NARROW = set("iIjl.,:;|!'()[]{} ft")
+_WIDE = set("mwMW@%")
+
+
+def text_width(text: str, size: float) -> float:
+    """An estimate of the rendered width of ``text`` in a sans-serif font."""
+    total = 0.0
+    for ch in text:
+        if ch in _NARROW:
+            total += 0.3
+        elif ch in _WIDE:
+            total += 0.9
+        elif ch.isupper() or ord(ch) > 0x2000:
+            total += 0.68
+        else:
+            total += 0.57
+    return total * size
+
+
+def num(value: float) -> str:
+    """A number for an SVG attribute: at most two decimals, no trailing zeros."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+class Canvas:
+    """A thin layer over ``svgwrite.Drawing`` writing rounded numbers and clean text."""
+
+    def __init__(self) -> None:
+        self.dwg = svgwrite.Drawing(profile="full", debug=False)
+        self.stack: list[Any] = [self.dwg]
+        marker = self.dwg.marker(id="nd-arrow", insert=("5", "3"), size=("6", "6"),
+                                 orient="auto", markerUnits="userSpaceOnUse")
+        marker.add(self.dwg.path(d="M0,0 L6,3 L0,6 z", fill=EDGE))
+        self.dwg.defs.add(marker)
+
+    @property
+    def top(self) -> Any:
+        return self.stack[-1]
+
+    def add(self, element: Any) -> Any:
+        self.top.add(element)
+        return element
+
+    def open(self, tooltip: str | None = None, **attrs: Any) -> Any:
+        group = self.dwg.g(**attrs)
+        if tooltip:
+            group.set_desc(title=clean(tooltip, 400))
+        self.add(group)
+        self.stack.append(group)
+        return group
+
+    def close(self) -> None:
+        self.stack.pop()
+
+    def rect(self, x: float, y: float, w: float, h: float, **attrs: Any) -> Any:
+        return self.add(self.dwg.rect(insert=(num(x), num(y)), size=(num(w), num(h)), **attrs))
+
+    def polygon(self, points: Sequence[tuple[float, float]], **attrs: Any) -> Any:
+        return self.add(self.dwg.polygon([(num(x), num(y)) for x, y in points], **attrs))
+
+    def line(self, a: tuple[float, float], b: tuple[float, float], **attrs: Any) -> Any:
+        return self.add(self.dwg.line(start=(num(a[0]), num(a[1])), end=(num(b[0]), num(b[1])),
+                                      **attrs))
+
+    def path(self, d: str, **attrs: Any) -> Any:
+        return self.add(self.dwg.path(d=d, **attrs))
+
+    def circle(self, x: float, y: float, r: float, **attrs: Any) -> Any:
+        return self.add(self.dwg.circle(center=(num(x), num(y)), r=num(r), **attrs))
+
+    def text(self, x: float, y: float, text: str, size: float = 11, anchor: str = "middle",
+             **attrs: Any) -> Any:
+        attrs.setdefault("fill", INK)
+        return self.add(self.dwg.text(clean(text, 80), insert=(num(x), num(y)),
+                                      font_size=num(size), text_anchor=anchor, **attrs))
+
+    def arrow(self, d: str) -> Any:
+        return self.path(d, fill="none", stroke=EDGE, stroke_width="1.1",
+                         marker_end="url(#nd-arrow)")
+
+    def tostring(self, width: float, height: float, title: str) -> str:
+        self.dwg.attribs.update({"width": num(width), "height": num(height),
+                                 "viewBox": f"0 0 {num(width)} {num(height)}",
+                                 "font-family": FONT})
+        self.dwg.set_desc(title=clean(title or "network", 200))
+        background = self.dwg.rect(insert=("0", "0"), size=("100%", "100%"), fill="#ffffff")
+        self.dwg.elements.insert(2, background)
+        return '<?xml version="1.0" encoding="utf-8" ?>\n' + self.dwg.tostring() + "\n"

@@ -1,0 +1,97 @@
+"""FCNN style: every layer a column of neurons, fully connected to the next column.
+
+A vector layer shows one circle per unit, a map layer one per channel (its ``C@H×W`` is
+in the label). A layer wider than ``max_neurons`` (default 10) shows that many slots: the
+first and last neurons with a vertical ellipsis between them, and its true size below.
+``--scale`` does not apply: neuron counts are exact up to the cap.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from netdraw.backends.nnsvg.base import Style, render_style
+from netdraw.backends.nnsvg.canvas import INK, Canvas
+from netdraw.backends.nnsvg.figure import Layer
+from netdraw.backends.nnsvg.layout import Placement, Shape
+from netdraw.ir import Graph
+
+RADIUS = 7.5
+PITCH = 21.0
+LINK = "#8c8c8c"
+
+
+class FcnnStyle(Style):
+    name = "fcnn"
+    col_gap = 84.0
+    row_gap = 40.0
+    links_above = False
+
+    def slots(self, layer: Layer) -> tuple[int, bool]:
+        """(circles drawn, whether an ellipsis stands for the hidden ones)."""
+        n = layer.dims.size or 1
+        cap = self.opts.max_neurons
+        return (n, False) if n <= cap else (cap - 1, True)
+
+    def centres(self, layer: Layer, ox: float, oy: float) -> list[tuple[float, float]]:
+        drawn, ellipsis = self.slots(layer)
+        count = drawn + (1 if ellipsis else 0)
+        top = oy - (count - 1) * PITCH / 2
+        ys = [top + k * PITCH for k in range(count)]
+        if ellipsis:
+            del ys[math.ceil(drawn / 2)]
+        return [(ox, y) for y in ys]
+
+    def shape(self, layer: Layer) -> Shape:
+        if layer.is_merge:
+            return self.merge_shape()
+        drawn, ellipsis = self.slots(layer)
+        half = (drawn + (1 if ellipsis else 0) - 1) * PITCH / 2 + RADIUS
+        body = (-RADIUS, -half, RADIUS, half)
+        return self.labelled(layer, body, (-RADIUS, 0.0), (RADIUS, 0.0))
+
+    def label_lines(self, layer: Layer) -> list[str]:
+        lines = super().label_lines(layer)
+        if lines:  # name, then the true size (units, or C@H×W for a map)
+            lines = [lines[0], layer.dims.text()]
+        return lines
+
+    def draw(self, cv: Canvas, layer: Layer, ox: float, oy: float) -> None:
+        if layer.is_merge:
+            self.draw_merge(cv, layer, ox, oy)
+            return
+        fill = self.opts.fill(layer.kind)
+        centres = self.centres(layer, ox, oy)
+        for x, y in centres:
+            cv.circle(x, y, RADIUS, fill=fill, stroke=INK, stroke_width="0.9",
+                      **{"class": "neuron"})
+        drawn, ellipsis = self.slots(layer)
+        if ellipsis:
+            gap_y = (centres[math.ceil(drawn / 2) - 1][1] + centres[math.ceil(drawn / 2)][1]) / 2
+            for dy in (-5.0, 0.0, 5.0):
+                cv.circle(ox, gap_y + dy, 1.6, fill=INK, **{"class": "ellipsis"})
+        self.draw_lines(cv, self.label_lines(layer), ox, self.label_y(layer))
+
+    def can_link(self, src: Layer, dst: Layer) -> bool:
+        return not (src.is_merge or dst.is_merge)
+
+    def link(self, cv: Canvas, src: Layer, dst: Layer, pl: Placement) -> None:
+        a = self.centres(src, *pl.origin[src.index])
+        b = self.centres(dst, *pl.origin[dst.index])
+        cv.open(**{"class": "connections"}, stroke=LINK, stroke_width="0.55",
+                stroke_opacity="0.7")
+        for x0, y0 in a:
+            for x1, y1 in b:
+                length = math.hypot(x1 - x0, y1 - y0)
+                ux, uy = (x1 - x0) / length, (y1 - y0) / length
+                cv.line((x0 + ux * RADIUS, y0 + uy * RADIUS), (x1 - ux * RADIUS, y1 - uy * RADIUS))
+        cv.close()
+
+    def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
+        cv.circle(x + 6, y + 6, 6, fill=self.opts.fill(kind), stroke=INK, stroke_width="0.8")
+
+
+def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:
+    """The graph in the FCNN style (options: see :mod:`netdraw.backends.nnsvg`)."""
+    return render_style(FcnnStyle, graph, fmt, **options)

@@ -65,7 +65,8 @@ class AlexNetStyle(Style):
         dx, dy, dz = self.extents(layer)
         h = dy / 2
         rx, ry = self.project(dx, -h, dz)
-        body = (0.0, ry, rx, h)
+        back = 5.0 * (min(layer.repeat, 3) - 1)
+        body = (0.0, ry - back, rx + back, h)
         extra = 0.0
         if self.opts.labels:
             d = layer.dims
@@ -96,12 +97,13 @@ class AlexNetStyle(Style):
             return
         fill = self.opts.fill(layer.kind)
         faces = self.faces(layer, ox, oy)
-        if layer.repeat > 1:  # a rolled run: a second box peeking out behind
-            behind = [(x + 4, y - 4) for x, y in faces["side"]] + \
-                     [(x + 4, y - 4) for x, y in faces["top"]]
-            cv.polygon(behind, fill=shade(fill, 0.9), stroke=INK, stroke_width="0.6",
-                       **{"class": "repeat"})
         tint = {"front": fill, "top": shade(fill, 1.45), "side": shade(fill, 0.8)}
+        if layer.repeat > 1:  # a rolled run of N blocks: copies peeking out behind
+            for k in range(min(layer.repeat, 3) - 1, 0, -1):
+                back = self.faces(layer, ox + 5 * k, oy - 5 * k)
+                for name in ("side", "top", "front"):
+                    cv.polygon(back[name], fill=shade(tint[name], 0.93), stroke=INK,
+                               stroke_width="0.6", **{"class": f"repeat {name}-behind"})
         for name in ("side", "top", "front"):
             cv.polygon(faces[name], fill=tint[name], stroke=INK, stroke_width="0.8",
                        stroke_linejoin="round", **{"class": name})
@@ -120,13 +122,13 @@ class AlexNetStyle(Style):
         cv.text(ox + dx / 2, oy + h + SMALL_SIZE + 2, "?" if size is None else str(size),
                 SMALL_SIZE, **{"class": "dim-c"})
         self.draw_lines(cv, self.label_lines(layer), ox + (dx + dz * self.ux) / 2,
-                        self.label_y(layer) + SMALL_SIZE + 2)
+                        self.label_y(layer) + SMALL_SIZE + 4)
 
     def labelled(self, layer: Layer, *args: Any, **kwargs: Any) -> Shape:
         shape = super().labelled(layer, *args, **kwargs)
         if self.opts.labels:  # room for the channel count under the box
             shape = Shape(shape.body, shape.in_port, shape.out_port, shape.above,
-                          shape.below + SMALL_SIZE + 4, shape.label_w)
+                          shape.below + SMALL_SIZE + 6, shape.label_w)
         return shape
 
     def can_link(self, src: Layer, dst: Layer) -> bool:

@@ -124,7 +124,11 @@ def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any)
     opts = parse_options(**options)
     fig = build_figure(graph)
     if not fig.layers:
-        raise NetdrawError(f"the graph {graph.name!r} has no layers to draw; is it empty?")
+        if not len(graph):
+            raise NetdrawError(f"the graph {graph.name!r} has no layers to draw: it is empty")
+        raise NetdrawError(f"the graph {graph.name!r} has no layers the {style_cls.name} style "
+                           "draws (only plumbing such as reshapes and activations); use "
+                           "--style graph")
     style = style_cls(fig, opts)
     shapes = [style.shape(layer) for layer in fig.layers]
     title = graph.name if opts.title is None else opts.title

@@ -53,8 +53,9 @@ class FcnnStyle(Style):
 
     def label_lines(self, layer: Layer) -> list[str]:
         lines = super().label_lines(layer)
-        if lines:  # name, then the true size (units, or C@H×W for a map)
-            lines = [lines[0], layer.dims.text()]
+        if lines:  # name (×N for a rolled run), then the true size (units, or C@H×W)
+            name = lines[0] + (f" ×{layer.repeat}" if layer.repeat > 1 else "")
+            lines = [name, layer.dims.text()]
         return lines
 
     def draw(self, cv: Canvas, layer: Layer, ox: float, oy: float) -> None:

@@ -8,7 +8,8 @@ its edges are joined through:
 - kinds ``activation``, ``norm``, ``dropout``, ``softmax``, ``flatten``, ``reshape``,
   ``transpose``, ``slice``, ``pad``, ``cast``, ``identity``, ``constant`` and ``output``;
 - shape arithmetic: any node (but an input or embedding) whose output is an integer or
-  boolean tensor;
+  boolean tensor, and any op but a layer with weights whose output is a known scalar
+  (every dimension 1: the ``1/sqrt(d)`` of an exported attention);
 - a merge (``add``, ``multiply``, ``concat``) with fewer than two distinct drawn inputs
   (a bias add, ``x * sigmoid(x)``).
 
@@ -36,6 +37,9 @@ PLUMBING_KINDS = frozenset({
 MERGE_KINDS = frozenset({"add", "multiply", "concat"})
 _CONV_LIKE = frozenset({"conv", "conv_transpose", "pool", "upsample", "global_pool"})
 _NON_FLOAT = ("int", "uint", "bool", "string")
+#: Kinds drawn even when their output is a single number (a regression head's Dense(1)).
+_WEIGHTED = frozenset({"input", "dense", "conv", "conv_transpose", "block", "recurrent",
+                       "embedding", "attention"})
 
 #: Human names of kinds, for legends.
 KIND_NAMES: dict[str, str] = {
@@ -56,10 +60,11 @@ class Dims:
     height: int | None = None
     width: int | None = None
     units: int | None = None
+    vector: bool = False  # a vector of unknown length
 
     @property
     def is_vector(self) -> bool:
-        return self.units is not None
+        return self.vector or self.units is not None
 
     @property
     def size(self) -> int | None:
@@ -158,6 +163,9 @@ def _is_drawn(node: Node, sources: list[str]) -> bool:
     dtype = (spec.dtype or "") if spec is not None else ""
     if node.kind != "embedding" and dtype.startswith(_NON_FLOAT):
         return False
+    shape = spec.shape if spec is not None else None
+    if node.kind not in _WEIGHTED and shape is not None and all(d == 1 for d in shape):
+        return False
     if node.kind in MERGE_KINDS and len(sources) < 2:
         return False
     return True
@@ -183,9 +191,9 @@ def node_dims(node: Node, graph: Graph) -> Dims:
         shape = shape[1:]
     if not shape:
         units = _int(node.attrs.get("units")) or _int(node.attrs.get("out_channels"))
-        if node.kind in ("conv", "conv_transpose") and units:
-            return Dims(channels=units)
-        return Dims(units=units)
+        if node.kind in ("dense", "recurrent", "embedding", "matmul"):
+            return Dims(units=units, vector=True)
+        return Dims(channels=units)
     dims = [_int(d) for d in shape]
     last = channels_last(node, graph)
     if len(dims) == 1:

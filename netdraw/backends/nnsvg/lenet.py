@@ -65,6 +65,9 @@ class LeNetStyle(Style):
             return self.merge_shape()
         x0, y0, x1, y1 = self.body(layer)
         above = [layer.dims.text()] if self.opts.labels else []
+        if layer.dims.is_vector:  # a diagonal bar: edges meet it half way down
+            mid = (x1 - x0 - BAR) / 2
+            return self.labelled(layer, (x0, y0, x1, y1), (mid, 0.0), (mid + BAR, 0.0), above)
         return self.labelled(layer, (x0, y0, x1, y1), (x0, 0.0), (x1, 0.0), above)
 
     # -- drawing --------------------------------------------------------------------------

@@ -437,6 +437,20 @@ def test_cli_styles_and_errors(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "writes .svg" in proc.stderr
 
 
+def test_figure_styles_import_no_framework(tmp_path: Path) -> None:
+    model = tmp_path / "lenet.onnx"
+    onnx.save(zoo.build("onnx-lenet5"), str(model))
+    code = ("import sys; from netdraw.cli import main; "
+            f"rc = [main([{str(model)!r}, '-o', {str(tmp_path / 'f.svg')!r}, '--style', s]) "
+            "for s in ('fcnn', 'lenet', 'alexnet')]; "
+            "assert rc == [0, 0, 0], rc; "
+            "assert not {'torch', 'keras', 'tensorflow'} & set(sys.modules), 'framework imported'")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_json_importer_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "keras.json"
     path.write_text(keras_like().to_json())

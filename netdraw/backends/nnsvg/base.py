@@ -37,6 +37,7 @@ class Style:
     col_gap = 40.0
     row_gap = 40.0
     links_above = True  # draw adjacent-layer links after all layers (False: before the next)
+    uniform = False  # evenly spaced columns
 
     def __init__(self, fig: Figure, opts: Options) -> None:
         self.fig, self.opts = fig, opts
@@ -135,7 +136,7 @@ def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any)
     title = clean(title, 120)
     top = MARGIN + (26.0 if title else 0.0)
     spacing = Spacing(style.col_gap * opts.spacing, style.row_gap * opts.spacing)
-    pl = style.pl = place(fig, shapes, spacing, MARGIN, top)
+    pl = style.pl = place(fig, shapes, spacing, MARGIN, top, style.uniform)
 
     cv = Canvas()
     cv.open(**{"class": "edges"})

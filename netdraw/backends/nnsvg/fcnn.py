@@ -24,9 +24,10 @@ LINK = "#8c8c8c"
 
 class FcnnStyle(Style):
     name = "fcnn"
-    col_gap = 84.0
+    col_gap = 60.0
     row_gap = 40.0
     links_above = False
+    uniform = True
 
     def slots(self, layer: Layer) -> tuple[int, bool]:
         """(circles drawn, whether an ellipsis stands for the hidden ones)."""

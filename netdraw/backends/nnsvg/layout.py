@@ -184,8 +184,11 @@ class Spacing:
 
 
 def place(fig: Figure, shapes: list[Shape], spacing: Spacing, left: float,
-          top: float) -> Placement:
-    """Compute every layer's origin; ``left``/``top`` is where the grid starts."""
+          top: float, uniform: bool = False) -> Placement:
+    """Compute every layer's origin; ``left``/``top`` is where the grid starts.
+
+    ``uniform`` gives every column the width of the widest (evenly spaced columns).
+    """
     col = columns(fig)
     main = main_path(fig, col)
     row, u_shaped = assign_rows(fig, col, main)
@@ -202,6 +205,8 @@ def place(fig: Figure, shapes: list[Shape], spacing: Spacing, left: float,
     col_w = [0.0] * ncols
     for i, shape in enumerate(shapes):
         col_w[col[i]] = max(col_w[col[i]], shape.full[2] - shape.full[0])
+    if uniform and col_w:
+        col_w = [max(col_w)] * ncols
     col_x, x = [], left
     for w in col_w:
         col_x.append(x)

@@ -8,7 +8,6 @@ back from the SVG: box thickness against channels, neuron caps, stack counts, U 
 from __future__ import annotations
 
 import math
-import os
 import re
 import struct
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import onnx
 import pytest
+from conftest import assert_one_line_error, cli_env, run_cli
 from nnsvg_models import MLP, AlexNet, ResNet18, UNet, to_onnx
 
 import netdraw
@@ -29,7 +29,6 @@ from netdraw.backends.nnsvg.figure import build_figure
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Node, TensorSpec
 
-ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
 STYLES = ("fcnn", "lenet", "alexnet")
 HOSTILE = 'evil " < > & \\ { } % $ # _ ^ ~ \n naïve ∑ 名前 \x01\x1f <script>alert(1)</script>'
@@ -360,7 +359,7 @@ def test_deterministic_bytes(tmp_path: Path) -> None:
     outs = []
     for k in range(2):
         out = tmp_path / f"r{k}.svg"
-        proc = _cli("zoo:onnx-inception", "-o", str(out), "--style", "alexnet")
+        proc = run_cli("zoo:onnx-inception", "-o", str(out), "--style", "alexnet")
         assert proc.returncode == 0, proc.stderr
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
@@ -403,38 +402,27 @@ def test_registry_and_default_svg() -> None:
 # -- the command line --------------------------------------------------------------------
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), KERAS_BACKEND="torch")
-    env.pop("NETDRAW_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "netdraw", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
-
-
 def test_cli_styles_and_errors(tmp_path: Path) -> None:
     model = tmp_path / "mlp.onnx"
     model.write_bytes(to_onnx(MLP(), (1, 784)))
     out = tmp_path / "fig.svg"
-    proc = _cli("draw", str(model), "-o", str(out), "--style", "fcnn", "--no-legend",
+    proc = run_cli("draw", str(model), "-o", str(out), "--style", "fcnn", "--no-legend",
                 "--spacing", "1.5", "--colors", "dense=#ff8800")
     assert proc.returncode == 0, proc.stderr
     root = parse(out.read_text())
     assert not with_class(root, "legend")
     assert with_class(layers(root)["fc1"], "neuron")[0].get("fill") == "#ff8800"
-    proc = _cli(str(model), "-o", str(tmp_path / "default.svg"))  # no --style: Graphviz
+    proc = run_cli(str(model), "-o", str(tmp_path / "default.svg"))  # no --style: Graphviz
     assert proc.returncode == 0, proc.stderr
     assert "graphviz" in (tmp_path / "default.svg").read_text().lower()
     for args, fragment in ((["--style", "cubist"], "unknown style"),
                            (["--style", "lenet", "--angle", "x"], "--angle"),
                            (["--style", "lenet", "--colors", "conv=#12"], "colour")):
         bad = tmp_path / "bad.svg"
-        proc = _cli(str(model), "-o", str(bad), *args)
-        assert proc.returncode == 2, proc.stderr
-        lines = proc.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("netdraw: error:"), proc.stderr
-        assert fragment in lines[0] and "Traceback" not in proc.stderr
+        assert_one_line_error(run_cli(str(model), "-o", str(bad), *args), fragment)
         assert not bad.exists()
-    proc = _cli(str(model), "-o", str(tmp_path / "x.png"), "--style", "alexnet")
-    assert proc.returncode == 2 and "writes .svg" in proc.stderr
+    proc = run_cli(str(model), "-o", str(tmp_path / "x.png"), "--style", "alexnet")
+    assert_one_line_error(proc, "writes .svg")
 
 
 def test_figure_styles_import_no_framework(tmp_path: Path) -> None:
@@ -445,9 +433,8 @@ def test_figure_styles_import_no_framework(tmp_path: Path) -> None:
             "for s in ('fcnn', 'lenet', 'alexnet')]; "
             "assert rc == [0, 0, 0], rc; "
             "assert not {'torch', 'keras', 'tensorflow'} & set(sys.modules), 'framework imported'")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=cli_env(), timeout=300)
     assert proc.returncode == 0, proc.stderr
 
 
@@ -455,7 +442,7 @@ def test_json_importer_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "keras.json"
     path.write_text(keras_like().to_json())
     out = tmp_path / "k.svg"
-    proc = _cli(str(path), "-o", str(out), "--style", "lenet")
+    proc = run_cli(str(path), "-o", str(out), "--style", "lenet")
     assert proc.returncode == 0, proc.stderr
     assert layers(parse(out.read_text()))["conv2d_1"].get("data-dims") == "64@11×11"
 

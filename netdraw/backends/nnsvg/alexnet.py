@@ -115,9 +115,10 @@ class AlexNetStyle(Style):
         if not d.is_vector:
             cv.text(ox - 3, oy + h / 2 + 3, "?" if d.height is None else str(d.height), SMALL_SIZE,
                     anchor="end", **{"class": "dim-h"})
-            wx, wy = self.project(dx, h, dz / 2)
-            cv.text(ox + wx + 3, oy + wy + 3, "?" if d.width is None else str(d.width),
-                    SMALL_SIZE, anchor="start", **{"class": "dim-w"})
+            if d.width != 1:  # a sequence (T×D) has no width to label
+                wx, wy = self.project(dx, h, dz / 2)
+                cv.text(ox + wx + 3, oy + wy + 3, "?" if d.width is None else str(d.width),
+                        SMALL_SIZE, anchor="start", **{"class": "dim-w"})
         size = d.size
         cv.text(ox + dx / 2, oy + h + SMALL_SIZE + 2, "?" if size is None else str(size),
                 SMALL_SIZE, **{"class": "dim-c"})

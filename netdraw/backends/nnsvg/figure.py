@@ -5,8 +5,9 @@ A figure shows *tensors*, not operations: every drawn layer is the output of one
 op that made it labels it. Plumbing that NN-SVG would not draw as a layer is skipped and
 its edges are joined through:
 
-- kinds ``activation``, ``norm``, ``dropout``, ``softmax``, ``flatten``, ``reshape``,
-  ``transpose``, ``slice``, ``pad``, ``cast``, ``identity``, ``constant`` and ``output``;
+- kinds ``activation``, ``elementwise``, ``norm``, ``dropout``, ``softmax``, ``flatten``,
+  ``reshape``, ``transpose``, ``slice``, ``pad``, ``cast``, ``identity``, ``constant`` and
+  ``output``;
 - shape arithmetic: any node (but an input or embedding) whose output is an integer or
   boolean tensor, and any op but a layer with weights whose output is a known scalar
   (every dimension 1: the ``1/sqrt(d)`` of an exported attention);
@@ -32,7 +33,7 @@ from netdraw.ir import Graph, Node, TensorSpec
 
 PLUMBING_KINDS = frozenset({
     "activation", "norm", "dropout", "softmax", "flatten", "reshape", "transpose", "slice",
-    "pad", "cast", "identity", "constant", "output",
+    "pad", "cast", "identity", "constant", "output", "elementwise",
 })
 MERGE_KINDS = frozenset({"add", "multiply", "concat"})
 _CONV_LIKE = frozenset({"conv", "conv_transpose", "pool", "upsample", "global_pool"})

@@ -187,7 +187,7 @@ def place(fig: Figure, shapes: list[Shape], spacing: Spacing, left: float,
           top: float, uniform: bool = False) -> Placement:
     """Compute every layer's origin; ``left``/``top`` is where the grid starts.
 
-    ``uniform`` gives every column the width of the widest (evenly spaced columns).
+    ``uniform`` gives every column with a non-merge layer the width of the widest.
     """
     col = columns(fig)
     main = main_path(fig, col)
@@ -205,8 +205,10 @@ def place(fig: Figure, shapes: list[Shape], spacing: Spacing, left: float,
     col_w = [0.0] * ncols
     for i, shape in enumerate(shapes):
         col_w[col[i]] = max(col_w[col[i]], shape.full[2] - shape.full[0])
-    if uniform and col_w:
-        col_w = [max(col_w)] * ncols
+    if uniform and col_w:  # merge-only columns stay narrow
+        wide = {col[i] for i, layer in enumerate(fig.layers) if not layer.is_merge}
+        widest = max(col_w)
+        col_w = [widest if c in wide else w for c, w in enumerate(col_w)]
     col_x, x = [], left
     for w in col_w:
         col_x.append(x)

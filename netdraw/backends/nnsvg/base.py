@@ -144,7 +144,7 @@ def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any)
     cv.close()
     order = sorted(range(len(fig.layers)), key=lambda i: (pl.col[i], pl.row[i]))
     pending = []
-    cv.open(**{"class": "layers"})
+    cv.open(**{"class": "layers", "data-layout": "u" if pl.u_shaped else "lanes"})
     for i in order:
         layer = fig.layers[i]
         ox, oy = pl.origin[i]
@@ -174,7 +174,7 @@ def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any)
         y = _legend(cv, style, fig, pl, y + 18, width)
     if title:
         width = max(width, MARGIN + text_width(title, 15) * 1.05)
-        cv.text(MARGIN, MARGIN + 13, title, 15, anchor="start", font_weight="bold",
+        cv.text(MARGIN, MARGIN + 13, title, 15, anchor="start", limit=120, font_weight="bold",
                 **{"class": "title"})
     return cv.tostring(width + MARGIN, y + MARGIN, title or graph.name)
 

@@ -243,9 +243,9 @@ class Canvas:
         return self.add(self.dwg.circle(center=(num(x), num(y)), r=num(r), **attrs))
 
     def text(self, x: float, y: float, text: str, size: float = 11, anchor: str = "middle",
-             **attrs: Any) -> Any:
+             limit: int = 80, **attrs: Any) -> Any:
         attrs.setdefault("fill", INK)
-        return self.add(self.dwg.text(clean(text, 80), insert=(num(x), num(y)),
+        return self.add(self.dwg.text(clean(text, limit), insert=(num(x), num(y)),
                                       font_size=num(size), text_anchor=anchor, **attrs))
 
     def arrow(self, d: str) -> Any:

@@ -71,7 +71,6 @@ class Placement:
     col_x: list[float]
     col_w: list[float]
     row_y: list[float]
-    row_top: list[float]  # y of the highest thing (arcs included) in each row
     row_floor: list[float]  # y of the lowest body in each row: where labels start
     arcs: list[Arc] = field(default_factory=list)
     width: float = 0.0
@@ -225,9 +224,8 @@ def place(fig: Figure, shapes: list[Shape], spacing: Spacing, left: float,
     for arc in arcs:
         need = spacing.arc_margin + (arc.level + 1) * spacing.arc_step
         headroom[arc.row] = max(headroom[arc.row], need)
-    row_y, row_top, y = [], [], top
+    row_y, y = [], top
     for r in range(nrows):
-        row_top.append(y)
         y += headroom[r] + up[r]
         row_y.append(y)
         y += down[r] + spacing.row_gap
@@ -238,7 +236,7 @@ def place(fig: Figure, shapes: list[Shape], spacing: Spacing, left: float,
         c = col[i]
         fw = shape.full[2] - shape.full[0]
         origin.append((col_x[c] + (col_w[c] - fw) / 2 - shape.full[0], row_y[row[i]]))
-    return Placement(col, row, origin, shapes, col_x, col_w, row_y, row_top,
+    return Placement(col, row, origin, shapes, col_x, col_w, row_y,
                      [row_y[r] + floor[r] for r in range(nrows)], arcs, width, bottom,
                      u_shaped, main)
 

@@ -96,6 +96,16 @@ def _style_options(args: argparse.Namespace) -> dict[str, Any]:
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
+def _style_stdout_format(args: argparse.Namespace) -> str | None:
+    """``-o -`` with a figure style writes that style's own format (``svg``), not DOT."""
+    from netdraw.backends import BACKENDS
+
+    if args.output != "-" or not args.style:
+        return None
+    spec = next((s for s in BACKENDS if s.answers_to(args.style)), None)
+    return spec.formats[0] if spec is not None and "dot" not in spec.formats else None
+
+
 def _version() -> str:
     from netdraw import __version__
 
@@ -137,7 +147,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     from netdraw.output import check_target, write_output
     from netdraw.passes import ViewOptions, make_view
 
-    fmt = _output_format(args.output, args.format)
+    fmt = _output_format(args.output, args.format or _style_stdout_format(args))
     spec = find_backend(fmt, args.style)  # fail on a bad format before any model is read
     if args.output == "-" and fmt in spec.binary_formats:
         raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")

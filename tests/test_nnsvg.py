@@ -425,6 +425,9 @@ def test_cli_styles_and_errors(tmp_path: Path) -> None:
         assert not bad.exists()
     proc = run_cli(str(model), "-o", str(tmp_path / "x.png"), "--style", "alexnet")
     assert_one_line_error(proc, "writes .svg")
+    proc = run_cli(str(model), "-o", "-", "--style", "lenet")  # stdout: the style's SVG
+    assert proc.returncode == 0, proc.stderr
+    assert layers(parse(proc.stdout))["fc2"].get("data-dims") == "64"
 
 
 def test_figure_styles_import_no_framework(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ GALLERY_OUTPUTS: tuple[tuple[str, dict[str, object]], ...] = (
 #: Zoo models also drawn in the NN-SVG figure styles as NAME.STYLE.svg, with their render
 #: options; a name not (yet) in the zoo is skipped.
 FIGURE_MODELS: dict[str, dict[str, object]] = {
-    "lenet5": {}, "alexnet": {}, "resnet18": {"depth": 1},
+    "lenet5": {}, "alexnet": {}, "resnet18": {"depth": 2},
     "onnx-lenet5": {}, "onnx-resnet": {},
 }
 FIGURE_STYLES = ("fcnn", "lenet", "alexnet")

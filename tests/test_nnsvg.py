@@ -24,6 +24,7 @@ from nnsvg_models import MLP, AlexNet, ResNet18, UNet, to_onnx
 
 import netdraw
 from netdraw import zoo
+from netdraw.api import view
 from netdraw.backends import find_backend, styles
 from netdraw.backends.nnsvg.figure import build_figure
 from netdraw.errors import NetdrawError
@@ -129,9 +130,9 @@ def keras_like() -> Graph:
 
 
 def view_shaped() -> Graph:
-    """What the view passes make: folded Conv-BN-ReLU heads and rolled blocks."""
-    folded = [{"name": "stem.conv", "kind": "conv", "op_type": "Conv2d"},
-              {"name": "stem.bn", "kind": "norm", "op_type": "BatchNorm2d"},
+    """What the view passes make: folded Conv-BN-ReLU heads and rolled blocks (marked as a
+    view, so it is drawn as it is)."""
+    folded = [{"name": "stem.bn", "kind": "norm", "op_type": "BatchNorm2d"},
               {"name": "stem.relu", "kind": "activation", "op_type": "ReLU"}]
     return chain("view", [
         ("x", "input", {}, (1, 3, 64, 64)),
@@ -144,7 +145,7 @@ def view_shaped() -> Graph:
          (1, 64, 16, 16)),
         ("pool", "global_pool", {"op_type": "AdaptiveAvgPool2d"}, (1, 64, 1, 1)),
         ("fc", "dense", {"units": 10, "op_type": "Linear"}, (1, 10)),
-    ])
+    ], meta={"view": {"auto": False, "depth": 1}})
 
 
 def hostile() -> Graph:
@@ -164,7 +165,7 @@ def hostile() -> Graph:
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("name", list(zoo.ZOO))
 def test_every_zoo_model(name: str, style: str) -> None:
-    graph = zoo_graph(name)
+    graph = view(zoo_graph(name))  # the default view, as the CLI draws it
     figure = build_figure(graph)
     root = parse(render(graph, style))
     groups = [g for g in root.iter(f"{SVG}g") if "layer" in (g.get("class") or "").split()]
@@ -259,7 +260,7 @@ def test_lenet_stacks_and_kernels() -> None:
 def test_residual_skips_are_arcs_and_downsample_a_lane() -> None:
     graph = exported("resnet18")
     for style in STYLES:
-        root = parse(render(graph, style))
+        root = parse(render(graph, style, full=True))  # every block drawn
         assert len(with_class(root, "skip")) == 5  # identity shortcuts of 8 blocks minus 3
         merges = [g for g in layers(root).values() if g.get("data-kind") == "add"]
         assert merges
@@ -339,9 +340,28 @@ def test_view_nodes_blocks_and_folds() -> None:
 def test_collapse_depth_draws_blocks() -> None:
     graph = zoo_graph("onnx-resnet")
     root = parse(netdraw.render(graph, "svg", style="alexnet", depth=1))
-    kinds = [g.get("data-kind") for g in layers(root).values()]
-    assert kinds.count("block") == 4  # layer1.0, layer1.1, layer2.0, layer2.1
-    assert "add" not in kinds
+    blocks = [n for n, g in layers(root).items() if g.get("data-kind") == "block"]
+    assert blocks == ["stem", "layer1", "layer2"]
+    assert not with_class(root, "merge") and not with_class(root, "skip")
+
+
+def test_default_view_rolls_and_folds() -> None:
+    """What the CLI draws by default: ResNet-18's identical layer1 blocks rolled into one
+    ×2 layer, every Conv-BN-ReLU folded into its convolution."""
+    graph = exported("resnet18")
+    for style in STYLES:
+        root = parse(render(graph, style))
+        named = layers(root)
+        rolled = [g for g in named.values() if g.get("data-kind") == "block"]
+        assert len(rolled) == 1 and rolled[0].get("data-dims") == "64@16×16"  # 64×64 input
+        assert "×2" in "".join(texts(rolled[0]))
+        assert not {g.get("data-kind") for g in named.values()} & {"norm", "activation"}
+        assert len(with_class(root, "skip")) == 3  # layer2-4's second blocks
+        if style == "alexnet":
+            assert with_class(rolled[0], "repeat")
+        conv1 = named["conv1"]
+        # The exporter already merged BN into the conv; the view folded the ReLU.
+        assert "(Conv + Relu)" in "".join(conv1.find(f"{SVG}title").itertext())
 
 
 def test_hostile_names_are_escaped() -> None:

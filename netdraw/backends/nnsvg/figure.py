@@ -266,14 +266,17 @@ def op_text(node: Node) -> str:
 
 
 def _tooltip(node: Node) -> str:
-    parts = [f"{node.name} ({node.op_type})" if node.op_type else node.name]
+    """``name (Conv + BatchNormalization + Relu) · 1×64×56×56 · 9.5k params``."""
+    ops = [node.op_type] if node.op_type else []
+    folded = node.attrs.get("folded")  # the layers a fold absorbed into this head
+    if isinstance(folded, list):
+        ops += [str(f.get("op_type") or f.get("kind") or "") for f in folded
+                if isinstance(f, dict)]
+    ops = [o for o in ops if o]
+    parts = [f"{node.name} ({' + '.join(ops)})" if ops else node.name]
     spec = node.outputs[0] if node.outputs else None
     if spec is not None and spec.shape is not None:
         parts.append(spec.format_shape())
-    folded = node.attrs.get("folded")
-    if isinstance(folded, list) and folded:
-        ops = [str(f.get("op_type") or f.get("kind") or "") for f in folded if isinstance(f, dict)]
-        parts.append(" + ".join(o for o in ops if o))
     if node.params:
         parts.append(f"{format_count(node.params)} params")
     return " · ".join(parts)

@@ -47,13 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("model", metavar="MODEL",
                       help="a model file (.onnx, .json written by netdraw, …) or zoo:NAME")
     draw.add_argument("-o", "--output", required=True, metavar="OUT",
-                      help="output file: .dot .gv .svg .png .pdf .json; '-' for stdout "
+                      help="output file: .dot .gv .svg .png .pdf .json .tex; '-' for stdout "
                            "(text formats, with --format)")
     draw.add_argument("--format", help="output format when OUT is '-' (default: dot)")
     draw.add_argument("--rankdir", default="TB", choices=["TB", "LR", "BT", "RL"],
                       help="layout direction: top-to-bottom (default) or left-to-right")
     draw.add_argument("--title", help="title drawn above the diagram (default: model name; "
                                       "'' for none)")
+    draw.add_argument("--theme", metavar="NAME",
+                      help="TikZ colours: default, colorblind (Okabe-Ito) or greyscale")
+    draw.add_argument("--tikz-fragment", action="store_true",
+                      help="with -o FIG.tex: write only the tikzpicture, plus "
+                           "FIG-preamble.tex to \\input in your paper's preamble")
     add_view_arguments(draw)
     _add_style_options(draw)
     add_summary_parser(sub)
@@ -73,7 +78,8 @@ def _add_style_options(draw: argparse.ArgumentParser) -> None:
     fig = draw.add_argument_group("figure styles")
     fig.add_argument("--style", metavar="STYLE",
                      help=f"drawing style: {', '.join(styles())} (default: graph, the Graphviz "
-                          "diagram); fcnn, lenet and alexnet write NN-SVG-style .svg figures")
+                          "diagram); fcnn, lenet and alexnet write NN-SVG-style .svg figures; "
+                          "tikz writes 3D-box paper figures (.tex, or .pdf/.png with pdflatex)")
     fig.add_argument("--scale", choices=["log", "linear"],
                      help="lenet/alexnet: sizes follow dimensions on a log (default) or "
                           "linear scale")
@@ -148,7 +154,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
     from netdraw.passes import ViewOptions, make_view
 
     fmt = _output_format(args.output, args.format or _style_stdout_format(args))
-    spec = find_backend(fmt, args.style)  # fail on a bad format before any model is read
+    style, extra = _tikz_options(args, fmt)
+    spec = find_backend(fmt, style)  # fail on a bad format before any model is read
     if args.output == "-" and fmt in spec.binary_formats:
         raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
     check_target(args.output)  # a bad output path fails before the model is read
@@ -156,11 +163,37 @@ def cmd_draw(args: argparse.Namespace) -> int:
     graph = load_model(args.model)
     if fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options)
-    data = render(graph, fmt, style=args.style, rankdir=args.rankdir, title=args.title,
-                  **_style_options(args))
+    data = render(graph, fmt, style=style, rankdir=args.rankdir, title=args.title,
+                  **_style_options(args), **extra)
+    if args.tikz_fragment:
+        from netdraw.backends.tikz import preamble
+
+        write_output(extra["preamble_name"], preamble())
     write_output(args.output, data)
     report_view(graph)
     return 0
+
+
+def _tikz_options(args: argparse.Namespace, fmt: str) -> tuple[str | None, dict[str, Any]]:
+    """The style to draw with and the TikZ-only options (--theme, --tikz-fragment)."""
+    style = args.style
+    extra: dict[str, Any] = {}
+    if args.theme or args.tikz_fragment:
+        if style not in (None, "tikz") or fmt not in ("tex", "pdf", "png"):
+            raise NetdrawError("--theme and --tikz-fragment are for TikZ figures: write .tex, "
+                               "or .pdf/.png with --style tikz")
+        style = "tikz"
+        from netdraw.figure.themes import theme
+
+        theme(args.theme)  # a bad name fails before the model is read
+        extra["theme"] = args.theme
+    if args.tikz_fragment:
+        if fmt != "tex" or args.output == "-":
+            raise NetdrawError("--tikz-fragment writes two files: give -o FIG.tex")
+        out = Path(args.output)
+        extra["fragment"] = True
+        extra["preamble_name"] = str(out.with_name(out.stem + "-preamble.tex"))
+    return style, extra
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:

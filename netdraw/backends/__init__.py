@@ -36,6 +36,8 @@ BACKENDS: list[BackendSpec] = [
     BackendSpec("fcnn", "netdraw.backends.nnsvg.fcnn", ("svg",)),
     BackendSpec("lenet", "netdraw.backends.nnsvg.lenet", ("svg",)),
     BackendSpec("alexnet", "netdraw.backends.nnsvg.alexnet", ("svg",)),
+    # After graphviz, so .pdf/.png stay Graphviz unless --style tikz asks for TikZ.
+    BackendSpec("tikz", "netdraw.backends.tikz", ("tex", "pdf", "png"), ("pdf", "png")),
 ]
 
 

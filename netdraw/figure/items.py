@@ -1,0 +1,351 @@
+"""From a Graph to the items a paper figure draws.
+
+A figure does not show plumbing: flatten, reshape, transpose, identity, cast, dropout, pad,
+constants and the graph-output markers are contracted into the edges around them. A layer
+followed by its normalisation and activation is one item (a conv with a coloured *band*
+for the activation), unless the graph already went through the fold pass (nodes carrying
+``attrs["folded"]``): then the view decides and only ``attrs["activation"]`` makes a band.
+A bias ``Add``/``Mul`` with a single data input is folded into its producer, and an
+activation right after an add or concat is folded into that ball.
+
+Tensor layout rule (documented in docs/tikz.md): 4-D (and 3-D, 5-D) tensors are read as
+channels-first (``N, C, H, W``, as ONNX and PyTorch write them) unless the node has
+``attrs["data_format"] == "channels_last"``, or the graph's ``meta["data_format"]`` is
+``"channels_last"``, or ``meta["framework"] == "keras"`` and the node does not say
+``channels_first`` (Keras' default, ``N, H, W, C``). A 3-D tensor of a non-convolutional
+layer is a sequence ``N, L, D`` (features last). The first dimension is the batch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from netdraw.ir import Graph, Node, TensorSpec
+
+#: IR kinds that a figure never draws (their edges are contracted).
+HIDDEN_KINDS = frozenset({"output", "flatten", "reshape", "transpose", "identity", "cast",
+                          "dropout", "pad", "constant", "slice"})
+_SHAPE_OPS = frozenset({"Shape", "Size", "NonZero", "Range", "ConstantOfShape", "EyeLike"})
+
+#: IR kind -> drawing category.
+CATEGORY_OF_KIND: dict[str, str] = {
+    "input": "input", "conv": "conv", "conv_transpose": "deconv", "pool": "pool",
+    "global_pool": "pool", "upsample": "upsample", "dense": "dense", "matmul": "matmul",
+    "norm": "norm", "activation": "act", "softmax": "softmax", "add": "add",
+    "multiply": "multiply", "concat": "concat", "attention": "attention",
+    "embedding": "embedding", "recurrent": "recurrent", "block": "block", "subgraph": "block",
+}
+
+#: Drawing category -> (glyph, legend text). Glyphs: box (3D cuboid), bar (thin tall
+#: cuboid), ball (sphere with a symbol).
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "input": ("box", "Input"),
+    "conv": ("box", "Convolution"),
+    "deconv": ("box", "Transposed conv."),
+    "pool": ("box", "Pooling"),
+    "upsample": ("box", "Up-sampling"),
+    "dense": ("bar", "Fully connected"),
+    "matmul": ("box", "Mat. mult."),
+    "norm": ("box", "Normalization"),
+    "act": ("box", "Activation"),
+    "attention": ("box", "Attention"),
+    "embedding": ("box", "Embedding"),
+    "recurrent": ("box", "Recurrent"),
+    "block": ("box", "Block"),
+    "other": ("box", "Other"),
+    "add": ("ball", "Addition"),
+    "multiply": ("ball", "Multiplication"),
+    "concat": ("ball", "Concatenation"),
+    "softmax": ("ball", "Softmax"),
+}
+
+#: Categories that can carry an activation band (and absorb a following norm).
+BANDABLE = frozenset({"conv", "deconv", "dense", "matmul", "block", "upsample"})
+_CONV_LIKE = frozenset({"conv", "conv_transpose", "pool", "global_pool", "upsample"})
+
+_ACT_NAMES = {
+    "relu": "ReLU", "relu6": "ReLU6", "leakyrelu": "LeakyReLU", "prelu": "PReLU",
+    "elu": "ELU", "selu": "SELU", "celu": "CELU", "gelu": "GELU", "fastgelu": "GELU",
+    "quickgelu": "GELU", "silu": "SiLU", "swish": "SiLU", "mish": "Mish", "tanh": "tanh",
+    "sigmoid": "sigmoid", "hardsigmoid": "h-sigmoid", "hardswish": "h-swish",
+    "softplus": "softplus", "softsign": "softsign", "clip": "ReLU6", "softmax": "softmax",
+    "hardtanh": "hardtanh", "erf": "erf", "thresholdedrelu": "ReLU",
+}
+
+
+def activation_label(name: str) -> str:
+    """``Relu`` / ``relu`` / ``ReLU`` -> ``ReLU``; unknown names are kept."""
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    return _ACT_NAMES.get(key, name)
+
+
+@dataclass(frozen=True)
+class Dims:
+    """What a glyph's size shows: channels ``c``, spatial ``h`` × ``w`` (and ``d`` for 3-D).
+
+    ``rank`` is the rank without the batch dimension: 3 for an image tensor, 1 for a
+    vector, 0 when unknown. Unknown dims are None.
+    """
+
+    c: int | None = None
+    h: int | None = None
+    w: int | None = None
+    d: int | None = None
+    rank: int = 0
+
+    @property
+    def spatial(self) -> bool:
+        return self.rank >= 2 and self.h is not None
+
+
+def _int(dim: Any) -> int | None:
+    return dim if isinstance(dim, int) and not isinstance(dim, bool) and dim > 0 else None
+
+
+def tensor_dims(spec: TensorSpec | None, channels_last: bool, conv_like: bool) -> Dims:
+    """Read C, H, W from a tensor spec by the layout rule in the module docstring."""
+    if spec is None or spec.shape is None or len(spec.shape) == 0:
+        return Dims()
+    shape = list(spec.shape)
+    if len(shape) == 1:
+        return Dims(c=_int(shape[0]), rank=1)
+    body = [_int(d) for d in shape[1:]]
+    if len(body) == 1:
+        return Dims(c=body[0], rank=1)
+    if len(body) == 2:
+        if conv_like and not channels_last:
+            return Dims(c=body[0], h=body[1], rank=2)
+        return Dims(c=body[1], h=body[0], rank=2)
+    if channels_last:
+        c, spatial = body[-1], body[:-1]
+    else:
+        c, spatial = body[0], body[1:]
+    if len(spatial) >= 3:
+        return Dims(c=c, d=spatial[-3], h=spatial[-2], w=spatial[-1], rank=len(body))
+    return Dims(c=c, h=spatial[0], w=spatial[1], rank=len(body))
+
+
+def channels_last(graph: Graph, node: Node) -> bool:
+    """The layout rule of the module docstring for one node."""
+    fmt = node.attrs.get("data_format") or graph.meta.get("data_format")
+    if fmt in ("channels_last", "NHWC", "NWC", "NDHWC"):
+        return True
+    if fmt in ("channels_first", "NCHW", "NCW", "NCDHW"):
+        return False
+    return str(graph.meta.get("framework", "")).lower() == "keras"
+
+
+@dataclass
+class Item:
+    """One drawn thing: a layer (with what was folded into it), a ball or a block."""
+
+    id: str
+    category: str
+    node_ids: list[str]
+    name: str
+    op_type: str
+    dims: Dims
+    params: int = 0
+    band: str | None = None  # activation shown as a band, e.g. "ReLU"
+    repeat: int = 1
+    folded: list[str] = field(default_factory=list)  # kinds folded in (norm, activation…)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    full_name: str = ""  # the first node's name; ``name`` is the caption
+
+    @property
+    def glyph(self) -> str:
+        return CATEGORIES[self.category][0]
+
+    @property
+    def legend_key(self) -> tuple[str, str | None]:
+        return self.category, (self.band if self.category in BANDABLE else None)
+
+
+@dataclass
+class ItemGraph:
+    """Items in topological order and the (deduplicated) edges between them."""
+
+    items: dict[str, Item]
+    edges: list[tuple[str, str]]
+
+    def preds(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {i: [] for i in self.items}
+        for s, d in self.edges:
+            out[d].append(s)
+        return out
+
+    def succs(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {i: [] for i in self.items}
+        for s, d in self.edges:
+            out[s].append(d)
+        return out
+
+
+def short_name(node: Node, limit: int = 16) -> str:
+    """A caption-sized name: ``/layer1/layer1.0/conv1/Conv`` -> ``conv1``; a name that only
+    repeats the op type (``/MaxPool_1``) gives no caption."""
+    name = node.name.strip()
+    if name.startswith("/"):
+        parts = [p for p in name.split("/") if p]
+        if parts and re.fullmatch(re.escape(node.op_type) + r"(_\d+)?", parts[-1]):
+            parts = parts[:-1]
+        return parts[-1] if parts else ""
+    return tail_name(name, limit)
+
+
+def tail_name(name: str, limit: int = 16) -> str:
+    """The last dotted components of a module path that fit ``limit`` characters (at least
+    one, and never a bare number): ``layer2.0.downsample.0`` -> ``downsample.0``."""
+    parts = name.split(".")
+    tail = parts[-1]
+    for part in reversed(parts[:-1]):
+        if len(part) + 1 + len(tail) > limit and not tail.isdigit():
+            break
+        tail = f"{part}.{tail}"
+    return tail
+
+
+def hidden(node: Node) -> bool:
+    """Plumbing a figure leaves out: reshapes and friends, and shape arithmetic (integer or
+    boolean results, or tiny vectors such as a scale factor)."""
+    if node.kind in HIDDEN_KINDS or node.op_type in _SHAPE_OPS:
+        return True
+    if node.kind in ("input", "block", "subgraph", "embedding") or not node.outputs:
+        return False
+    specs = [o for o in node.outputs if o.dtype or o.shape is not None]
+    if specs and all(o.dtype and (o.dtype.startswith(("int", "uint")) or o.dtype == "bool")
+                     for o in specs):
+        return True
+    return bool(specs) and all(
+        o.shape is not None and len(o.shape) <= 1
+        and all(isinstance(d, int) for d in o.shape) and math.prod(o.shape) <= 8
+        for o in specs)
+
+
+def _category(node: Node) -> str:
+    cat = CATEGORY_OF_KIND.get(node.kind, "other")
+    if cat == "matmul" and node.params > 0:
+        return "dense"
+    return cat
+
+
+def _band_of(node: Node) -> str | None:
+    act = node.attrs.get("activation")
+    if isinstance(act, str) and act and act.lower() not in ("linear", "none", "identity"):
+        return activation_label(act)
+    return None
+
+
+def build_items(graph: Graph) -> ItemGraph:
+    """Simplify ``graph`` into items and item edges (see the module docstring)."""
+    viewed = any("folded" in n.attrs for n in graph.nodes.values())
+    node_preds = graph.predecessors()
+    items: dict[str, Item] = {}
+    owner: dict[str, str] = {}  # drawn node id -> item id
+    for node in graph.nodes.values():
+        if hidden(node):
+            continue
+        cat = _category(node)
+        spec = node.outputs[0] if node.outputs else (node.inputs[0] if node.inputs else None)
+        dims = tensor_dims(spec, channels_last(graph, node), node.kind in _CONV_LIKE)
+        item = Item(f"i{len(items)}", cat, [node.id], short_name(node), node.op_type, dims,
+                    node.params, band=_band_of(node) if cat in BANDABLE else None,
+                    repeat=int(node.attrs.get("repeat", 1) or 1),
+                    folded=[str(f.get("kind", "")) for f in node.attrs.get("folded", [])
+                            if isinstance(f, dict)],
+                    attrs=node.attrs, full_name=node.name)
+        if cat == "block" and not item.op_type:
+            item.op_type = "Block"
+        items[item.id] = item
+        owner[node.id] = item.id
+
+    # Contract hidden nodes: each node's drawn ancestors through hidden chains.
+    sources: dict[str, list[str]] = {}
+    for nid in graph.nodes:
+        if nid in owner:
+            sources[nid] = [owner[nid]]
+        else:
+            seen: list[str] = []
+            for p in node_preds[nid]:
+                for s in sources.get(p, []):
+                    if s not in seen:
+                        seen.append(s)
+            sources[nid] = seen
+    edges: list[tuple[str, str]] = []
+    data_inputs: dict[str, int] = {}
+    for nid, item_id in owner.items():
+        data_inputs[item_id] = len({s for p in node_preds[nid] for s in sources.get(p, [])})
+        for p in node_preds[nid]:
+            for s in sources.get(p, []):
+                if s != item_id and (s, item_id) not in edges:
+                    edges.append((s, item_id))
+    ig = ItemGraph(items, edges)
+    if not viewed:
+        _fuse(ig, data_inputs)
+    return ig
+
+
+def _fuse(ig: ItemGraph, data_inputs: dict[str, int]) -> None:
+    """Fold norms/activations/bias ops into the layer before them (raw graphs only)."""
+    for item_id in list(ig.items):
+        item = ig.items.get(item_id)
+        if item is None:
+            continue
+        preds = [s for s, d in ig.edges if d == item_id]
+        if len(preds) != 1:
+            continue
+        host = ig.items[preds[0]]
+        if sum(1 for s, _ in ig.edges if s == host.id) != 1:
+            continue
+        cat = item.category
+        if cat == "norm" and host.category in BANDABLE and host.band is None:
+            host.folded.append("norm")
+        elif cat == "act" and host.category in BANDABLE and host.band is None:
+            host.band = activation_label(item.op_type)
+            host.folded.append("activation")
+        elif cat == "act" and host.category in ("add", "concat", "multiply"):
+            host.folded.append("activation")
+        elif cat in ("add", "multiply") and data_inputs.get(item_id, 0) <= 1 \
+                and host.glyph != "ball":
+            host.folded.append(cat)  # a bias or scale with a constant operand
+        else:
+            continue
+        _merge(ig, host, item)
+    # A bias or scale whose producer feeds other layers too: drawn as a plain edge.
+    for item_id in list(ig.items):
+        item = ig.items[item_id]
+        if item.category in ("add", "multiply") and data_inputs.get(item_id, 0) <= 1:
+            _dissolve(ig, item)
+
+
+def _dissolve(ig: ItemGraph, item: Item) -> None:
+    """Remove an item, joining each of its predecessors to each of its successors."""
+    preds = [s for s, d in ig.edges if d == item.id]
+    succs = [d for s, d in ig.edges if s == item.id]
+    del ig.items[item.id]
+    edges = [(s, d) for s, d in ig.edges if item.id not in (s, d)]
+    for p in preds:
+        for q in succs:
+            if p != q and (p, q) not in edges:
+                edges.append((p, q))
+    ig.edges = edges
+
+
+def _merge(ig: ItemGraph, host: Item, item: Item) -> None:
+    host.node_ids.extend(item.node_ids)
+    host.params += item.params
+    if item.dims.rank:
+        host.dims = item.dims
+    del ig.items[item.id]
+    edges: list[tuple[str, str]] = []
+    for s, d in ig.edges:
+        if d == item.id:
+            continue
+        if s == item.id:
+            s = host.id
+        if s != d and (s, d) not in edges:
+            edges.append((s, d))
+    ig.edges = edges

@@ -34,6 +34,7 @@ from netdraw.figure.items import (
     tail_name,
 )
 from netdraw.ir import Graph
+from netdraw.latex import clean
 
 Point = tuple[float, float]
 
@@ -52,7 +53,7 @@ BRACKET_ROW = 0.55  # height of one row of group brackets
 PT = 2.54 / 72.27   # one TeX point in cm
 FONT_PT = {"label": 7.0, "caption": 8.0, "sub": 7.0, "legend": 8.0, "title": 12.0,
            "repeat": 9.0, "group": 8.0}
-MAX_EXTENT = 550.0  # TeX cannot address much beyond 575 cm
+CAPTION_CHARS = 22  # longer names are shortened with an ellipsis
 
 
 def extent(n: int | None, default: float = 1.1) -> float:
@@ -352,10 +353,11 @@ def box_labels(g: Glyph) -> list[Label]:
         low = min(low, geo.bbox(out[-1].polygon())[1])
     centre = g.x0 + (g.t + g.dx) / 2
     if item.name:
-        out.append(Label(item.name, centre, low - 0.02, "north", "caption"))
+        out.append(Label(clean(item.name, CAPTION_CHARS), centre, low - 0.02, "north",
+                         "caption"))
         low = geo.bbox(out[-1].polygon())[1]
     if item.category == "block" and item.op_type and item.op_type != item.name:
-        out.append(Label(item.op_type, centre, low + 0.02, "north", "sub"))
+        out.append(Label(clean(item.op_type, CAPTION_CHARS), centre, low, "north", "sub"))
     if item.repeat > 1:
         out.append(Label(f"×{item.repeat}", g.x0 + g.width / 2, g.y0 + g.h + g.dy +
                          g.ghosts * GHOST + 0.04, "south", "repeat"))
@@ -570,7 +572,8 @@ def shown_groups(graph: Graph, ig: ItemGraph, main: list[str],
         if parent is not None and name.startswith(parent.display_name + ".") \
                 and not name[len(parent.display_name) + 1:].isdigit():
             name = name[len(parent.display_name) + 1:]
-        out.append(Bracket(path, ids, group_text(name, group.class_name if group else "")))
+        out.append(Bracket(path, ids, clean(group_text(name, group.class_name if group else ""),
+                                            40)))
     deep = any(len(b.path) == 2 for b in out)
     for b in out:
         b.row = 1 if (len(b.path) == 1 and deep) else 0
@@ -678,7 +681,7 @@ def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None
         fig.legend = _legend(fig)
     if title:
         x0, _, x1, y1 = fig.bounds()
-        fig.title = Label(title, (x0 + x1) / 2, y1 + 0.3, "south", "title")
+        fig.title = Label(clean(title, 100), (x0 + x1) / 2, y1 + 0.3, "south", "title")
     return fig
 
 
@@ -857,7 +860,7 @@ def _legend(fig: Figure) -> list[LegendEntry]:
             g = Glyph(sample, "box", t=0.32, h=0.5, d=0.45)
         if band and cat in BANDABLE:
             g.band = 0.4 * g.t
-        text = legend_text(key)
+        text = clean(legend_text(key), 40)
         w = g.width + 0.12 + text_width(text, "legend")
         if x > x_min and x + w > x_min + wrap:
             x, y = x_min, y - 0.95

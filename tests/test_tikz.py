@@ -1,0 +1,399 @@
+"""The TikZ backend: every figure must compile with pdflatex and say the right things.
+
+pdflatex (``-halt-on-error -no-shell-escape``) is the consumer of the ``.tex``; pdftotext
+reads the words back out of the PDF and pdftoppm turns it into pixels.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from netdraw import load, render, zoo
+from netdraw.backends.tikz import preamble
+from netdraw.errors import NetdrawError
+from netdraw.figure import layout_figure
+from netdraw.figure.items import build_items, hidden, tensor_dims
+from netdraw.figure.layout import extent, thickness
+from netdraw.figure.themes import THEMES
+from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.latex import compile_pdf, escape, rasterise
+from tests import tikz_models
+
+pytestmark = pytest.mark.skipif(shutil.which("pdflatex") is None,
+                                reason="pdflatex is not installed (scripts/dev.sh installs it)")
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), KERAS_BACKEND="torch")
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    """The words of a PDF, with OT1's look-alike glyphs mapped back to ASCII."""
+    path = tmp_path / "t.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True,
+                          check=True).stdout.decode("utf-8")
+    text = text.translate(str.maketrans({"ˆ": "^", "˜": "~", "”": '"', "’": "'", "‘": "`",
+                                         "“": '"'}))
+    return "".join(c for c in unicodedata.normalize("NFD", text)
+                   if not unicodedata.combining(c))
+
+
+def pdf_pages(pdf: bytes, tmp_path: Path) -> tuple[int, float, float]:
+    """(pages, width cm, height cm) of a PDF according to pdfinfo."""
+    path = tmp_path / "i.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True,
+                          text=True).stdout
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    w, _, h = fields["Page size"].split()[:3]
+    return int(fields["Pages"]), float(w) * 2.54 / 72, float(h) * 2.54 / 72
+
+
+def drawn_node_ids(graph: Graph) -> set[str]:
+    return {nid for item in build_items(graph).items.values() for nid in item.node_ids}
+
+
+@pytest.fixture(scope="module")
+def onnx_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    pytest.importorskip("torch")
+    return tikz_models.export_onnx(tmp_path_factory.mktemp("onnx"))
+
+
+@pytest.fixture(scope="module")
+def graphs(onnx_files: dict[str, Path]) -> dict[str, Graph]:
+    return {name: load(path) for name, path in onnx_files.items()}
+
+
+# -- escaping --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char, tex", [
+    ("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("%", r"\%"), ("$", r"\$"),
+    ("#", r"\#"), ("_", r"\_"), ("^", r"\textasciicircum{}"), ("~", r"\textasciitilde{}"),
+    ("&", r"\&"), ("é", r"\'{e}"), ("×", r"$\times$"), ("中", r"\textless{}U+4E2D\textgreater{}"),
+])
+def test_escape_maps_every_special_character(char: str, tex: str) -> None:
+    assert escape(char) == tex
+
+
+def test_hostile_names_compile_print_literally_and_run_nothing(tmp_path: Path) -> None:
+    graph = tikz_models.hostile_graph()
+    source = render(graph, "tex", style="tikz")
+    os.chdir(tmp_path)  # pdflatex runs in its own folder; nothing may appear here either
+    pdf = compile_pdf(source)
+    text = pdf_text(pdf, tmp_path)
+    flat = text.replace("\n", " ")
+    squeezed = flat.replace(" ", "")
+    for name in ["\\input{/etc/passwd}", "{50%} $x$", "#1 & #2", "}]\\end{tikzpicture}",
+                 "\\immediate\\write18", "\"q\" 'r' `s` -", "Große × 2 → π",
+                 "<U+4E2D><U+6587> <U+1F642>", "^^5c^^5cbye", "x y z"]:
+        expected = "".join(c for c in unicodedata.normalize("NFD", name)
+                           if not unicodedata.combining(c))
+        assert expected.replace(" ", "") in squeezed, (name, flat)
+    assert "a b^c~d" in flat or "ab^c~d" in flat.replace(" ", "")  # \_ is a rule, not text
+    assert "Conv + Weird Act{}" in flat  # the legend names the odd activation literally
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+    assert "\\input{/etc/passwd}" not in source  # only ever as escaped text
+
+
+# -- every model compiles --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(zoo.ZOO))
+def test_every_zoo_model_compiles_and_draws_every_layer(name: str, tmp_path: Path) -> None:
+    graph = zoo.load(name)
+    pdf = render(graph, "pdf", style="tikz")
+    pages, width, height = pdf_pages(pdf, tmp_path)
+    assert pages == 1 and 3 < width < 560 and 2 < height < 560
+    shown = drawn_node_ids(graph)
+    for node in graph:
+        assert hidden(node) or node.id in shown, f"{node.name} ({node.kind}) is not drawn"
+    fig = layout_figure(graph)
+    assert fig.crossings() == []
+    words = pdf_text(pdf, tmp_path)
+    for g in fig.glyphs:
+        for label in g.labels:
+            assert label.text.replace(" ", "") in words.replace(" ", "").replace("\n", "")
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet", "unet", "mlp"])
+def test_torch_exported_onnx_compiles(name: str, graphs: dict[str, Graph],
+                                      tmp_path: Path) -> None:
+    graph = graphs[name]
+    pdf = render(graph, "pdf", style="tikz", theme="colorblind")
+    assert pdf_pages(pdf, tmp_path)[0] == 1
+    assert layout_figure(graph).crossings() == []
+
+
+def test_json_importer_graph_compiles(graphs: dict[str, Graph], tmp_path: Path) -> None:
+    path = tmp_path / "g.json"
+    path.write_text(graphs["resnet"].to_json())
+    graph = load(path)
+    assert pdf_pages(render(graph, "pdf", style="tikz"), tmp_path)[0] == 1
+
+
+def _live_importer(obj: object) -> bool:
+    from netdraw.importers import find_importer
+
+    try:
+        find_importer(obj)
+    except NetdrawError:
+        return False
+    return True
+
+
+def test_pytorch_importer_graph_compiles(tmp_path: Path) -> None:
+    model, shape = tikz_models.torch_models()["resnet"]
+    if not _live_importer(model):
+        pytest.skip("the PyTorch importer is not merged yet")
+    import torch
+
+    graph = load(model, example_input=torch.randn(*shape))
+    assert pdf_pages(render(graph, "pdf", style="tikz"), tmp_path)[0] == 1
+    assert layout_figure(graph).crossings() == []
+
+
+def test_keras_importer_graph_compiles(tmp_path: Path) -> None:
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3,
+                              activation="relu"), keras.layers.MaxPooling2D(),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    if not _live_importer(model):
+        pytest.skip("the Keras importer is not merged yet")
+    graph = load(model)
+    fig = layout_figure(graph)
+    conv = next(g for g in fig.glyphs if g.item.category == "conv")
+    assert (conv.item.dims.c, conv.item.dims.h) == (8, 26)  # NHWC read as C=8, H=26
+    assert pdf_pages(render(graph, "pdf", style="tikz"), tmp_path)[0] == 1
+
+
+# -- what the figures show -------------------------------------------------------------
+
+
+def test_lenet_boxes_follow_channels_and_resolution(graphs: dict[str, Graph]) -> None:
+    fig = layout_figure(graphs["lenet5"])
+    main = [fig.items.items[v] for v in fig.main]
+    assert [(i.category, i.band) for i in main] == [
+        ("input", None), ("conv", "ReLU"), ("pool", None), ("conv", "ReLU"), ("pool", None),
+        ("dense", "ReLU"), ("dense", "ReLU"), ("dense", None)]
+    glyph = {g.item.id: g for g in fig.glyphs}
+    conv1, pool1, conv2, pool2 = (glyph[v] for v in fig.main[1:5])
+    assert conv1.h > pool1.h > conv2.h > pool2.h  # 28 > 14 > 10 > 5
+    assert conv2.t > conv1.t  # 16 channels are thicker than 6
+    assert pool1.t < conv1.t  # pooling is a thinner box
+    labels = {lb.text for g in fig.glyphs for lb in g.labels}
+    assert {"28×28", "14×14", "10×10", "5×5", "6", "16", "120", "84", "10"} <= labels
+    assert all(abs(g.yc) < 1e-9 for g in fig.glyphs)  # a chain: one row, left to right
+    assert [g.x0 for g in fig.glyphs] == sorted(g.x0 for g in fig.glyphs)
+    assert {e.label.text for e in fig.legend} == {"Input", "Conv + ReLU", "Pooling",
+                                                  "FC + ReLU", "Fully connected"}
+
+
+def test_sizes_are_log_scaled_and_clamped() -> None:
+    heights = [extent(n) for n in (1, 2, 7, 28, 56, 224, 1024, 10 ** 6)]
+    assert heights == sorted(heights)
+    assert heights[0] == extent(1) == 0.35 and heights[-1] == extent(10 ** 9) == 2.9
+    assert extent(56) - extent(28) == pytest.approx(extent(28) - extent(14))  # log scale
+    widths = [thickness(c) for c in (1, 3, 64, 512, 10 ** 6)]
+    assert widths == sorted(widths) and widths[0] == 0.12 and widths[-1] == 1.05
+
+
+def test_resnet_skips_are_arcs_and_projections_sit_below(graphs: dict[str, Graph]) -> None:
+    graph = graphs["resnet"]
+    fig = layout_figure(graph)
+    assert fig.mode == "flat" and fig.crossings() == []
+    adds = [g for g in fig.glyphs if g.item.category == "add"]
+    assert len(adds) == 8 and all(g.lane == 0 for g in adds)
+    projections = [g for g in fig.glyphs if g.lane != 0]
+    assert len(projections) == 3 and all(g.item.category == "conv" and g.lane == -1
+                                         for g in projections)
+    into_adds = [r for r in fig.routes if r.dst in {g.item.id for g in adds} and r.skip]
+    assert len(into_adds) == 8
+    arcs = [r for r in into_adds if max(y for _, y in r.points) > 0.5]
+    assert len(arcs) == 5  # identity shortcuts pass above the boxes
+    for r in arcs:
+        top = max(y for _, y in r.points)
+        between = [g for g in fig.glyphs if r.points[0][0] < g.x0 < r.points[-1][0]]
+        assert all(g.top() < top for g in between)
+    assert {b.text for b in fig.brackets} >= {"layer1", "layer1.0", "layer4.1"}
+
+
+def test_unet_is_drawn_as_a_u(graphs: dict[str, Graph]) -> None:
+    fig = layout_figure(graphs["unet"])
+    assert fig.mode == "u" and fig.crossings() == []
+    glyph = {g.item.id: g for g in fig.glyphs}
+    ys = [glyph[v].yc for v in fig.main]
+    bottom = ys.index(min(ys))
+    assert all(a >= b for a, b in zip(ys[:bottom], ys[1:bottom + 1], strict=True))
+    assert all(a <= b for a, b in zip(ys[bottom:], ys[bottom + 1:], strict=False))
+    assert len(set(ys)) == 4  # 64, 32, 16 and 8 pixels
+    skips = [r for r in fig.routes if r.skip]
+    assert len(skips) == 3
+    for r in skips:
+        a, b = glyph[r.src], glyph[r.dst]
+        assert a.yc == b.yc and b.item.category == "concat"
+        (x1, y1), (x2, y2) = r.points[1], r.points[2]
+        assert y1 == y2 > a.top() and x2 > x1  # one straight run above its level
+    assert [g.item.category for g in fig.glyphs].count("deconv") == 3
+
+
+def test_inception_branches_get_their_own_lanes() -> None:
+    fig = layout_figure(zoo.load("onnx-inception"))
+    concat = next(g for g in fig.glyphs if g.item.category == "concat")
+    assert len([r for r in fig.routes if r.dst == concat.item.id]) == 4
+    assert sorted({g.lane for g in fig.glyphs}) == [-3, -2, -1, 0]
+    assert fig.crossings() == []
+
+
+def test_view_blocks_rolls_and_folds_are_drawn(tmp_path: Path) -> None:
+    graph = tikz_models.rolled_resnet()
+    fig = layout_figure(graph)
+    cats = [(g.item.category, g.item.band, g.item.repeat) for g in fig.glyphs]
+    assert cats[:3] == [("input", None, 1), ("conv", "ReLU", 1), ("pool", None, 1)]
+    assert [(c, r) for c, _, r in cats[3:7]] == [("block", 2), ("block", 2), ("block", 3),
+                                                ("block", 2)]
+    assert cats[-1] == ("softmax", None, 1)
+    assert [g.ghosts for g in fig.glyphs if g.item.category == "block"] == [1, 1, 2, 1]
+    assert fig.crossings() == []
+    text = pdf_text(render(graph, "pdf", style="tikz"), tmp_path)
+    assert text.count("×2") == 3 and text.count("×3") == 1
+    assert "BasicBlock" in text and "Block" in text and "Softmax" in text
+    assert "Conv + ReLU" in text
+
+
+def test_keras_nhwc_shapes(tmp_path: Path) -> None:
+    graph = tikz_models.keras_like_cnn()
+    items = list(build_items(graph).items.values())
+    assert [(i.dims.c, i.dims.h, i.dims.w) for i in items[:4]] == [
+        (3, 64, 48), (32, 64, 48), (32, 32, 24), (64, 32, 24)]
+    assert [i.band for i in items] == [None, "ReLU", None, None, None, "softmax"]
+    assert tensor_dims(TensorSpec((1, 3, 64, 48)), False, True).c == 3  # NCHW stays NCHW
+    text = pdf_text(render(graph, "pdf", style="tikz"), tmp_path)
+    assert "64×48" in "".join(text.split())
+
+
+def test_empty_model_is_a_clear_error() -> None:
+    graph = Graph("empty")
+    graph.add_node(Node("o", "out", "output", "Output"))
+    with pytest.raises(NetdrawError, match="no layers to draw"):
+        render(graph, "tex", style="tikz")
+
+
+# -- themes ----------------------------------------------------------------------------
+
+
+def _ppm_pixels(data: bytes) -> tuple[int, int, bytes]:
+    parts = data.split(maxsplit=4)
+    assert parts[0] == b"P6" and parts[3] == b"255"
+    return int(parts[1]), int(parts[2]), parts[4]
+
+
+def test_greyscale_theme_has_no_colour() -> None:
+    assert all(v[0:2] == v[2:4] == v[4:6] for v in THEMES["greyscale"].values())
+    pdf = render(zoo.load("onnx-resnet"), "pdf", style="tikz", theme="greyscale")
+    w, h, pixels = _ppm_pixels(rasterise(pdf, "ppm", dpi=40))
+    assert max(max(pixels[i:i + 3]) - min(pixels[i:i + 3])
+               for i in range(0, len(pixels), 3)) <= 2
+    colour = rasterise(render(zoo.load("onnx-resnet"), "pdf", style="tikz"), "ppm", dpi=40)
+    _, _, pixels = _ppm_pixels(colour)
+    assert max(max(pixels[i:i + 3]) - min(pixels[i:i + 3])
+               for i in range(0, len(pixels), 3)) > 60
+
+
+def test_colorblind_theme_uses_okabe_ito() -> None:
+    okabe_ito = {"E69F00", "56B4E9", "009E73", "F0E442", "0072B2", "D55E00", "CC79A7",
+                 "000000"}
+    palette = THEMES["colorblind"]
+    for role in ("conv", "band", "pool", "dense", "dense_band", "add", "concat", "deconv"):
+        assert palette[role] in okabe_ito
+    assert set(THEMES["default"]) == set(palette) == set(THEMES["greyscale"])
+
+
+# -- command line ----------------------------------------------------------------------
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "netdraw", *args], capture_output=True,
+                          text=True, env=env or ENV, timeout=300)
+
+
+def test_cli_tex_pdf_png_and_fragment(tmp_path: Path) -> None:
+    tex, pdf, png = tmp_path / "fig.tex", tmp_path / "fig.pdf", tmp_path / "fig.png"
+    assert run_cli("zoo:onnx-lenet5", "-o", str(tex)).returncode == 0
+    assert tex.read_text().startswith("% Written by netdraw")
+    assert "\\documentclass[border=6pt]{standalone}" in tex.read_text()
+    r = run_cli("zoo:onnx-lenet5", "-o", str(pdf), "--style", "tikz", "--theme", "greyscale")
+    assert r.returncode == 0, r.stderr
+    assert pdf.read_bytes().startswith(b"%PDF") and b"pdfTeX" in pdf.read_bytes()
+    r = run_cli("zoo:onnx-lenet5", "-o", str(png), "--style", "tikz")
+    assert r.returncode == 0 and png.read_bytes().startswith(b"\x89PNG")
+
+    frag = tmp_path / "net.tex"
+    r = run_cli("zoo:onnx-resnet", "-o", str(frag), "--tikz-fragment")
+    assert r.returncode == 0, r.stderr
+    pre = tmp_path / "net-preamble.tex"
+    assert pre.read_text() == preamble()
+    assert frag.read_text().count("\\begin{tikzpicture}") == 1
+    assert "\\documentclass" not in frag.read_text()
+    paper = tmp_path / "paper.tex"
+    paper.write_text("\\documentclass{article}\n\\input{net-preamble}\n\\begin{document}\n"
+                     "Figure:\\par\\resizebox{\\linewidth}{!}{\\input{net}}\n\\end{document}\n")
+    done = subprocess.run(["pdflatex", "-halt-on-error", "-no-shell-escape",
+                           "-interaction=nonstopmode", "paper.tex"], cwd=tmp_path,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_cli_pdf_defaults_to_graphviz(tmp_path: Path) -> None:
+    out = tmp_path / "g.pdf"
+    assert run_cli("zoo:onnx-lenet5", "-o", str(out)).returncode == 0
+    assert b"pdfTeX" not in out.read_bytes() and out.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "{out}/x.svg", "--theme", "greyscale"], "are for TikZ figures"),
+    (["-o", "{out}/x.tex", "--theme", "purple"], "unknown theme 'purple'"),
+    (["-o", "-", "--format", "tex", "--tikz-fragment"], "writes two files"),
+    (["-o", "{out}/x.svg", "--style", "tikz"], "style 'tikz' cannot write .svg"),
+])
+def test_cli_option_errors(args: list[str], message: str, tmp_path: Path) -> None:
+    r = run_cli("zoo:onnx-lenet5", *[a.format(out=tmp_path) for a in args])
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.startswith("netdraw: error:") and list(tmp_path.iterdir()) == []
+
+
+def test_cli_without_pdflatex_says_how_to_install(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    env = dict(ENV, PATH=str(bindir))
+    out = tmp_path / "fig.pdf"
+    r = run_cli("zoo:onnx-lenet5", "-o", str(out), "--style", "tikz", env=env)
+    assert r.returncode == 2 and "needs 'pdflatex'" in r.stderr
+    assert "apt-get install texlive-latex-base" in r.stderr and not out.exists()
+    assert run_cli("zoo:onnx-lenet5", "-o", str(tmp_path / "f.tex"), env=env).returncode == 0
+
+
+# -- gallery ---------------------------------------------------------------------------
+
+
+def test_gallery_renders_tikz_pictures_for_listed_zoo_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from netdraw import gallery
+
+    names = [n for n in gallery.TIKZ_GALLERY if n not in zoo.ZOO]
+    for name in names:  # stand-ins until the PyTorch zoo is merged
+        monkeypatch.setitem(zoo.ZOO, name, zoo.ZooEntry("netdraw.onnx_examples:lenet5", "onnx",
+                                                        "stand-in"))
+    name = gallery.TIKZ_GALLERY[0]
+    lines = list(gallery.render_gallery(tmp_path, [name, "onnx-inception"]))
+    assert f"wrote {tmp_path / (name + '.tikz.png')}" in lines
+    assert (tmp_path / f"{name}.tikz.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / f"{name}.tex").read_text().startswith("% Written by netdraw")
+    assert not (tmp_path / "onnx-inception.tikz.png").exists()

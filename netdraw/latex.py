@@ -104,6 +104,21 @@ def _char(ch: str) -> str:
     return f"\\textless{{}}U+{ord(ch):04X}\\textgreater{{}}"
 
 
+def printed_width(text: str) -> float:
+    """Roughly how many average characters :func:`escape` prints for ``text`` (a character
+    written as ``<U+XXXX>`` counts 8, a wide one such as ``×`` or ``M`` 1.4)."""
+    width = 0.0
+    for ch in text:
+        if " " <= ch <= "~":
+            width += 1.4 if ch in "MWmw@%&" else (0.6 if ch in "il.,;:'|!()[]" else 1.0)
+        elif ch in _SYMBOLS or _greek(ch) is not None:
+            width += 1.4 if ch in "×→←⊕⊗" else 1.0
+        else:
+            out = _char(ch)
+            width += 1.0 if not out.startswith("\\textless") else len(f"<U+{ord(ch):04X}>")
+    return width
+
+
 def clean(text: object, limit: int | None = None) -> str:
     """One line of plain text: control characters dropped, runs of space joined, shortened."""
     s = " ".join(_CONTROL.sub(" ", str(text)).split())

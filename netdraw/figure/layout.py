@@ -34,7 +34,7 @@ from netdraw.figure.items import (
     tail_name,
 )
 from netdraw.ir import Graph
-from netdraw.latex import clean
+from netdraw.latex import clean, printed_width
 
 Point = tuple[float, float]
 
@@ -72,9 +72,7 @@ def thickness(c: int | None, default: float = 0.4) -> float:
 
 def text_width(text: str, font: str) -> float:
     """Estimated width in cm of ``text`` at a font size (Computer Modern, generous)."""
-    size = FONT_PT[font]
-    wide = sum(1 for ch in text if ch in "×MWmw@")
-    return (len(text) + 0.4 * wide) * size * 0.52 * PT + 0.08
+    return printed_width(text) * FONT_PT[font] * 0.52 * PT + 0.08
 
 
 def text_height(font: str) -> float:
@@ -356,7 +354,7 @@ def box_labels(g: Glyph) -> list[Label]:
         out.append(Label(clean(item.name, CAPTION_CHARS), centre, low - 0.02, "north",
                          "caption"))
         low = geo.bbox(out[-1].polygon())[1]
-    if item.category == "block" and item.op_type and item.op_type != item.name:
+    if item.category == "block" and item.op_type not in ("", "Block", item.name):
         out.append(Label(clean(item.op_type, CAPTION_CHARS), centre, low, "north", "sub"))
     if item.repeat > 1:
         out.append(Label(f"×{item.repeat}", g.x0 + g.width / 2, g.y0 + g.h + g.dy +

@@ -37,8 +37,8 @@ THEMES: dict[str, dict[str, str]] = {
         "line": "333333", "arrow": "000000",
     },
     "greyscale": {
-        "input": "E6E6E6", "conv": "D9D9D9", "band": "8C8C8C", "deconv": "BFBFBF",
-        "pool": "6F6F6F", "upsample": "A6A6A6", "dense": "CCCCCC", "dense_band": "7A7A7A",
+        "input": "F2F2F2", "conv": "D9D9D9", "band": "8C8C8C", "deconv": "ABABAB",
+        "pool": "6F6F6F", "upsample": "BDBDBD", "dense": "CCCCCC", "dense_band": "7A7A7A",
         "matmul": "B3B3B3", "norm": "EDEDED", "act": "8C8C8C", "attention": "B8B8B8",
         "embedding": "E0E0E0", "recurrent": "C4C4C4", "block": "C9C9C9", "other": "F0F0F0",
         "add": "FFFFFF", "multiply": "FFFFFF", "concat": "E0E0E0", "softmax": "9E9E9E",

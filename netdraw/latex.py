@@ -35,12 +35,13 @@ class Tex(str):
 
 
 _SPECIAL = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "$": r"\$", "#": r"\#",
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "$": r"$\$$", "#": r"\#",
     "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}", "&": r"\&",
-    # OT1 fonts print these as other glyphs (¡ ¿ —) unless spelled out.
+    # OT1 fonts print these as other glyphs (¡ ¿ —) unless spelled out; only OT1/OML/OMS
+    # glyphs are used, so no TS1 font has to be made as a bitmap.
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
     # Quotes and dashes that TeX would ligature or curl.
-    '"': r"{\textquotedblright}", "`": r"{\textasciigrave}", "'": r"{\textquoteright}",
+    '"': r"{\textquotedblright}", "`": r"\`{}", "'": r"{\textquoteright}",
     "-": "-{}",
 }
 _SYMBOLS = {

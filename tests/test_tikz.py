@@ -74,7 +74,7 @@ def graphs(onnx_files: dict[str, Path]) -> dict[str, Graph]:
 
 
 @pytest.mark.parametrize("char, tex", [
-    ("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("%", r"\%"), ("$", r"\$"),
+    ("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("%", r"\%"), ("$", r"$\$$"),
     ("#", r"\#"), ("_", r"\_"), ("^", r"\textasciicircum{}"), ("~", r"\textasciitilde{}"),
     ("&", r"\&"), ("é", r"\'{e}"), ("×", r"$\times$"), ("中", r"\textless{}U+4E2D\textgreater{}"),
 ])
@@ -99,6 +99,10 @@ def test_hostile_names_compile_print_literally_and_run_nothing(tmp_path: Path) -
     assert "a b^c~d" in flat or "ab^c~d" in flat.replace(" ", "")  # \_ is a rule, not text
     assert "Conv + Weird Act{}" in flat  # the legend names the odd activation literally
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+    (tmp_path / "h.pdf").write_bytes(pdf)
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "h.pdf")], capture_output=True,
+                           text=True, check=True).stdout
+    assert "Type 3" not in fonts and "CMR8" in fonts  # vector fonts only, no bitmaps
     assert "\\input{/etc/passwd}" not in source  # only ever as escaped text
 
 
@@ -277,6 +281,35 @@ def test_keras_nhwc_shapes(tmp_path: Path) -> None:
     assert tensor_dims(TensorSpec((1, 3, 64, 48)), False, True).c == 3  # NCHW stays NCHW
     text = pdf_text(render(graph, "pdf", style="tikz"), tmp_path)
     assert "64×48" in "".join(text.split())
+
+
+def test_huge_figures_are_scaled_into_what_tex_can_address(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from netdraw.backends import tikz
+
+    graph = zoo.load("onnx-resnet")
+    x0, _, x1, _ = layout_figure(graph).bounds()
+    monkeypatch.setattr(tikz, "MAX_CM", (x1 - x0) / 4)  # as if the figure were 4× too big
+    source = render(graph, "tex", style="tikz")
+    picture = source[source.index("\\begin{tikzpicture}"):]
+    xs = [float(m) for m in re.findall(r"\((-?[0-9.]+),", picture)]
+    xs += [float(m) for m in re.findall(r"\\nd(?:Band)?Box\{(-?[0-9.]+)\}", picture)]
+    assert len(xs) > 50
+    assert max(xs) <= (x1 - x0) / 4 + 0.01
+    assert pdf_pages(compile_pdf(source), tmp_path)[2] < (x1 - x0) / 3
+
+
+def test_tikz_imports_no_framework(tmp_path: Path) -> None:
+    path = tmp_path / "g.json"
+    path.write_text(tikz_models.rolled_resnet().to_json())
+    code = ("import sys, netdraw; netdraw.render(netdraw.load(sys.argv[1]), 'tex', "
+            "style='tikz'); print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('torch', 'keras', 'onnx', 'tensorflow', 'onnxruntime')))")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                          text=True, env=ENV, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_empty_model_is_a_clear_error() -> None:

@@ -41,6 +41,8 @@ FORMATS = ("tex", "pdf", "png")
 _SYMBOLS = {"add": Tex("$+$"), "multiply": Tex(r"$\times$"), "concat": Tex(r"\textsf{C}"),
             "softmax": Tex(r"$\sigma$")}
 _LIMIT = 40  # characters of a caption before it is shortened
+#: Largest figure side in cm; bigger figures are scaled down (TeX stops near 575 cm).
+MAX_CM = 540.0
 
 
 def _finalize(value: Any) -> Any:
@@ -118,7 +120,7 @@ def picture(fig: Figure, graph: Graph, *, theme: str | None = None, fragment: bo
     """The ``tikzpicture`` source of a laid-out figure."""
     palette = themes.theme(theme)
     x0, y0, x1, y1 = fig.bounds()
-    k = min(1.0, 540.0 / max(x1 - x0, y1 - y0, 1e-9))  # stay inside TeX's dimension limit
+    k = min(1.0, MAX_CM / max(x1 - x0, y1 - y0, 1e-9))
     glyphs = sorted(fig.glyphs, key=lambda g: (g.x0, -g.yc))
     context = {
         "name": graph.name,

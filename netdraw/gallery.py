@@ -26,7 +26,6 @@ FIGURE_STYLES = ("fcnn", "lenet", "alexnet")
 #: Zoo models that also get a TikZ paper figure: NAME.tex and NAME.tikz.png (pdflatex and
 #: pdftoppm). Names not in the zoo are skipped, so entries can precede their models.
 TIKZ_GALLERY: tuple[str, ...] = ("lenet5", "resnet18", "unet")
-TIKZ_DPI = 150
 
 
 def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str]:
@@ -45,7 +44,6 @@ def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str
                                                  **FIGURE_MODELS[name]))
         if name in TIKZ_GALLERY:
             for target, fmt, options in ((folder / f"{name}.tex", "tex", {}),
-                                         (folder / f"{name}.tikz.png", "png",
-                                          {"dpi": TIKZ_DPI})):
+                                         (folder / f"{name}.tikz.png", "png", {})):
                 write_output(str(target), render(graph, fmt, style="tikz", **options))
                 yield f"wrote {target}"

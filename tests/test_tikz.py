@@ -312,6 +312,17 @@ def test_tikz_imports_no_framework(tmp_path: Path) -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_onnx_recurrent_output_reads_sequence_and_hidden_size() -> None:
+    graph = Graph("rnn")
+    graph.add_node(Node("x", "x", "input", "Input", outputs=[TensorSpec((12, 1, 64))]))
+    graph.add_node(Node("l", "lstm", "recurrent", "LSTM", attrs={"units": 128},
+                        outputs=[TensorSpec((12, 1, 1, 128))]))
+    graph.add_edge("x", "l")
+    item = build_items(graph).items["i1"]
+    assert (item.dims.c, item.dims.h) == (128, 12)
+    assert layout_figure(graph).crossings() == []
+
+
 def test_empty_model_is_a_clear_error() -> None:
     graph = Graph("empty")
     graph.add_node(Node("o", "out", "output", "Output"))

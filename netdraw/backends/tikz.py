@@ -10,7 +10,7 @@ that is not already LaTeX, so a layer name can never run a command.
 Options: ``theme`` (``default``, ``colorblind``, ``greyscale``), ``title`` (none unless
 given), ``legend`` (default True), ``u_shape`` (draw encoder–decoders as a U, default
 True), ``fragment``, ``preamble_name`` (what the fragment's comment tells to ``\\input``),
-``dpi`` (PNG resolution, default 150).
+``dpi`` (PNG resolution; default ``"auto"``: about 2400 pixels wide, 150 to 300 dpi).
 
 >>> from netdraw.ir import Graph, Node, TensorSpec
 >>> g = Graph("tiny")
@@ -140,15 +140,21 @@ def picture(fig: Figure, graph: Graph, *, theme: str | None = None, fragment: bo
     return _environment().get_template("picture.tex.j2").render(**context)
 
 
-def document(graph: Graph, **options: Any) -> str:
-    """A standalone LaTeX document with the figure of ``graph``."""
+def document(graph: Graph, fig: Figure | None = None, **options: Any) -> str:
+    """A standalone LaTeX document with the figure of ``graph`` (laid out unless given)."""
     from netdraw import __version__
 
-    fig = _layout(graph, options)
+    fig = fig or _layout(graph, options)
     body = picture(fig, graph, theme=options.get("theme"))
     return _environment().get_template("document.tex.j2").render(
         version=__version__, file_hint=Tex("FILE.tex"), preamble=Tex(preamble()),
         picture=Tex(body))
+
+
+def auto_dpi(fig: Figure, width_px: int = 2400, lo: int = 150, hi: int = 300) -> int:
+    """A PNG resolution that makes the figure about ``width_px`` wide, within [lo, hi]."""
+    x0, _, x1, _ = fig.bounds()
+    return int(min(hi, max(lo, width_px / ((x1 - x0) / 2.54))))
 
 
 def _layout(graph: Graph, options: dict[str, Any]) -> Figure:
@@ -175,10 +181,12 @@ def render(graph: Graph, fmt: str = "tex", **options: Any) -> str | bytes:
         fig = _layout(graph, options)
         return picture(fig, graph, theme=options.get("theme"), fragment=True,
                        preamble_name=_file_name(options.get("preamble_name")))
-    source = document(graph, **options)
+    fig = _layout(graph, options)
+    source = document(graph, fig, **options)
     if fmt == "tex":
         return source
     pdf = compile_pdf(source)
     if fmt == "pdf":
         return pdf
-    return rasterise(pdf, "png", dpi=int(options.get("dpi") or 150))
+    dpi = options.get("dpi") or "auto"
+    return rasterise(pdf, "png", dpi=auto_dpi(fig) if dpi == "auto" else int(dpi))

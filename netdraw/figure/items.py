@@ -128,6 +128,17 @@ def tensor_dims(spec: TensorSpec | None, channels_last: bool, conv_like: bool) -
     return Dims(c=c, h=spatial[0], w=spatial[1], rank=len(body))
 
 
+def node_dims(graph: Graph, node: Node) -> Dims:
+    """The dims a node's glyph shows: of its first output (or input)."""
+    spec = node.outputs[0] if node.outputs else (node.inputs[0] if node.inputs else None)
+    if node.kind == "recurrent" and spec is not None and spec.shape is not None \
+            and len(spec.shape) == 4:
+        # ONNX LSTM/GRU/RNN: Y is (sequence, directions, batch, hidden).
+        length, dirs, hidden = _int(spec.shape[0]), _int(spec.shape[1]), _int(spec.shape[3])
+        return Dims(c=hidden * dirs if hidden and dirs else hidden, h=length, rank=2)
+    return tensor_dims(spec, channels_last(graph, node), node.kind in _CONV_LIKE)
+
+
 def channels_last(graph: Graph, node: Node) -> bool:
     """The layout rule of the module docstring for one node."""
     fmt = node.attrs.get("data_format") or graph.meta.get("data_format")
@@ -249,8 +260,7 @@ def build_items(graph: Graph) -> ItemGraph:
         if hidden(node):
             continue
         cat = _category(node)
-        spec = node.outputs[0] if node.outputs else (node.inputs[0] if node.inputs else None)
-        dims = tensor_dims(spec, channels_last(graph, node), node.kind in _CONV_LIKE)
+        dims = node_dims(graph, node)
         item = Item(f"i{len(items)}", cat, [node.id], short_name(node), node.op_type, dims,
                     node.params, band=_band_of(node) if cat in BANDABLE else None,
                     repeat=int(node.attrs.get("repeat", 1) or 1),

@@ -347,7 +347,11 @@ def box_labels(g: Glyph) -> list[Label]:
         low = geo.bbox(out[-1].polygon())[1]
     if hw_text and g.item.glyph != "bar":
         mx, my = g.x0 + g.t + g.dx / 2, g.y0 + g.dy / 2
-        out.append(Label(hw_text, mx + 0.03, my - 0.03, "north", "label", OBLIQUE_DEGREES))
+        along = Label(hw_text, mx + 0.03, my - 0.03, "north", "label", OBLIQUE_DEGREES)
+        if geo.bbox(along.polygon())[3] > g.yc - 0.08:
+            # A flat, deep box: the edge label would reach the arrows; put it underneath.
+            along = Label(hw_text, g.x0 + g.t + 0.06, g.y0 - 0.04, "north west", "label")
+        out.append(along)
         low = min(low, geo.bbox(out[-1].polygon())[1])
     centre = g.x0 + (g.t + g.dx) / 2
     if item.name:

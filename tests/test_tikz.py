@@ -14,6 +14,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+import tikz_models
+from conftest import assert_one_line_error, cli_env, run_cli
 
 from netdraw import load, render, zoo
 from netdraw.backends.tikz import preamble
@@ -24,12 +26,9 @@ from netdraw.figure.layout import extent, thickness
 from netdraw.figure.themes import THEMES
 from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.latex import compile_pdf, escape, rasterise
-from tests import tikz_models
 
 pytestmark = pytest.mark.skipif(shutil.which("pdflatex") is None,
                                 reason="pdflatex is not installed (scripts/dev.sh installs it)")
-ROOT = Path(__file__).resolve().parents[1]
-ENV = dict(os.environ, PYTHONPATH=str(ROOT), KERAS_BACKEND="torch")
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -82,10 +81,11 @@ def test_escape_maps_every_special_character(char: str, tex: str) -> None:
     assert escape(char) == tex
 
 
-def test_hostile_names_compile_print_literally_and_run_nothing(tmp_path: Path) -> None:
+def test_hostile_names_compile_print_literally_and_run_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     graph = tikz_models.hostile_graph()
     source = render(graph, "tex", style="tikz")
-    os.chdir(tmp_path)  # pdflatex runs in its own folder; nothing may appear here either
+    monkeypatch.chdir(tmp_path)  # pdflatex runs in its own folder; nothing may appear here
     pdf = compile_pdf(source)
     text = pdf_text(pdf, tmp_path)
     flat = text.replace("\n", " ")
@@ -308,7 +308,7 @@ def test_tikz_imports_no_framework(tmp_path: Path) -> None:
             "style='tikz'); print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('torch', 'keras', 'onnx', 'tensorflow', 'onnxruntime')))")
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                          text=True, env=ENV, check=True)
+                          text=True, env=cli_env(), check=True)
     assert done.stdout.strip() == "[]"
 
 
@@ -363,11 +363,6 @@ def test_colorblind_theme_uses_okabe_ito() -> None:
 # -- command line ----------------------------------------------------------------------
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netdraw", *args], capture_output=True,
-                          text=True, env=env or ENV, timeout=300)
-
-
 def test_cli_tex_pdf_png_and_fragment(tmp_path: Path) -> None:
     tex, pdf, png = tmp_path / "fig.tex", tmp_path / "fig.pdf", tmp_path / "fig.png"
     assert run_cli("zoo:onnx-lenet5", "-o", str(tex)).returncode == 0
@@ -409,14 +404,14 @@ def test_cli_pdf_defaults_to_graphviz(tmp_path: Path) -> None:
 ])
 def test_cli_option_errors(args: list[str], message: str, tmp_path: Path) -> None:
     r = run_cli("zoo:onnx-lenet5", *[a.format(out=tmp_path) for a in args])
-    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
-    assert r.stderr.startswith("netdraw: error:") and list(tmp_path.iterdir()) == []
+    assert_one_line_error(r, message)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_without_pdflatex_says_how_to_install(tmp_path: Path) -> None:
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    env = dict(ENV, PATH=str(bindir))
+    env = dict(cli_env(), PATH=str(bindir))
     out = tmp_path / "fig.pdf"
     r = run_cli("zoo:onnx-lenet5", "-o", str(out), "--style", "tikz", env=env)
     assert r.returncode == 2 and "needs 'pdflatex'" in r.stderr

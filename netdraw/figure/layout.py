@@ -545,8 +545,9 @@ class Bracket:
 def shown_groups(graph: Graph, ig: ItemGraph, main: list[str],
                  row_of: dict[str, int] | None = None) -> list[Bracket]:
     """Brackets for groups of depth 1 and 2 that hold at least two items, not all of them,
-    and at least one main-path item; in a U layout only groups within one level. A group
-    overlapping an earlier one of the same depth is left out."""
+    and a contiguous run of the main path; in a U layout only groups within one level. A
+    group overlapping an earlier one of the same depth, or wrapping exactly its parent's
+    items, is left out."""
     members: dict[tuple[str, ...], list[str]] = {}
     for item in ig.items.values():
         node = graph.nodes.get(item.node_ids[0]) if item.node_ids else None
@@ -561,12 +562,16 @@ def shown_groups(graph: Graph, ig: ItemGraph, main: list[str],
     for path, ids in members.items():
         if not 2 <= len(ids) < len(ig.items):
             continue
+        if len(path) == 2 and members.get(path[:1]) == ids:
+            continue  # a wrapper (e.g. a Sequential) holding exactly its parent's layers
         idx = [on_main[i] for i in ids if i in on_main]
         if not idx or (row_of is not None and len({row_of.get(i) for i in ids}) > 1):
             continue
         span = (min(idx), max(idx))
         if any(not (span[1] < lo or hi < span[0]) for lo, hi in spans[len(path)]):
             continue
+        if span[1] - span[0] + 1 != len(idx):
+            continue  # not contiguous along the main path: a bracket would claim others
         spans[len(path)].append(span)
         group = graph.groups.get(path)
         name = group.display_name if group else path[-1]
@@ -576,9 +581,9 @@ def shown_groups(graph: Graph, ig: ItemGraph, main: list[str],
             name = name[len(parent.display_name) + 1:]
         out.append(Bracket(path, ids, clean(group_text(name, group.class_name if group else ""),
                                             40)))
-    deep = any(len(b.path) == 2 for b in out)
-    for b in out:
-        b.row = 1 if (len(b.path) == 1 and deep) else 0
+    inner = [b for b in out if len(b.path) == 2]
+    for b in out:  # an outer bracket goes a row further out only over an inner one
+        b.row = 1 if len(b.path) == 1 and any(i.path[0] == b.path[0] for i in inner) else 0
     return out
 
 
@@ -589,18 +594,21 @@ def group_text(name: str, class_name: str) -> str:
 
 
 def captions(graph: Graph, ig: ItemGraph, brackets: list[Bracket]) -> None:
-    """Shorten item names by the label of the deepest bracket that encloses them."""
-    prefix: dict[str, str] = {}
-    for b in sorted(brackets, key=lambda b: len(b.path)):
+    """Shorten item names by the label of the deepest bracket that encloses them (or the
+    next one out when that would leave a bare number): ``layer1.0.conv1`` under the
+    ``layer1.0`` bracket is ``conv1``; ``features.0`` under ``features`` stays."""
+    prefixes: dict[str, list[str]] = {}
+    for b in sorted(brackets, key=lambda b: -len(b.path)):
         group = graph.groups.get(b.path)
         label = group.display_name if group else b.path[-1]
         for i in b.items:
-            prefix[i] = label + "."
+            prefixes.setdefault(i, []).append(label + ".")
     for item in ig.items.values():
-        p = prefix.get(item.id)
-        rest = item.full_name[len(p):] if p and item.full_name.startswith(p) else ""
-        if rest and not rest.isdigit():
-            item.name = tail_name(rest)
+        for p in prefixes.get(item.id, []):
+            rest = item.full_name[len(p):] if item.full_name.startswith(p) else ""
+            if rest and not rest.isdigit():
+                item.name = tail_name(rest)
+                break
 
 
 # -- the whole figure ------------------------------------------------------------------

@@ -18,6 +18,7 @@ import tikz_models
 from conftest import assert_one_line_error, cli_env, run_cli
 
 from netdraw import load, render, zoo
+from netdraw.api import view
 from netdraw.backends.tikz import preamble
 from netdraw.errors import NetdrawError
 from netdraw.figure import layout_figure
@@ -84,7 +85,8 @@ def test_escape_maps_every_special_character(char: str, tex: str) -> None:
 def test_hostile_names_compile_print_literally_and_run_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     graph = tikz_models.hostile_graph()
-    source = render(graph, "tex", style="tikz")
+    assert compile_pdf(render(graph, "tex", style="tikz"))  # the default view compiles too
+    source = render(graph, "tex", style="tikz", full=True)  # every hostile name drawn
     monkeypatch.chdir(tmp_path)  # pdflatex runs in its own folder; nothing may appear here
     pdf = compile_pdf(source)
     text = pdf_text(pdf, tmp_path)
@@ -112,18 +114,19 @@ def test_hostile_names_compile_print_literally_and_run_nothing(
 @pytest.mark.parametrize("name", list(zoo.ZOO))
 def test_every_zoo_model_compiles_and_draws_every_layer(name: str, tmp_path: Path) -> None:
     graph = zoo.load(name)
-    pdf = render(graph, "pdf", style="tikz")
-    pages, width, height = pdf_pages(pdf, tmp_path)
-    assert pages == 1 and 3 < width < 560 and 2 < height < 560
-    shown = drawn_node_ids(graph)
-    for node in graph:
-        assert hidden(node) or node.id in shown, f"{node.name} ({node.kind}) is not drawn"
-    fig = layout_figure(graph)
-    assert fig.crossings() == []
-    words = "".join(pdf_text(pdf, tmp_path).split())
-    for g in fig.glyphs:
-        for label in g.labels:  # \_ prints as a rule, which has no text
-            assert "".join(label.text.replace("_", " ").split()) in words
+    for shown_graph in (view(graph), view(graph, full=True)):  # the default view, every node
+        pdf = render(shown_graph, "pdf", style="tikz")
+        pages, width, height = pdf_pages(pdf, tmp_path)
+        assert pages == 1 and 3 < width < 560 and 2 < height < 560
+        drawn = drawn_node_ids(shown_graph)
+        for node in shown_graph:
+            assert hidden(node) or node.id in drawn, f"{node.name} ({node.kind}) is not drawn"
+        fig = layout_figure(shown_graph)
+        assert fig.crossings() == []
+        words = "".join(pdf_text(pdf, tmp_path).split())
+        for g in fig.glyphs:
+            for label in g.labels:  # \_ prints as a rule, which has no text
+                assert "".join(label.text.replace("_", " ").split()) in words
 
 
 @pytest.mark.parametrize("name", ["lenet5", "resnet", "unet", "mlp"])

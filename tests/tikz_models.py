@@ -145,6 +145,7 @@ def rolled_resnet() -> Graph:
     _add(g, "fl", "flatten", "flatten", "Flatten", (1, 512), ["gap"])
     _add(g, "fc", "fc", "dense", "Linear", (1, 1000), ["fl"], units=1000)
     _add(g, "sm", "softmax", "softmax", "Softmax", (1, 1000), ["fc"])
+    g.meta["view"] = {"auto": False, "depth": 1}  # already a view: render draws it as is
     g.validate()
     return g
 

@@ -4,7 +4,8 @@ A figure does not show plumbing: flatten, reshape, transpose, identity, cast, dr
 constants and the graph-output markers are contracted into the edges around them. A layer
 followed by its normalisation and activation is one item (a conv with a coloured *band*
 for the activation), unless the graph already went through the fold pass (nodes carrying
-``attrs["folded"]``): then the view decides and only ``attrs["activation"]`` makes a band.
+``attrs["folded"]``, or any view: ``meta["view"]``): then the view decides and only
+``attrs["activation"]`` makes a band (so ``--no-fold`` and ``--full`` show every layer).
 A bias ``Add``/``Mul`` with a single data input is folded into its producer, and an
 activation right after an add or concat is folded into that ball.
 
@@ -252,7 +253,7 @@ def _band_of(node: Node) -> str | None:
 
 def build_items(graph: Graph) -> ItemGraph:
     """Simplify ``graph`` into items and item edges (see the module docstring)."""
-    viewed = any("folded" in n.attrs for n in graph.nodes.values())
+    viewed = "view" in graph.meta or any("folded" in n.attrs for n in graph.nodes.values())
     node_preds = graph.predecessors()
     items: dict[str, Item] = {}
     owner: dict[str, str] = {}  # drawn node id -> item id
@@ -261,7 +262,8 @@ def build_items(graph: Graph) -> ItemGraph:
             continue
         cat = _category(node)
         dims = node_dims(graph, node)
-        item = Item(f"i{len(items)}", cat, [node.id], short_name(node), node.op_type, dims,
+        name = node.name if cat == "block" else short_name(node)  # a roll: "a.0–a.2"
+        item = Item(f"i{len(items)}", cat, [node.id], name, node.op_type, dims,
                     node.params, band=_band_of(node) if cat in BANDABLE else None,
                     repeat=int(node.attrs.get("repeat", 1) or 1),
                     folded=[str(f.get("kind", "")) for f in node.attrs.get("folded", [])

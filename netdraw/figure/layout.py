@@ -604,6 +604,8 @@ def captions(graph: Graph, ig: ItemGraph, brackets: list[Bracket]) -> None:
         for i in b.items:
             prefixes.setdefault(i, []).append(label + ".")
     for item in ig.items.values():
+        if "–" in item.full_name:
+            continue  # a rolled run keeps its whole name ("layer1.0–layer1.2")
         for p in prefixes.get(item.id, []):
             rest = item.full_name[len(p):] if item.full_name.startswith(p) else ""
             if rest and not rest.isdigit():

@@ -17,7 +17,7 @@ import pytest
 import tikz_models
 from conftest import assert_one_line_error, cli_env, run_cli
 
-from netdraw import load, render, zoo
+from netdraw import backends, load, render, zoo
 from netdraw.api import view
 from netdraw.backends.tikz import preamble
 from netdraw.errors import NetdrawError
@@ -86,7 +86,8 @@ def test_hostile_names_compile_print_literally_and_run_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     graph = tikz_models.hostile_graph()
     assert compile_pdf(render(graph, "tex", style="tikz"))  # the default view compiles too
-    source = render(graph, "tex", style="tikz", full=True)  # every hostile name drawn
+    assert compile_pdf(render(graph, "tex", style="tikz", full=True))
+    source = backends.render(graph, "tex", style="tikz")  # raw: every name, bands folded
     monkeypatch.chdir(tmp_path)  # pdflatex runs in its own folder; nothing may appear here
     pdf = compile_pdf(source)
     text = pdf_text(pdf, tmp_path)

@@ -54,6 +54,8 @@ PT = 2.54 / 72.27   # one TeX point in cm
 FONT_PT = {"label": 7.0, "caption": 8.0, "sub": 7.0, "legend": 8.0, "title": 12.0,
            "repeat": 9.0, "group": 8.0}
 CAPTION_CHARS = 22  # longer names are shortened with an ellipsis
+#: Container classes that say nothing about what a group computes (not printed).
+_PLAIN_CONTAINERS = ("Block", "Sequential", "ModuleList", "ModuleDict", "Functional", "Model")
 
 
 def extent(n: int | None, default: float = 1.1) -> float:
@@ -358,7 +360,7 @@ def box_labels(g: Glyph) -> list[Label]:
         out.append(Label(clean(item.name, CAPTION_CHARS), centre, low - 0.02, "north",
                          "caption"))
         low = geo.bbox(out[-1].polygon())[1]
-    if item.category == "block" and item.op_type not in ("", "Block", item.name):
+    if item.category == "block" and item.op_type not in ("", item.name, *_PLAIN_CONTAINERS):
         out.append(Label(clean(item.op_type, CAPTION_CHARS), centre, low, "north", "sub"))
     if item.repeat > 1:
         out.append(Label(f"×{item.repeat}", g.x0 + g.width / 2, g.y0 + g.h + g.dy +
@@ -588,7 +590,7 @@ def shown_groups(graph: Graph, ig: ItemGraph, main: list[str],
 
 
 def group_text(name: str, class_name: str) -> str:
-    if class_name and class_name != name and class_name not in ("Sequential", "ModuleList"):
+    if class_name and class_name != name and class_name not in _PLAIN_CONTAINERS:
         return f"{name} · {class_name}"
     return name
 

@@ -23,6 +23,7 @@ FIGURE_MODELS: dict[str, dict[str, object]] = {
     "onnx-lenet5": {}, "onnx-resnet": {},
 }
 FIGURE_STYLES = ("fcnn", "lenet", "alexnet")
+
 #: Zoo models that also get a TikZ paper figure: NAME.tex and NAME.tikz.png (pdflatex and
 #: pdftoppm). Names not in the zoo are skipped, so entries can precede their models.
 TIKZ_GALLERY: tuple[str, ...] = ("lenet5", "resnet18", "unet")
@@ -42,6 +43,7 @@ def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str
                 target = folder / f"{name}.{style}.svg"
                 write_output(str(target), render(graph, "svg", style=style,
                                                  **FIGURE_MODELS[name]))
+                yield f"wrote {target}"
         if name in TIKZ_GALLERY:
             for target, fmt, options in ((folder / f"{name}.tex", "tex", {}),
                                          (folder / f"{name}.tikz.png", "png", {})):

@@ -423,6 +423,20 @@ def test_cli_tex_pdf_png_and_fragment(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-2000:]
 
 
+def test_cli_figure_style_options_apply_to_tikz(tmp_path: Path) -> None:
+    plain = run_cli("zoo:onnx-resnet", "-o", "-", "--style", "tikz", "--no-labels",
+                    "--no-legend", "--spacing", "2")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.startswith("% Written by netdraw")  # '-o -' writes the style's .tex
+    assert "ndcaption" not in plain.stdout.split("\\begin{tikzpicture}")[1]
+    assert "ndlegend" not in plain.stdout.split("\\begin{tikzpicture}")[1]
+    graph = view(zoo.load("onnx-resnet"))
+    narrow, wide = layout_figure(graph), layout_figure(graph, spacing=2)
+    assert wide.bounds()[2] - narrow.bounds()[2] > 0.5 * len(narrow.main)
+    bare = layout_figure(graph, labels=False)
+    assert {lb.font for g in bare.glyphs for lb in g.labels} == {"repeat"}
+
+
 def test_cli_pdf_defaults_to_graphviz(tmp_path: Path) -> None:
     out = tmp_path / "g.pdf"
     assert run_cli("zoo:onnx-lenet5", "-o", str(out)).returncode == 0

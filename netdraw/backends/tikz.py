@@ -8,8 +8,9 @@ LaTeX-safe delimiters (``<< >>``, ``<% %>``) and a finalizer that escapes every 
 that is not already LaTeX, so a layer name can never run a command.
 
 Options: ``theme`` (``default``, ``colorblind``, ``greyscale``), ``title`` (none unless
-given), ``legend`` (default True), ``u_shape`` (draw encoder–decoders as a U, default
-True), ``fragment``, ``preamble_name`` (what the fragment's comment tells to ``\\input``),
+given), ``legend`` and ``labels`` (default True; the CLI's ``--no-legend``, ``--no-labels``),
+``spacing`` (gap factor, ``--spacing``), ``u_shape`` (draw encoder–decoders as a U),
+``fragment``, ``preamble_name`` (the file the fragment's comment tells to ``\\input``),
 ``dpi`` (PNG resolution; default ``"auto"``: about 2400 pixels wide, 150 to 300 dpi).
 
 >>> from netdraw.ir import Graph, Node, TensorSpec
@@ -158,9 +159,11 @@ def auto_dpi(fig: Figure, width_px: int = 2400, lo: int = 150, hi: int = 300) ->
 
 
 def _layout(graph: Graph, options: dict[str, Any]) -> Figure:
-    return layout_figure(graph, legend=bool(options.get("legend", True)),
+    return layout_figure(graph, legend=options.get("legend") is not False,
                          title=options.get("title") or None,
-                         u_shape=bool(options.get("u_shape", True)))
+                         u_shape=options.get("u_shape") is not False,
+                         labels=options.get("labels") is not False,
+                         spacing=float(options.get("spacing") or 1.0))
 
 
 def _file_name(name: object) -> str:

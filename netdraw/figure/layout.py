@@ -291,7 +291,7 @@ class Figure:
 # -- glyphs ----------------------------------------------------------------------------
 
 
-def make_glyph(item: Item) -> Glyph:
+def make_glyph(item: Item, labels: bool = True) -> Glyph:
     """Size an item's glyph from its dims (positions come later)."""
     dims = item.dims
     if item.glyph == "ball":
@@ -315,7 +315,7 @@ def make_glyph(item: Item) -> Glyph:
         band = min(0.35, max(0.07, 0.3 * t))
     ghosts = min(item.repeat - 1, 2) if item.repeat > 1 else 0
     g = Glyph(item, "box", t=t, h=h, d=d, band=band, ghosts=ghosts)
-    g.labels = box_labels(g)
+    g.labels = box_labels(g) if labels else [lb for lb in box_labels(g) if lb.font == "repeat"]
     return g
 
 
@@ -619,8 +619,16 @@ def captions(graph: Graph, ig: ItemGraph, brackets: list[Bracket]) -> None:
 
 
 def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None,
-                  u_shape: bool = True, groups: bool = True) -> Figure:
-    """Lay out ``graph`` as a 3D-box figure (see the module docstring)."""
+                  u_shape: bool = True, groups: bool = True, labels: bool = True,
+                  spacing: float = 1.0) -> Figure:
+    """Lay out ``graph`` as a 3D-box figure (see the module docstring).
+
+    ``labels`` False leaves out dimension labels and captions (``×N`` stays); ``spacing``
+    multiplies the gaps between columns and rows.
+    """
+    if not 0.2 <= spacing <= 10:
+        raise NetdrawError(f"--spacing must be between 0.2 and 10, not {spacing:g}")
+    gap, lane_gap = GAP * spacing, LANE_GAP * spacing
     ig = build_items(graph)
     if not ig.items:
         raise NetdrawError("the model has no layers to draw (only inputs, outputs or "
@@ -637,7 +645,7 @@ def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None
     level_of = {v: levels[index[v]] for v in main} if levels is not None else None
     brackets = shown_groups(graph, ig, main, level_of) if groups else []
     captions(graph, ig, brackets)
-    glyphs = {v: make_glyph(ig.items[v]) for v in order}
+    glyphs = {v: make_glyph(ig.items[v], labels) for v in order}
     lane_of = {v: 0 for v in main}
     for ch in chains:
         for v in ch.items:
@@ -654,7 +662,7 @@ def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None
         widths[g.col] = max(widths[g.col], x_hi - x_lo)
     xs = [0.0] * ncols
     for c in range(1, ncols):
-        xs[c] = xs[c - 1] + widths[c - 1] + GAP
+        xs[c] = xs[c - 1] + widths[c - 1] + gap
 
     # Rows: lanes (flat) or resolution levels (U), top row at y = 0; in a U the brackets
     # hang under their level, so each level reserves room for them.
@@ -672,17 +680,17 @@ def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None
             arcs_per_row[row_of[u]] = arcs_per_row.get(row_of[u], 0) + 1
         rows = sorted(set(row_of.values()))
         ys = _stack_rows(rows, row_of, local, lambda r: ARC_MARGIN + 0.15 +
-                         ARC_STEP * arcs_per_row.get(r, 0))
+                         ARC_STEP * arcs_per_row.get(r, 0), lane_gap)
     else:
         row_of = dict(lane_of)
         rows = sorted(set(row_of.values()), reverse=True)
-        ys = _stack_rows(rows, row_of, local, lambda r: 0.0)
+        ys = _stack_rows(rows, row_of, local, lambda r: 0.0, lane_gap)
     for v, g in glyphs.items():
         x_lo, _, x_hi, _ = local[v]
         dx = xs[g.col] + (widths[g.col] - (x_hi - x_lo)) / 2 - x_lo
         _shift_glyph(g, dx, ys[row_of[v]])
 
-    gaps = [xs[c] + widths[c] + GAP / 2 for c in range(ncols)]
+    gaps = [xs[c] + widths[c] + gap / 2 for c in range(ncols)]
     routes = _route(ig, glyphs, main, skips, gaps)
     fig = Figure([glyphs[v] for v in order], routes, [], None,
                  "u" if levels is not None else "flat", main, ig)
@@ -735,7 +743,7 @@ def _hang_brackets(glyphs: dict[str, Glyph], brackets: list[Bracket]) -> None:
 
 def _stack_rows(rows: list[int], row_of: dict[str, int],
                 local: dict[str, tuple[float, float, float, float]],
-                extra: object) -> dict[int, float]:
+                extra: object, lane_gap: float = LANE_GAP) -> dict[int, float]:
     """y of each row; ``rows`` are listed from the top one (at y=0) downwards."""
     above: dict[int, float] = {}
     below: dict[int, float] = {}
@@ -748,7 +756,7 @@ def _stack_rows(rows: list[int], row_of: dict[str, int],
     prev = None
     for r in rows:
         if prev is not None:
-            y -= below.get(prev, 0.15) + LANE_GAP + above.get(r, 0.15) + extra(r)  # type: ignore[operator]
+            y -= below.get(prev, 0.15) + lane_gap + above.get(r, 0.15) + extra(r)  # type: ignore[operator]
         ys[r] = y
         prev = r
     return ys

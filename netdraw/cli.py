@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Draw MODEL to OUT; the format comes from OUT's suffix.",
                           epilog=VIEW_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     draw.add_argument("model", metavar="MODEL",
-                      help="a model file (.onnx, .json written by netdraw, …) or zoo:NAME")
+                      help="a model file (.onnx, .pt2, .json written by netdraw, …), zoo:NAME, "
+                           "or pkg.module:factory (a function or class that builds the model)")
     draw.add_argument("-o", "--output", required=True, metavar="OUT",
                       help="output file: .dot .gv .svg .png .pdf .json .tex; '-' for stdout "
                            "(text formats, with --format)")
@@ -59,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--tikz-fragment", action="store_true",
                       help="with -o FIG.tex: write only the tikzpicture, plus "
                            "FIG-preamble.tex to \\input in your paper's preamble")
+    draw.add_argument("--input-shape", action="append", type=_shape, metavar="SHAPE",
+                      help="example input shape for a PyTorch module, e.g. 1,3,224,224; "
+                           "repeat for several inputs")
+    draw.add_argument("--input-dtype", metavar="DTYPE",
+                      help="example input dtype (float32 by default; int64 for token ids); "
+                           "comma-separated for several inputs")
     add_view_arguments(draw)
     _add_style_options(draw)
     add_summary_parser(sub)
@@ -130,14 +137,43 @@ def _output_format(output: str, explicit: str | None) -> str:
     return suffix
 
 
-def load_model(spec: str) -> Any:
-    """A model argument -> Graph: a file path or ``zoo:NAME``."""
+def _shape(text: str) -> tuple[int, ...]:
+    """``1,3,224,224`` (or ``1x3x224x224``) -> (1, 3, 224, 224)."""
+    parts = [p for p in text.replace("x", ",").replace(" ", ",").split(",") if p]
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        shape = ()
+    if not shape or any(d < 0 for d in shape):
+        raise NetdrawError(f"--input-shape {text!r} is not a shape; write it like 1,3,224,224")
+    return shape
+
+
+def load_model(spec: str, input_shape: list[tuple[int, ...]] | None = None,
+               input_dtype: str | None = None) -> Any:
+    """A model argument -> Graph: a file path, ``zoo:NAME`` or ``pkg.module:factory``."""
     from netdraw.api import load
 
+    options: dict[str, Any] = {}
+    if input_shape:
+        options["input_shape"] = input_shape[0] if len(input_shape) == 1 else input_shape
+    if input_dtype:
+        dtypes = [d.strip() for d in input_dtype.split(",") if d.strip()]
+        options["input_dtype"] = dtypes[0] if len(dtypes) == 1 else dtypes
     if spec.startswith("zoo:"):
         from netdraw import zoo
 
-        return zoo.load(spec[4:])
+        if options and zoo.entry(spec[4:]).framework == "onnx":
+            raise NetdrawError(f"{spec} is an ONNX model with fixed shapes; --input-shape and "
+                               "--input-dtype apply to PyTorch models")
+        return zoo.load(spec[4:], **options)
+    from netdraw.factory import build, is_factory_spec
+
+    if is_factory_spec(spec) and not os.path.exists(spec):
+        return load(build(spec), **options)
+    if options:
+        raise NetdrawError("--input-shape and --input-dtype apply to Python models "
+                           "(pkg.module:factory, zoo:NAME), not to model files")
     if not os.path.exists(spec):
         raise NetdrawError(f"cannot read {spec!r}: no such file")
     if os.path.isdir(spec):
@@ -160,7 +196,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
         raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
     check_target(args.output)  # a bad output path fails before the model is read
     options = view_options(args)
-    graph = load_model(args.model)
+    graph = load_model(args.model, args.input_shape, args.input_dtype)
     if fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options)
     data = render(graph, fmt, style=style, rankdir=args.rankdir, title=args.title,

@@ -61,7 +61,139 @@ ONNX: dict[str, OpEntry] = {
                             "Not And Or Xor Where IsNaN IsInf"),
 }
 
-TABLES: dict[str, dict[str, OpEntry]] = {"onnx": ONNX}
+
+# -- PyTorch -------------------------------------------------------------------------------
+# One table for module classes (CamelCase), functions and tensor methods (lower case, with
+# dunders and the in-place ``_`` stripped: ``__iadd__``/``add_`` -> ``add``) and the aten ops
+# of torch.export programs (leading underscores stripped). Kind ``identity`` means
+# "pass-through": the importer dissolves such calls into the edges.
+
+_TORCH_LINEAR = {"out_features": "units"}
+_TORCH_RNN = {"hidden_size": "units"}
+_TORCH_NORM = {"num_channels": "num_features"}
+
+
+def _dims_variants(stems: str) -> str:
+    return " ".join(f"{s}{d}d" for s in stems.split() for d in (1, 2, 3))
+
+
+TORCH: dict[str, OpEntry] = {
+    # modules
+    **_kinds("conv", _dims_variants("Conv LazyConv")),
+    **_kinds("conv_transpose", _dims_variants("ConvTranspose LazyConvTranspose")),
+    **_kinds("dense", "Linear LazyLinear Bilinear NonDynamicallyQuantizableLinear",
+             _TORCH_LINEAR),
+    **_kinds("pool", _dims_variants("MaxPool AvgPool AdaptiveAvgPool AdaptiveMaxPool LPPool "
+                                    "FractionalMaxPool MaxUnpool")),
+    **_kinds("norm", _dims_variants("BatchNorm LazyBatchNorm InstanceNorm LazyInstanceNorm")
+             + " SyncBatchNorm LayerNorm GroupNorm LocalResponseNorm RMSNorm CrossMapLRN2d",
+             _TORCH_NORM),
+    **_kinds("activation", "ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish "
+                           "Sigmoid Tanh Hardtanh Hardswish Hardsigmoid Softplus Softsign "
+                           "Tanhshrink Threshold GLU LogSigmoid Hardshrink Softshrink"),
+    **_kinds("softmax", "Softmax LogSoftmax Softmin Softmax2d AdaptiveLogSoftmaxWithLoss"),
+    **_kinds("dropout", _dims_variants("Dropout") + " Dropout AlphaDropout "
+                        "FeatureAlphaDropout"),
+    **_kinds("flatten", "Flatten"),
+    **_kinds("reshape", "Unflatten PixelShuffle PixelUnshuffle ChannelShuffle"),
+    **_kinds("embedding", "Embedding EmbeddingBag"),
+    **_kinds("recurrent", "LSTM GRU RNN LSTMCell GRUCell RNNCell", _TORCH_RNN),
+    **_kinds("attention", "MultiheadAttention"),
+    **_kinds("upsample", "Upsample UpsamplingNearest2d UpsamplingBilinear2d"),
+    **_kinds("pad", _dims_variants("ZeroPad ConstantPad ReflectionPad ReplicationPad "
+                                   "CircularPad")),
+    **_kinds("identity", "Identity"),
+    # functions, tensor methods and aten ops
+    **_kinds("conv", "conv1d conv2d conv3d convolution"),
+    **_kinds("conv_transpose", "conv_transpose1d conv_transpose2d conv_transpose3d"),
+    **_kinds("dense", "linear bilinear addmm"),
+    **_kinds("matmul", "matmul mm bmm baddbmm einsum"),
+    **_kinds("pool", "max_pool1d max_pool2d max_pool3d avg_pool1d avg_pool2d avg_pool3d "
+                     "adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d "
+                     "adaptive_max_pool1d adaptive_max_pool2d adaptive_max_pool3d "
+                     "lp_pool1d lp_pool2d max_pool2d_with_indices max_pool3d_with_indices "
+                     "adaptive_max_pool2d_with_indices"),
+    **_kinds("norm", "batch_norm layer_norm group_norm instance_norm rms_norm normalize "
+                     "local_response_norm native_batch_norm native_layer_norm "
+                     "native_group_norm native_batch_norm_legit_no_training "
+                     "native_batch_norm_legit"),
+    **_kinds("activation", "relu relu6 leaky_relu prelu rrelu elu selu celu gelu silu mish "
+                           "sigmoid tanh hardtanh hardswish hardsigmoid softplus softsign glu "
+                           "logsigmoid threshold clamp clip"),
+    **_kinds("softmax", "softmax log_softmax softmin safe_softmax"),
+    **_kinds("dropout", "dropout dropout1d dropout2d dropout3d alpha_dropout "
+                        "feature_alpha_dropout native_dropout"),
+    **_kinds("flatten", "flatten ravel"),
+    **_kinds("reshape", "view reshape unflatten squeeze unsqueeze expand expand_as repeat "
+                        "tile view_as pixel_shuffle pixel_unshuffle broadcast_to unsafe_view"),
+    **_kinds("transpose", "transpose permute t T mT movedim swapaxes swapdims"),
+    **_kinds("concat", "cat concat concatenate stack hstack vstack dstack"),
+    **_kinds("add", "add sub"),
+    **_kinds("multiply", "mul div pow floordiv"),
+    **_kinds("attention", "scaled_dot_product_attention multi_head_attention_forward "
+                          "native_multi_head_attention"),
+    **_kinds("embedding", "embedding embedding_bag"),
+    **_kinds("upsample", "interpolate upsample upsample_nearest upsample_bilinear "
+                         "upsample_nearest2d upsample_bilinear2d"),
+    **_kinds("pad", "pad constant_pad_nd"),
+    **_kinds("slice", "getitem setitem chunk split split_with_sizes tensor_split unbind "
+                      "narrow select index_select gather masked_select take_along_dim "
+                      "slice index"),
+    **_kinds("reduce", "sum mean max min amax amin prod std var argmax argmin topk "
+                       "logsumexp"),
+    **_kinds("cast", "type_as"),
+    **_kinds("identity", "contiguous clone detach float half double bfloat16 to cpu cuda "
+                         "data requires_grad alias lift_fresh_copy"),
+}
+
+#: Spelling variants of the same op (dunder and reflected forms) -> the canonical name.
+TORCH_ALIASES: dict[str, str] = {
+    "iadd": "add", "radd": "add", "isub": "sub", "rsub": "sub", "subtract": "sub",
+    "imul": "mul", "rmul": "mul", "multiply": "mul", "truediv": "div", "itruediv": "div",
+    "rtruediv": "div", "divide": "div", "true_divide": "div", "ifloordiv": "floordiv",
+    "rfloordiv": "floordiv", "rpow": "pow", "ipow": "pow", "rmatmul": "matmul",
+    "imatmul": "matmul", "concat": "cat", "concatenate": "cat",
+}
+
+#: Activation module classes -> the name kept in ``attrs["activation"]`` (others: lower case).
+TORCH_ACTIVATIONS: dict[str, str] = {
+    "ReLU": "relu", "ReLU6": "relu6", "LeakyReLU": "leaky_relu", "PReLU": "prelu",
+    "RReLU": "rrelu", "ELU": "elu", "SELU": "selu", "CELU": "celu", "GELU": "gelu",
+    "SiLU": "silu", "GLU": "glu", "LogSigmoid": "logsigmoid",
+}
+
+#: Positional parameter names of functional ops whose arguments a drawing shows; the
+#: first name is the input (or ``self`` for tensor methods).
+TORCH_SIGNATURES: dict[str, tuple[str, ...]] = {
+    **{f"conv{d}d": ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+       for d in (1, 2, 3)},
+    **{f"conv_transpose{d}d": ("input", "weight", "bias", "stride", "padding",
+                               "output_padding", "groups", "dilation") for d in (1, 2, 3)},
+    **{f"{p}_pool{d}d": ("input", "kernel_size", "stride", "padding")
+       for p in ("max", "avg") for d in (1, 2, 3)},
+    **{f"adaptive_{p}_pool{d}d": ("input", "output_size")
+       for p in ("max", "avg") for d in (1, 2, 3)},
+    "convolution": ("input", "weight", "bias", "stride", "padding", "dilation", "transposed",
+                    "output_padding", "groups"),
+    **{f"max_pool{d}d_with_indices": ("input", "kernel_size", "stride", "padding")
+       for d in (2, 3)},
+    "linear": ("input", "weight", "bias"),
+    "cat": ("tensors", "dim"), "stack": ("tensors", "dim"),
+    "softmax": ("input", "dim"), "log_softmax": ("input", "dim"),
+    "chunk": ("input", "chunks", "dim"), "split": ("input", "split_size", "dim"),
+    "flatten": ("input", "start_dim", "end_dim"), "transpose": ("input", "dim0", "dim1"),
+    "interpolate": ("input", "size", "scale_factor", "mode", "align_corners"),
+    "scaled_dot_product_attention": ("query", "key", "value", "attn_mask", "dropout_p",
+                                     "is_causal"),
+    # F.batch_norm and aten.batch_norm order their tensors differently; eps is 8th in both
+    "batch_norm": ("input", "_1", "_2", "_3", "_4", "training", "momentum", "eps"),
+    "native_batch_norm_legit_no_training": ("input", "_1", "_2", "_3", "_4", "momentum", "eps"),
+    "einsum": ("equation",), "leaky_relu": ("input", "negative_slope"),
+    "dropout": ("input", "p"), "layer_norm": ("input", "normalized_shape", "weight", "bias",
+                                              "eps"),
+}
+
+TABLES: dict[str, dict[str, OpEntry]] = {"onnx": ONNX, "torch": TORCH}
 
 
 def lookup(framework: str, op_type: str) -> OpEntry:

@@ -19,6 +19,7 @@ class ZooEntry:
     framework: str
     description: str
     input_shape: tuple[int, ...] | None = None
+    input_dtype: str | None = None  # e.g. "int64" for token ids; None: float32
 
     def build(self) -> Any:
         module, func = self.factory.split(":")
@@ -33,6 +34,20 @@ ZOO: dict[str, ZooEntry] = {
                             "a small ResNet (basic blocks, residual adds) in ONNX"),
     "onnx-inception": ZooEntry("netdraw.onnx_examples:inception_block", "onnx",
                                "one Inception module: four branches and a concat"),
+    **{name: ZooEntry(f"netdraw.zoo_torch:{name}", "torch", description, shape, dtype)
+       for name, description, shape, dtype in (
+           ("lenet5", "LeNet-5 (LeCun 1998) on 32×32 digits", (1, 1, 32, 32), None),
+           ("alexnet", "AlexNet (Krizhevsky 2012)", (1, 3, 224, 224), None),
+           ("vgg16", "VGG-16 (Simonyan & Zisserman 2014)", (1, 3, 224, 224), None),
+           ("resnet18", "ResNet-18: basic blocks with residual adds", (1, 3, 224, 224), None),
+           ("resnet50", "ResNet-50: bottleneck blocks", (1, 3, 224, 224), None),
+           ("unet", "U-Net (Ronneberger 2015): encoder, decoder, skip concats",
+            (1, 3, 128, 128), None),
+           ("mobilenetv2", "MobileNetV2: inverted residuals, depthwise convs",
+            (1, 3, 224, 224), None),
+           ("mlp", "a three-layer perceptron on 28×28 digits", (1, 1, 28, 28), None),
+           ("transformer", "a small Transformer encoder over 64 tokens", (1, 64), "int64"),
+       )},
 }
 
 
@@ -48,12 +63,15 @@ def build(name: str) -> Any:
     return entry(name).build()
 
 
-def load(name: str) -> Graph:
-    """A zoo model imported into a Graph."""
+def load(name: str, **overrides: Any) -> Graph:
+    """A zoo model imported into a Graph; ``overrides`` (``input_shape``…) replace defaults."""
     from netdraw.api import load as load_model
 
     e = entry(name)
     options: dict[str, Any] = {"name": name}
     if e.input_shape is not None:
         options["input_shape"] = e.input_shape
+    if e.input_dtype is not None:
+        options["input_dtype"] = e.input_dtype
+    options.update({k: v for k, v in overrides.items() if v is not None})
     return load_model(e.build(), **options)

@@ -43,6 +43,8 @@ IMPORTERS: list[ImporterSpec] = [
     ImporterSpec("netdraw JSON", "netdraw.importers.json", (".json",)),
     ImporterSpec("ONNX", "netdraw.importers.onnx", (".onnx",),
                  (("onnx", "ModelProto"),), "netdraw[onnx]"),
+    ImporterSpec("PyTorch", "netdraw.importers.pytorch", (".pt2", ".pt", ".pth"),
+                 (("torch", "Module"), ("torch", "ExportedProgram")), "netdraw[torch]"),
 ]
 
 

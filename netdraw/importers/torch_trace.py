@@ -1,0 +1,565 @@
+"""Trace a live ``nn.Module`` into a Graph by running one forward pass.
+
+Only public torch APIs are used: forward pre-hooks and hooks on every submodule give the
+module hierarchy and the leaf-module calls; a ``TorchFunctionMode`` sees every torch
+function and tensor method called *between* modules (``+``, ``torch.cat``, ``view``,
+``F.relu``…). Tensors are followed by identity (``id`` plus a weak reference, so a reused
+``id`` is never mistaken for an old tensor), which gives the edges and their real shapes.
+
+A *leaf* is a module from ``torch.nn`` with no submodules (``Conv2d``, ``BatchNorm2d``…) or
+one drawn as a unit (``MultiheadAttention``): it becomes one node and the ops inside it are
+not recorded. Every other module (the user's own, ``Sequential``…) becomes a group.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from netdraw import ops
+from netdraw.errors import NetdrawError
+from netdraw.ir import Graph, Node, TensorSpec
+
+#: torch.nn classes that are drawn as one node although they have submodules.
+ATOMIC_MODULES = frozenset({"MultiheadAttention"})
+#: torch.nn classes that only hold other modules: never a leaf, never a kind.
+_CONTAINERS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+                         "ParameterDict", "Container"})
+#: Module attributes that say nothing about the architecture.
+_NOISE_ATTRS = frozenset({"training", "inplace", "transposed", "batch_first", "dump_patches",
+                          "call_super_init", "cudnn_enabled"})
+_SPATIAL_ATTRS = ("kernel_size", "stride", "padding", "dilation")
+
+_DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float32`` -> ``"float32"``."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+    return name
+
+
+def dim_value(d: Any) -> int | str:
+    """A concrete dim as int; a symbolic one (``SymInt`` from torch.export) as its text."""
+    return d if isinstance(d, int) else str(d)
+
+
+def spec_of(t: torch.Tensor) -> TensorSpec:
+    return TensorSpec(tuple(d if type(d) is int else dim_value(d) for d in t.shape),
+                      dtype_name(t.dtype))
+
+
+def iter_tensors(obj: Any) -> Iterator[torch.Tensor]:
+    """Every tensor inside a pytree of tuples, lists and dicts, in order."""
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, (tuple, list)) and not isinstance(obj, torch.Size):
+        for item in obj:
+            yield from iter_tensors(item)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            yield from iter_tensors(item)
+
+
+def iter_leaves(obj: Any, path: str) -> Iterator[tuple[str, torch.Tensor]]:
+    """(path, tensor) for every tensor in a pytree: ``x``, ``x[0]``, ``x['mask']``."""
+    if isinstance(obj, torch.Tensor):
+        yield path, obj
+    elif isinstance(obj, (tuple, list)) and not isinstance(obj, torch.Size):
+        fields = getattr(obj, "_fields", None)  # namedtuple: name the field
+        for i, item in enumerate(obj):
+            yield from iter_leaves(item, f"{path}.{fields[i]}" if fields else f"{path}[{i}]")
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            yield from iter_leaves(item, f"{path}[{key!r}]")
+
+
+def torch_class(module: nn.Module) -> type | None:
+    """The first ``torch.nn`` class in the module's MRO that is not a container."""
+    for cls in type(module).__mro__:
+        if cls.__module__.startswith("torch.nn.") and cls.__name__ not in _CONTAINERS:
+            return cls
+    return None
+
+
+def is_leaf(module: nn.Module) -> bool:
+    cls = torch_class(module)
+    if cls is None:
+        return False
+    return cls.__name__ in ATOMIC_MODULES or next(iter(module.children()), None) is None
+
+
+def op_name(func: Any) -> str:
+    """The canonical name of a torch function or tensor method (``__iadd__`` -> ``add``)."""
+    name = getattr(func, "__name__", "") or type(func).__name__
+    if name == "__get__":  # a tensor property (x.T, x.data)
+        name = getattr(getattr(func, "__self__", None), "__name__", "get")
+    return canonical_name(name)
+
+
+def canonical_name(name: str) -> str:
+    """``__radd__``, ``add_`` and ``_add`` -> ``add``; aliases from :data:`ops.TORCH_ALIASES`."""
+    if name.startswith("__") and name.endswith("__"):
+        name = name[2:-2]
+    elif name.endswith("_") and not name.startswith("_"):
+        name = name[:-1]  # in-place variant
+    name = name.lstrip("_") or "op"
+    return ops.TORCH_ALIASES.get(name, name)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly attribute value, or None when it is not worth keeping."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (tuple, list)) and len(value) <= 8:
+        items = [_plain(v) for v in value]
+        if all(isinstance(v, (int, float, str, bool)) for v in items):
+            return items
+    if isinstance(value, torch.dtype):
+        return dtype_name(value)
+    return None
+
+
+def _expand_spatial(attrs: dict[str, Any], ndim: int) -> None:
+    """Ints for kernel/stride/padding/dilation become per-dimension lists ([3, 3])."""
+    if ndim <= 0:
+        return
+    for key in _SPATIAL_ATTRS:
+        if isinstance(attrs.get(key), int) and not isinstance(attrs[key], bool):
+            attrs[key] = [attrs[key]] * ndim
+
+
+def module_attrs(module: nn.Module, kind: str, cls_name: str,
+                 renames: dict[str, str]) -> dict[str, Any]:
+    """A leaf module's public hyper-parameters under the IR's attribute names."""
+    attrs: dict[str, Any] = {}
+    for key, value in vars(module).items():
+        if key.startswith("_") or key in _NOISE_ATTRS:
+            continue
+        plain = _plain(value)
+        if plain is not None:
+            attrs[renames.get(key, key)] = plain
+    if kind in ("conv", "conv_transpose", "pool"):
+        digits = [c for c in cls_name if c.isdigit()]
+        _expand_spatial(attrs, int(digits[-1]) if digits else 0)
+    if kind == "pool" and "output_size" in attrs:
+        size = attrs["output_size"]
+        sizes = size if isinstance(size, list) else [size]
+        if sizes and all(s == 1 for s in sizes):
+            attrs["global"] = True
+    if kind == "norm" and "num_features" not in attrs:
+        shape = attrs.get("normalized_shape")
+        if isinstance(shape, list) and shape:
+            attrs["num_features"] = shape[-1]
+    if kind == "activation":
+        attrs["activation"] = ops.TORCH_ACTIVATIONS.get(cls_name, cls_name.lower())
+    return attrs
+
+
+def function_attrs(name: str, kind: str, args: tuple | list, kwargs: dict,
+               renames: dict[str, str]) -> dict[str, Any]:
+    """Hyper-parameters of a functional op, from its arguments (and weight shapes)."""
+    bound: dict[str, Any] = {}
+    names = ops.TORCH_SIGNATURES.get(name, ())
+    for i, value in enumerate(args):
+        if i < len(names):
+            bound[names[i]] = value
+    bound.update(kwargs)
+    attrs: dict[str, Any] = {}
+    for key, value in bound.items():
+        if isinstance(value, torch.Tensor) or key.startswith("_") or key in _NOISE_ATTRS \
+                or key in ("input", "self", "tensors"):
+            continue
+        plain = _plain(value)
+        if plain is not None:
+            attrs[renames.get(key, key)] = plain
+    first = next(iter_tensors(args), None)
+    weight = bound.get("weight")
+    if kind == "activation":
+        attrs["activation"] = name
+    elif kind in ("conv", "conv_transpose") and isinstance(weight, torch.Tensor):
+        groups = int(attrs.get("groups", 1) or 1)
+        w = list(weight.shape)
+        if kind == "conv":
+            attrs.update(out_channels=w[0], in_channels=w[1] * groups)
+        else:
+            attrs.update(in_channels=w[0], out_channels=w[1] * groups)
+        attrs["kernel_size"] = w[2:]
+        _expand_spatial(attrs, len(w) - 2)
+    elif kind == "dense" and isinstance(weight, torch.Tensor) and weight.dim() == 2:
+        attrs.update(units=int(weight.shape[0]), in_features=int(weight.shape[1]))
+    elif kind == "pool" and first is not None:
+        if "output_size" in attrs:
+            size = attrs["output_size"]
+            if all(s == 1 for s in (size if isinstance(size, list) else [size])):
+                attrs["global"] = True
+        _expand_spatial(attrs, first.dim() - 2)
+    elif kind == "norm" and first is not None:
+        shape = attrs.get("normalized_shape")
+        if isinstance(shape, list) and shape:
+            attrs["num_features"] = shape[-1]
+        elif first.dim() >= 2:
+            attrs["num_features"] = dim_value(first.shape[1])
+    elif kind == "embedding":
+        table = next((t for t in iter_tensors(args) if t.is_floating_point() and t.dim() == 2),
+                     None)
+        if table is not None:
+            attrs.update(num_embeddings=dim_value(table.shape[0]),
+                         embedding_dim=dim_value(table.shape[1]))
+    elif kind == "attention" and first is not None and first.dim() == 4:
+        heads, width = dim_value(first.shape[1]), dim_value(first.shape[3])
+        attrs["num_heads"] = heads
+        if isinstance(heads, int) and isinstance(width, int):
+            attrs["embed_dim"] = heads * width
+    return attrs
+
+
+@dataclass
+class _Frame:
+    """A module call in progress."""
+
+    qualname: str
+    module: nn.Module
+    leaf: bool
+    inputs: list[torch.Tensor] = field(default_factory=list)
+
+
+class Recorder(TorchFunctionMode):
+    """Builds the Graph while the forward pass runs (hooks and torch functions report here)."""
+
+    def __init__(self, model: nn.Module, name: str) -> None:
+        super().__init__()
+        self.graph = Graph(name)
+        self.names: dict[int, str] = {}
+        for qualname, module in model.named_modules():
+            self.names.setdefault(id(module), qualname)
+        self.root = model
+        self.stack: list[_Frame] = []
+        self.leaf_depth = 0
+        #: id(tensor) -> (weak reference, producing node id, spec)
+        self.producers: dict[int, tuple[weakref.ref, str, TensorSpec]] = {}
+        self.param_names: dict[int, str] = {}
+        for pname, p in model.named_parameters():
+            self.param_names[id(p)] = pname
+        self.counted: set[int] = set()
+        self.used_ids: set[str] = set()
+        self.op_counts: dict[tuple[tuple[str, ...], str], int] = {}
+        self.module_nodes: set[str] = set()
+        self.first_call: dict[int, str] = {}
+        self.kinds: dict[type, tuple[str, str, dict[str, str]] | None] = {}
+
+    # -- bookkeeping -------------------------------------------------------------------
+    def unique_id(self, base: str) -> str:
+        nid, k = base or "node", 1
+        while nid in self.used_ids:
+            k += 1
+            nid = f"{base}#{k}"
+        self.used_ids.add(nid)
+        return nid
+
+    def group(self) -> tuple[str, ...]:
+        return tuple(f.qualname for f in self.stack if f.qualname)
+
+    def producer(self, t: torch.Tensor) -> tuple[str, TensorSpec] | None:
+        entry = self.producers.get(id(t))
+        if entry is None or entry[0]() is not t:
+            return None
+        return entry[1], entry[2]
+
+    def produce(self, t: torch.Tensor, nid: str, spec: TensorSpec | None = None) -> TensorSpec:
+        spec = spec or spec_of(t)
+        self.producers[id(t)] = (weakref.ref(t), nid, spec)
+        return spec
+
+    def connect(self, nid: str, tensors: list[torch.Tensor]) -> list[TensorSpec]:
+        """Edges from the producers of ``tensors`` into node ``nid``; returns input specs."""
+        specs: list[TensorSpec] = []
+        seen: set[int] = set()
+        for t in tensors:
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            found = self.producer(t)
+            if found is not None:
+                self.graph.add_edge(found[0], nid, found[1])
+                specs.append(found[1])
+        return specs
+
+    def count_params(self, params: list[nn.Parameter] | list[torch.Tensor]) -> int:
+        total = 0
+        for p in params:
+            if id(p) not in self.counted:
+                self.counted.add(id(p))
+                total += p.numel()
+        return total
+
+    def register_group(self) -> None:
+        """Register the groups of the modules now running (outermost first)."""
+        path: tuple[str, ...] = ()
+        for frame in self.stack:
+            if frame.qualname:
+                path = (*path, frame.qualname)
+                if path not in self.graph.groups:
+                    self.graph.add_group(path, class_name=type(frame.module).__name__,
+                                         label=frame.qualname)
+
+    # -- graph inputs and outputs ------------------------------------------------------
+    def add_input(self, path: str, t: torch.Tensor) -> None:
+        if self.producer(t) is not None:
+            return  # the same tensor passed twice
+        nid = self.unique_id(path)
+        spec = self.produce(t, nid)
+        self.graph.add_node(Node(nid, path, "input", "Input", outputs=[spec]))
+
+    def add_output(self, path: str, t: torch.Tensor) -> None:
+        nid = self.unique_id(f"output:{path}")
+        found = self.producer(t)
+        spec = found[1] if found else spec_of(t)
+        self.graph.add_node(Node(nid, path, "output", "Output", inputs=[spec], outputs=[spec]))
+        if found is not None:
+            self.graph.add_edge(found[0], nid, spec)
+
+    # -- module hooks --------------------------------------------------------------------
+    def pre_hook(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
+        if self.leaf_depth:
+            self.stack.append(_Frame("", module, True))
+            self.leaf_depth += 1
+            return
+        qualname = self.names.get(id(module), "")
+        if module is self.root:
+            qualname = ""
+        leaf = is_leaf(module) and module is not self.root
+        frame = _Frame(qualname, module, leaf)
+        if leaf:
+            frame.inputs = [*iter_tensors(args), *iter_tensors(kwargs)]
+            self.leaf_depth += 1
+        self.stack.append(frame)
+
+    def post_hook(self, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        index = len(self.stack) - 1
+        while index >= 0 and self.stack[index].module is not module:
+            index -= 1
+        if index < 0:
+            return
+        frame = self.stack[index]
+        del self.stack[index:]  # also drops frames left by exceptions caught inside
+        self.leaf_depth = sum(1 for f in self.stack if f.leaf)
+        if frame.leaf and frame.qualname and not self.leaf_depth:
+            self.add_module_node(frame, output)
+
+    def add_module_node(self, frame: _Frame, output: Any) -> None:
+        module = frame.module
+        info = self.kind_of(module)
+        kind, cls_name, renames = info if info else ("other", type(module).__name__, {})
+        outputs = list(iter_tensors(output))
+        if kind == "identity":
+            source = next((self.producer(t) for t in frame.inputs if self.producer(t)), None)
+            if source is not None:
+                for t in outputs:
+                    self.produce(t, source[0], source[1])
+            return
+        self.register_group()
+        attrs = module_attrs(module, kind, cls_name, renames)
+        if kind == "pool" and attrs.pop("global", False):
+            kind = "global_pool"
+        first = self.first_call.get(id(module))
+        if first is not None:
+            attrs["shared_with"] = first
+        nid = self.unique_id(frame.qualname)
+        self.first_call.setdefault(id(module), nid)
+        node = Node(nid, frame.qualname, kind, type(module).__name__, attrs=attrs,
+                    params=self.count_params(list(module.parameters())), group=self.group())
+        self.graph.add_node(node)
+        self.module_nodes.add(nid)
+        node.inputs = self.connect(nid, frame.inputs)
+        node.outputs = [self.produce(t, nid) for t in outputs]
+
+    def kind_of(self, module: nn.Module) -> tuple[str, str, dict[str, str]] | None:
+        cls = type(module)
+        if cls not in self.kinds:
+            info = None
+            for base in cls.__mro__:
+                kind, renames = ops.lookup("torch", base.__name__)
+                if kind != "other" and base.__module__.startswith("torch.nn."):
+                    info = (kind, base.__name__, renames)
+                    break
+            self.kinds[cls] = info
+        return self.kinds[cls]
+
+    # -- functional ops ------------------------------------------------------------------
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (),
+                           kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        if self.leaf_depth:
+            return result
+        try:
+            self.record(func, args, kwargs, result)
+        except Exception as exc:  # never let drawing break the user's forward pass
+            raise NetdrawError(f"netdraw could not record {op_name(func)!r}: "
+                               f"{type(exc).__name__}: {exc}") from exc
+        return result
+
+    def record(self, func: Any, args: tuple, kwargs: dict, result: Any) -> None:
+        if isinstance(result, torch.Tensor):
+            outputs = [result]
+        elif isinstance(result, (tuple, list)) and not isinstance(result, torch.Size):
+            outputs = list(iter_tensors(result))
+        elif result is None and getattr(func, "__name__", "") == "__setitem__" and args:
+            outputs = [args[0]]  # x[i] = y writes into x
+        else:
+            return
+        if not outputs:
+            return
+        inputs = [*iter_tensors(args), *iter_tensors(kwargs)]
+        tracked = [t for t in inputs if self.producer(t) is not None]
+        params = [t for t in inputs if id(t) in self.param_names and self.producer(t) is None]
+        if not tracked and not params:
+            return  # constants (torch.zeros, arange, buffers): not part of the drawing
+        name = op_name(func)
+        kind, renames = ops.lookup("torch", name)
+        if kind == "identity":
+            if tracked:
+                source = self.producer(tracked[0])
+                for t in outputs:
+                    self.produce(t, source[0], source[1])  # type: ignore[index]
+                return
+        if not tracked:
+            # A parameter used on its own (pos_embed[:, :n], cls_token.expand): draw the
+            # parameter as a source node so its path and its size stay visible.
+            for p in params:
+                self.add_param_node(p)
+            params = []
+        self.register_group()
+        group = self.group()
+        key = (group, name)
+        count = self.op_counts[key] = self.op_counts.get(key, 0) + 1
+        scope = group[-1] if group else ""
+        node_name = (f"{scope}.{name}" if scope else name) + (f"_{count}" if count > 1 else "")
+        nid = self.unique_id(node_name)
+        attrs = function_attrs(name, kind, args, kwargs, renames)
+        if kind == "pool" and attrs.pop("global", False):
+            kind = "global_pool"
+        node = Node(nid, node_name, kind, name, attrs=attrs, params=self.count_params(params),
+                    group=group)
+        self.graph.add_node(node)
+        node.inputs = self.connect(nid, inputs)
+        node.outputs = [self.produce(t, nid) for t in outputs]
+
+    def add_param_node(self, p: torch.Tensor) -> None:
+        pname = self.param_names[id(p)]
+        self.register_group()
+        nid = self.unique_id(pname)
+        spec = self.produce(p, nid)
+        self.graph.add_node(Node(nid, pname, "constant", "Parameter", outputs=[spec],
+                                 params=self.count_params([p]), group=self.group()))
+        self.module_nodes.add(nid)  # never pruned: it holds parameters
+
+    # -- finishing -----------------------------------------------------------------------
+    def failing_module(self) -> tuple[str, str]:
+        """(qualified name, class) of the innermost module still running."""
+        for frame in reversed(self.stack):
+            if frame.qualname:
+                return frame.qualname, type(frame.module).__name__
+        return "", type(self.root).__name__
+
+    def finish(self) -> Graph:
+        prune_dead_ops(self.graph, self.module_nodes)
+        self.graph.validate()
+        return self.graph
+
+
+def prune_dead_ops(graph: Graph, keep: set[str]) -> None:
+    """Drop functional ops whose results reach no output and no module (``if x.sum() > 0``)."""
+    if not graph.outputs:
+        return
+    succ = graph.successors()
+    useful: set[str] = set()
+    for nid in reversed(list(graph.nodes)):
+        node = graph.nodes[nid]
+        if (node.kind in ("input", "output") or nid in keep or node.params
+                or any(s in useful for s in succ[nid])):
+            useful.add(nid)
+    if len(useful) == len(graph.nodes):
+        return
+    graph.nodes = {nid: n for nid, n in graph.nodes.items() if nid in useful}
+    graph.edges = [e for e in graph.edges if e.src in useful and e.dst in useful]
+
+
+def trace(model: nn.Module, args: tuple, kwargs: dict, name: str) -> Graph:
+    """Run ``model(*args, **kwargs)`` once (eval mode, no grad) and record it as a Graph."""
+    recorder = Recorder(model, name)
+    training = {m: m.training for m in model.modules()}
+    handles = []
+    try:
+        for module in model.modules():
+            handles.append(module.register_forward_pre_hook(recorder.pre_hook, with_kwargs=True))
+            handles.append(module.register_forward_hook(recorder.post_hook, with_kwargs=True))
+        model.eval()
+        for i, (path, t) in enumerate(_input_leaves(model, args, kwargs)):
+            recorder.add_input(path or f"input_{i}", t)
+        try:
+            with torch.no_grad(), recorder:
+                output = model(*args, **kwargs)
+        except NetdrawError:
+            raise
+        except Exception as exc:
+            where, cls = recorder.failing_module()
+            place = f"module {where!r} ({cls})" if where else f"the forward of {cls}"
+            detail = " ".join(str(exc).split())[:300]
+            partial = recorder.graph
+            try:
+                prune_dead_ops(partial, recorder.module_nodes)
+            except Exception:  # the partial graph is a courtesy; never mask the real error
+                pass
+            raise NetdrawError(f"the forward pass failed in {place}: {type(exc).__name__}: "
+                               f"{detail}; check the example input (--input-shape, "
+                               "--input-dtype)", partial=partial) from exc
+        leaves = list(iter_leaves(output, "output"))
+        if not leaves:
+            raise NetdrawError(f"{name} returned no tensor ({type(output).__name__}); netdraw "
+                               "draws the path from the inputs to the output tensors")
+        for path, t in leaves:
+            recorder.add_output(path, t)
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, mode in training.items():
+            module.training = mode
+    graph = recorder.finish()
+    graph.meta.update({"framework": "torch", "torch_version": torch.__version__.split("+")[0]})
+    unused = sum(p.numel() for p in model.parameters() if id(p) not in recorder.counted)
+    if unused:
+        graph.meta["unused_params"] = unused
+    return graph
+
+
+def _input_leaves(model: nn.Module, args: tuple, kwargs: dict) -> Iterator[tuple[str, Any]]:
+    """Name the input tensors after the forward's parameters (``x``, ``batch['image']``)."""
+    try:
+        params = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p.name for p in params
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), "args")
+    for i, value in enumerate(args):
+        base = positional[i] if i < len(positional) else f"{variadic}[{i - len(positional)}]"
+        yield from iter_leaves(value, base)
+    for key, value in kwargs.items():
+        yield from iter_leaves(value, key)
+

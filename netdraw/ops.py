@@ -142,6 +142,9 @@ TORCH: dict[str, OpEntry] = {
     **_kinds("reduce", "sum mean max min amax amin prod std var argmax argmin topk "
                        "logsumexp"),
     **_kinds("cast", "type_as"),
+    **_kinds("elementwise", "neg abs sqrt rsqrt exp log reciprocal floor ceil round sign sin "
+                            "cos maximum minimum where masked_fill gt ge lt le eq ne "
+                            "logical_not logical_and logical_or cumsum"),
     **_kinds("identity", "contiguous clone detach float half double bfloat16 to cpu cuda "
                          "data requires_grad alias lift_fresh_copy"),
 }

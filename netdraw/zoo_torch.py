@@ -301,7 +301,7 @@ class MLP(nn.Module):
     def __init__(self, sizes: tuple[int, ...] = (784, 256, 128, 10)) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
-        for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
             layers.append(nn.Linear(a, b))
             if i < len(sizes) - 2:
                 layers += [nn.ReLU(), nn.Dropout(0.1)]

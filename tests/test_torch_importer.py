@@ -427,7 +427,7 @@ def test_cli_input_errors(tmp_path, monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(tmp_path))
     (tmp_path / "nets_for_errors.py").write_text(
         "from torch import nn\nclass Net(nn.Linear):\n    def __init__(self):\n"
-        "        super().__init__(3, 2)\n")
+        "        super().__init__(3, 2)\nnet = Net()\n")
     assert "needs an example input" in cli_error(capsys, "nets_for_errors:Net", "-o", "x.svg")
     assert "has no attribute 'Nope'" in cli_error(capsys, "nets_for_errors:Nope", "-o", "x.svg")
     assert "no such module" in cli_error(capsys, "no_such_mod:Net", "-o", "x.svg")
@@ -443,6 +443,8 @@ def test_cli_input_errors(tmp_path, monkeypatch, capsys):
     assert not list(tmp_path.glob("*.svg"))
     assert main(["nets_for_errors:Net", "--input-shape", "4,3", "-o", "ok.json"]) == 0
     assert Graph.from_json((tmp_path / "ok.json").read_text()).total_params == 8
+    assert main(["nets_for_errors:net", "--input-shape", "4,3", "-o", "obj.json"]) == 0
+    assert Graph.from_json((tmp_path / "obj.json").read_text()).total_params == 8
 
 
 def test_onnx_cli_never_imports_torch(tmp_path):

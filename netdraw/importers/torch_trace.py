@@ -261,6 +261,7 @@ class Recorder(TorchFunctionMode):
         self.module_nodes: set[str] = set()
         self.first_call: dict[int, str] = {}
         self.kinds: dict[type, tuple[str, str, dict[str, str]] | None] = {}
+        self.leaves: dict[int, bool] = {}
 
     # -- bookkeeping -------------------------------------------------------------------
     def unique_id(self, base: str) -> str:
@@ -342,7 +343,9 @@ class Recorder(TorchFunctionMode):
         qualname = self.names.get(id(module), "")
         if module is self.root:
             qualname = ""
-        leaf = is_leaf(module) and module is not self.root
+        leaf = self.leaves.get(id(module))
+        if leaf is None:
+            leaf = self.leaves[id(module)] = is_leaf(module) and module is not self.root
         frame = _Frame(qualname, module, leaf)
         if leaf:
             frame.inputs = [*iter_tensors(args), *iter_tensors(kwargs)]

@@ -90,13 +90,13 @@ def svg_table(own: list[dict], suffix: str) -> str:
     rows = []
     for r in own:
         nd, tv = stat(r, "netdraw", "svg" + suffix), stat(r, "torchview", "svg" + suffix)
-        nd_l = nd - stat(r, "netdraw", "trace" + suffix)
-        tv_l = tv - stat(r, "torchview", "trace" + suffix)
-        rows.append((LABELS[r["model"]], f"{nd:.3f}", f"{tv:.3f}", ratio(nd, tv),
-                     f"{nd_l:.3f}", f"{tv_l:.3f}",
-                     f"{r['netdraw']['boxes']} / {r['torchview']['boxes']}"))
-    return table(rows, ("model", "netdraw", "torchview", "ratio", "netdraw layout",
-                        "torchview layout", "boxes (nd / tv)"))
+        full = stat(r, "netdraw", "svg_full" + suffix)
+        boxes = r["netdraw"]["runs"][0]["boxes_full"]
+        rows.append((LABELS[r["model"]], f"{nd:.3f}", f"{full:.3f}", f"{tv:.3f}",
+                     ratio(nd, tv), ratio(full, tv),
+                     f"{r['netdraw']['boxes']} / {boxes} / {r['torchview']['boxes']}"))
+    return table(rows, ("model", "netdraw", "netdraw full", "torchview", "ratio",
+                        "ratio (full)", "boxes (nd / nd full / tv)"))
 
 
 def report(own: list[dict], whole: dict, repeats: int, version: str, threads: int,
@@ -135,8 +135,10 @@ Wall seconds:
 
 {tracing_table(own, "")}
 
-**Module → SVG text, in one process** (the same runs; "layout" is the part after tracing:
-DOT text plus Graphviz `dot`, whose CPU is counted as the waiting process's children).
+**Module → SVG text, in one process** (the same runs, Graphviz `dot` included, its CPU
+counted as the waiting process's children). "netdraw" is its default drawing, the
+readable view (repeated blocks rolled, deep groups collapsed); "netdraw full" draws every
+node (`full=True`), about the detail torchview's default depth 3 gives.
 
 CPU seconds:
 

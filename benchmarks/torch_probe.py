@@ -55,13 +55,25 @@ def timed(trace: Callable[[], object], draw: Callable[[object], str]) -> tuple[d
 
 
 def run_netdraw(model: torch.nn.Module, x: torch.Tensor) -> tuple[dict, str]:
+    """netdraw's default drawing (the readable view); "svg_full" also times drawing every
+    node (``full=True``), the detail torchview's default comes closest to."""
     import netdraw
 
-    def draw(graph: object) -> str:
-        svg = netdraw.render(graph, "svg")
+    graph: list[object] = []
+
+    def draw(g: object) -> str:
+        graph.append(g)
+        svg = netdraw.render(g, "svg")
         return svg if isinstance(svg, str) else svg.decode()
 
-    return timed(lambda: netdraw.load(model, example_input=x), draw)
+    runs, svg = timed(lambda: netdraw.load(model, example_input=x), draw)
+    w0, c0 = clocks()
+    full = netdraw.render(graph[0], "svg", full=True)
+    w1, c1 = clocks()
+    runs["svg_full"] = runs["trace"] + (w1 - w0)
+    runs["svg_full_cpu"] = runs["trace_cpu"] + (c1 - c0)
+    runs["boxes_full"] = (full if isinstance(full, str) else full.decode()).count('class="node"')
+    return runs, svg
 
 
 def run_torchview(model: torch.nn.Module, x: torch.Tensor) -> tuple[dict, str]:

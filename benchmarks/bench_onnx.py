@@ -74,13 +74,13 @@ def main() -> None:
     for label, path in models.items():
         small = label == "ResNet-50"
         commands = {
-            "netdraw → DOT": [netdraw_cmd(str(path), "-o", str(out / "nd.dot"), "--depth", "99")],
+            "netdraw → DOT": [netdraw_cmd(str(path), "-o", str(out / "nd.dot"), "--full")],
             "net_drawer → DOT": [[str(peer), "-m", "onnx.tools.net_drawer", "--input", str(path),
                                   "--output", str(out / "peer.dot"), "--embed_docstring"]],
         }
         if small:  # laying out 10k+ node graphs with dot takes minutes for any tool
             commands["netdraw → SVG (dot)"] = [
-                netdraw_cmd(str(path), "-o", str(out / "nd.svg"), "--depth", "99")]
+                netdraw_cmd(str(path), "-o", str(out / "nd.svg"), "--full")]
             commands["net_drawer + dot → SVG"] = [
                 *commands["net_drawer → DOT"],
                 ["dot", "-Tsvg", str(out / "peer.dot"), "-o", str(out / "peer.svg")]]

@@ -87,6 +87,11 @@ class Node:
             "group": list(self.group),
         }
 
+    def clone(self) -> Node:
+        """A deep copy (attrs copied recursively; tensor specs are immutable and shared)."""
+        return Node(self.id, self.name, self.kind, self.op_type, _clone_json(self.attrs),
+                    self.params, list(self.inputs), list(self.outputs), self.group)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Node:
         return cls(
@@ -214,8 +219,14 @@ class Graph:
         return self.groups.get(node.group) if node.group else None
 
     def copy(self) -> Graph:
-        """A deep copy (through the JSON form, which is exact)."""
-        return Graph.from_dict(json.loads(json.dumps(self.to_dict())))
+        """A deep copy: nodes, edges, groups and meta are new objects."""
+        out = Graph(self.name)
+        out.nodes = {nid: node.clone() for nid, node in self.nodes.items()}
+        out.edges = [Edge(e.src, e.dst, e.tensor) for e in self.edges]
+        out.inputs, out.outputs = list(self.inputs), list(self.outputs)
+        out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in self.groups.items()}
+        out.meta = _clone_json(self.meta)
+        return out
 
     # -- checking -----------------------------------------------------------------------
     def validate(self) -> None:
@@ -327,6 +338,15 @@ def topological_order(nodes: Iterable[str], edges: Iterable[Edge]) -> list[str]:
         raise NetdrawError(f"the graph has a cycle (through {', '.join(map(repr, stuck))}); "
                            "netdraw draws acyclic graphs only")
     return out
+
+
+def _clone_json(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, tuples and scalars)."""
+    if isinstance(value, dict):
+        return {k: _clone_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone_json(v) for v in value]
+    return value
 
 
 def _sorted_json(value: Any) -> Any:

@@ -10,7 +10,7 @@ from netdraw.ir import Edge, Graph, Group, Node, TensorSpec, topological_order
 
 def clone_node(node: Node) -> Node:
     """A deep copy of one node."""
-    return Node.from_dict(node.to_dict())
+    return node.clone()
 
 
 def rebuild(graph: Graph, nodes: Iterable[Node], edges: Iterable[Edge],

@@ -79,14 +79,17 @@ def clean_cuts(graph: Graph, rank: dict[str, int], items: list[list[str]]) -> li
     return out
 
 
-def split(graph: Graph, columns: int) -> dict[str, int]:
+def split(graph: Graph, columns: int, rank: dict[str, int] | None = None,
+          items: list[list[str]] | None = None, cuts: list[int] | None = None
+          ) -> dict[str, int]:
     """Node id -> column (0-based) for ``columns`` columns of about equal height; fewer
-    when the graph cannot be cut that often."""
+    when the graph cannot be cut that often. ``rank``, ``items`` and ``cuts`` may be passed
+    in when already computed (see :func:`columns_for`)."""
     if columns <= 1 or not graph.nodes:
         return dict.fromkeys(graph.nodes, 0)
-    rank = ranks(graph)
-    items = top_items(graph)
-    cuts = clean_cuts(graph, rank, items)
+    rank = ranks(graph) if rank is None else rank
+    items = top_items(graph) if items is None else items
+    cuts = clean_cuts(graph, rank, items) if cuts is None else cuts
     total = max(rank.values()) + 1
     starts = {i: min(rank[x] for x in items[i + 1]) for i in cuts}
     chosen: list[int] = []
@@ -101,43 +104,56 @@ def split(graph: Graph, columns: int) -> dict[str, int]:
         chosen.append(best)
     out: dict[str, int] = {}
     column = 0
+    chosen_set = set(chosen)
     for i, item in enumerate(items):
         for nid in item:
             out[nid] = column
-        if i in chosen:
+        if i in chosen_set:
             column += 1
     return out
 
 
-def estimate(graph: Graph, column: dict[str, int] | None = None) -> float:
+def estimate(graph: Graph, column: dict[str, int] | None = None,
+             rank: dict[str, int] | None = None) -> float:
     """Longer side / shorter side of the drawing with the given column assignment."""
     if not graph.nodes:
         return 1.0
-    rank = ranks(graph)
-    column = column or dict.fromkeys(graph.nodes, 0)
-    spans: dict[int, list[int]] = {}
+    rank = ranks(graph) if rank is None else rank
+    low: dict[int, int] = {}
+    high: dict[int, int] = {}
     counts: dict[tuple[int, int], int] = {}
     for nid, r in rank.items():
-        c = column[nid]
-        spans.setdefault(c, []).append(r)
+        c = column[nid] if column else 0
+        low[c] = min(low.get(c, r), r)
+        high[c] = max(high.get(c, r), r)
         counts[(c, r)] = counts.get((c, r), 0) + 1
-    height = max(max(rs) - min(rs) + 1 for rs in spans.values()) * NODE_HEIGHT
-    width = sum(max(v for (c2, _), v in counts.items() if c2 == c) for c in spans) * NODE_WIDTH
+    widest: dict[int, int] = {}
+    for (c, _), v in counts.items():
+        widest[c] = max(widest.get(c, 0), v)
+    height = max(high[c] - low[c] + 1 for c in low) * NODE_HEIGHT
+    width = sum(widest.values()) * NODE_WIDTH
     return max(height, width) / min(height, width)
 
 
 def columns_for(graph: Graph) -> tuple[int, float]:
     """(columns, estimated aspect): the fewest columns that bring a tall drawing to about
     :data:`TARGET_ASPECT`, or the best the graph's clean cuts allow."""
-    best = (1, estimate(graph))
     rank = ranks(graph) if graph.nodes else {}
+    best = (1, estimate(graph, rank=rank))
     layers = max(rank.values(), default=0) + 1
     if best[1] <= TARGET_ASPECT or layers < 6:
         return best
-    for k in range(2, max(2, math.ceil(layers / 3)) + 1):
-        column = split(graph, k)
+    items = top_items(graph)
+    cuts = clean_cuts(graph, rank, items)
+    # Wrapping into k columns divides the aspect by about k², so few k need trying: the
+    # first handful and those around the estimate.
+    guess = math.ceil(math.sqrt(best[1] / TARGET_ASPECT))
+    limit = max(2, math.ceil(layers / 3))
+    candidates = sorted({*range(2, 7), guess - 1, guess, guess + 1} & set(range(2, limit + 1)))
+    for k in candidates:
+        column = split(graph, k, rank, items, cuts)
         used = max(column.values()) + 1
-        value = estimate(graph, column)
+        value = estimate(graph, column, rank)
         if value < best[1] - 1e-9 and used == k:
             best = (k, value)
         if value <= TARGET_ASPECT or used < k:

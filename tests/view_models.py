@@ -328,7 +328,25 @@ class Sources:
         onnx.save(model, self.files.setdefault("anonymous", self.path("resnet50-anon")))
         return load(model), total, "torch params + BN stats"
 
+    def resnet_torch_live(self):
+        """The zoo's ResNet-50 traced live by the PyTorch importer (file: ``zoo:resnet50``)."""
+        from netdraw import zoo
+
+        module = zoo.build("resnet50")
+        self.files["torch-live"] = "zoo:resnet50"
+        return zoo.load("resnet50"), _torch_state(module)[0], "torch params"
+
     # Transformer -----------------------------------------------------------------------
+    def vit_torch_live(self):
+        import torch
+
+        from netdraw import load
+
+        _, vit = torch_models()
+        torch.manual_seed(0)
+        module = vit()
+        return load(module, input_shape=(1, 3, 32, 32)), _torch_state(module)[0], "torch params"
+
     def vit(self, dynamo: bool):
         import torch
 
@@ -373,9 +391,11 @@ BUILDERS = {
     "onnx-dynamo": Sources.resnet_dynamo,
     "keras-names": Sources.resnet_keras_names,
     "anonymous": Sources.resnet_anonymous,
+    "torch-live": Sources.resnet_torch_live,
     "vit-onnx-legacy": lambda s: s.vit(False),
     "vit-onnx-dynamo": lambda s: s.vit(True),
     "vit-anonymous": Sources.vit_anonymous,
+    "vit-torch-live": Sources.vit_torch_live,
 }
-RESNET50 = ("onnx-legacy", "onnx-dynamo", "keras-names", "anonymous")
-TRANSFORMER = ("vit-onnx-legacy", "vit-onnx-dynamo", "vit-anonymous")
+RESNET50 = ("onnx-legacy", "onnx-dynamo", "keras-names", "anonymous", "torch-live")
+TRANSFORMER = ("vit-onnx-legacy", "vit-onnx-dynamo", "vit-anonymous", "vit-torch-live")

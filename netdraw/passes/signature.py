@@ -10,7 +10,8 @@ from netdraw.ir import Edge, Graph, Node
 
 #: Attribute keys that name things rather than describe structure.
 _NAME_ATTRS = frozenset({"name", "names", "module", "path", "qualname", "scope", "source",
-                         "doc", "doc_string", "members", "trace", "stack_trace"})
+                         "doc", "doc_string", "members", "trace", "stack_trace",
+                         "shared_with"})
 
 
 def _freeze(value: Any) -> Any:

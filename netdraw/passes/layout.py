@@ -18,7 +18,8 @@ from netdraw.ir import Graph
 #: Inches per node box in a top-to-bottom Graphviz drawing, spacing and edge labels included.
 NODE_WIDTH = 2.1
 NODE_HEIGHT = 0.95
-#: Wrap until the drawing's longer side is at most this many times the shorter.
+#: A drawing more than MAX_ASPECT times taller than wide is wrapped into columns until its
+#: longer side is about TARGET_ASPECT times the shorter.
 TARGET_ASPECT = 1.5
 MAX_ASPECT = 4.0
 
@@ -141,8 +142,8 @@ def columns_for(graph: Graph) -> tuple[int, float]:
     rank = ranks(graph) if graph.nodes else {}
     best = (1, estimate(graph, rank=rank))
     layers = max(rank.values(), default=0) + 1
-    if best[1] <= TARGET_ASPECT or layers < 6:
-        return best
+    if best[1] <= MAX_ASPECT or layers < 6:
+        return best  # tall enough to read as one column: wrapping would only add jumps
     items = top_items(graph)
     cuts = clean_cuts(graph, rank, items)
     # Wrapping into k columns divides the aspect by about k², so few k need trying: the

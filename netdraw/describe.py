@@ -90,9 +90,20 @@ def fold_suffix(node: Node) -> str:
 
 def key_attrs(node: Node) -> str:
     """The few attributes a reader wants on the box: ``3×3/2, 64`` for a strided conv
-    (``3×3/2, 64 +BN+relu`` when a BatchNorm and a ReLU were folded into it)."""
+    (``3×3/2, 64 +BN+relu`` when a BatchNorm and a ReLU were folded into it).
+
+    A fused activation (Keras' ``Dense(64, activation="relu")``) follows: ``64, relu``.
+    """
     text = _key_attrs(node)
     suffix = fold_suffix(node)
+    fused = node.attrs.get("activation")
+    if isinstance(fused, str) and fused not in ("", "linear"):
+        if node.kind in ("conv", "conv_transpose", "dense") and \
+                fused.lower() not in suffix.lower().split("+"):
+            text = f"{text}, {fused}" if text else fused
+        elif node.kind in ("activation", "softmax") and \
+                fused.replace("_", "").lower() not in node.op_type.lower():
+            text = fused  # Keras' generic Activation("relu") layer
     return f"{text} {suffix}".strip() if suffix else text
 
 

@@ -196,7 +196,63 @@ TORCH_SIGNATURES: dict[str, tuple[str, ...]] = {
                                               "eps"),
 }
 
-TABLES: dict[str, dict[str, OpEntry]] = {"onnx": ONNX, "torch": TORCH}
+_KERAS_CONV = {"filters": "out_channels", "strides": "stride", "dilation_rate": "dilation"}
+_KERAS_POOL = {"pool_size": "kernel_size", "strides": "stride"}
+_KERAS_NORM = {"epsilon": "eps"}
+
+#: Keras 3 (and tf.keras 2) layer classes, plus the ``keras.ops`` operations a Functional
+#: model can record. Keys are class names as serialised in a model config.
+KERAS: dict[str, OpEntry] = {
+    **_kinds("input", "InputLayer"),
+    **_kinds("conv", "Conv1D Conv2D Conv3D Convolution1D Convolution2D Convolution3D "
+                     "DepthwiseConv1D DepthwiseConv2D SeparableConv1D SeparableConv2D "
+                     "SeparableConvolution1D SeparableConvolution2D", _KERAS_CONV),
+    **_kinds("conv_transpose", "Conv1DTranspose Conv2DTranspose Conv3DTranspose "
+                               "Convolution2DTranspose Convolution3DTranspose "
+                               "Deconvolution2D Deconvolution3D", _KERAS_CONV),
+    **_kinds("dense", "Dense EinsumDense"),
+    **_kinds("pool", "MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D "
+                     "AveragePooling2D AveragePooling3D MaxPool1D MaxPool2D MaxPool3D "
+                     "AvgPool1D AvgPool2D AvgPool3D", _KERAS_POOL),
+    **_kinds("global_pool", "GlobalAveragePooling1D GlobalAveragePooling2D "
+                            "GlobalAveragePooling3D GlobalMaxPooling1D GlobalMaxPooling2D "
+                            "GlobalMaxPooling3D GlobalAvgPool1D GlobalAvgPool2D GlobalAvgPool3D "
+                            "GlobalMaxPool1D GlobalMaxPool2D GlobalMaxPool3D "
+                            "AdaptiveAveragePooling1D AdaptiveAveragePooling2D "
+                            "AdaptiveAveragePooling3D AdaptiveMaxPooling1D AdaptiveMaxPooling2D "
+                            "AdaptiveMaxPooling3D"),
+    **_kinds("norm", "BatchNormalization LayerNormalization GroupNormalization "
+                     "UnitNormalization RMSNormalization SpectralNormalization Normalization "
+                     "Rescaling", _KERAS_NORM),
+    **_kinds("activation", "Activation ReLU LeakyReLU PReLU ELU ThresholdedReLU Relu Relu6 "
+                           "Sigmoid Tanh Gelu Silu Swish Elu Selu LeakyRelu HardSigmoid "
+                           "HardSilu Softplus Softsign Mish"),
+    **_kinds("softmax", "Softmax LogSoftmax"),
+    **_kinds("dropout", "Dropout SpatialDropout1D SpatialDropout2D SpatialDropout3D "
+                        "GaussianDropout GaussianNoise AlphaDropout", {"rate": "rate"}),
+    **_kinds("flatten", "Flatten"),
+    **_kinds("reshape", "Reshape RepeatVector ExpandDims Squeeze"),
+    **_kinds("transpose", "Permute Transpose"),
+    **_kinds("concat", "Concatenate"),
+    **_kinds("add", "Add Subtract Average Maximum Minimum"),
+    **_kinds("multiply", "Multiply Divide TrueDivide"),
+    **_kinds("matmul", "Dot Matmul Einsum"),
+    **_kinds("attention", "MultiHeadAttention Attention AdditiveAttention "
+                          "GroupedQueryAttention GroupQueryAttention"),
+    **_kinds("embedding", "Embedding ReversibleEmbedding",
+             {"input_dim": "num_embeddings", "output_dim": "embedding_dim"}),
+    **_kinds("recurrent", "LSTM GRU SimpleRNN RNN Bidirectional ConvLSTM1D ConvLSTM2D "
+                          "ConvLSTM3D CuDNNLSTM CuDNNGRU"),
+    **_kinds("upsample", "UpSampling1D UpSampling2D UpSampling3D Resizing",
+             {"size": "scale", "interpolation": "mode"}),
+    **_kinds("pad", "ZeroPadding1D ZeroPadding2D ZeroPadding3D"),
+    **_kinds("slice", "Cropping1D Cropping2D Cropping3D CenterCrop GetItem Slice"),
+    **_kinds("reduce", "Mean Sum Max Min"),
+    **_kinds("cast", "Cast"),
+    **_kinds("identity", "Identity Masking ActivityRegularization"),
+}
+
+TABLES: dict[str, dict[str, OpEntry]] = {"onnx": ONNX, "torch": TORCH, "keras": KERAS}
 
 
 def lookup(framework: str, op_type: str) -> OpEntry:

@@ -43,6 +43,10 @@ IMPORTERS: list[ImporterSpec] = [
     ImporterSpec("netdraw JSON", "netdraw.importers.json", (".json",)),
     ImporterSpec("ONNX", "netdraw.importers.onnx", (".onnx",),
                  (("onnx", "ModelProto"),), "netdraw[onnx]"),
+    # Files are read without Keras; live models need it (imported lazily inside). Before
+    # PyTorch: Keras 3 models on the torch backend are torch Modules too.
+    ImporterSpec("Keras", "netdraw.importers.keras", (".keras", ".h5", ".hdf5"),
+                 (("keras", "Model"),), "netdraw[keras]"),
     ImporterSpec("PyTorch", "netdraw.importers.pytorch", (".pt2", ".pt", ".pth"),
                  (("torch", "Module"), ("torch", "ExportedProgram")), "netdraw[torch]"),
 ]

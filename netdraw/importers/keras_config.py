@@ -181,8 +181,7 @@ def _refs(value: Any) -> list[Ref]:
     out: list[Ref] = []
 
     def walk(item: Any) -> None:
-        if isinstance(item, (list, tuple)) and len(item) >= 3 and isinstance(item[0], str) \
-                and isinstance(item[1], int) and isinstance(item[2], int):
+        if _is_ref(item):
             out.append((item[0], int(item[1]), int(item[2])))
         elif isinstance(item, dict):
             for key in item:
@@ -193,6 +192,13 @@ def _refs(value: Any) -> list[Ref]:
 
     walk(value)
     return out
+
+
+def _is_ref(item: Any) -> bool:
+    """``[layer name, call index, output index, ...]``."""
+    return (isinstance(item, (list, tuple)) and len(item) >= 3 and isinstance(item[0], str)
+            and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                    for i in item[1:3]))
 
 
 def _parse_call(node: Any) -> KCall | None:
@@ -207,7 +213,7 @@ def _parse_call(node: Any) -> KCall | None:
         return call
     if isinstance(node, list):  # legacy: [[name, node_index, tensor_index, kwargs], ...]
         for entry in node:
-            if isinstance(entry, list) and len(entry) >= 3 and isinstance(entry[0], str):
+            if _is_ref(entry):
                 call.inputs.append(KTensor((entry[0], int(entry[1]), int(entry[2]))))
                 if len(entry) > 3 and isinstance(entry[3], dict):
                     for key, value in entry[3].items():
@@ -226,7 +232,7 @@ def _collect(value: Any, role: str, call: KCall) -> int:
         if value.get("class_name") == "__keras_tensor__":
             config = value.get("config") or {}
             history = config.get("keras_history") or []
-            if len(history) >= 3 and isinstance(history[0], str):
+            if _is_ref(history):
                 call.inputs.append(KTensor((history[0], int(history[1]), int(history[2])),
                                            keras_layers._shape(config.get("shape")),
                                            config.get("dtype"), role))
@@ -550,8 +556,8 @@ def _derived_attrs(layer: KLayer, attrs: dict[str, Any], in_shapes: list[Shape |
         for key in ("units", "filters", "return_sequences"):
             if inner_config.get(key) is not None:
                 attrs[key] = inner_config[key]
-    elif kind == "activation" and layer.module.startswith("keras.src.ops"):
-        attrs["activation"] = cls.lower()
+    if kind == "activation" and "activation" not in attrs:
+        attrs["activation"] = cls.lower()  # keras.ops.relu and friends
     if kind in ("conv", "conv_transpose", "pool"):
         for key in ("kernel_size", "stride", "dilation"):
             if isinstance(attrs.get(key), int):
@@ -572,8 +578,13 @@ def _refine_kind(kind: str, layer: KLayer, attrs: dict[str, Any]) -> str:
 def graph_from_config(item: dict[str, Any], *, name: str | None = None,
                       trust_recorded: bool = True) -> Graph:
     """A serialised Keras model (the ``config.json`` object) -> Graph."""
-    model = parse_model(item)
-    graph = GraphBuilder(name or model.name, trust_recorded=trust_recorded).build(model)
+    try:
+        model = parse_model(item)
+        graph = GraphBuilder(name or model.name, trust_recorded=trust_recorded).build(model)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        raise NetdrawError(f"the model config is malformed ({type(exc).__name__}: "
+                           f"{str(exc)[:80]}); the file is corrupt or not a Keras model"
+                           ) from None
     graph.meta["framework"] = "keras"
     graph.meta["model_class"] = model.class_name
     return graph

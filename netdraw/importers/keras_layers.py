@@ -75,10 +75,14 @@ def rule(*names: str, table: dict[str, Rule] = RULES) -> Callable[[Rule], Rule]:
     return register
 
 
-def known(class_name: str, module: str = "") -> bool:
-    """Whether netdraw knows the shapes and weights of this class."""
-    table = OP_RULES if module.startswith("keras.src.ops") else RULES
-    return class_name in table
+def _tables(module: str) -> list[dict[str, Rule]]:
+    """Where to look a class up: ``keras.ops`` operations and layers share some class names
+    (Reshape, Add, …); legacy ``.h5`` configs do not say which one they mean, so try both."""
+    if module.startswith("keras.src.ops"):
+        return [OP_RULES]
+    if module:
+        return [RULES]
+    return [RULES, OP_RULES]
 
 
 def infer(class_name: str, config: dict[str, Any], inputs: Sequence[Shape | None],
@@ -87,15 +91,16 @@ def infer(class_name: str, config: dict[str, Any], inputs: Sequence[Shape | None
     """Output shapes and parameter count of one call; unknown outputs for unknown classes."""
     call = Call(class_name, config or {}, [_shape(s) for s in inputs], list(roles),
                 dict(kwargs or {}), module)
-    table = OP_RULES if module.startswith("keras.src.ops") else RULES
-    fn = table.get(class_name)
-    if fn is None:
-        return Facts([None], None)
-    try:
-        return fn(call)
-    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, AttributeError):
-        # A config this rule does not understand: draw the layer, shapes unknown.
-        return Facts([None], None)
+    for table in _tables(module):
+        fn = table.get(class_name)
+        if fn is None:
+            continue
+        try:
+            return fn(call)
+        except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError,
+                AttributeError):
+            continue  # a config this rule does not understand
+    return Facts([None], None)
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -1,0 +1,102 @@
+"""keras.applications models (weights=None): parameter totals and output shapes must equal
+Keras' own, both from the live model and from the saved ``.keras`` read without Keras."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+
+import netdraw  # noqa: E402
+from netdraw.importers.keras_config import graph_from_config  # noqa: E402
+from netdraw.importers.keras_files import read_keras_config  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+APPLICATIONS = ("ResNet50", "MobileNetV2", "EfficientNetB0", "DenseNet121", "InceptionV3")
+#: Totals Keras reports for these architectures (1000 classes, 224/299 px inputs).
+EXPECTED_PARAMS = {"ResNet50": 25_636_712, "MobileNetV2": 3_538_984,
+                   "EfficientNetB0": 5_330_571, "DenseNet121": 8_062_504,
+                   "InceptionV3": 23_851_784}
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
+                                reason="the Keras tests run on the torch backend")
+
+
+@pytest.fixture(scope="module")
+def applications(tmp_path_factory):
+    """name -> (model, saved .keras path); each built once (they take seconds each)."""
+    folder = tmp_path_factory.mktemp("keras_apps")
+    built = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in APPLICATIONS:
+            model = getattr(keras.applications, name)(weights=None)
+            path = folder / f"{name}.keras"
+            model.save(path)
+            built[name] = (model, path)
+    return built
+
+
+@pytest.mark.parametrize("name", APPLICATIONS)
+def test_application_live_and_file(applications, name):
+    model, path = applications[name]
+    total = model.count_params()
+    assert total == EXPECTED_PARAMS[name]
+    live = netdraw.load(model)
+    read = netdraw.load(path)
+    config, _ = read_keras_config(path)
+    inferred = graph_from_config(config, trust_recorded=False)
+    for graph in (live, read, inferred):
+        assert graph.total_params == total
+        (out,) = graph.outputs
+        assert graph.nodes[out].outputs[0].shape == tuple(model.output_shape) == (None, 1000)
+        assert graph.nodes[graph.inputs[0]].outputs[0].shape == tuple(model.input_shape)
+    # One node per layer call (plus the output), the same in all three, layer by layer.
+    assert len(live) == len(model.layers) + 1
+    layers = {layer.name: layer for layer in model.layers}
+    for nid, node in live.nodes.items():
+        for other in (read, inferred):
+            twin = other.nodes[nid]
+            assert (twin.kind, twin.op_type, twin.params) == (node.kind, node.op_type,
+                                                               node.params), nid
+            assert twin.outputs[0].shape == node.outputs[0].shape, nid
+        layer = layers.get(node.name)
+        if layer is not None and node.kind not in ("input", "output"):
+            assert node.params == layer.count_params(), nid
+            assert node.outputs[0].shape == tuple(layer.output.shape), nid
+    assert "other" not in {n.kind for n in read}
+
+
+def test_application_kinds_and_attributes(applications):
+    model, path = applications["MobileNetV2"]
+    graph = netdraw.load(path)
+    kinds = {n.op_type: n.kind for n in graph}
+    assert kinds["DepthwiseConv2D"] == "conv" and kinds["ReLU"] == "activation"
+    assert kinds["GlobalAveragePooling2D"] == "global_pool" and kinds["Add"] == "add"
+    dw = graph.nodes["expanded_conv_depthwise"]
+    assert dw.attrs["groups"] == dw.attrs["in_channels"] == dw.attrs["out_channels"] == 32
+    assert graph.nodes["Conv1_relu"].attrs["activation"] == "relu6"
+    assert graph.nodes["predictions"].attrs["activation"] == "softmax"
+
+
+def test_cli_draws_resnet50_svg(applications, tmp_path):
+    _, path = applications["ResNet50"]
+    out = tmp_path / "resnet50.svg"
+    env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "netdraw", "draw", str(path), "-o",
+                             str(out), "--rankdir", "LR"], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    root = ET.parse(out).getroot()
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    nodes = root.findall(".//svg:g[@class='node']", ns)
+    assert len(nodes) == 178  # 177 layers and the output
+    text = out.read_text()
+    assert "conv5_block3_out" in text and "?×7×7×2048" in text

@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Draw MODEL to OUT; the format comes from OUT's suffix.",
                           epilog=VIEW_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     draw.add_argument("model", metavar="MODEL",
-                      help="a model file (.onnx, .pt2, .json written by netdraw, …), zoo:NAME, "
-                           "or pkg.module:factory (a function or class that builds the model)")
+                      help="a model file (.onnx, .pt2, .keras, .h5, .json written by netdraw, "
+                           "…), zoo:NAME, or pkg.module:factory (a function or class that "
+                           "builds the model)")
     draw.add_argument("-o", "--output", required=True, metavar="OUT",
                       help="output file: .dot .gv .svg .png .pdf .json .tex; '-' for stdout "
                            "(text formats, with --format)")

@@ -319,3 +319,24 @@ def test_hostile_layer_names_render(tmp_path):
     root = ET.parse(out).getroot()
     assert root.tag.endswith("svg")
     assert "<script>" not in out.read_text()
+
+
+def test_unknown_layer_with_two_outputs_keeps_both_edges():
+    def tensor(layer: str, index: int = 0) -> dict:
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": [None, 4], "keras_history": [layer, 0, index]}}
+
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "name": "x", "inbound_nodes": [],
+         "config": {"batch_shape": [None, 4], "name": "x"}},
+        {"class_name": "Splitter", "name": "split", "config": {"name": "split"},
+         "inbound_nodes": [{"args": [tensor("x")], "kwargs": {}}]},
+        {"class_name": "Add", "name": "add", "config": {"name": "add"},
+         "inbound_nodes": [{"args": [[tensor("split"), tensor("split", 1)]], "kwargs": {}}]}],
+        "input_layers": [["x", 0, 0]], "output_layers": [["add", 0, 0], ["split", 0, 1]]}}
+    graph = graph_from_config(config)
+    assert graph.nodes["split"].kind == "other"
+    assert graph.nodes["split"].outputs[0].shape is None
+    assert [(e.src, e.dst) for e in graph.edges].count(("split", "add")) == 2
+    assert graph.nodes["add"].outputs[0].shape == (None, 4)  # from what Keras recorded
+    assert ("split", "output:split:1") in {(e.src, e.dst) for e in graph.edges}

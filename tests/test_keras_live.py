@@ -159,6 +159,9 @@ def test_multi_input_multi_output_shared_dense_and_lstm(multi_io):
     # The LSTM's states feed 'states' (both) and its sequence feeds 'attn' and an output.
     assert {e.dst for e in graph.edges if e.src == "lstm"} == {"attn", "states",
                                                               "output:lstm"}
+    # h and c are two tensors: two edges, although they have the same shape.
+    assert [e.tensor.shape for e in graph.edges if (e.src, e.dst) == ("lstm", "states")] == [
+        (None, 6), (None, 6)]
 
 
 def test_layer_zoo_live_shapes_and_params():
@@ -239,3 +242,22 @@ def test_unbuilt_sequential_is_a_clear_error():
     model = keras.Sequential([L.Dense(3)], name="unbuilt")
     with pytest.raises(NetdrawError, match="not built"):
         netdraw.load(model)
+
+
+def test_weights_owned_by_a_subclassed_model_itself_are_reported():
+    class Scaled(keras.Model):
+        def __init__(self):
+            super().__init__(name="scaled")
+            self.dense = L.Dense(2, name="dense")
+
+        def build(self, input_shape):
+            self.scale = self.add_weight(shape=(2,), name="scale")
+
+        def call(self, x):
+            return self.dense(x) * self.scale
+
+    model = Scaled()
+    model(np.zeros((1, 3), "float32"))
+    graph = netdraw.load(model)
+    assert graph.nodes["dense"].params == 8
+    assert graph.meta["unattributed_params"] == 2 == model.count_params() - graph.total_params

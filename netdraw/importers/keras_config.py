@@ -280,6 +280,7 @@ class _Value:
     src: str | None
     shape: Shape | None = None
     dtype: str | None = None
+    index: int = 0  # which output of ``src``
 
 
 class GraphBuilder:
@@ -314,7 +315,7 @@ class GraphBuilder:
             bound[ref] = _Value(nid, shape, dtype)
         produced = self.run(model, bound, ())
         for ref in model.outputs:
-            value = produced.get(ref, _Value(None))
+            value = self._value(KTensor(ref), produced, self.trust_recorded)
             name = ref[0] if ref[2] == 0 else f"{ref[0]}:{ref[2]}"
             nid = self.unique_id(f"output:{name}")
             spec = TensorSpec(value.shape, value.dtype)
@@ -346,10 +347,14 @@ class GraphBuilder:
     def _value(tensor: KTensor, produced: dict[Ref, _Value], trust: bool) -> _Value:
         value = produced.get(tensor.ref)
         if value is None:
-            return _Value(None, tensor.shape, tensor.dtype)
+            # An output netdraw did not know the layer had (an unknown layer's second
+            # output): it still comes from that layer's node.
+            first = produced.get((*tensor.ref[:2], 0))
+            src = first.src if first is not None and tensor.ref[2] > 0 else None
+            return _Value(src, tensor.shape, tensor.dtype, tensor.ref[2])
         if trust and tensor.shape is not None and tensor.shape != value.shape:
             # Keras recorded what the consumer received: trust it over our inference.
-            return _Value(value.src, tensor.shape, tensor.dtype or value.dtype)
+            return _Value(value.src, tensor.shape, tensor.dtype or value.dtype, value.index)
         return value
 
     def run_nested(self, layer: KLayer, index: int, values: list[_Value],
@@ -363,7 +368,8 @@ class GraphBuilder:
         bound = {ref: values[i] if i < len(values) else _Value(None)
                  for i, ref in enumerate(inner.inputs)}
         produced = self.run(inner, bound, group)
-        outputs = [produced.get(ref, _Value(None)) for ref in inner.outputs]
+        outputs = [self._value(KTensor(ref), produced, self.trust_recorded)
+                   for ref in inner.outputs]
         return outputs or [_Value(None)]
 
     def add_call(self, layer: KLayer, index: int, call: KCall, values: list[_Value],
@@ -395,12 +401,13 @@ class GraphBuilder:
                                  params=int(params), group=path,
                                  inputs=[TensorSpec(v.shape, v.dtype) for v in values],
                                  outputs=outputs or [TensorSpec()]))
-        seen: set[tuple[str, Shape | None]] = set()
-        for value in values:
-            if value.src is not None and (value.src, value.shape) not in seen:
-                seen.add((value.src, value.shape))
+        seen: set[tuple[str, int]] = set()
+        for value in values:  # one edge per distinct tensor (x * x draws one)
+            if value.src is not None and (value.src, value.index) not in seen:
+                seen.add((value.src, value.index))
                 self.graph.add_edge(value.src, nid, TensorSpec(value.shape, value.dtype))
-        return [_Value(nid, s, d) for s, d in zip(out_shapes, out_dtypes, strict=False)] or \
+        return [_Value(nid, s, d, i)
+                for i, (s, d) in enumerate(zip(out_shapes, out_dtypes, strict=False))] or \
             [_Value(nid)]
 
 

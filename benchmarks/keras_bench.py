@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import struct
 import subprocess
@@ -202,7 +203,7 @@ def markdown(results: dict[str, object]) -> str:
         for name in names:
             s = tool["models"][name]
             cells.append(f"{s['wall']:.2f} s / {s['rss_mb']:.0f} MB" if s["ok"]
-                         else f"fails: {s['error'][:60]}")
+                         else "fails: " + _short_error(str(s["error"])))
         lines.append(f"| {tool['label']} | " + " | ".join(cells) + " |")
     lines += ["", "netdraw from the file vs plot_model (whole-process time; target ≤ 0.25):",
               "", "| model | netdraw file | plot_model | ratio |", "|---|---|---|---|"]
@@ -223,6 +224,14 @@ def markdown(results: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def _short_error(error: str) -> str:
+    """pydot's 'AssertionError: "dot" with args [...] returned code: -6' -> 'dot exits -6'."""
+    match = re.search(r'"dot" with args .* returned code: (-?\d+)', error)
+    if match:
+        return f"Graphviz dot exits with code {match.group(1)}"
+    return error[:60]
+
+
 def update_readme(table: str) -> None:
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     block = f"{START}\n{table}\n{END}"
@@ -239,9 +248,15 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=MODELS)
     parser.add_argument("--no-readme", action="store_true", help="do not edit README.md")
+    parser.add_argument("--from-json", action="store_true",
+                        help="only rewrite the table from the last run's keras_results.json")
     args = parser.parse_args()
-    results = run(args.models, args.runs)
-    (WORK / "keras_results.json").write_text(json.dumps(results, indent=1) + "\n")
+    saved = WORK / "keras_results.json"
+    if args.from_json:
+        results = json.loads(saved.read_text())
+    else:
+        results = run(args.models, args.runs)
+        saved.write_text(json.dumps(results, indent=1) + "\n")
     table = markdown(results)
     print(table)
     if not args.no_readme:

@@ -60,6 +60,16 @@ def multi_io() -> keras.Model:
     return keras.Model([tokens, features], [label, value, seq], name="multi_io")
 
 
+def transfer() -> keras.Model:
+    """The transfer-learning pattern: a keras.applications backbone inside a Sequential."""
+    base = keras.applications.MobileNetV2(include_top=False, weights=None,
+                                          input_shape=(64, 64, 3), alpha=0.35)
+    return keras.Sequential([keras.Input((64, 64, 3), name="photo"), base,
+                             L.GlobalAveragePooling2D(name="gap"),
+                             L.Dense(5, activation="softmax", name="classes")],
+                            name="transfer")
+
+
 class SmallNet(keras.Model):
     """A subclassed model with a residual add written as a Python '+'."""
 

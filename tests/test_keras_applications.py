@@ -10,7 +10,7 @@ import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

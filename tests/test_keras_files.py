@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
@@ -21,7 +21,11 @@ from netdraw.errors import NetdrawError  # noqa: E402
 from netdraw.importers.keras_config import graph_from_config  # noqa: E402
 from netdraw.importers.keras_files import read_keras_config  # noqa: E402
 from netdraw.ir import Graph  # noqa: E402
-from tests import keras_builders as kb  # noqa: E402
+
+try:  # python -m pytest (repository root on sys.path) or plain pytest (tests/ on it)
+    from tests import keras_builders as kb
+except ImportError:  # pragma: no cover
+    import keras_builders as kb  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
@@ -54,7 +58,7 @@ def saved(tmp_path_factory):
     """Each test model: (model, live graph, .keras path, .h5 path)."""
     folder = tmp_path_factory.mktemp("keras_files")
     out = {}
-    models = [kb.lenet5(), kb.siamese(), kb.multi_io(), *kb.layer_zoo()]
+    models = [kb.lenet5(), kb.siamese(), kb.multi_io(), kb.transfer(), *kb.layer_zoo()]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Keras calls .h5 "legacy"
         for model in models:
@@ -340,3 +344,19 @@ def test_unknown_layer_with_two_outputs_keeps_both_edges():
     assert [(e.src, e.dst) for e in graph.edges].count(("split", "add")) == 2
     assert graph.nodes["add"].outputs[0].shape == (None, 4)  # from what Keras recorded
     assert ("split", "output:split:1") in {(e.src, e.dst) for e in graph.edges}
+
+
+def test_backbone_inside_sequential_collapses_to_one_block(saved):
+    model, _, path, _ = saved["transfer"]
+    from netdraw.passes import collapse_to_depth
+
+    graph = netdraw.load(path)
+    base = model.layers[0]
+    assert list(graph.groups) == [(base.name,)]
+    assert graph.groups[(base.name,)].class_name == "Functional"
+    view = collapse_to_depth(graph, 0)
+    assert [n.kind for n in view] == ["input", "block", "global_pool", "dense", "output"]
+    block = view.nodes[f"block:{base.name}"]
+    assert block.params == base.count_params()
+    assert block.outputs[0].shape == tuple(base.output.shape) == (None, 2, 2, 1280)
+    assert view.total_params == model.count_params()

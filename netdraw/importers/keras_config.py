@@ -507,21 +507,31 @@ def keras_attrs(layer: KLayer, renames: dict[str, str],
             if name is not None:
                 attrs[key] = name
             continue
-        if isinstance(value, dict):
-            continue
-        if isinstance(value, (list, tuple)) and not _plain(value):
-            continue
-        attrs[renames.get(key, key)] = list(value) if isinstance(value, tuple) else value
+        value = _plain(value)
+        if value is not None:
+            attrs[renames.get(key, key)] = value
     if layer.config.get("data_format") == "channels_first":
         attrs["data_format"] = "channels_first"
     _derived_attrs(layer, attrs, in_shapes)
     return attrs
 
 
-def _plain(value: Any) -> bool:
+def _plain(value: Any) -> Any:
+    """A JSON-friendly copy of a config value (lists of numbers, strings…), else None.
+
+    Live configs may hold tuples and numpy scalars; serialised objects (dicts) are dropped.
+    """
     if isinstance(value, (list, tuple)):
-        return all(_plain(v) for v in value)
-    return value is None or isinstance(value, (int, float, str, bool))
+        items = [_plain(v) if v is not None else None for v in value]
+        if any(i is None and v is not None for i, v in zip(items, value, strict=True)):
+            return None
+        return items
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and \
+            getattr(value, "ndim", None) == 0:
+        return _plain(value.item())
+    return None
 
 
 def _derived_attrs(layer: KLayer, attrs: dict[str, Any], in_shapes: list[Shape | None]) -> None:

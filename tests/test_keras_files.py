@@ -213,6 +213,7 @@ def test_unknown_layer_draws_without_warnings(tmp_path):
     # Dense after it still knows what it received (Keras recorded it) and its weights.
     assert graph.nodes["d"].inputs[0].shape == (None, 4)
     assert graph.nodes["d"].params == 15
+    assert graph.meta["uncounted_params"] == ["scale"]  # the total is a lower bound
     svg = netdraw.render(graph, "svg")
     ET.fromstring(svg)
 

@@ -15,7 +15,8 @@ Conventions (the same for live models and files):
 - A nested model becomes a group (path = nested model names; a second call of the same
   nested model is the group ``enc#2`` labelled ``enc (call 2)``); its input layers dissolve
   into the edges, so only the outer model's inputs are ``input`` nodes.
-- A layer netdraw does not know draws as kind ``other`` with an unknown output shape.
+- A layer netdraw does not know draws as kind ``other`` with an unknown output shape; layers
+  whose weights it cannot count are listed in ``graph.meta["uncounted_params"]``.
 """
 
 from __future__ import annotations
@@ -382,6 +383,9 @@ class GraphBuilder:
         if call.output_shapes is not None:
             out_shapes = list(call.output_shapes)
         params = layer.params if layer.params is not None else facts.params
+        if params is None and id(layer.key) not in self.counted:
+            # Weights netdraw cannot count: the graph's total is then a lower bound.
+            self.graph.meta.setdefault("uncounted_params", []).append(layer.name)
         if id(layer.key) in self.counted or params is None:
             params = 0
         self.counted.add(id(layer.key))

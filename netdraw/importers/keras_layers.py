@@ -100,7 +100,8 @@ def infer(class_name: str, config: dict[str, Any], inputs: Sequence[Shape | None
         except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError,
                 AttributeError):
             continue  # a config this rule does not understand
-    return Facts([None], None)
+    # keras.ops operations hold no weights; an unknown layer's weights are unknown.
+    return Facts([None], 0 if module.startswith("keras.src.ops") else None)
 
 
 # -- helpers ---------------------------------------------------------------------------

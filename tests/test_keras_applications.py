@@ -91,8 +91,8 @@ def test_cli_draws_resnet50_svg(applications, tmp_path):
     out = tmp_path / "resnet50.svg"
     env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-m", "netdraw", "draw", str(path), "-o",
-                             str(out), "--rankdir", "LR"], capture_output=True, text=True,
-                            env=env, timeout=300)
+                             str(out), "--full", "--rankdir", "LR"], capture_output=True,
+                            text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     root = ET.parse(out).getroot()
     ns = {"svg": "http://www.w3.org/2000/svg"}
@@ -100,3 +100,11 @@ def test_cli_draws_resnet50_svg(applications, tmp_path):
     assert len(nodes) == 178  # 177 layers and the output
     text = out.read_text()
     assert "conv5_block3_out" in text and "?×7×7×2048" in text
+    assert "1000, softmax" in text  # the fused activation of 'predictions'
+    # The default view finds ResNet's stages and blocks in the Keras layer names.
+    result = subprocess.run([sys.executable, "-m", "netdraw", "draw", str(path), "-o",
+                             str(out)], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    ET.fromstring(text)
+    assert "conv4_block2–conv4_block6" in text and "Block ×5" in text

@@ -355,7 +355,7 @@ def test_backbone_inside_sequential_collapses_to_one_block(saved):
     base = model.layers[0]
     assert list(graph.groups) == [(base.name,)]
     assert graph.groups[(base.name,)].class_name == "Functional"
-    view = collapse_to_depth(graph, 0)
+    view = collapse_to_depth(graph, 1)  # top-level groups as blocks
     assert [n.kind for n in view] == ["input", "block", "global_pool", "dense", "output"]
     block = view.nodes[f"block:{base.name}"]
     assert block.params == base.count_params()

@@ -131,7 +131,7 @@ def test_nested_model_collapses_with_depth(siamese):
     assert '"tower#2/mlp/mlp_fc1"' in collapsed
     from netdraw.passes import collapse_to_depth
 
-    view = collapse_to_depth(graph, 0)
+    view = collapse_to_depth(graph, 1)  # top-level groups as blocks
     blocks = {n.name: n for n in view if n.kind == "block"}
     assert set(blocks) == {"tower", "tower (call 2)"}
     assert blocks["tower"].params == model.get_layer("tower").count_params()

@@ -4,22 +4,19 @@ Keras' own, both from the live model and from the saved ``.keras`` read without 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import warnings
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+from conftest import run_cli  # noqa: E402
 
 import netdraw  # noqa: E402
 from netdraw.importers.keras_config import graph_from_config  # noqa: E402
 from netdraw.importers.keras_files import read_keras_config  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 APPLICATIONS = ("ResNet50", "MobileNetV2", "EfficientNetB0", "DenseNet121", "InceptionV3")
 #: Totals Keras reports for these architectures (1000 classes, 224/299 px inputs).
 EXPECTED_PARAMS = {"ResNet50": 25_636_712, "MobileNetV2": 3_538_984,
@@ -89,10 +86,7 @@ def test_application_kinds_and_attributes(applications):
 def test_cli_draws_resnet50_svg(applications, tmp_path):
     _, path = applications["ResNet50"]
     out = tmp_path / "resnet50.svg"
-    env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "netdraw", "draw", str(path), "-o",
-                             str(out), "--full", "--rankdir", "LR"], capture_output=True,
-                            text=True, env=env, timeout=300)
+    result = run_cli("draw", str(path), "-o", str(out), "--full", "--rankdir", "LR")
     assert result.returncode == 0, result.stderr
     root = ET.parse(out).getroot()
     ns = {"svg": "http://www.w3.org/2000/svg"}
@@ -102,8 +96,7 @@ def test_cli_draws_resnet50_svg(applications, tmp_path):
     assert "conv5_block3_out" in text and "?×7×7×2048" in text
     assert "1000, softmax" in text  # the fused activation of 'predictions'
     # The default view finds ResNet's stages and blocks in the Keras layer names.
-    result = subprocess.run([sys.executable, "-m", "netdraw", "draw", str(path), "-o",
-                             str(out)], capture_output=True, text=True, env=env, timeout=300)
+    result = run_cli("draw", str(path), "-o", str(out))
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     ET.fromstring(text)

@@ -14,7 +14,9 @@ from pathlib import Path
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported
 
 import keras  # noqa: E402
+import keras_builders as kb  # noqa: E402
 import pytest  # noqa: E402
+from conftest import assert_one_line_error, cli_env, run_cli  # noqa: E402
 
 import netdraw  # noqa: E402
 from netdraw.errors import NetdrawError  # noqa: E402
@@ -22,22 +24,8 @@ from netdraw.importers.keras_config import graph_from_config  # noqa: E402
 from netdraw.importers.keras_files import read_keras_config  # noqa: E402
 from netdraw.ir import Graph  # noqa: E402
 
-try:  # python -m pytest (repository root on sys.path) or plain pytest (tests/ on it)
-    from tests import keras_builders as kb
-except ImportError:  # pragma: no cover
-    import keras_builders as kb  # type: ignore[no-redef]
-
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
                                 reason="the Keras tests run on the torch backend")
-
-
-def run_cli(*args: str, pythonpath: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KERAS_BACKEND": "torch",
-           "PYTHONPATH": pythonpath or str(ROOT)}
-    env.pop("NETDRAW_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "netdraw", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
 
 
 def assert_same_graph(live: Graph, read: Graph) -> None:
@@ -235,23 +223,24 @@ def test_cli_draws_keras_without_importing_keras(saved, tmp_path):
         (poison / name).mkdir(parents=True)
         (poison / name / "__init__.py").write_text(
             f"raise RuntimeError('netdraw imported {name}')\n")
-    pythonpath = f"{poison}{os.pathsep}{ROOT}"
+    env = cli_env()
+    env["PYTHONPATH"] = f"{poison}{os.pathsep}{env['PYTHONPATH']}"
     _, live, path, h5 = saved["siamese"]
     svg = tmp_path / "siamese.svg"
-    result = run_cli("draw", str(path), "-o", str(svg), pythonpath=pythonpath)
+    result = run_cli("draw", str(path), "-o", str(svg), "--full", env=env)
     assert result.returncode == 0, result.stderr
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg")
     text = svg.read_text()
     assert "tower (call 2)" in text and "mlp_fc2" in text
     out_json = tmp_path / "siamese.json"
-    result = run_cli(str(h5), "-o", str(out_json), pythonpath=pythonpath)
+    result = run_cli(str(h5), "-o", str(out_json), env=env)
     assert result.returncode == 0, result.stderr
     graph = Graph.from_json(out_json.read_text())
     assert graph.total_params == live.total_params
     # The poison is real: importing keras through it fails.
     probe = subprocess.run([sys.executable, "-c", "import keras"], capture_output=True,
-                           env={**os.environ, "PYTHONPATH": pythonpath})
+                           env=env)
     assert probe.returncode != 0 and b"netdraw imported keras" in probe.stderr
 
 
@@ -300,11 +289,7 @@ def test_broken_files_are_clean_errors(saved, tmp_path):
                 "weights_only": "no model_config"}
     for name, bad in files.items():
         out = tmp_path / f"{name}.svg"
-        result = run_cli("draw", str(bad), "-o", str(out))
-        assert result.returncode == 2, (name, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("netdraw: error:"), (name, lines)
-        assert expected[name] in lines[0], (name, lines[0])
+        assert_one_line_error(run_cli("draw", str(bad), "-o", str(out)), expected[name])
         assert not out.exists(), name
         assert not list(tmp_path.glob(f".{name}.svg.*")), name
 

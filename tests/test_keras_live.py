@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported
 
 import keras  # noqa: E402
+import keras_builders as kb  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from keras import layers as L  # noqa: E402
@@ -16,11 +17,6 @@ from keras import layers as L  # noqa: E402
 import netdraw  # noqa: E402
 from netdraw.errors import NetdrawError  # noqa: E402
 from netdraw.importers import find_importer  # noqa: E402
-
-try:  # python -m pytest (repository root on sys.path) or plain pytest (tests/ on it)
-    from tests import keras_builders as kb
-except ImportError:  # pragma: no cover
-    import keras_builders as kb  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
                                 reason="the Keras tests run on the torch backend")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 import warnings
 import xml.etree.ElementTree as ET
 
@@ -261,3 +262,40 @@ def test_weights_owned_by_a_subclassed_model_itself_are_reported():
     graph = netdraw.load(model)
     assert graph.nodes["dense"].params == 8
     assert graph.meta["unattributed_params"] == 2 == model.count_params() - graph.total_params
+
+
+def test_unbuilt_subclassed_model_with_an_input_shape():
+    model = kb.SmallNet()  # never called: Keras does not know its input shape
+    with pytest.raises(NetdrawError, match="input shape"):
+        netdraw.load(model)
+    graph = netdraw.load(model, input_shape=(1, 16, 16, 3))  # batch first, as for PyTorch
+    assert graph.nodes["small_net_input"].outputs[0].shape == (None, 16, 16, 3)
+    # Tracing built the layers (not the model itself): their weights are all counted.
+    assert graph.total_params == sum(layer.count_params() for layer in model.layers) == 853
+
+
+def test_cli_draws_a_keras_factory_with_input_shape(tmp_path):
+    from conftest import run_cli
+
+    (tmp_path / "kfactory.py").write_text(textwrap.dedent("""
+        import keras
+        from keras import layers as L
+
+        class Tiny(keras.Model):
+            def __init__(self):
+                super().__init__(name="tiny")
+                self.conv = L.Conv2D(4, 3, name="conv")
+                self.pool = L.GlobalAveragePooling2D(name="pool")
+                self.head = L.Dense(2, name="head")
+
+            def call(self, x):
+                return self.head(self.pool(self.conv(x)))
+    """))
+    out = tmp_path / "tiny.json"
+    result = run_cli("draw", "kfactory:Tiny", "--input-shape", "1,8,8,3", "-o", str(out),
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    graph = netdraw.Graph.from_json(out.read_text())
+    assert [n.kind for n in graph] == ["input", "conv", "global_pool", "dense", "output"]
+    assert graph.nodes["conv"].outputs[0].shape == (None, 6, 6, 4)
+    assert graph.total_params == (3 * 3 * 3 * 4 + 4) + (4 * 2 + 2)

@@ -27,19 +27,21 @@ Shape = tuple[int | None, ...]
 
 
 def load(source: Any, *, name: str | None = None, input_shape: Any = None,
-         via_keras: bool = False) -> Graph:
+         input_dtype: Any = None, via_keras: bool = False) -> Graph:
     """Import a Keras model object, or a ``.keras``/``.h5`` file.
 
-    ``input_shape`` (one input's shape without the batch dim, or a list of them) is only
-    needed for a subclassed model that Keras cannot tell the input shape of.
-    ``via_keras=True`` loads a file through Keras (``safe_mode=True``) rather than reading
-    its config directly; it needs keras installed and any custom layers registered.
+    ``input_shape`` (an example input's full shape, batch first as for the other importers:
+    ``(1, 32, 32, 3)``; a list of them for several inputs) and ``input_dtype`` are used only
+    by a subclassed model whose input shape Keras does not know yet; Functional and
+    Sequential models have their own. ``via_keras=True`` loads a file through Keras
+    (``safe_mode=True``) rather than reading its config directly; it needs keras installed
+    and any custom layers registered.
     """
     if isinstance(source, (str, os.PathLike)):
         if not via_keras:
             return keras_files.load_file(source, name=name)
         source = load_with_keras(source)
-    return from_model(source, name=name, input_shape=input_shape)
+    return from_model(source, name=name, input_shape=input_shape, input_dtype=input_dtype)
 
 
 def load_with_keras(path: str | os.PathLike[str]) -> Any:
@@ -57,13 +59,14 @@ def load_with_keras(path: str | os.PathLike[str]) -> Any:
                            "registered with keras.saving.register_keras_serializable") from None
 
 
-def from_model(model: Any, *, name: str | None = None, input_shape: Any = None) -> Graph:
+def from_model(model: Any, *, name: str | None = None, input_shape: Any = None,
+               input_dtype: Any = None) -> Graph:
     """A live Keras model -> Graph (output shapes and parameters as Keras reports them)."""
     import keras
 
     if not isinstance(model, keras.Model):
         raise NetdrawError(f"expected a keras.Model, got {type(model).__name__}")
-    kmodel = _describe(model, input_shape)
+    kmodel = _describe(model, input_shape, input_dtype=input_dtype)
     graph = GraphBuilder(name or model.name).build(kmodel)
     graph.meta.update({"framework": "keras", "keras_version": keras.__version__,
                        "model_class": type(model).__name__})
@@ -81,7 +84,7 @@ def from_model(model: Any, *, name: str | None = None, input_shape: Any = None) 
 
 
 def _describe(model: Any, input_shape: Any = None,
-              call_inputs: list[Shape | None] | None = None) -> KModel:
+              call_inputs: list[Shape | None] | None = None, input_dtype: Any = None) -> KModel:
     """A live model (Functional, Sequential or subclassed) -> KModel."""
     import keras
     from keras.src.models.functional import Functional
@@ -100,7 +103,8 @@ def _describe(model: Any, input_shape: Any = None,
         return _walk(model.name, type(model).__name__, model.inputs, model.outputs,
                      model.operations)
     shapes = _input_shapes(model, input_shape, call_inputs)
-    traced, error = _trace(model, shapes)
+    dtypes = input_dtype if isinstance(input_dtype, (list, tuple)) else [input_dtype] * len(shapes)
+    traced, error = _trace(model, shapes, list(dtypes))
     if traced is not None:
         return traced
     warnings.warn(f"netdraw could not trace the call() of {type(model).__name__} "
@@ -113,14 +117,15 @@ def _input_shapes(model: Any, input_shape: Any,
                   call_inputs: list[Shape | None] | None) -> list[Shape | None]:
     if input_shape is not None:
         items = input_shape if _is_shape_list(input_shape) else [input_shape]
-        return [(None, *item) for item in items]
+        return [(None, *tuple(item)[1:]) for item in items]  # the batch dim stays unknown
     if call_inputs:
         return [(None, *s[1:]) if s else None for s in call_inputs]
     shapes = _build_shapes(model)
     if not shapes:
         raise NetdrawError(f"cannot tell the input shape of the subclassed model "
                            f"{model.name!r}: build it first (call it on data or "
-                           "model.build(shape)) or pass input_shape=")
+                           "model.build(shape)) or give an input shape (input_shape=, "
+                           "or --input-shape 1,H,W,C)")
     return shapes
 
 
@@ -147,7 +152,8 @@ def _build_shapes(model: Any) -> list[Shape | None]:
     return [(None, *tuple(item)[1:]) for item in items]
 
 
-def _trace(model: Any, shapes: list[Shape | None]) -> tuple[KModel | None, str]:
+def _trace(model: Any, shapes: list[Shape | None],
+           dtypes: list[Any] | None = None) -> tuple[KModel | None, str]:
     """Run ``model.call`` on symbolic inputs and walk what it recorded; then clean up."""
     import keras
     from keras import tree
@@ -158,7 +164,8 @@ def _trace(model: Any, shapes: list[Shape | None]) -> tuple[KModel | None, str]:
     try:
         if any(s is None for s in shapes):
             return None, "unknown input shape"
-        inputs = [keras.Input(batch_shape=s, name=f"{model.name}_input"
+        dtypes = [d or "float32" for d in (dtypes or [])] + ["float32"] * len(shapes)
+        inputs = [keras.Input(batch_shape=s, dtype=dtypes[i], name=f"{model.name}_input"
                               + (f"_{i}" if len(shapes) > 1 else ""))
                   for i, s in enumerate(shapes)]
         outputs = model.call(inputs[0] if len(inputs) == 1 else inputs)

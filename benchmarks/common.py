@@ -34,20 +34,38 @@ class Sample:
         return statistics.median(self.peak_mib) if self.peak_mib else float("nan")
 
 
+def _peak_kib(pid: int) -> int:
+    """The process's peak resident set so far (VmHWM), 0 once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def run_measured(cmd: list[str], timeout: float = 600, env: dict[str, str] | None = None,
                  stdout_path: Path | None = None) -> tuple[float, float, int]:
-    """Run ``cmd``; return (wall seconds, peak RSS MiB of the process tree leader, exit code)."""
+    """Run ``cmd``; return (wall seconds, peak RSS MiB of the process, exit code).
+
+    The peak is the child's VmHWM, polled every 5 ms until it exits (``ru_maxrss`` of a
+    child is useless here: Linux carries the parent's peak across fork and exec).
+    """
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env)
     deadline = start + timeout
+    peak = 0
     while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        peak = max(peak, _peak_kib(proc.pid))
+        pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         if time.perf_counter() > deadline:
             proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
+            pid, status, _ = os.wait4(proc.pid, 0)
             status = -1
             break
         time.sleep(0.005)
@@ -55,7 +73,7 @@ def run_measured(cmd: list[str], timeout: float = 600, env: dict[str, str] | Non
     if stdout_path:
         out.close()
     code = os.waitstatus_to_exitcode(status) if status != -1 else -1
-    return wall, usage.ru_maxrss / 1024, code
+    return wall, peak / 1024, code
 
 
 def alternate(commands: dict[str, list[list[str]]], repeats: int = 5, timeout: float = 600,

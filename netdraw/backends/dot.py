@@ -8,6 +8,7 @@ no layer name can break or inject DOT.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from typing import Any
@@ -41,7 +42,8 @@ _NODE_STYLE: dict[str, dict[str, str]] = {
 _ROLLED = {"shape": "box3d", "style": "filled", "penwidth": "1.0"}
 
 
-def _text(value: object, limit: int = _MAX_LABEL) -> str:
+@functools.lru_cache(maxsize=1 << 16)  # shapes, op types and details repeat across nodes
+def _text(value: str, limit: int = _MAX_LABEL) -> str:
     """Escape for an HTML-like label; newlines become spaces, long names are shortened."""
     s = _CONTROL.sub("", " ".join(str(value).split()))
     if len(s) > limit:

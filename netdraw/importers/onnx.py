@@ -246,8 +246,8 @@ class _Builder:
     initializers: dict[str, int] = field(default_factory=dict)  # name -> numel
     counted: set[str] = field(default_factory=set)
     used_ids: set[str] = field(default_factory=set)
-    scoped: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # node id -> scopes
-    known_scopes: set[tuple[str, ...]] = field(default_factory=set)
+    #: node id -> (length of the enclosing body's path, the node's own scopes)
+    scoped: dict[str, tuple[int, list[tuple[str, str]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
@@ -349,8 +349,10 @@ class _Builder:
         data_inputs = [t for t in inputs if t and t not in initializers]
         scopes = _scopes(node)
         if scopes:
-            self.scoped[nid] = scopes
-        group = scope + self.register_scopes(scope, scopes)
+            self.scoped[nid] = (len(scope), scopes)
+            group = scope + tuple(name for name, _ in scopes)
+        else:
+            group = scope
         has_body = any(a.type == onnx.AttributeProto.GRAPH for a in attributes)
         unknown = _UNKNOWN
         self.graph.add_node(Node(
@@ -382,18 +384,6 @@ class _Builder:
                 self.initializers[t] = self.initializers[inputs[0]]
                 if inputs[0] in self.counted:
                     self.counted.add(t)
-
-    def register_scopes(self, scope: tuple[str, ...],
-                        scopes: list[tuple[str, str]]) -> tuple[str, ...]:
-        """Add the groups a node's scopes name (once each); returns their path."""
-        path = tuple(s for s, _ in scopes)
-        depth = len(path)
-        while depth and scope + path[:depth] not in self.known_scopes:
-            self.known_scopes.add(scope + path[:depth])
-            self.graph.add_group(scope + path[:depth], class_name=scopes[depth - 1][1],
-                                 label=_qualified(list(path[:depth])))
-            depth -= 1
-        return path
 
     def import_body(self, node: onnx.NodeProto, nid: str, attr: onnx.AttributeProto,
                     specs: dict[str, TensorSpec], producers: MutableMapping[str, str | None],
@@ -481,17 +471,27 @@ def _mul(a: Any, b: int) -> Any:
     return a * b if isinstance(a, int) else a
 
 
-def _dissolve_singleton_groups(graph: Graph, scoped: dict[str, list[tuple[str, str]]]) -> None:
-    """A scope that holds one node and nothing else (a leaf module) is not drawn as a box:
-    the node moves to the parent scope and takes the scope's qualified name."""
+def _dissolve_singleton_groups(graph: Graph,
+                               scoped: dict[str, tuple[int, list[tuple[str, str]]]]) -> None:
+    """Register the groups the nodes' scopes name, except a scope that holds one node and
+    nothing else (a leaf module): that node moves to the parent scope and takes the scope's
+    qualified name instead of being drawn in a box of its own."""
     members: dict[tuple[str, ...], int] = {}
     for node in graph.nodes.values():
         for depth in range(1, len(node.group) + 1):
             members[node.group[:depth]] = members.get(node.group[:depth], 0) + 1
-    for nid, node in graph.nodes.items():
-        if node.group and members.get(node.group) == 1 and scoped.get(nid):
-            group = graph.groups.get(node.group)
-            if group is not None and group.label:
-                node.name = group.label
-            del graph.groups[node.group]
+    registered: set[tuple[str, ...]] = set()
+    for nid, (base, scopes) in scoped.items():
+        node = graph.nodes[nid]
+        names = [name for name, _ in scopes]
+        if members.get(node.group) == 1 and node.group not in graph.groups:
+            node.name = _qualified(names)
             node.group = node.group[:-1]
+            scopes = scopes[:-1]
+        for depth in range(len(scopes), 0, -1):
+            path = node.group[: base + depth]
+            if path in registered:
+                break
+            registered.add(path)
+            graph.add_group(path, class_name=scopes[depth - 1][1],
+                            label=_qualified(names[:depth]))

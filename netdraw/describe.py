@@ -141,6 +141,7 @@ def display_name(node: Node, graph: Graph | None = None) -> str:
     """The node's name without the scope prefix its enclosing group already shows.
 
     ``/layer1/layer1.0/Add`` -> ``Add``; ``layer1.0.conv1`` inside ``layer1.0`` -> ``conv1``.
+    A bare index says nothing on its own: ``features.0`` stays ``features.0``.
     """
     name = node.name
     if node.kind == "block":
@@ -150,8 +151,9 @@ def display_name(node: Node, graph: Graph | None = None) -> str:
         return parts[-1] if parts else name
     group = graph.groups.get(node.group) if graph is not None and node.group else None
     prefix = group.display_name + "." if group is not None else ""
-    if prefix != "." and name.startswith(prefix) and len(name) > len(prefix):
-        return name[len(prefix):]
+    rest = name[len(prefix):]
+    if prefix != "." and name.startswith(prefix) and rest and not rest.isdigit():
+        return rest
     return name
 
 

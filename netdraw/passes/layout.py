@@ -93,6 +93,8 @@ def split(graph: Graph, columns: int, rank: dict[str, int] | None = None,
     cuts = clean_cuts(graph, rank, items) if cuts is None else cuts
     total = max(rank.values()) + 1
     starts = {i: min(rank[x] for x in items[i + 1]) for i in cuts}
+    # A column of one layer (the input alone, the output alone) is a jump for nothing.
+    cuts = [c for c in cuts if 2 <= starts[c] <= total - 2]
     chosen: list[int] = []
     for j in range(1, columns):
         target = total * j / columns

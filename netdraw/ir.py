@@ -312,6 +312,28 @@ class Graph:
                 f"{self.total_params:,} params>")
 
 
+class UniqueIds:
+    """Hands out unique node ids: the base itself, then ``base{sep}2``, ``base{sep}3``…
+
+    >>> ids = UniqueIds("#")
+    >>> ids("conv"), ids("conv"), ids("")
+    ('conv', 'conv#2', 'node')
+    """
+
+    def __init__(self, sep: str = "_") -> None:
+        self.sep = sep
+        self.used: set[str] = set()
+
+    def __call__(self, base: str) -> str:
+        base = base or "node"
+        nid, k = base, 1
+        while nid in self.used:
+            k += 1
+            nid = f"{base}{self.sep}{k}"
+        self.used.add(nid)
+        return nid
+
+
 def topological_order(nodes: Iterable[str], edges: Iterable[Edge]) -> list[str]:
     """Kahn's algorithm, stable with respect to the given node order; errors on a cycle."""
     order_in = list(nodes)

@@ -29,7 +29,7 @@ from netdraw import ops
 from netdraw.errors import NetdrawError
 from netdraw.importers import keras_layers
 from netdraw.importers.keras_layers import Shape
-from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.ir import Graph, Node, TensorSpec, UniqueIds
 
 Ref = tuple[str, int, int]  # (layer name, call index, output index)
 
@@ -293,15 +293,7 @@ class GraphBuilder:
         self.trust_recorded = trust_recorded
         self.graph = Graph(name)
         self.counted: set[int] = set()
-        self.ids: set[str] = set()
-
-    def unique_id(self, base: str) -> str:
-        nid, k = base, 1
-        while nid in self.ids:
-            k += 1
-            nid = f"{base}~{k}"
-        self.ids.add(nid)
-        return nid
+        self.unique_id = UniqueIds("~")
 
     # -- top level ------------------------------------------------------------------
     def build(self, model: KModel) -> Graph:

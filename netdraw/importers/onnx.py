@@ -23,7 +23,7 @@ from onnx import shape_inference
 
 from netdraw import ops
 from netdraw.errors import NetdrawError
-from netdraw.ir import Edge, Graph, Node, TensorSpec, topological_order
+from netdraw.ir import Edge, Graph, Node, TensorSpec, UniqueIds, topological_order
 
 _DTYPES = {
     onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.DOUBLE: "float64",
@@ -245,21 +245,12 @@ class _Builder:
     graph: Graph = field(init=False)
     initializers: dict[str, int] = field(default_factory=dict)  # name -> numel
     counted: set[str] = field(default_factory=set)
-    used_ids: set[str] = field(default_factory=set)
+    unique_id: UniqueIds = field(default_factory=UniqueIds)
     #: node id -> (length of the enclosing body's path, the node's own scopes)
     scoped: dict[str, tuple[int, list[tuple[str, str]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
-
-    def unique_id(self, base: str) -> str:
-        base = base or "node"
-        nid, k = base, 1
-        while nid in self.used_ids:
-            k += 1
-            nid = f"{base}_{k}"
-        self.used_ids.add(nid)
-        return nid
 
     def import_graph(self, gp: onnx.GraphProto, scope: tuple[str, ...],
                      outer: MutableMapping[str, str | None] | None,

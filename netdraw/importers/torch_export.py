@@ -27,7 +27,7 @@ from netdraw.importers.torch_trace import (
     function_attrs,
     spec_of,
 )
-from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.ir import Graph, Node, TensorSpec, UniqueIds
 
 _PATH_FIXES = ((re.compile(r"^L\['self'\]\.?|^L__self__\.?|^self\.?"), ""),
                (re.compile(r"\._modules\['([^']*)'\]"), r".\1"),
@@ -98,17 +98,9 @@ class _Converter:
         self.param_numel: dict[str, int] = {}  # fx placeholder name -> numel
         self.param_names: dict[str, str] = {}  # fx placeholder name -> parameter name
         self.counted: set[str] = set()
-        self.used_ids: set[str] = set()
+        self.unique_id = UniqueIds("#")
         self.op_counts: dict[tuple[tuple[str, ...], str], int] = {}
         self.open: _LeafCall | None = None
-
-    def unique_id(self, base: str) -> str:
-        nid, k = base or "node", 1
-        while nid in self.used_ids:
-            k += 1
-            nid = f"{base}#{k}"
-        self.used_ids.add(nid)
-        return nid
 
     def run(self) -> Graph:
         sig = self.program.graph_signature

@@ -26,7 +26,7 @@ from torch.overrides import TorchFunctionMode
 
 from netdraw import ops
 from netdraw.errors import NetdrawError
-from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.ir import Graph, Node, TensorSpec, UniqueIds
 
 #: torch.nn classes that are drawn as one node although they have submodules.
 ATOMIC_MODULES = frozenset({"MultiheadAttention"})
@@ -256,7 +256,7 @@ class Recorder(TorchFunctionMode):
         for pname, p in model.named_parameters():
             self.param_names[id(p)] = pname
         self.counted: set[int] = set()
-        self.used_ids: set[str] = set()
+        self.unique_id = UniqueIds("#")
         self.op_counts: dict[tuple[tuple[str, ...], str], int] = {}
         self.module_nodes: set[str] = set()
         self.first_call: dict[int, str] = {}
@@ -264,14 +264,6 @@ class Recorder(TorchFunctionMode):
         self.leaves: dict[int, bool] = {}
 
     # -- bookkeeping -------------------------------------------------------------------
-    def unique_id(self, base: str) -> str:
-        nid, k = base or "node", 1
-        while nid in self.used_ids:
-            k += 1
-            nid = f"{base}#{k}"
-        self.used_ids.add(nid)
-        return nid
-
     def group(self) -> tuple[str, ...]:
         return tuple(f.qualname for f in self.stack if f.qualname)
 

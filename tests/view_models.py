@@ -115,54 +115,12 @@ def anonymised(model: onnx.ModelProto) -> onnx.ModelProto:
 
 
 def torch_models():
-    """(ResNet50, ViT) classes, defined on first use so that importing this module does not
-    import torch."""
+    """(ResNet-50 factory, ViT class): the zoo's ResNet-50, and a ViT defined on first use so
+    that importing this module does not import torch."""
     import torch
     from torch import nn
 
-    class Bottleneck(nn.Module):
-        def __init__(self, cin: int, width: int, stride: int = 1) -> None:
-            super().__init__()
-            cout = width * 4
-            self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(width)
-            self.conv2 = nn.Conv2d(width, width, 3, stride, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(width)
-            self.conv3 = nn.Conv2d(width, cout, 1, bias=False)
-            self.bn3 = nn.BatchNorm2d(cout)
-            self.relu = nn.ReLU(inplace=True)
-            self.downsample = None
-            if stride != 1 or cin != cout:
-                self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                                nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            identity = x if self.downsample is None else self.downsample(x)
-            out = self.relu(self.bn1(self.conv1(x)))
-            out = self.relu(self.bn2(self.conv2(out)))
-            return self.relu(self.bn3(self.conv3(out)) + identity)
-
-    class ResNet50(nn.Module):
-        def __init__(self, classes: int = 1000) -> None:
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-            self.bn1 = nn.BatchNorm2d(64)
-            self.relu = nn.ReLU(inplace=True)
-            self.maxpool = nn.MaxPool2d(3, 2, 1)
-            cin = 64
-            for i, (width, n) in enumerate(((64, 3), (128, 4), (256, 6), (512, 3)), 1):
-                blocks = []
-                for j in range(n):
-                    blocks.append(Bottleneck(cin, width, 2 if (j == 0 and i > 1) else 1))
-                    cin = width * 4
-                setattr(self, f"layer{i}", nn.Sequential(*blocks))
-            self.avgpool = nn.AdaptiveAvgPool2d(1)
-            self.fc = nn.Linear(2048, classes)
-
-        def forward(self, x):
-            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-            return self.fc(torch.flatten(self.avgpool(x), 1))
+    from netdraw.zoo_torch import resnet50
 
     class Attention(nn.Module):
         def __init__(self, dim: int, heads: int) -> None:
@@ -217,7 +175,7 @@ def torch_models():
             x = self.norm(self.blocks(x + self.pos_embed))
             return self.head(x[:, 0])
 
-    return ResNet50, ViT
+    return resnet50, ViT
 
 
 def export_onnx(module, example, path: str, dynamo: bool) -> None:

@@ -1,0 +1,185 @@
+"""What several commands share: the model argument and its options, the view flags, the
+one-line view report and output-format checks. Imports no framework."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from netdraw.errors import NetdrawError
+
+VIEW_HELP = """\
+views:
+  Without --depth netdraw draws the default view: the deepest group level with at most
+  --max-nodes (40) nodes whose drawing, wrapped into columns if it is a tall chain, is at
+  most 4x longer than wide; it says on stderr which view it drew. --full draws every node.
+
+  Depth: 0 is the whole model as one block, 1 its top-level groups (layer1, ...) as blocks,
+  2 their children, and so on. Flat models (Keras applications, anonymous ONNX) get groups
+  from name prefixes (conv4_block2_1_conv -> conv4 > conv4_block2) or, failing that, from
+  the structure (stretches between nodes all data flows through).
+
+  Rolling: consecutive sibling groups whose layers match one to one in kind, op type,
+  attributes and input/output shapes, wired alike, of one class, each feeding the next,
+  are drawn once as 'Bottleneck xN'. A block that changes shape never rolls.
+
+  Folding: chains fold into their first node. Defaults: conv>norm>activation (ConvBNAct),
+  conv>norm, conv>activation, dense>norm>activation, dense>activation|softmax,
+  norm>activation, add>activation. Add your own with --fold 'STEP>STEP...=Name': each step
+  is a kind (conv, norm, activation, dense, ...) or an op type (BatchNormalization, ReLU),
+  'a|b' for alternatives, 'step?' when optional. --no-fold turns the defaults off
+  (your --fold patterns still apply).
+
+  Hidden unless --keep-all: dropout, identity, casts, shape arithmetic (Shape, Gather of a
+  shape, Unsqueeze of a constant, ...), weight transposes and bias adds (merged into their
+  layer).
+"""
+
+
+# -- the model argument ----------------------------------------------------------------
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, metavar: str = "MODEL",
+                        dest: str = "model") -> None:
+    """MODEL and the options that say how to build it (every command that loads a model)."""
+    parser.add_argument(dest, metavar=metavar,
+                        help="a model file (.onnx, .pt2, .keras, .h5, .json written by "
+                             "netdraw, …), zoo:NAME, or pkg.module:factory (a function or "
+                             "class that builds the model)")
+    if any(a.dest == "input_shape" for a in parser._actions):
+        return  # a second model argument (diff A B) shares the options
+    group = parser.add_argument_group("model options")
+    group.add_argument("--input-shape", action="append", type=parse_shape, metavar="SHAPE",
+                       help="example input shape for a PyTorch module, e.g. 1,3,224,224; "
+                            "repeat for several inputs")
+    group.add_argument("--input-dtype", metavar="DTYPE",
+                       help="example input dtype (float32 by default; int64 for token ids); "
+                            "comma-separated for several inputs")
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``1,3,224,224`` (or ``1x3x224x224``) -> (1, 3, 224, 224)."""
+    parts = [p for p in text.replace("x", ",").replace(" ", ",").split(",") if p]
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        shape = ()
+    if not shape or any(d < 0 for d in shape):
+        raise NetdrawError(f"--input-shape {text!r} is not a shape; write it like 1,3,224,224")
+    return shape
+
+
+def model_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The importer options (``input_shape``, ``input_dtype``) the user gave."""
+    options: dict[str, Any] = {}
+    shapes = getattr(args, "input_shape", None)
+    if shapes:
+        options["input_shape"] = shapes[0] if len(shapes) == 1 else shapes
+    dtype_text = getattr(args, "input_dtype", None)
+    if dtype_text:
+        dtypes = [d.strip() for d in dtype_text.split(",") if d.strip()]
+        options["input_dtype"] = dtypes[0] if len(dtypes) == 1 else dtypes
+    return options
+
+
+def load_model(spec: str, input_shape: list[tuple[int, ...]] | None = None,
+               input_dtype: str | None = None) -> Any:
+    """A model argument -> Graph: a file path, ``zoo:NAME`` or ``pkg.module:factory``."""
+    options = model_options(argparse.Namespace(input_shape=input_shape,
+                                               input_dtype=input_dtype))
+    if spec.startswith("zoo:"):
+        from netdraw import zoo
+
+        if options and zoo.entry(spec[4:]).framework == "onnx":
+            raise NetdrawError(f"{spec} is an ONNX model with fixed shapes; --input-shape and "
+                               "--input-dtype apply to PyTorch models")
+        return zoo.load(spec[4:], **options)
+    from netdraw.api import load
+    from netdraw.factory import build, is_factory_spec
+
+    if is_factory_spec(spec) and not os.path.exists(spec):
+        return load(build(spec), **options)
+    if options:
+        raise NetdrawError("--input-shape and --input-dtype apply to Python models "
+                           "(pkg.module:factory, zoo:NAME), not to model files")
+    if not os.path.exists(spec):
+        raise NetdrawError(f"cannot read {spec!r}: no such file")
+    if os.path.isdir(spec):
+        raise NetdrawError(f"{spec!r} is a folder; give a model file")
+    if not os.access(spec, os.R_OK):
+        raise NetdrawError(f"cannot read {spec!r}: permission denied")
+    return load(spec)
+
+
+def load_model_from_args(args: argparse.Namespace, dest: str = "model") -> Any:
+    """The Graph of the model argument ``dest``, built with the model options given."""
+    return load_model(getattr(args, dest), getattr(args, "input_shape", None),
+                      getattr(args, "input_dtype", None))
+
+
+# -- views -----------------------------------------------------------------------------
+
+
+def add_view_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that choose what part of the model is drawn (shared by draw and summary)."""
+    group = parser.add_argument_group("view")
+    group.add_argument("--depth", type=int, metavar="N",
+                       help="draw groups nested N deep as one block each (0: the whole model "
+                            "as one block; default: chosen automatically)")
+    group.add_argument("--expand", action="append", default=[], metavar="PATH",
+                       help="draw this group open with its children open too, so their "
+                            "layers show (repeatable), e.g. layer3")
+    group.add_argument("--collapse", action="append", default=[], metavar="PATH",
+                       help="draw this group as one block (repeatable)")
+    group.add_argument("--no-roll", action="store_true",
+                       help="draw repeated blocks one by one instead of once with ×N")
+    group.add_argument("--fold", action="append", default=[], metavar="PATTERN",
+                       help="fold chains matching PATTERN into one node, e.g. "
+                            "'conv>norm>activation=ConvBNAct' (repeatable)")
+    group.add_argument("--no-fold", action="store_true",
+                       help="do not fold the default patterns (Conv→BN→act, Dense→act, …); "
+                            "--fold patterns still apply")
+    group.add_argument("--keep-all", action="store_true",
+                       help="show plumbing: dropout, identity, casts, shape arithmetic")
+    group.add_argument("--max-nodes", type=int, default=40, metavar="N",
+                       help="node budget of the default view (default: 40)")
+    group.add_argument("--full", action="store_true",
+                       help="draw every node: all depths, nothing rolled, folded or hidden")
+
+
+def view_options(args: argparse.Namespace):  # -> ViewOptions (imported lazily)
+    from netdraw.api import view_options as make
+
+    if args.full and args.depth is not None:
+        raise NetdrawError("--full draws every level; drop --depth or --full")
+    return make(full=args.full, depth=args.depth, expand=args.expand, collapse=args.collapse,
+                roll=not args.no_roll, fold=not args.no_fold, fold_patterns=args.fold,
+                keep_all=args.keep_all, max_nodes=args.max_nodes)
+
+
+def report_view(view) -> None:
+    """Say on stderr which view was drawn, when netdraw chose it."""
+    from netdraw.passes import describe_view
+
+    info = view.meta.get("view") or {}
+    if info.get("auto"):
+        print(f"netdraw: {describe_view(view)}", file=sys.stderr)
+
+
+# -- outputs ---------------------------------------------------------------------------
+
+
+def output_format(output: str, explicit: str | None) -> str:
+    """The format to write: ``explicit`` (``--format``), else the suffix of ``output``."""
+    if explicit:
+        return explicit.lower().lstrip(".")
+    if output == "-":
+        return "dot"
+    suffix = Path(output).suffix.lower().lstrip(".")
+    if not suffix:
+        raise NetdrawError(f"cannot tell the output format of {output!r}: give it a suffix "
+                           "such as .svg, .png, .pdf, .dot or .json")
+    return suffix

@@ -1,0 +1,130 @@
+"""``netdraw draw MODEL -o OUT`` (also ``netdraw MODEL -o OUT``): draw a model to a file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from netdraw.cli.common import (
+    VIEW_HELP,
+    add_model_arguments,
+    add_view_arguments,
+    load_model_from_args,
+    output_format,
+    report_view,
+    view_options,
+)
+from netdraw.errors import NetdrawError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    draw = sub.add_parser("draw", help="draw a model to a file",
+                          description="Draw MODEL to OUT; the format comes from OUT's suffix.",
+                          epilog=VIEW_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_model_arguments(draw)
+    draw.add_argument("-o", "--output", required=True, metavar="OUT",
+                      help="output file: .dot .gv .svg .png .pdf .json .tex; '-' for stdout "
+                           "(text formats, with --format)")
+    draw.add_argument("--format", help="output format when OUT is '-' (default: dot)")
+    draw.add_argument("--rankdir", default="TB", choices=["TB", "LR", "BT", "RL"],
+                      help="layout direction: top-to-bottom (default) or left-to-right")
+    draw.add_argument("--title", help="title drawn above the diagram (default: model name; "
+                                      "'' for none)")
+    draw.add_argument("--theme", metavar="NAME",
+                      help="TikZ colours: default, colorblind (Okabe-Ito) or greyscale")
+    draw.add_argument("--tikz-fragment", action="store_true",
+                      help="with -o FIG.tex: write only the tikzpicture, plus "
+                           "FIG-preamble.tex to \\input in your paper's preamble")
+    add_view_arguments(draw)
+    _add_style_options(draw)
+
+
+def _add_style_options(draw: argparse.ArgumentParser) -> None:
+    """--style and the options of the figure styles (NN-SVG look: fcnn, lenet, alexnet)."""
+    from netdraw.backends import styles
+
+    fig = draw.add_argument_group("figure styles")
+    fig.add_argument("--style", metavar="STYLE",
+                     help=f"drawing style: {', '.join(styles())} (default: graph, the Graphviz "
+                          "diagram); fcnn, lenet and alexnet write NN-SVG-style .svg figures; "
+                          "tikz writes 3D-box paper figures (.tex, or .pdf/.png with pdflatex)")
+    fig.add_argument("--scale", choices=["log", "linear"],
+                     help="lenet/alexnet: sizes follow dimensions on a log (default) or "
+                          "linear scale")
+    fig.add_argument("--spacing", type=float, metavar="X",
+                     help="multiply the gaps between layers by X (default 1)")
+    fig.add_argument("--angle", type=float, metavar="DEG",
+                     help="alexnet: angle of the boxes' receding edges, 5-85 (default 40)")
+    fig.add_argument("--colors", metavar="SPEC",
+                     help="colour theme 'default' or 'mono' and/or KIND=COLOUR pairs, e.g. "
+                          "'mono,conv=#9ecae1,dense=orange'")
+    fig.add_argument("--no-labels", dest="labels", action="store_false", default=None,
+                     help="leave out dimension, name and op labels")
+    fig.add_argument("--no-legend", dest="legend", action="store_false", default=None,
+                     help="leave out the colour legend")
+
+
+def _style_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The figure-style options the user gave (unset ones are left to the backend)."""
+    names = ("scale", "spacing", "angle", "colors", "labels", "legend")
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+
+def _style_stdout_format(args: argparse.Namespace) -> str | None:
+    """``-o -`` with a figure style writes that style's own format (``svg``), not DOT."""
+    from netdraw.backends import BACKENDS
+
+    if args.output != "-" or not args.style:
+        return None
+    spec = next((s for s in BACKENDS if s.answers_to(args.style)), None)
+    return spec.formats[0] if spec is not None and "dot" not in spec.formats else None
+
+
+def run(args: argparse.Namespace) -> int:
+    from netdraw.api import render
+    from netdraw.backends import find_backend
+    from netdraw.output import check_target, write_output
+    from netdraw.passes import ViewOptions, make_view
+
+    fmt = output_format(args.output, args.format or _style_stdout_format(args))
+    style, extra = _tikz_options(args, fmt)
+    spec = find_backend(fmt, style)  # fail on a bad format before any model is read
+    if args.output == "-" and fmt in spec.binary_formats:
+        raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
+    check_target(args.output)  # a bad output path fails before the model is read
+    options = view_options(args)
+    graph = load_model_from_args(args)
+    if fmt != "json" or options != ViewOptions():
+        graph = make_view(graph, options)
+    data = render(graph, fmt, style=style, rankdir=args.rankdir, title=args.title,
+                  **_style_options(args), **extra)
+    if args.tikz_fragment:
+        from netdraw.backends.tikz import preamble
+
+        write_output(extra["preamble_name"], preamble())
+    write_output(args.output, data)
+    report_view(graph)
+    return 0
+
+
+def _tikz_options(args: argparse.Namespace, fmt: str) -> tuple[str | None, dict[str, Any]]:
+    """The style to draw with and the TikZ-only options (--theme, --tikz-fragment)."""
+    style = args.style
+    extra: dict[str, Any] = {}
+    if args.theme or args.tikz_fragment:
+        if style not in (None, "tikz") or fmt not in ("tex", "pdf", "png"):
+            raise NetdrawError("--theme and --tikz-fragment are for TikZ figures: write .tex, "
+                               "or .pdf/.png with --style tikz")
+        style = "tikz"
+        from netdraw.figure.themes import theme
+
+        theme(args.theme)  # a bad name fails before the model is read
+        extra["theme"] = args.theme
+    if args.tikz_fragment:
+        if fmt != "tex" or args.output == "-":
+            raise NetdrawError("--tikz-fragment writes two files: give -o FIG.tex")
+        out = Path(args.output)
+        extra["fragment"] = True
+        extra["preamble_name"] = str(out.with_name(out.stem + "-preamble.tex"))
+    return style, extra

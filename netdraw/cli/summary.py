@@ -1,0 +1,43 @@
+"""``netdraw summary MODEL``: a table of layers, shapes, parameters and MACs."""
+
+from __future__ import annotations
+
+import argparse
+
+from netdraw.cli.common import (
+    VIEW_HELP,
+    add_model_arguments,
+    add_view_arguments,
+    load_model_from_args,
+    report_view,
+    view_options,
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    summary = sub.add_parser(
+        "summary", help="print a table of layers, shapes, parameters and MACs",
+        description="Print MODEL's layers (or blocks, as in the default drawing) with\n"
+                    "output shapes, parameters and multiply-accumulates, and the totals.",
+        epilog=VIEW_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_model_arguments(summary)
+    fmt = summary.add_mutually_exclusive_group()
+    fmt.add_argument("--markdown", action="store_true", help="a Markdown pipe table")
+    fmt.add_argument("--latex", action="store_true", help="a LaTeX booktabs tabular")
+    summary.add_argument("-o", "--output", default="-", metavar="OUT",
+                         help="write the table to OUT instead of stdout")
+    add_view_arguments(summary)
+
+
+def run(args: argparse.Namespace) -> int:
+    from netdraw.output import write_output
+    from netdraw.passes import make_view
+    from netdraw.summary import table
+
+    options = view_options(args)
+    graph = load_model_from_args(args)
+    view = make_view(graph, options)
+    report_view(view)
+    fmt = "markdown" if args.markdown else "latex" if args.latex else "text"
+    write_output(args.output, table(view, fmt))
+    return 0

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # netdraw from 
 
 import torch  # noqa: E402
 
-MODELS = {  # name: (zoo_torch factory, input shape, dtype)
+MODELS = {  # name: (netdraw.zoo.torch_models factory, input shape, dtype)
     "resnet50": ("resnet50", (1, 3, 224, 224), torch.float32),
     "transformer": ("transformer", (1, 64), torch.int64),
     "resnet152": ("resnet152", (1, 3, 224, 224), torch.float32),
@@ -31,7 +31,7 @@ MODELS = {  # name: (zoo_torch factory, input shape, dtype)
 
 
 def build(name: str) -> tuple[torch.nn.Module, torch.Tensor]:
-    from netdraw import zoo_torch
+    from netdraw.zoo import torch_models as zoo_torch
 
     factory, shape, dtype = MODELS[name]
     model = getattr(zoo_torch, factory)()

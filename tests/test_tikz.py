@@ -476,7 +476,7 @@ def test_gallery_renders_tikz_pictures_for_listed_zoo_names(
 
     names = [n for n in gallery.TIKZ_GALLERY if n not in zoo.ZOO]
     for name in names:  # stand-ins until the PyTorch zoo is merged
-        monkeypatch.setitem(zoo.ZOO, name, zoo.ZooEntry("netdraw.onnx_examples:lenet5", "onnx",
+        monkeypatch.setitem(zoo.ZOO, name, zoo.ZooEntry("netdraw.zoo.onnx_models:lenet5", "onnx",
                                                         "stand-in"))
     name = gallery.TIKZ_GALLERY[0]
     lines = list(gallery.render_gallery(tmp_path, [name, "onnx-inception"]))

@@ -18,11 +18,12 @@ import torch_models as TM  # noqa: E402
 from conftest import assert_one_line_error, cli_env, dot_layout, run_cli  # noqa: E402
 
 import netdraw  # noqa: E402
-from netdraw import zoo, zoo_torch  # noqa: E402
+from netdraw import zoo  # noqa: E402
 from netdraw.backends.dot import to_dot  # noqa: E402
 from netdraw.cli import main  # noqa: E402
 from netdraw.errors import NetdrawError  # noqa: E402
 from netdraw.ir import Graph  # noqa: E402
+from netdraw.zoo import torch_models as zoo_torch  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -448,7 +449,7 @@ def test_cli_input_errors(tmp_path, monkeypatch, capsys):
 
 
 def test_onnx_cli_never_imports_torch(tmp_path):
-    from netdraw.onnx_examples import lenet5
+    from netdraw.zoo.onnx_models import lenet5
 
     model = tmp_path / "lenet.onnx"
     model.write_bytes(lenet5().SerializeToString())

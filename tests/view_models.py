@@ -120,7 +120,7 @@ def torch_models():
     import torch
     from torch import nn
 
-    from netdraw.zoo_torch import resnet50
+    from netdraw.zoo.torch_models import resnet50
 
     class Attention(nn.Module):
         def __init__(self, dim: int, heads: int) -> None:

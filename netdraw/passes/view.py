@@ -83,7 +83,7 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
     """The view of ``graph`` that ``options`` ask for (a new graph; the input is untouched).
 
     >>> from netdraw import load
-    >>> from netdraw.onnx_examples import small_resnet
+    >>> from netdraw.zoo.onnx_models import small_resnet
     >>> view = make_view(load(small_resnet()))
     >>> [n.name for n in view if n.attrs.get("repeat")]
     ['layer1.0–layer1.1']

@@ -1,6 +1,7 @@
 """The PyTorch models of the built-in zoo, written here (no torchvision) with random weights.
 
-Each factory builds the model in eval mode; the input shapes live in :mod:`netdraw.zoo`.
+Each factory builds the model in eval mode; the input shapes live in the registry,
+:mod:`netdraw.zoo`.
 Module names follow the usual reference implementations (``layer1.0.conv1``,
 ``features.3``), so drawings look like what readers of those papers expect.
 """

@@ -28,13 +28,13 @@ class ZooEntry:
 
 
 ZOO: dict[str, ZooEntry] = {
-    "onnx-lenet5": ZooEntry("netdraw.onnx_examples:lenet5", "onnx",
+    "onnx-lenet5": ZooEntry("netdraw.zoo.onnx_models:lenet5", "onnx",
                             "LeNet-5 built with onnx.helper"),
-    "onnx-resnet": ZooEntry("netdraw.onnx_examples:small_resnet", "onnx",
+    "onnx-resnet": ZooEntry("netdraw.zoo.onnx_models:small_resnet", "onnx",
                             "a small ResNet (basic blocks, residual adds) in ONNX"),
-    "onnx-inception": ZooEntry("netdraw.onnx_examples:inception_block", "onnx",
+    "onnx-inception": ZooEntry("netdraw.zoo.onnx_models:inception_block", "onnx",
                                "one Inception module: four branches and a concat"),
-    **{name: ZooEntry(f"netdraw.zoo_torch:{name}", "torch", description, shape, dtype)
+    **{name: ZooEntry(f"netdraw.zoo.torch_models:{name}", "torch", description, shape, dtype)
        for name, description, shape, dtype in (
            ("lenet5", "LeNet-5 (LeCun 1998) on 32×32 digits", (1, 1, 32, 32), None),
            ("alexnet", "AlexNet (Krizhevsky 2012)", (1, 3, 224, 224), None),

@@ -4,7 +4,6 @@ one-line view report and output-format checks. Imports no framework."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -87,31 +86,12 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def load_model(spec: str, input_shape: list[tuple[int, ...]] | None = None,
                input_dtype: str | None = None) -> Any:
-    """A model argument -> Graph: a file path, ``zoo:NAME`` or ``pkg.module:factory``."""
-    options = model_options(argparse.Namespace(input_shape=input_shape,
-                                               input_dtype=input_dtype))
-    if spec.startswith("zoo:"):
-        from netdraw import zoo
-
-        if options and zoo.entry(spec[4:]).framework == "onnx":
-            raise NetdrawError(f"{spec} is an ONNX model with fixed shapes; --input-shape and "
-                               "--input-dtype apply to PyTorch models")
-        return zoo.load(spec[4:], **options)
+    """A model argument -> Graph: a file path, ``zoo:NAME`` or ``pkg.module:factory`` (the
+    same as :func:`netdraw.load`, which this calls)."""
     from netdraw.api import load
-    from netdraw.factory import build, is_factory_spec
 
-    if is_factory_spec(spec) and not os.path.exists(spec):
-        return load(build(spec), **options)
-    if options:
-        raise NetdrawError("--input-shape and --input-dtype apply to Python models "
-                           "(pkg.module:factory, zoo:NAME), not to model files")
-    if not os.path.exists(spec):
-        raise NetdrawError(f"cannot read {spec!r}: no such file")
-    if os.path.isdir(spec):
-        raise NetdrawError(f"{spec!r} is a folder; give a model file")
-    if not os.access(spec, os.R_OK):
-        raise NetdrawError(f"cannot read {spec!r}: permission denied")
-    return load(spec)
+    return load(spec, **model_options(argparse.Namespace(input_shape=input_shape,
+                                                         input_dtype=input_dtype)))
 
 
 def load_model_from_args(args: argparse.Namespace, dest: str = "model") -> Any:

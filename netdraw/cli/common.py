@@ -152,13 +152,24 @@ def report_view(view) -> None:
 # -- outputs ---------------------------------------------------------------------------
 
 
+#: Suffixes that name the same format.
+_SAME_FORMAT = {"gv": "dot"}
+
+
 def output_format(output: str, explicit: str | None) -> str:
-    """The format to write: ``explicit`` (``--format``), else the suffix of ``output``."""
+    """The format to write: the suffix of ``output``, or ``explicit`` (``--format``) for
+    standard output (``-o -``) or a file without a suffix; a ``--format`` that contradicts
+    the suffix is refused."""
+    suffix = "" if output == "-" else Path(output).suffix.lower().lstrip(".")
     if explicit:
-        return explicit.lower().lstrip(".")
+        fmt = explicit.lower().lstrip(".")
+        if suffix and _SAME_FORMAT.get(fmt, fmt) != _SAME_FORMAT.get(suffix, suffix):
+            raise NetdrawError(f"--format {fmt} contradicts the suffix of {output!r} (.{suffix}):"
+                               f" the suffix chooses the format, so drop --format, or write "
+                               f"-o {Path(output).with_suffix('.' + fmt)}")
+        return fmt
     if output == "-":
         return "dot"
-    suffix = Path(output).suffix.lower().lstrip(".")
     if not suffix:
         raise NetdrawError(f"cannot tell the output format of {output!r}: give it a suffix "
                            "such as .svg, .png, .pdf, .dot or .json")

@@ -134,7 +134,7 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
         for parent, items in index.children.items():
             if not visible_open(parent):
                 continue
-            for run in _runs(index, items, named):
+            for run in _runs(index, items, opened):
                 runs[run[0]] = run
                 for path in run:
                     for nid in index.members[path]:

@@ -29,6 +29,15 @@ PALETTE: dict[str, str] = {
 }
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 layer``, ``2 layers`` (``nouns`` for an irregular plural).
+
+    >>> plural(1, "layer"), plural(49, "layer"), plural(2, "repeated run")
+    ('1 layer', '49 layers', '2 repeated runs')
+    """
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def fill_colour(kind: str) -> str:
     return PALETTE.get(kind, PALETTE["other"])
 

@@ -26,11 +26,20 @@ def is_factory_spec(text: str) -> bool:
 
 
 def _import(module_name: str) -> Any:
+    from netdraw.importers import keras_backend
+
     cwd = os.getcwd()
     if cwd not in sys.path and "" not in sys.path:
         sys.path.insert(0, cwd)
+    # The user's code may import keras: start it on a backend that is installed.
+    backend = keras_backend.choose_backend() if keras_backend.keras_installed() else None
+    if backend is not None:
+        os.environ["KERAS_BACKEND"] = backend
     try:
-        return importlib.import_module(module_name)
+        module = importlib.import_module(module_name)
+        if backend is not None and "keras" in sys.modules:
+            keras_backend.announce(backend)
+        return module
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if missing and (module_name == missing or module_name.startswith(missing + ".")):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from netdraw.describe import format_count, output_spec
+from netdraw.describe import output_spec
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Node
+from netdraw.passes.macs import add_macs, format_macs
 
 FORMATS = ("text", "markdown", "latex")
 HEADER = ("Layer", "Kind", "Output shape", "Params", "MACs")
@@ -25,7 +26,7 @@ class Row:
     kind: str
     shape: str
     params: int
-    macs: int | None
+    macs: int | str | None  # a formula when it depends on a symbolic dimension
 
 
 def kind_text(node: Node) -> str:
@@ -53,14 +54,9 @@ def rows(graph: Graph) -> list[Row]:
             continue
         spec = output_spec(node)
         shape = spec.format_shape() if spec is not None else ""
-        macs = node.attrs.get("macs")
         out.append(Row(node.name, kind_text(node), shape, node.params,
-                       macs if isinstance(macs, int) else None))
+                       add_macs(None, node.attrs.get("macs"))))
     return out
-
-
-def _macs(value: int | None) -> str:
-    return "–" if value is None else format_count(value)
 
 
 def table(graph: Graph, fmt: str = "text") -> str:
@@ -69,10 +65,11 @@ def table(graph: Graph, fmt: str = "text") -> str:
         raise NetdrawError(f"unknown summary format {fmt!r}; choose one of {', '.join(FORMATS)}")
     body = rows(graph)
     total_params = sum(r.params for r in body)
-    known = [r.macs for r in body if r.macs is not None]
-    total_macs = sum(known) if known else None
-    cells = [(r.name, r.kind, r.shape, f"{r.params:,}", _macs(r.macs)) for r in body]
-    total = ("Total", "", "", f"{total_params:,}", _macs(total_macs))
+    total_macs = None
+    for r in body:
+        total_macs = add_macs(total_macs, r.macs)
+    cells = [(r.name, r.kind, r.shape, f"{r.params:,}", format_macs(r.macs)) for r in body]
+    total = ("Total", "", "", f"{total_params:,}", format_macs(total_macs))
     return {"text": _text, "markdown": _markdown, "latex": _latex}[fmt](graph, cells, total)
 
 
@@ -115,7 +112,8 @@ def _markdown(graph: Graph, cells: list[tuple[str, ...]], total: tuple[str, ...]
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
         "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
         "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
-        "|": r"\textbar{}", "×": r"$\times$", "–": "--", "…": r"\ldots{}"}
+        "|": r"\textbar{}", "×": r"$\times$", "–": "--", "…": r"\ldots{}", "·": r"$\cdot$",
+        **{sup: f"\\textsuperscript{{{digit}}}" for digit, sup in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}}
 
 
 def tex_escape(value: str) -> str:

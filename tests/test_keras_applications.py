@@ -4,6 +4,7 @@ Keras' own, both from the live model and from the saved ``.keras`` read without 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 import xml.etree.ElementTree as ET
 
@@ -101,3 +102,36 @@ def test_cli_draws_resnet50_svg(applications, tmp_path):
     text = out.read_text()
     ET.fromstring(text)
     assert "conv4_block2–conv4_block6" in text and "Block ×5" in text
+
+
+def _keras_macs(model) -> int:
+    """MACs per example counted from Keras' own layers: every Conv2D output element costs
+    kernel height × width × input channels, every Dense output element its input features."""
+    import math
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel = layer.kernel.shape  # (kh, kw, cin / groups, cout)
+            total += math.prod(layer.output.shape[1:]) * math.prod(kernel[:-1])
+        elif isinstance(layer, keras.layers.Dense):
+            total += math.prod(layer.output.shape[1:]) * layer.kernel.shape[0]
+    return total
+
+
+def test_resnet50_macs_with_unknown_batch(applications, tmp_path):
+    """The batch dim is None in Keras; MACs are per example, so they are all there: the
+    README's 3.86 G, equal to the count from Keras' own layers."""
+    model, path = applications["ResNet50"]
+    expected = _keras_macs(model)
+    assert abs(expected - 3.86e9) < 0.01e9
+    for graph in (netdraw.load(model), netdraw.load(path)):
+        assert netdraw.passes.make_view(graph).meta["view"]["macs"] == expected
+        assert netdraw.passes.total_macs(graph) == expected  # on the loaded graph too
+    result = run_cli("summary", str(path))
+    assert result.returncode == 0, result.stderr
+    total = result.stdout.strip().splitlines()[-1].split()
+    assert total[0] == "Total" and total[-1] == "3.9G", total
+    rows = [re.split(r"\s{2,}", line.strip()) for line in result.stdout.splitlines()[3:-2]]
+    convs = [row for row in rows if row[1].startswith("conv") or "Block" in row[1]]
+    assert len(convs) > 10 and all(row[-1] != "–" for row in convs), convs

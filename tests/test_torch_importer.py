@@ -438,7 +438,7 @@ def test_cli_input_errors(tmp_path, monkeypatch, capsys):
                                         "-o", "x.svg")
     torch.save({"w": torch.zeros(2)}, tmp_path / "sd.pt")
     line = cli_error(capsys, "sd.pt", "-o", "y.svg")
-    assert "state dict (1 tensors)" in line and "pkg.module:factory" in line
+    assert "state dict (1 tensor)" in line and "pkg.module:factory" in line
     assert "apply to Python models" in cli_error(capsys, "sd.pt", "--input-shape", "1",
                                                  "-o", "y.svg")
     assert not list(tmp_path.glob("*.svg"))

@@ -1,6 +1,8 @@
 """Backend registry: output format -> the backend that writes it.
 
-Backends see only the IR and never import a framework.
+Backends see only the IR and never import a framework. :func:`render` returns ``bytes``
+for the formats in :data:`BINARY_FORMATS` and ``str`` for every other (text) format,
+whichever backend or style draws it.
 """
 
 from __future__ import annotations
@@ -12,16 +14,29 @@ from typing import Any
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 
+#: Output formats that are bytes (every other format is text, returned as ``str``).
+BINARY_FORMATS = frozenset({"png", "pdf"})
+#: Options of the paper-figure styles (``--scale``, ``--angle``, ``--no-labels``, …).
+FIGURE_OPTIONS = ("scale", "spacing", "angle", "colors", "labels", "legend")
+_NNSVG = ("scale", "spacing", "colors", "labels", "legend")
+
 
 @dataclass(frozen=True)
 class BackendSpec:
-    """One backend: the formats it writes and whether they are binary."""
+    """One backend: its name, the formats it writes, other names ``--style`` accepts."""
 
     name: str
     module: str  # must define render(graph, fmt, **options) -> str | bytes
     formats: tuple[str, ...]
-    binary_formats: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # other names --style accepts
+    #: The figure options (:data:`FIGURE_OPTIONS`) this backend reads; the CLI refuses the
+    #: others rather than ignoring them.
+    options: tuple[str, ...] = ()
+
+    @property
+    def binary_formats(self) -> tuple[str, ...]:
+        """The formats of this backend that are binary (see :data:`BINARY_FORMATS`)."""
+        return tuple(f for f in self.formats if f in BINARY_FORMATS)
 
     def answers_to(self, style: str) -> bool:
         return style == self.name or style in self.aliases
@@ -29,15 +44,18 @@ class BackendSpec:
 
 BACKENDS: list[BackendSpec] = [
     BackendSpec("graphviz", "netdraw.backends.dot", ("dot", "gv", "svg", "png", "pdf"),
-                ("png", "pdf"), aliases=("graph",)),
+                aliases=("graph",)),
     BackendSpec("json", "netdraw.backends.json", ("json",)),
     # NN-SVG figure styles: only chosen by --style (the first backend for a format is its
     # default, so these stay after graphviz).
-    BackendSpec("fcnn", "netdraw.backends.nnsvg.fcnn", ("svg",)),
-    BackendSpec("lenet", "netdraw.backends.nnsvg.lenet", ("svg",)),
-    BackendSpec("alexnet", "netdraw.backends.nnsvg.alexnet", ("svg",)),
+    BackendSpec("fcnn", "netdraw.backends.nnsvg.fcnn", ("svg",),
+                options=("spacing", "colors", "labels", "legend")),
+    BackendSpec("lenet", "netdraw.backends.nnsvg.lenet", ("svg",), options=_NNSVG),
+    BackendSpec("alexnet", "netdraw.backends.nnsvg.alexnet", ("svg",),
+                options=(*_NNSVG, "angle")),
     # After graphviz, so .pdf/.png stay Graphviz unless --style tikz asks for TikZ.
-    BackendSpec("tikz", "netdraw.backends.tikz", ("tex", "pdf", "png"), ("pdf", "png")),
+    BackendSpec("tikz", "netdraw.backends.tikz", ("tex", "pdf", "png"),
+                options=("spacing", "labels", "legend")),
 ]
 
 
@@ -68,6 +86,15 @@ def find_backend(fmt: str, style: str | None = None) -> BackendSpec:
     raise NetdrawError(f"unknown output format {fmt!r}; choose one of {', '.join(formats())}")
 
 
+def is_binary(fmt: str) -> bool:
+    """Whether ``fmt`` is written as bytes (``png``, ``pdf``) rather than text."""
+    return fmt in BINARY_FORMATS
+
+
 def render(graph: Graph, fmt: str, style: str | None = None, **options: Any) -> str | bytes:
+    """Draw ``graph`` as ``fmt``: ``bytes`` for a binary format, ``str`` for a text one."""
     spec = find_backend(fmt, style)
-    return importlib.import_module(spec.module).render(graph, fmt, **options)
+    data = importlib.import_module(spec.module).render(graph, fmt, **options)
+    if is_binary(fmt):
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data

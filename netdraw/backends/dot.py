@@ -26,6 +26,7 @@ from netdraw.describe import (
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Node
 from netdraw.passes.layout import split
+from netdraw.passes.macs import format_macs
 
 RENDER_FORMATS = ("svg", "png", "pdf")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -109,10 +110,10 @@ def _attrs(attrs: dict[str, str]) -> str:
 def _tooltip_text(node: Node) -> str:
     text = f"{node.name} ({node.op_type})"
     macs = node.attrs.get("macs")
-    if node.params or isinstance(macs, int):
+    if node.params or macs is not None:
         text += f": {node.params:,} params"
-        if isinstance(macs, int):
-            text += f", {format_count(macs)} MACs"
+        if macs is not None:
+            text += f", {format_macs(macs)} MACs"
     return text
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 import jinja2
 
+from netdraw.describe import plural
 from netdraw.errors import NetdrawError
 from netdraw.figure import themes
 from netdraw.figure.layout import GHOST, Figure, Glyph, Label, layout_figure
@@ -125,7 +126,8 @@ def picture(fig: Figure, graph: Graph, *, theme: str | None = None, fragment: bo
     glyphs = sorted(fig.glyphs, key=lambda g: (g.x0, -g.yc))
     context = {
         "name": graph.name,
-        "summary": f"{len(fig.glyphs)} layers drawn of {len(graph.nodes)} nodes, "
+        "summary": f"{plural(len(fig.glyphs), 'layer')} drawn of "
+                   f"{plural(len(graph.nodes), 'node')}, "
                    f"{'U-shaped' if fig.mode == 'u' else 'left to right'}",
         "fragment": fragment, "preamble_name": preamble_name,
         "colours": [{"name": _colour(role), "hex": Tex(palette[role])}

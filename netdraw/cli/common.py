@@ -4,7 +4,6 @@ one-line view report and output-format checks. Imports no framework."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -87,31 +86,12 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def load_model(spec: str, input_shape: list[tuple[int, ...]] | None = None,
                input_dtype: str | None = None) -> Any:
-    """A model argument -> Graph: a file path, ``zoo:NAME`` or ``pkg.module:factory``."""
-    options = model_options(argparse.Namespace(input_shape=input_shape,
-                                               input_dtype=input_dtype))
-    if spec.startswith("zoo:"):
-        from netdraw import zoo
-
-        if options and zoo.entry(spec[4:]).framework == "onnx":
-            raise NetdrawError(f"{spec} is an ONNX model with fixed shapes; --input-shape and "
-                               "--input-dtype apply to PyTorch models")
-        return zoo.load(spec[4:], **options)
+    """A model argument -> Graph: a file path, ``zoo:NAME`` or ``pkg.module:factory`` (the
+    same as :func:`netdraw.load`, which this calls)."""
     from netdraw.api import load
-    from netdraw.factory import build, is_factory_spec
 
-    if is_factory_spec(spec) and not os.path.exists(spec):
-        return load(build(spec), **options)
-    if options:
-        raise NetdrawError("--input-shape and --input-dtype apply to Python models "
-                           "(pkg.module:factory, zoo:NAME), not to model files")
-    if not os.path.exists(spec):
-        raise NetdrawError(f"cannot read {spec!r}: no such file")
-    if os.path.isdir(spec):
-        raise NetdrawError(f"{spec!r} is a folder; give a model file")
-    if not os.access(spec, os.R_OK):
-        raise NetdrawError(f"cannot read {spec!r}: permission denied")
-    return load(spec)
+    return load(spec, **model_options(argparse.Namespace(input_shape=input_shape,
+                                                         input_dtype=input_dtype)))
 
 
 def load_model_from_args(args: argparse.Namespace, dest: str = "model") -> Any:
@@ -172,13 +152,24 @@ def report_view(view) -> None:
 # -- outputs ---------------------------------------------------------------------------
 
 
+#: Suffixes that name the same format.
+_SAME_FORMAT = {"gv": "dot"}
+
+
 def output_format(output: str, explicit: str | None) -> str:
-    """The format to write: ``explicit`` (``--format``), else the suffix of ``output``."""
+    """The format to write: the suffix of ``output``, or ``explicit`` (``--format``) for
+    standard output (``-o -``) or a file without a suffix; a ``--format`` that contradicts
+    the suffix is refused."""
+    suffix = "" if output == "-" else Path(output).suffix.lower().lstrip(".")
     if explicit:
-        return explicit.lower().lstrip(".")
+        fmt = explicit.lower().lstrip(".")
+        if suffix and _SAME_FORMAT.get(fmt, fmt) != _SAME_FORMAT.get(suffix, suffix):
+            raise NetdrawError(f"--format {fmt} contradicts the suffix of {output!r} (.{suffix}):"
+                               f" the suffix chooses the format, so drop --format, or write "
+                               f"-o {Path(output).with_suffix('.' + fmt)}")
+        return fmt
     if output == "-":
         return "dot"
-    suffix = Path(output).suffix.lower().lstrip(".")
     if not suffix:
         raise NetdrawError(f"cannot tell the output format of {output!r}: give it a suffix "
                            "such as .svg, .png, .pdf, .dot or .json")

@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     draw.add_argument("-o", "--output", required=True, metavar="OUT",
                       help="output file: .dot .gv .svg .png .pdf .json .tex; '-' for stdout "
                            "(text formats, with --format)")
-    draw.add_argument("--format", help="output format when OUT is '-' (default: dot)")
+    draw.add_argument("--format", help="output format when OUT is '-' (default: dot) or has "
+                                       "no suffix; with a suffix it must agree")
     draw.add_argument("--rankdir", default="TB", choices=["TB", "LR", "BT", "RL"],
                       help="layout direction: top-to-bottom (default) or left-to-right")
     draw.add_argument("--title", help="title drawn above the diagram (default: model name; "
@@ -71,6 +72,20 @@ def _style_options(args: argparse.Namespace) -> dict[str, Any]:
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
+def _check_style_options(args: argparse.Namespace, spec: Any) -> None:
+    """Refuse a figure option the chosen style does not read (it would be ignored)."""
+    from netdraw.backends import BACKENDS, FIGURE_OPTIONS
+
+    for name in FIGURE_OPTIONS:
+        if getattr(args, name, None) is None or name in spec.options:
+            continue
+        flag = f"--no-{name}" if name in ("labels", "legend") else f"--{name}"
+        users = [(s.aliases or (s.name,))[0] for s in BACKENDS if name in s.options]
+        shown = (spec.aliases or (spec.name,))[0]
+        raise NetdrawError(f"{flag} is an option of --style {' or '.join(users)}; the "
+                           f"{shown} style does not use it")
+
+
 def _style_stdout_format(args: argparse.Namespace) -> str | None:
     """``-o -`` with a figure style writes that style's own format (``svg``), not DOT."""
     from netdraw.backends import BACKENDS
@@ -92,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     spec = find_backend(fmt, style)  # fail on a bad format before any model is read
     if args.output == "-" and fmt in spec.binary_formats:
         raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
+    _check_style_options(args, spec)
     check_target(args.output)  # a bad output path fails before the model is read
     options = view_options(args)
     graph = load_model_from_args(args)

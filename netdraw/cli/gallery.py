@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+from netdraw.errors import NetdrawError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    gallery = sub.add_parser("gallery", help="render the built-in zoo into a folder")
+    gallery = sub.add_parser(
+        "gallery", help="render the built-in zoo into a folder",
+        description="Render zoo models into DIR. Without NAMEs: every model whose framework "
+                    "is installed (the others are listed on stderr as skipped).")
     gallery.add_argument("-o", "--output", default="gallery", metavar="DIR")
     gallery.add_argument("names", nargs="*", metavar="NAME", help="zoo models (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from netdraw import zoo
+    from netdraw.describe import plural
     from netdraw.gallery import render_gallery
 
-    for line in render_gallery(Path(args.output), args.names or None):
+    if args.names:
+        for name in args.names:
+            zoo.require(name)  # a named model that cannot be built fails before any output
+        names = list(args.names)
+    else:
+        names = [name for name, entry in zoo.ZOO.items() if entry.available()]
+        skipped = [name for name in zoo.ZOO if name not in names]
+        if skipped:
+            packages = sorted({zoo.ZOO[n].framework for n in skipped})
+            lines = "; ".join(zoo.install_line(p) for p in packages)
+            print(f"netdraw: skipped {plural(len(skipped), 'zoo model')}"
+                  f" whose framework is not installed ({', '.join(skipped)}): {lines}",
+                  file=sys.stderr)
+    if not names:
+        raise NetdrawError("no zoo model can be built here: pip install 'netdraw[onnx]' or "
+                           "'netdraw[torch]'")
+    for line in render_gallery(Path(args.output), names):
         print(line)
     return 0

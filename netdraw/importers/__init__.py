@@ -16,6 +16,7 @@ from typing import Any
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
+from netdraw.passes.stats import set_macs
 
 
 @dataclass(frozen=True)
@@ -82,17 +83,59 @@ def find_importer(source: Any) -> ImporterSpec:
                        f"{type(source).__name__}; give a model file or a framework model object")
 
 
+#: Options that describe a Python model's example input; model files have their own.
+INPUT_OPTIONS = ("input_shape", "input_dtype")
+
+
 def load(source: Any, **options: Any) -> Graph:
-    """Read any supported model into a Graph (see :func:`netdraw.load`)."""
+    """Read any supported model into a Graph (see :func:`netdraw.load`).
+
+    ``source`` is what the command line's MODEL argument takes — a model file, ``zoo:NAME``
+    or ``pkg.module:factory`` — or a live framework model; the CLI loads through here too.
+    """
     if isinstance(source, Graph):
         return source
+    if isinstance(source, (str, os.PathLike)):
+        text = os.fspath(source)
+        if isinstance(text, str) and text.startswith("zoo:"):
+            return _load_zoo(text, options)
+        from netdraw.factory import build, is_factory_spec
+
+        if isinstance(text, str) and is_factory_spec(text) and not os.path.exists(text):
+            return load(build(text), **options)
+        _check_file(text, options)
     loader = find_importer(source).loader()
     # Building a graph allocates many small objects and frees none: the cyclic garbage
     # collector's repeated full scans would make big imports quadratic, so pause it.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return loader(source, **options)
+        graph = loader(source, **options)
     finally:
         if was_enabled:
             gc.enable()
+    return set_macs(graph)  # every loaded graph carries its MACs (attrs["macs"])
+
+
+def _load_zoo(spec: str, options: dict[str, Any]) -> Graph:
+    from netdraw import zoo
+
+    given = {k: v for k, v in options.items() if v is not None}
+    if any(k in given for k in INPUT_OPTIONS) and zoo.entry(spec[4:]).framework == "onnx":
+        raise NetdrawError(f"{spec} is an ONNX model with fixed shapes; input_shape and "
+                           "input_dtype (--input-shape, --input-dtype) apply to PyTorch models")
+    return zoo.load(spec[4:], **given)
+
+
+def _check_file(path: Any, options: dict[str, Any]) -> None:
+    """A model file must exist and be readable, and takes no example-input options."""
+    if any(options.get(k) is not None for k in INPUT_OPTIONS):
+        raise NetdrawError("input_shape and input_dtype (--input-shape, --input-dtype) apply to "
+                           "Python models (pkg.module:factory, zoo:NAME), not to model files")
+    name = os.fsdecode(path)
+    if not os.path.exists(path):
+        raise NetdrawError(f"cannot read {name!r}: no such file")
+    if os.path.isdir(path):
+        raise NetdrawError(f"{name!r} is a folder; give a model file")
+    if not os.access(path, os.R_OK):
+        raise NetdrawError(f"cannot read {name!r}: permission denied")

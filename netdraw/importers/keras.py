@@ -46,7 +46,9 @@ def load(source: Any, *, name: str | None = None, input_shape: Any = None,
 
 def load_with_keras(path: str | os.PathLike[str]) -> Any:
     """The full model through ``keras.saving.load_model`` with ``safe_mode=True``."""
-    import keras
+    from netdraw.importers.keras_backend import import_keras
+
+    keras = import_keras("loading a Keras file through Keras (via_keras=True)")
 
     if not os.path.isfile(path):
         raise NetdrawError(f"cannot read {path}: no such file")

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from netdraw.describe import plural
 from netdraw.errors import NetdrawError
 from netdraw.importers import torch_trace
 from netdraw.ir import Graph
@@ -194,7 +195,7 @@ def _explain_checkpoint(path: Path) -> Graph:
         raise NetdrawError(f"{path} is not a readable PyTorch file ({type(exc).__name__}); "
                            "is it truncated?") from None
     tensors = _count_tensors(data)
-    what = (f"a state dict ({tensors} tensors)" if tensors else
+    what = (f"a state dict ({plural(tensors, 'tensor')})" if tensors else
             f"a {type(data).__name__} without tensors")
     raise NetdrawError(f"{path} holds only {what}: weights, not an architecture. " + _HOW)
 

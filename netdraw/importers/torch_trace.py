@@ -37,6 +37,10 @@ _CONTAINERS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict", "Pa
 _NOISE_ATTRS = frozenset({"training", "inplace", "transposed", "batch_first", "dump_patches",
                           "call_super_init", "cudnn_enabled"})
 _SPATIAL_ATTRS = ("kernel_size", "stride", "padding", "dilation")
+#: Kinds whose parameter operands are data flowing in (a position embedding added, a class
+#: token concatenated), not weights of the op: such a parameter becomes a source node.
+_DATA_KINDS = frozenset({"add", "concat", "reshape", "transpose", "slice", "pad", "flatten",
+                         "elementwise", "upsample", "reduce"})
 
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
 
@@ -433,12 +437,16 @@ class Recorder(TorchFunctionMode):
                 for t in outputs:
                     self.produce(t, source[0], source[1])  # type: ignore[index]
                 return
-        if not tracked:
-            # A parameter used on its own (pos_embed[:, :n], cls_token.expand): draw the
-            # parameter as a source node so its path and its size stay visible.
-            for p in params:
+        if not tracked or kind in _DATA_KINDS:
+            # A parameter used on its own (pos_embed[:, :n], cls_token.expand) or as data
+            # (x + self.pos_embed, torch.cat([self.cls_token, x])): draw the parameter as a
+            # source node so its path and its size stay visible. A bias vector added to a
+            # layer's output stays on the add, which the view merges into that layer.
+            sources = [p for p in params
+                       if not tracked or not (kind == "add" and p.dim() <= 1)]
+            for p in sources:
                 self.add_param_node(p)
-            params = []
+            params = [p for p in params if all(p is not q for q in sources)]
         self.register_group()
         group = self.group()
         key = (group, name)

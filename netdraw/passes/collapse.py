@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node
 from netdraw.passes._graph import append_unique, clone_node, rebuild, try_rebuild
+from netdraw.passes.macs import add_macs
 from netdraw.passes.signature import group_members, signatures
 
 Path = tuple[str, ...]
@@ -133,7 +134,7 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
         for parent, items in index.children.items():
             if not visible_open(parent):
                 continue
-            for run in _runs(index, items, named):
+            for run in _runs(index, items, opened):
                 runs[run[0]] = run
                 for path in run:
                     for nid in index.members[path]:
@@ -222,9 +223,9 @@ def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
             nodes.append(block)
         block.params += node.params
         block.attrs["nodes"] += 1
-        macs = node.attrs.get("macs")
-        if isinstance(macs, int):
-            block.attrs["macs"] = block.attrs.get("macs", 0) + macs
+        macs = add_macs(block.attrs.get("macs"), node.attrs.get("macs"))
+        if macs is not None:
+            block.attrs["macs"] = macs
     edges = []
     for e in graph.edges:
         src, dst = rep[e.src], rep[e.dst]

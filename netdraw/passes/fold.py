@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node
 from netdraw.passes._graph import clone_node, is_prefix, rebuild
+from netdraw.passes.macs import add_macs
 
 #: Folded by default, tried in this order (longest first).
 DEFAULT_PATTERNS: tuple[str, ...] = (
@@ -167,9 +168,9 @@ def _absorb(head: Node, chain: list[Node], pattern: FoldPattern) -> None:
         folded.append({"id": n.id, "name": n.name, "kind": n.kind, "op_type": n.op_type,
                        "params": n.params, "attrs": dict(n.attrs)})
         head.params += n.params
-        macs = n.attrs.get("macs")
-        if isinstance(macs, int):
-            head.attrs["macs"] = head.attrs.get("macs", 0) + macs
+        macs = add_macs(head.attrs.get("macs"), n.attrs.get("macs"))
+        if macs is not None:
+            head.attrs["macs"] = macs
         if n.kind in ("activation", "softmax"):
             head.attrs["activation"] = activation_name(n)
     head.attrs["folded"] = folded

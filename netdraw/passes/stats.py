@@ -11,6 +11,16 @@ get none. Blocks carry the sum of their members.
 ...             "out_channels": 8}, outputs=[TensorSpec((1, 8, 4, 4))])
 >>> node_macs(conv)  # 8·4·4 outputs × 3·3·3 weights each
 3456
+
+A dimension other than the batch that is symbolic (ONNX's ``seq``, torch.export's ``s0``) or
+unknown (Keras' ``None`` sequence length, named by its axis: ``d1``) is kept as a variable:
+the count is then a formula, written as Python would (``"64*seq + 8*seq**2"``; see
+:mod:`netdraw.passes.macs`).
+
+>>> tokens = Node("fc", "fc", "dense", "Dense", attrs={"units": 8}, params=32,
+...               inputs=[TensorSpec((None, None, 4))], outputs=[TensorSpec((None, None, 8))])
+>>> node_macs(tokens)
+'32*d1'
 """
 
 from __future__ import annotations
@@ -19,27 +29,35 @@ import math
 from typing import Any
 
 from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.passes.macs import Macs, add_macs
 
 #: Kinds that may carry MACs.
 MAC_KINDS = ("conv", "conv_transpose", "dense", "matmul", "attention", "recurrent")
 
 
-def _ints(shape: tuple[Any, ...] | None) -> list[int] | None:
-    """The shape with batch (and symbolic) dims taken as 1; None if a dim is unknown."""
+def _ints(shape: tuple[Any, ...] | None, batch_axis: int | None = 0) -> list[Any] | None:
+    """The shape's dims: the batch axis taken as 1, other symbolic or unknown dims as
+    variables (a symbolic dim by its name, an unknown one by its axis: ``d1``)."""
     if shape is None:
         return None
-    out = []
-    for d in shape:
+    out: list[Any] = []
+    for axis, d in enumerate(shape):
+        if isinstance(d, bool):
+            return None
         if isinstance(d, int) and d >= 0:
             out.append(d)
-        elif isinstance(d, str):
-            out.append(1)  # a symbolic dim is the batch or a sequence length we cannot know
+        elif axis == batch_axis and (d is None or isinstance(d, str)):
+            out.append(1)  # the batch: MACs are per example
+        elif isinstance(d, str) and d:
+            out.append(Macs.symbol(d))
+        elif d is None:
+            out.append(Macs.symbol(f"d{axis}"))
         else:
             return None
     return out
 
 
-def _per_example(spec: TensorSpec | None, batch_dim: bool = True) -> int | None:
+def _per_example(spec: TensorSpec | None, batch_dim: bool = True) -> int | Macs | None:
     dims = _ints(spec.shape if spec else None)
     if not dims:
         return None
@@ -78,7 +96,7 @@ def _conv(node: Node) -> int | None:
 def _in_features(node: Node, units: int | None) -> int | None:
     spec = node.inputs[0] if node.inputs else None
     dims = _ints(spec.shape if spec else None)
-    if dims and dims[-1] > 0 and not (spec and isinstance(spec.shape[-1], str)):
+    if dims and isinstance(dims[-1], int) and dims[-1] > 0:
         return dims[-1]
     if units and node.params:
         for bias in (0, units):
@@ -95,7 +113,7 @@ def _dense(node: Node) -> int | None:
         return None
     units = node.attrs.get("units")
     units = units if isinstance(units, int) else dims[-1]
-    features = _in_features(node, units)
+    features = _in_features(node, units if isinstance(units, int) else None)
     if features is None:
         return None
     rows = math.prod(dims[1:-1]) if len(dims) > 1 else 1
@@ -126,27 +144,38 @@ def _attention(node: Node) -> int | None:
     return lq * node.params + 2 * lq * lk * embed
 
 
-def _recurrent(node: Node) -> int | None:
+def _recurrent(node: Node) -> int | Macs | None:
     """Weights × time steps (each step multiplies every weight once)."""
     spec = node.inputs[0] if node.inputs else None
-    dims = _ints(spec.shape if spec else None)
-    if not dims or len(dims) < 3 or not node.params:
+    if spec is None or spec.shape is None or len(spec.shape) < 3 or not node.params:
         return None
-    # ONNX LSTM/GRU/RNN take (seq, batch, features) unless layout=1; others are batch-first.
-    seq_first = node.op_type in ("LSTM", "GRU", "RNN") and not node.attrs.get("layout")
-    steps = dims[0] if seq_first else dims[1]
-    return steps * node.params
+    time_axis = _time_axis(node, spec.shape)
+    dims = _ints(spec.shape, batch_axis=1 - time_axis)
+    return None if dims is None else dims[time_axis] * node.params
+
+
+def _time_axis(node: Node, shape: tuple[Any, ...]) -> int:
+    """0 for a sequence-first input (ONNX's and torch's default), 1 for batch-first (Keras,
+    ONNX ``layout=1``, torch ``batch_first``: seen from the final state's batch size)."""
+    if (node.op_type not in ("LSTM", "GRU", "RNN") or node.attrs.get("layout")
+            or "return_sequences" in node.attrs):
+        return 1
+    state = node.outputs[1].shape if len(node.outputs) > 1 else None
+    if state is not None and len(state) == 3 and shape[0] == state[1] != shape[1]:
+        return 1  # the final state is (layers, batch, hidden): axis 0 is the batch
+    return 0
 
 
 _BY_KIND = {"conv": _conv, "conv_transpose": _conv, "dense": _dense, "matmul": _matmul,
             "attention": _attention, "recurrent": _recurrent}
 
 
-def node_macs(node: Node) -> int | None:
-    """MACs of one layer per example, or None when its kind has none or shapes are unknown."""
+def node_macs(node: Node) -> int | str | None:
+    """MACs of one layer per example: an int, a formula (a str, see :class:`Macs`) when it
+    depends on a symbolic dimension, or None when its kind has none or shapes are unknown."""
     if node.kind == "block":
         value = node.attrs.get("macs")
-        return value if isinstance(value, int) else None
+        return value if Macs.parse(value) is not None else None
     fn = _BY_KIND.get(node.kind)
     if fn is None:
         return None
@@ -154,22 +183,33 @@ def node_macs(node: Node) -> int | None:
         value = fn(node)
     except (TypeError, ValueError, ZeroDivisionError):
         return None
-    return int(value) if value is not None and value >= 0 else None
+    if value is None:
+        return None
+    value = Macs.of(value).value()
+    return None if isinstance(value, int) and value < 0 else value
 
 
-def annotate(graph: Graph) -> Graph:
-    """A copy of ``graph`` with ``attrs["macs"]`` set on every node whose MACs are known."""
-    out = graph.copy()
-    for node in out.nodes.values():
+def set_macs(graph: Graph) -> Graph:
+    """Set ``attrs["macs"]`` on every node of ``graph`` whose MACs are known, in place (the
+    importers call it, so every loaded graph carries them); returns ``graph``."""
+    for node in graph.nodes.values():
         if "macs" in node.attrs:
             continue
         value = node_macs(node)
         if value is not None:
             node.attrs["macs"] = value
-    return out
+    return graph
 
 
-def total_macs(graph: Graph) -> int:
-    """Sum of ``attrs["macs"]`` over the graph (blocks carry their members' sum)."""
-    return sum(m for n in graph.nodes.values()
-               if isinstance(m := n.attrs.get("macs"), int))
+def annotate(graph: Graph) -> Graph:
+    """A copy of ``graph`` with ``attrs["macs"]`` set on every node whose MACs are known."""
+    return set_macs(graph.copy())
+
+
+def total_macs(graph: Graph) -> int | str:
+    """Sum of ``attrs["macs"]`` over the graph (blocks carry their members' sum): an int, or
+    a formula when a count depends on a symbolic dimension."""
+    total: int | str | None = 0
+    for node in graph.nodes.values():
+        total = add_macs(total, node.attrs.get("macs"))
+    return total if total is not None else 0

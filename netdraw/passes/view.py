@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netdraw.describe import plural
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 from netdraw.passes import layout
@@ -137,20 +138,20 @@ def describe_view(view: Graph) -> str:
     """One line saying which view a graph is and how to get the full graph."""
     info = view.meta.get("view")
     if not info:
-        return f"drew the full graph: {len(view)} nodes"
+        return f"drew the full graph: {plural(len(view), 'node')}"
     parts = []
     if info.get("rolled"):
-        parts.append(f"{info['rolled']} repeated run{'s' if info['rolled'] != 1 else ''} "
-                     "rolled (×N)")
+        parts.append(f"{plural(info['rolled'], 'repeated run')} rolled (×N)")
     if info.get("folded"):
-        parts.append(f"{info['folded']} layers folded")
+        parts.append(f"{plural(info['folded'], 'layer')} folded")
     if info.get("hidden"):
-        parts.append(f"{info['hidden']} plumbing nodes hidden")
+        parts.append(f"{plural(info['hidden'], 'plumbing node')} hidden")
     if info.get("inferred_groups"):
         parts.append(f"blocks inferred from {info['inferred_groups']}")
     which = "default view" if info.get("auto") else "view"
     full = info.get("full_depth", 1)
     depth = f"depth {info['depth']} of {full}" if full > 1 else "full depth"
     detail = f" ({'; '.join(parts)})" if parts else ""
-    return (f"drew the {which} at {depth}: {info['nodes']} of {info['source_nodes']} nodes"
+    return (f"drew the {which} at {depth}: {info['nodes']} of "
+            f"{plural(info['source_nodes'], 'node')}"
             f"{detail}; --full draws every node, --depth N chooses the depth")

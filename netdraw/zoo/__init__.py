@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +22,30 @@ class ZooEntry:
     input_shape: tuple[int, ...] | None = None
     input_dtype: str | None = None  # e.g. "int64" for token ids; None: float32
 
+    @property
+    def requirement(self) -> str:
+        """The Python package building this model needs (``torch``, ``onnx``)."""
+        return FRAMEWORK_PACKAGES.get(self.framework, self.framework)
+
+    def available(self) -> bool:
+        """Whether the package this model needs is installed (checked without importing it)."""
+        return importlib.util.find_spec(self.requirement) is not None
+
     def build(self) -> Any:
         module, func = self.factory.split(":")
         factory: Callable[[], Any] = getattr(importlib.import_module(module), func)
         return factory()
+
+
+#: The package each framework's zoo models need (the netdraw extra of the same name
+#: installs it), and the framework's name in messages.
+FRAMEWORK_PACKAGES = {"torch": "torch", "onnx": "onnx", "keras": "keras"}
+FRAMEWORK_NAMES = {"torch": "PyTorch", "onnx": "ONNX", "keras": "Keras"}
+
+
+def install_line(framework: str) -> str:
+    """``pip install 'netdraw[torch]'``: what installs a framework's models."""
+    return f"pip install 'netdraw[{framework}]'"
 
 
 ZOO: dict[str, ZooEntry] = {
@@ -58,16 +79,26 @@ def entry(name: str) -> ZooEntry:
     return ZOO[name]
 
 
+def require(name: str) -> ZooEntry:
+    """The entry of a zoo model whose framework is installed, else a one-line error."""
+    e = entry(name)
+    if not e.available():
+        framework = FRAMEWORK_NAMES.get(e.framework, e.framework)
+        raise NetdrawError(f"zoo:{name} is a {framework} model and needs {e.requirement}, "
+                           f"which is not installed: {install_line(e.framework)}")
+    return e
+
+
 def build(name: str) -> Any:
     """The framework model object for a zoo name."""
-    return entry(name).build()
+    return require(name).build()
 
 
 def load(name: str, **overrides: Any) -> Graph:
     """A zoo model imported into a Graph; ``overrides`` (``input_shape``…) replace defaults."""
     from netdraw.api import load as load_model
 
-    e = entry(name)
+    e = require(name)
     options: dict[str, Any] = {"name": name}
     if e.input_shape is not None:
         options["input_shape"] = e.input_shape

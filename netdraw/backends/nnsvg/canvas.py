@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import svgwrite
+from svgwrite.data.colors import colornames
 
 from netdraw.describe import PALETTE
 from netdraw.errors import NetdrawError
@@ -30,7 +31,9 @@ THEMES: dict[str, dict[str, str]] = {
              "global_pool": "#c8c8c8", "dense": "#d0d0d0", "block": "#eeeeee",
              "add": "#ffffff", "multiply": "#ffffff", "concat": "#ffffff"},
 }
-_COLOUR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
+_HEX_COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+#: The colour keywords SVG (and CSS) understand: ``orange``, ``steelblue``, … (147 names).
+COLOUR_NAMES = frozenset(colornames)
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -108,9 +111,11 @@ def parse_colors(spec: str | dict[str, str]) -> dict[str, str]:
             colours = dict(THEMES[key])
             continue
         value = str(value).strip()
-        if not _COLOUR.match(value):
-            raise NetdrawError(f"colour {value!r} for {key!r} is not #rgb, #rrggbb or a "
-                               "colour name")
+        if not (_HEX_COLOUR.match(value) or value.lower() in COLOUR_NAMES):
+            raise NetdrawError(f"colour {value!r} for {key!r} is not a colour: give #rgb, "
+                               "#rrggbb or one of the 147 SVG colour names (orange, "
+                               "steelblue, lightgrey, …)")
+        value = value if value.startswith("#") else value.lower()
         if key == "all":
             colours = dict.fromkeys(colours, value)
         elif key in PALETTE:

@@ -239,7 +239,9 @@ def compare(a: Node, b: Node, side_a: Side, side_b: Side) -> list[Change]:
     elif a.kind == b.kind and a.kind in FUNCTION_KINDS and op_family(a) != op_family(b):
         changes.append(Change("op_type", a.op_type, b.op_type))
     attrs_a, attrs_b = comparable_attrs(a), comparable_attrs(b)
-    keys = sorted(set(attrs_a) | set(attrs_b)) if same_framework else \
+    op_changed = bool(changes)
+    # Another op has other attributes (GELU's ``approximate``): only shared ones compare.
+    keys = sorted(set(attrs_a) | set(attrs_b)) if same_framework and not op_changed else \
         sorted(set(attrs_a) & set(attrs_b))
     for key in keys:
         va, vb = attrs_a.get(key), attrs_b.get(key)
@@ -247,7 +249,7 @@ def compare(a: Node, b: Node, side_a: Side, side_b: Side) -> list[Change]:
             continue
         if not same_framework and not _same_representation(va, vb):
             continue
-        if key == "activation" and any(c.what == "op_type" for c in changes):
+        if key == "activation" and op_changed:
             continue  # ReLU -> GELU says it already
         changes.append(Change("attr", va, vb, key))
     io_a, io_b = side_a.io(a), side_b.io(b)

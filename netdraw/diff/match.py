@@ -12,10 +12,13 @@ The algorithm, in five passes (N, M nodes and E edges of the two graphs):
    as in patience diff) cut the two sequences into stretches; each pair of stretches is
    aligned with three keys, from strict to weak: (a) kind, op type, attributes and
    shapes (across frameworks: kind, op family for activations/pools/norms, and
-   layout-free shapes), (b) kind and output shape, (c) kind alone. At each key: equal
-   runs at both ends pair up, keys unique in both stretches anchor the middle (again
-   their longest increasing subsequence) and the pieces between them recurse; what
-   stays unaligned goes down to the next key. Stretches without any unique key are
+   layout-free shapes), (b) kind and output shape, (c) kind alone. With the strict key,
+   keys unique in both stretches anchor them (again their longest increasing
+   subsequence) and the pieces between the anchors recurse. At every key, a stretch
+   pairs the equal runs at both ends (the start first) and recurses on the rest; what
+   stays unaligned goes down to the next key. (Weaker keys never anchor on uniqueness:
+   a layer's output shape alone would pair a widened block's new projection with the
+   old block's first layer.) Stretches without any unique key are
    aligned by a weighted longest common subsequence (strict match 4, kind and output
    shape 2, kind 1): exact when the stretches' product is at most
    :data:`DP_CELLS` cells, else within a band of that many cells around the diagonal
@@ -237,9 +240,40 @@ class Matcher:
             ga, gb, level = stack.pop()
             self._align_stretch(ga, gb, level, stack)
 
+    def _anchor_unique(self, ga: list[int], gb: list[int], ka: list[Any], kb: list[Any],
+                       stack: list[tuple[list[int], list[int], int]]) -> bool:
+        """Pair the keys unique in both stretches that keep their order; queue the pieces
+        between them. False when there are none."""
+        count_a: dict[Any, int] = {}
+        for i in ga:
+            count_a[ka[i]] = count_a.get(ka[i], 0) + 1
+        count_b: dict[Any, int] = {}
+        where_b: dict[Any, int] = {}
+        for y, j in enumerate(gb):
+            count_b[kb[j]] = count_b.get(kb[j], 0) + 1
+            where_b[kb[j]] = y
+        unique = [(x, where_b[ka[i]]) for x, i in enumerate(ga)
+                  if count_a[ka[i]] == 1 and count_b.get(ka[i]) == 1]
+        if not unique:
+            return False
+        prev = (-1, -1)
+        for x, y in [*longest_increasing(unique), (len(ga), len(gb))]:
+            sub_a, sub_b = ga[prev[0] + 1:x], gb[prev[1] + 1:y]
+            if sub_a and sub_b:
+                stack.append((sub_a, sub_b, 0))
+            if x < len(ga):
+                self.pair(ga[x], gb[y], "structure")
+            prev = (x, y)
+        return True
+
     def _align_stretch(self, ga: list[int], gb: list[int], level: int,
                        stack: list[tuple[list[int], list[int], int]]) -> None:
+        """Align one pair of stretches at one key level (see the module docstring):
+        unique keys first (strict level only), then equal runs at both ends, then the
+        next level."""
         ka, kb = self.A.keys(level), self.B.keys(level)
+        if level == 0 and self._anchor_unique(ga, gb, ka, kb, stack):
+            return
         lo = 0
         while lo < len(ga) and lo < len(gb) and ka[ga[lo]] == kb[gb[lo]]:
             self.pair(ga[lo], gb[lo], "structure")
@@ -251,26 +285,8 @@ class Matcher:
         ma, mb = ga[lo:hi_a], gb[lo:hi_b]
         if not ma or not mb:
             return
-        count_a: dict[Any, int] = {}
-        for i in ma:
-            count_a[ka[i]] = count_a.get(ka[i], 0) + 1
-        count_b: dict[Any, int] = {}
-        where_b: dict[Any, int] = {}
-        for y, j in enumerate(mb):
-            count_b[kb[j]] = count_b.get(kb[j], 0) + 1
-            where_b[kb[j]] = y
-        unique = [(x, where_b[ka[i]]) for x, i in enumerate(ma)
-                  if count_a[ka[i]] == 1 and count_b.get(ka[i]) == 1]
-        if unique:
-            chain = longest_increasing(unique)
-            prev = (-1, -1)
-            for x, y in [*chain, (len(ma), len(mb))]:
-                sub_a, sub_b = ma[prev[0] + 1:x], mb[prev[1] + 1:y]
-                if sub_a and sub_b:
-                    stack.append((sub_a, sub_b, level))
-                if x < len(ma):
-                    self.pair(ma[x], mb[y], "structure")
-                prev = (x, y)
+        if len(ma) < len(ga) or len(mb) < len(gb):
+            stack.append((ma, mb, level))  # what is left may have unique keys now
         elif level < 2:
             stack.append((ma, mb, level + 1))
         else:

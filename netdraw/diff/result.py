@@ -42,6 +42,9 @@ class NodeDiff:
     cause: bool = False
     matched_by: str | None = None  # "name" or "structure"
     renamed: bool = False
+    #: Why a node of one model has no partner in the other when a known exporter or
+    #: framework rewrite accounts for it (``folded into conv1``); empty otherwise.
+    explanation: str = ""
 
     @property
     def name(self) -> str:
@@ -69,6 +72,7 @@ class NodeDiff:
             "macs_a": self.macs_a, "macs_b": self.macs_b,
             "changes": [c.to_dict() for c in self.changes],
             "matched_by": self.matched_by, "renamed": self.renamed,
+            "explanation": self.explanation,
         }
 
 
@@ -100,6 +104,7 @@ class GroupDiff:
     cause: bool = False
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     reshaped: int = 0
+    explained: int = 0  # added or removed nodes a known rewrite accounts for
     params_a: int = 0
     params_b: int = 0
     edges_changed: int = 0
@@ -109,7 +114,8 @@ class GroupDiff:
         return {"path": list(self.path), "label": self.label, "class_name": self.class_name,
                 "class_name_a": self.class_name_a,
                 "status": self.status, "cause": self.cause, "counts": dict(self.counts),
-                "reshaped": self.reshaped, "params_a": self.params_a,
+                "reshaped": self.reshaped, "explained": self.explained,
+                "params_a": self.params_a,
                 "params_b": self.params_b, "edges_changed": self.edges_changed}
 
 

@@ -55,6 +55,8 @@ def rows(result: DiffResult, view: Graph | None = None,
         if node.kind == "output" and status.label == "same":
             continue
         change = "; ".join(status.notes)
+        if not change and members and members[0].explanation:
+            change = members[0].explanation
         label = status.label
         if status.label == "same" and renamed:
             label = "renamed"

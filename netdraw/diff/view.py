@@ -93,9 +93,10 @@ def combine(labels: Iterable[str]) -> str:
     return "changed"
 
 
-def _counts_text(counts: dict[str, int]) -> str:
+def _counts_text(counts: dict[str, int], explained: int = 0) -> str:
     words = [(counts.get(k, 0), k) for k in ("changed", "reshaped", "added", "removed")]
-    return " · ".join(f"{n} {k}" for n, k in words if n)
+    text = " · ".join(f"{n} {k}" for n, k in words if n)
+    return f"{text} ({explained} folded or fused)" if explained else text
 
 
 def _params_note(a: int, b: int) -> str:
@@ -110,8 +111,9 @@ def _group_status(groups: list[GroupDiff], result: DiffResult) -> Status:
     labels = []
     causes: list[str] = []
     params_a = params_b = 0
-    edges = 0
+    edges = explained = 0
     for g in groups:
+        explained += g.explained
         counts["changed"] += g.counts["changed"] - g.reshaped
         counts["reshaped"] += g.reshaped
         for k in ("added", "removed", "same"):
@@ -132,7 +134,7 @@ def _group_status(groups: list[GroupDiff], result: DiffResult) -> Status:
         if len(causes) == 1 and counts["added"] + counts["removed"] == 0:
             rec = result.nodes[causes[0]]
             notes.append(f"{_tail(rec.name)}: {rec.note}")
-        text = _counts_text(counts)
+        text = _counts_text(counts, explained)
         if text:
             notes.append(text)
         elif edges:
@@ -154,6 +156,8 @@ def _node_status(members: list[NodeDiff]) -> Status:
     label = combine(n.label for n in members)
     head = members[0]
     notes: list[str] = []
+    if label in ("added", "removed") and head.explanation:
+        notes.append(head.explanation)
     if label in ("changed", "reshaped"):
         causes = [n for n in members if n.cause] or [n for n in members if n.changes]
         if causes:
@@ -163,7 +167,7 @@ def _node_status(members: list[NodeDiff]) -> Status:
                 note = f"{first.op_type_b or first.op_type_a}: {note}"
             notes.append(note)
         for n in [n for n in members if n.status in ("added", "removed")][:2]:
-            notes.append(f"{n.op_type_b or n.op_type_a} {n.status}")
+            notes.append(f"{n.op_type_b or n.op_type_a} {n.explanation or n.status}")
     params_a = sum(n.params_a or 0 for n in members)
     params_b = sum(n.params_b or 0 for n in members)
     if label in ("changed", "reshaped") and params_a != params_b and \

@@ -29,11 +29,13 @@ def _ints(shape: tuple[Any, ...] | None) -> list[int] | None:
     if shape is None:
         return None
     out = []
-    for d in shape:
+    for i, d in enumerate(shape):
         if isinstance(d, int) and d >= 0:
             out.append(d)
         elif isinstance(d, str):
             out.append(1)  # a symbolic dim is the batch or a sequence length we cannot know
+        elif d is None and i == 0 and len(shape) > 1:
+            out.append(1)  # an unknown batch (Keras' None) is left out anyway
         else:
             return None
     return out

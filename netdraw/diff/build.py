@@ -15,13 +15,11 @@ from collections import Counter
 from typing import Any
 
 from netdraw.diff.compare import (
-    Change,
     Side,
     canonical_shape,
     compare,
     format_shape,
     is_cause,
-    op_family,
     shapes_equal,
 )
 from netdraw.diff.match import Matching, match_graphs, numbered_name
@@ -118,28 +116,11 @@ class _Builder:
         return records
 
     def _across_frameworks(self, records: dict[str, NodeDiff]) -> None:
-        """Explain unmatched nodes by known rewrites; compare fused activations."""
-        preds_a, preds_b = self.a.predecessors(), self.b.predecessors()
-        for rec in records.values():
-            if rec.status == "removed":
-                rec.explanation = explain(self.a.nodes[rec.a], preds_a, self.b,
-                                          self.m.a_to_b)
-            elif rec.status == "added":
-                rec.explanation = explain(self.b.nodes[rec.b], preds_b, self.a,
-                                          self.m.b_to_a)
-        succs_a, succs_b = self.a.successors(), self.b.successors()
-        for rec in records.values():
-            if rec.a is None or rec.b is None or rec.kind not in _FUSING:
-                continue
-            old, new = self.a.nodes[rec.a], self.b.nodes[rec.b]
-            if not (_fused(old) or _fused(new)):
-                continue
-            before = effective_activation(old, self.a, succs_a)
-            after = effective_activation(new, self.b, succs_b)
-            if before != after:
-                rec.changes.append(Change("attr", before or "none", after or "none",
-                                          "activation"))
-                rec.status, rec.cause = "changed", True
+        """Explain nodes by known rewrites between frameworks; compare fused activations
+        (see :mod:`netdraw.diff.explain`)."""
+        from netdraw.diff.explain import Explainer
+
+        Explainer(self.a, self.b, self.m, self.uid_a, self.uid_b).apply(records)
 
     def _group_map(self) -> dict[tuple[str, ...], tuple[str, ...]]:
         """Group of A -> the group of B most of its matched nodes went to."""
@@ -215,77 +196,6 @@ class _Builder:
                               "edges": [e.to_dict() for e in edges]}
         union.validate()
         return union
-
-
-_FUSING = ("conv", "conv_transpose", "dense")
-
-
-def _fused(node: Node) -> str:
-    act = node.attrs.get("activation")
-    return act if isinstance(act, str) and act not in ("", "linear") else ""
-
-
-def effective_activation(node: Node, graph: Graph, succs: dict[str, list[str]]) -> str:
-    """The activation a layer applies: its fused one (Keras' ``activation=``), else the
-    activation or softmax right after it (through a normalisation), as an op family."""
-    fused = _fused(node)
-    if fused:
-        return fused.lower().replace("_", "")
-    current = node.id
-    for _ in range(2):
-        nxt = succs.get(current) or []
-        if len(nxt) != 1:
-            return ""
-        follower = graph.nodes[nxt[0]]
-        if follower.kind in ("activation", "softmax"):
-            return op_family(follower)
-        if follower.kind != "norm":
-            return ""
-        current = follower.id
-    return ""
-
-
-def explain(node: Node, preds: dict[str, list[str]], other: Graph,
-            partner: dict[str, str]) -> str:
-    """Why ``node`` (``preds``: its graph's predecessor lists) has no partner in
-    ``other``, when a known rewrite between frameworks accounts for it; empty otherwise.
-
-    Rules (kinds in :data:`ABSORBED_BY`): a normalisation right after a convolution or
-    dense layer is folded into it by exporters; an activation right after a layer whose
-    partner carries it in ``attrs["activation"]`` (Keras' ``Dense(…, activation="relu")``)
-    is fused into it. The layer before is found through other unmatched nodes (Conv → BN
-    → ReLU)."""
-    if node.kind not in ABSORBED_BY:
-        return ""
-    current = node.id
-    for _ in range(4):
-        sources = preds.get(current) or []
-        if len(sources) != 1:
-            return ""
-        current = sources[0]
-        if current in partner:
-            break
-    else:
-        return ""
-    if current not in partner:
-        return ""
-    host = other.nodes[partner[current]]
-    if host.kind not in ABSORBED_BY[node.kind]:
-        return ""
-    if node.kind == "norm":
-        return f"folded into {host.name}"
-    fused = host.attrs.get("activation")
-    if isinstance(fused, str) and fused.lower().replace("_", "") == op_family(node):
-        return f"fused into {host.name} ({fused})"
-    return ""
-
-
-#: Kind of a node without partner -> kinds of the layer before it that can absorb it.
-ABSORBED_BY: dict[str, tuple[str, ...]] = {
-    "norm": ("conv", "conv_transpose", "dense"),
-    "activation": ("conv", "conv_transpose", "dense", "norm", "add"),
-    "softmax": ("dense",),
-}
 
 
 def _union_name(a: str, b: str) -> str:

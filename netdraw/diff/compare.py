@@ -10,6 +10,10 @@ against ``padding`` of two, channels-last Keras tensors), so there:
   (:data:`OP_FAMILIES`; an activation is known by ``attrs["activation"]`` when present);
 - only attributes both nodes have are compared, and values of different representation
   (a string against a list) are not;
+- input shapes are compared as the set of data tensors (rank 2 or more) coming in, as
+  constants travel differently (a torch parameter is an input, an ONNX initializer not);
+- parameter counts are compared only for layers with weights (:data:`WEIGHTED_KINDS`):
+  exporters lift an activation's constants (``Clip``'s bounds) into initializers;
 - Keras' 4-D and 5-D tensors are read channels-last (unless the node says
   ``channels_first``) and turned channels-first before comparing.
 
@@ -47,6 +51,11 @@ INPUT_SIZED_ATTRS = frozenset({
     "embed_dim", "kdim", "vdim", "input_size", "in_units",
 })
 
+#: Kinds with weights of their own; across frameworks only their parameters are compared
+#: (exporters lift an activation's or a pool's constants into initializers).
+WEIGHTED_KINDS = frozenset({"conv", "conv_transpose", "dense", "matmul", "norm",
+                            "embedding", "recurrent", "attention"})
+
 #: Kinds whose op type names the function computed (compared across frameworks).
 FUNCTION_KINDS = frozenset({"activation", "softmax", "pool", "global_pool", "norm",
                             "reduce", "elementwise", "upsample", "recurrent"})
@@ -60,19 +69,19 @@ KIND_CLASSES: dict[str, str] = {"reshape": "flatten", "reduce": "global_pool",
 #: Normalised op type -> family shared by the frameworks (after lower-casing and dropping
 #: ``_``, a ``1d``/``2d``/``3d`` suffix and a ``layer`` suffix).
 OP_FAMILIES: dict[str, str] = {
-    "averagepool": "avgpool", "averagepooling": "avgpool", "avgpooling": "avgpool",
-    "maxpooling": "maxpool",
-    "globalaveragepool": "globalavgpool", "globalaveragepooling": "globalavgpool",
-    "globalmaxpooling": "globalmaxpool", "adaptiveavgpool": "globalavgpool",
-    "adaptivemaxpool": "globalmaxpool", "mean": "globalavgpool",
     "batchnormalization": "batchnorm", "layernormalization": "layernorm",
     "groupnormalization": "groupnorm", "instancenormalization": "instancenorm",
     "rmsnormalization": "rmsnorm", "simplifiedlayernormalization": "rmsnorm",
-    "leakyrelu": "leakyrelu", "silu": "swish", "hardswish": "hardswish",
-    "logsoftmax": "logsoftmax", "gelu": "gelu", "fastgelu": "gelu", "quickgelu": "gelu",
-    "resize": "upsample", "upsampling": "upsample",
-    "lstm": "lstm", "gru": "gru", "simplernn": "rnn", "rnn": "rnn",
+    "silu": "swish", "fastgelu": "gelu", "quickgelu": "gelu", "relu6": "clip",
+    "hardtanh": "clip", "resize": "upsample", "upsampling": "upsample",
+    "simplernn": "rnn", "reducemean": "mean", "reducesum": "sum", "reducemax": "max",
+    "reducemin": "min", "reduceprod": "prod",
 }
+#: Pooling is known by what it takes (average, maximum, Lp norm), not by how its window
+#: is given (adaptive, global or a kernel): exporters turn one into another.
+POOL_FAMILIES: tuple[tuple[str, str], ...] = (("max", "maxpool"), ("avg", "avgpool"),
+                                              ("average", "avgpool"), ("mean", "avgpool"),
+                                              ("lp", "lppool"))
 
 _DIM_SUFFIX = re.compile(r"([123]d|layer)$")
 #: Attributes given per spatial axis: ``3`` and ``[3, 3]`` say the same.
@@ -81,13 +90,16 @@ _GRID_ATTRS = frozenset({"kernel_size", "stride", "dilation", "padding", "output
 
 def op_family(node: Node) -> str:
     """A framework-neutral name of what the node computes: ``MaxPool2d``, ``MaxPool`` and
-    ``MaxPooling2D`` are all ``maxpool``; an activation is its ``attrs["activation"]``."""
+    ``MaxPooling2D`` are all ``maxpool`` (and so is ``AdaptiveMaxPool2d``); an activation is
+    its ``attrs["activation"]``."""
     if node.kind in ("activation", "softmax"):
         act = node.attrs.get("activation")
         if isinstance(act, str) and act:
             return OP_FAMILIES.get(act.lower().replace("_", ""), act.lower().replace("_", ""))
     op = node.op_type.lower().replace("_", "")
     op = _DIM_SUFFIX.sub("", op)
+    if node.kind in ("pool", "global_pool"):
+        return next((family for word, family in POOL_FAMILIES if word in op), op)
     return OP_FAMILIES.get(op, op)
 
 
@@ -255,12 +267,33 @@ def compare(a: Node, b: Node, side_a: Side, side_b: Side) -> list[Change]:
     io_a, io_b = side_a.io(a), side_b.io(b)
     for k, what in enumerate(("inputs", "outputs")):
         sa, sb = io_a[k], io_b[k]
-        if len(sa) != len(sb) or not all(map(shapes_equal, sa, sb)):
+        if not same_framework and what == "inputs":
+            differ = not _same_data_inputs(sa, sb)
+        else:
+            differ = len(sa) != len(sb) or not all(map(shapes_equal, sa, sb))
+        if differ:
             changes.append(Change(what, [format_shape(s) for s in sa],
                                   [format_shape(s) for s in sb]))
-    if a.params != b.params:
+    if a.params != b.params and (same_framework or a.kind in WEIGHTED_KINDS):
         changes.append(Change("params", a.params, b.params))
     return changes
+
+
+def _same_data_inputs(a: list, b: list) -> bool:
+    """Across frameworks: the same distinct data tensors (rank 2 or more) come in.
+
+    Frameworks pass constants differently (a torch parameter is an input edge, an ONNX
+    initializer is not; ONNX gives ``ReduceMean`` its axes as an input), so only the set of
+    data tensors' shapes is compared."""
+    def data(shapes: list) -> list:
+        out: list = []
+        for s in shapes:
+            if s is not None and len(s) >= 2 and not any(shapes_equal(s, o) for o in out):
+                out.append(s)
+        return out
+
+    da, db = data(a), data(b)
+    return len(da) == len(db) and all(any(shapes_equal(x, y) for y in db) for x in da)
 
 
 def is_cause(changes: Sequence[Change]) -> bool:

@@ -292,7 +292,7 @@ def test_tikz_diff_figure_compiles_and_says_what_changed(widened, resnets, tmp_p
 # -- the table ------------------------------------------------------------------------
 
 
-def test_summary_formats_through_the_cli(tmp_path):
+def test_summary_formats_through_the_cli(widened, tmp_path):
     args = ("diff", "zoo:mlp", "diff_models_torch:wide_mlp", "--full", "--input-shape",
             "1,1,28,28")
     text = run_cli(*args, cwd=Path(__file__).parent)
@@ -300,24 +300,34 @@ def test_summary_formats_through_the_cli(tmp_path):
     rows = [line.split() for line in text.stdout.splitlines()]
     assert ["changed", "layers.1", "dense", "units", "256", "→", "512;", "params",
             "201.0k", "→", "401.9k", "200,960", "401,920"] in rows
-    md = run_cli(*args, "--markdown", cwd=Path(__file__).parent)
+    files = []
+    for graph in widened:  # the same pair as JSON files: no framework to start
+        files.append(tmp_path / f"{graph.name}.json")
+        files[-1].write_text(graph.to_json())
+    md = run_cli("diff", *map(str, files), "--full", "--markdown")
     assert md.returncode == 1
     table = [line for line in md.stdout.splitlines() if line.startswith("| ")]
     assert table[0] == "| Status | Layer | Kind | Change | Params A | Params B |"
     assert all(line.count("|") == 7 for line in table[:4])
-    latex = run_cli(*args, "--latex", cwd=Path(__file__).parent)
+    assert "| changed | layers.1 | dense | units 256 → 512; params 201.0k → 401.9k | " \
+        "200,960 | 401,920 |" in table
+    latex = run_cli("diff", *map(str, files), "--full", "--latex")
     assert latex.returncode == 1
     if shutil.which("pdflatex"):
-        _compile_table(latex.stdout, tmp_path)
+        text = " ".join(_compile_table(latex.stdout, tmp_path).split())
+        assert "layers.1 dense units 256 → 512; params 201.0k → 401.9k 200,960 401,920" in text
 
 
-def _compile_table(tabular: str, tmp_path: Path) -> None:
+def _compile_table(tabular: str, tmp_path: Path) -> str:
+    """Compile a --latex table in a document; its text as pdftotext reads it."""
     doc = ("\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n" + tabular +
            "\\end{document}\n")
     (tmp_path / "t.tex").write_text(doc)
     proc = subprocess.run(["pdflatex", "-halt-on-error", "-no-shell-escape", "t.tex"],
                           cwd=tmp_path, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stdout.decode(errors="replace")[-2000:]
+    return subprocess.run(["pdftotext", "-raw", "t.pdf", "-"], cwd=tmp_path,
+                          capture_output=True, check=True).stdout.decode()
 
 
 # -- hostile names --------------------------------------------------------------------

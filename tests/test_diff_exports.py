@@ -35,7 +35,8 @@ SLOW = bool(os.environ.get("NETDRAW_SLOW_TESTS"))
 #: Exported with the dynamo exporter in the default run (the others: TorchScript).
 DYNAMO = TORCH_ZOO if SLOW else ["mlp", "resnet18", "transformer"]
 #: TorchScript exports write the weights inline: the biggest stay in the slow run.
-LEGACY = TORCH_ZOO if SLOW else [n for n in TORCH_ZOO if n not in ("alexnet", "vgg16")]
+LEGACY = TORCH_ZOO if SLOW else [n for n in TORCH_ZOO
+                                 if n not in ("alexnet", "vgg16", "resnet50")]
 CASES = [(n, "dynamo") for n in DYNAMO] + [(n, "torchscript") for n in LEGACY]
 
 

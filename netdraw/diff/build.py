@@ -11,6 +11,7 @@ comes from.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from typing import Any
 
@@ -38,11 +39,19 @@ def prepare(graph: Graph, keep_all: bool = False) -> Graph:
 
 def diff_graphs(a: Graph, b: Graph, *, keep_all: bool = False) -> DiffResult:
     """Compare two graphs (see :func:`netdraw.diff`)."""
-    pa, pb = prepare(a, keep_all), prepare(b, keep_all)
-    side_a, side_b = Side(pa), Side(pb)
-    matching = match_graphs(pa, pb, side_a, side_b)
-    return _Builder(pa, pb, matching, side_a, side_b).result(
-        params=(a.total_params, b.total_params), macs=(_total_macs(pa), _total_macs(pb)))
+    # Like an import, a diff allocates many small objects and frees few: the cyclic
+    # garbage collector's repeated full scans would cost more than the diff.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        pa, pb = prepare(a, keep_all), prepare(b, keep_all)
+        side_a, side_b = Side(pa), Side(pb)
+        matching = match_graphs(pa, pb, side_a, side_b)
+        return _Builder(pa, pb, matching, side_a, side_b).result(
+            params=(a.total_params, b.total_params))
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _macs(node: Node | None) -> int | None:
@@ -51,9 +60,6 @@ def _macs(node: Node | None) -> int | None:
     value = node.attrs.get("macs")
     return value if isinstance(value, int) else node_macs(node)
 
-
-def _total_macs(graph: Graph) -> int:
-    return sum(m for node in graph.nodes.values() if (m := _macs(node)) is not None)
 
 
 class _Builder:
@@ -65,8 +71,10 @@ class _Builder:
         self.uid_a: dict[str, str] = {}
         self.uid_b: dict[str, str] = {}
 
-    def result(self, params: tuple[int, int], macs: tuple[int, int]) -> DiffResult:
+    def result(self, params: tuple[int, int]) -> DiffResult:
         records = self._nodes()
+        macs = (sum(r.macs_a or 0 for r in records.values()),
+                sum(r.macs_b or 0 for r in records.values()))
         edges = self._edges()
         union = self._union(records, edges)
         groups = _groups(union, records, edges, self.a)
@@ -266,8 +274,8 @@ def _groups(union: Graph, records: dict[str, NodeDiff], edges: list[EdgeDiff],
             g.params_a += rec.params_a or 0
             g.params_b += rec.params_b or 0
     for e in edges:
-        if e.status == "same":
-            continue
+        if e.status not in ("added", "removed"):
+            continue  # a tensor whose shape changed follows its producer
         ga, gb = union.nodes[e.src].group, union.nodes[e.dst].group
         common = 0
         while common < min(len(ga), len(gb)) and ga[common] == gb[common]:

@@ -213,6 +213,7 @@ class Side:
         self.framework = str(graph.meta.get("framework") or "")
         self._default_last = channels_last(graph, Node("", "", "other", ""))
         self._cache: dict[str, tuple[list, list]] = {}
+        self._attrs: dict[str, dict[str, Any]] = {}
 
     def last(self, node: Node) -> bool:
         if "data_format" not in node.attrs:
@@ -222,6 +223,15 @@ class Side:
     def shapes(self, node: Node, specs: Sequence[TensorSpec]) -> list[tuple | None]:
         last = self.last(node)
         return [canonical_shape(t.shape, last) for t in specs]
+
+    def attrs(self, node: Node) -> dict[str, Any]:
+        """:func:`comparable_attrs` of a node of this graph (computed once)."""
+        if self.graph.nodes.get(node.id) is not node:
+            return comparable_attrs(node)
+        hit = self._attrs.get(node.id)
+        if hit is None:
+            hit = self._attrs[node.id] = comparable_attrs(node)
+        return hit
 
     def io(self, node: Node) -> tuple[list, list]:
         """Canonical input and output shapes of a node (computed once)."""
@@ -233,6 +243,7 @@ class Side:
         return hit
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def format_shape(shape: tuple | None) -> str:
     if shape is None:
         return "?"
@@ -250,7 +261,7 @@ def compare(a: Node, b: Node, side_a: Side, side_b: Side) -> list[Change]:
             changes.append(Change("op_type", a.op_type, b.op_type))
     elif a.kind == b.kind and a.kind in FUNCTION_KINDS and op_family(a) != op_family(b):
         changes.append(Change("op_type", a.op_type, b.op_type))
-    attrs_a, attrs_b = comparable_attrs(a), comparable_attrs(b)
+    attrs_a, attrs_b = side_a.attrs(a), side_b.attrs(b)
     op_changed = bool(changes)
     # Another op has other attributes (GELU's ``approximate``): only shared ones compare.
     keys = sorted(set(attrs_a) | set(attrs_b)) if same_framework and not op_changed else \

@@ -87,7 +87,8 @@ def render_diff(result: DiffResult, format: str = "svg", *, side_by_side: bool =
 # -- side by side ----------------------------------------------------------------------
 
 
-def _side_graph(result: DiffResult, side: str) -> Graph:
+def _side_graph(result: DiffResult, side: str,
+                edge_status: dict[tuple[str, str], str]) -> Graph:
     """The union graph as seen from one side: its nodes with that side's facts (B: the
     union without removed nodes; A: without added ones, matched nodes with A's facts)."""
     union = result.union
@@ -98,7 +99,7 @@ def _side_graph(result: DiffResult, side: str) -> Graph:
         rec = result.nodes[nid]
         if rec.status == drop:
             continue
-        own_id = rec.a if side == "a" else rec.b
+        own_id = getattr(rec, side)
         original = source.nodes.get(own_id) if own_id is not None else None
         new = node.clone()
         if original is not None:
@@ -108,31 +109,15 @@ def _side_graph(result: DiffResult, side: str) -> Graph:
                 original.params, list(original.inputs), list(original.outputs)
         nodes.append(new)
     kept = {n.id for n in nodes}
-    tensors = {}
-    for e in source.edges:
-        tensors[(e.src, e.dst)] = e.tensor
-    ids = {rec.a if side == "a" else rec.b: nid for nid, rec in result.nodes.items()}
-    own = {(ids.get(s), ids.get(d)): t for (s, d), t in tensors.items()}
+    union_id = {getattr(rec, side): nid for nid, rec in result.nodes.items()
+                if getattr(rec, side) is not None}
+    own = {(union_id[e.src], union_id[e.dst]): e.tensor for e in source.edges}
     edges = [Edge(e.src, e.dst, own.get((e.src, e.dst), e.tensor)) for e in union.edges
-             if e.src in kept and e.dst in kept and _edge_on(result, e, drop)]
+             if e.src in kept and e.dst in kept
+             and edge_status.get((e.src, e.dst), "same") != drop]
     graph = rebuild(union, nodes, edges)
     graph.name = result.name_a if side == "a" else result.name_b
     return graph
-
-
-def _edge_on(result: DiffResult, edge: Edge, drop: str) -> bool:
-    return _edge_status(result).get((edge.src, edge.dst), "same") != drop
-
-
-def _edge_status(result: DiffResult) -> dict[tuple[str, str], str]:
-    cache = getattr(result, "_edge_status_cache", None)
-    if cache is None:
-        cache = {}
-        for e in result.edges:
-            prev = cache.get((e.src, e.dst))
-            cache[(e.src, e.dst)] = e.status if prev in (None, e.status) else "same"
-        result._edge_status_cache = cache  # type: ignore[attr-defined]
-    return cache
 
 
 def side_by_side_graph(result: DiffResult, union: Graph, options: ViewOptions) -> Graph:
@@ -141,8 +126,12 @@ def side_by_side_graph(result: DiffResult, union: Graph, options: ViewOptions) -
     depth = (union.meta.get("view") or {}).get("depth")
     fixed = ViewOptions(**{**options.__dict__, "depth": depth}) if depth is not None \
         else options
-    views = {side: decorate(make_view(_side_graph(result, side), fixed), result,
-                            legend=False) for side in ("a", "b")}
+    edge_status: dict[tuple[str, str], str] = {}
+    for e in result.edges:  # a pair of nodes joined in both models counts as in both
+        prev = edge_status.get((e.src, e.dst))
+        edge_status[(e.src, e.dst)] = e.status if prev in (None, e.status) else "same"
+    views = {side: decorate(make_view(_side_graph(result, side, edge_status), fixed),
+                            result, legend=False) for side in ("a", "b")}
     combined = Graph(union.name)
     combined.meta = {k: v for k, v in union.meta.items() if k not in ("decorations", "view")}
     combined.meta["view"] = {**(union.meta.get("view") or {}), "columns": 1}

@@ -51,7 +51,6 @@ from typing import Any
 from netdraw.diff.compare import (
     FUNCTION_KINDS,
     Side,
-    comparable_attrs,
     kind_class,
     op_family,
     shape_key,
@@ -141,7 +140,7 @@ class _Indexed:
             ins = tuple(_drop_batch(s) for s in shapes_in)
             outs = tuple(_drop_batch(s) for s in shapes_out)
             if same_framework:
-                what: Any = (node.op_type, _freeze(comparable_attrs(node)))
+                what: Any = (node.op_type, _freeze(side.attrs(node)))
             else:
                 what = op_family(node) if node.kind in FUNCTION_KINDS else ""
             kind = node.kind if same_framework else kind_class(node.kind)

@@ -84,8 +84,9 @@ def verdict(result: DiffResult) -> str:
     parts.append(f"{c['same']} same")
     m = result.matched
     pairs = sum(m.values())
-    match = (f"matched {pairs} of {result.sizes[0]} nodes of A and {result.sizes[1]} of B "
-             f"({m.get('name', 0)} by name, {m.get('structure', 0)} by structure)")
+    match = (f"{pairs} matched pairs: {pairs} of A's {result.sizes[0]} nodes, {pairs} of "
+             f"B's {result.sizes[1]} ({m.get('name', 0)} by name, "
+             f"{m.get('structure', 0)} by structure)")
     return f"{head}: {', '.join(parts)}; {match}"
 
 

@@ -96,7 +96,7 @@ def combine(labels: Iterable[str]) -> str:
 def _counts_text(counts: dict[str, int], explained: int = 0) -> str:
     words = [(counts.get(k, 0), k) for k in ("changed", "reshaped", "added", "removed")]
     text = " · ".join(f"{n} {k}" for n, k in words if n)
-    return f"{text} ({explained} folded or fused)" if explained else text
+    return f"{text} ({explained} explained)" if explained else text
 
 
 def _params_note(a: int, b: int) -> str:
@@ -269,12 +269,13 @@ def decorate(view: Graph, result: DiffResult, legend: bool = True) -> Graph:
         look["notes"] = status.notes if status.label != "same" else []
         nodes[nid] = look
     edges = []
+    shown = {s.label for s in statuses.values()}
     for (src, dst), (status, label) in edge_statuses(view, result, statuses).items():
+        shown.add(status)
         spec: dict[str, Any] = {"src": src, "dst": dst, "status": status, **EDGE_LOOKS[status]}
         if label:
             spec["label"] = label
         edges.append(spec)
-    shown = {s.label for s in statuses.values()}
     deco: dict[str, Any] = {"nodes": nodes, "edges": edges}
     if legend:
         deco["legend"] = [{"label": LEGEND[k], **{x: LOOKS[k][x] for x in

@@ -21,7 +21,7 @@ from diff_models import HOSTILE, anonymise, chain_graph, hostile_pair
 import netdraw
 from netdraw import zoo
 from netdraw.diff.match import longest_increasing
-from netdraw.ir import Graph
+from netdraw.ir import Graph, Node, TensorSpec
 
 torch = pytest.importorskip("torch")
 from netdraw.zoo import torch_models as tm  # noqa: E402
@@ -420,6 +420,38 @@ def _renamed(graph: Graph) -> Graph:
 
 
 # -- pieces ---------------------------------------------------------------------------
+
+
+def _chain(name: str, ops: list[str]) -> Graph:
+    g = Graph(name)
+    g.add_node(Node("x", "x", "input", "Input", outputs=[TensorSpec((1, 4))]))
+    prev = "x"
+    for op in ops:
+        g.add_node(Node(op, op, "activation", op, inputs=[TensorSpec((1, 4))],
+                        outputs=[TensorSpec((1, 4))]))
+        g.add_edge(prev, op, TensorSpec((1, 4)))
+        prev = op
+    g.add_node(Node("out", "out", "output", "Output", inputs=[TensorSpec((1, 4))]))
+    g.add_edge(prev, "out", TensorSpec((1, 4)))
+    g.validate()
+    return g
+
+
+def test_swapped_layers_keep_the_union_acyclic():
+    # matching both names would merge relu->tanh (A) and tanh->relu (B) into a cycle:
+    # one pair is undone, so one layer moved (removed here, added there)
+    result = netdraw.diff(_chain("a", ["Relu", "Tanh"]), _chain("b", ["Tanh", "Relu"]))
+    assert [(n.status, n.name) for n in result.nodes.values()] == [
+        ("same", "x"), ("added", "Tanh"), ("same", "Relu"), ("removed", "Tanh"),
+        ("same", "out")]
+    result.union.validate()  # raises on a cycle
+    dot_layout(result.render("dot"))
+
+
+def test_empty_graphs():
+    result = netdraw.diff(Graph("a"), Graph("b"))
+    assert result.same and result.counts()["same"] == 0
+    assert "no changes" in result.table()
 
 
 def test_longest_increasing_chain():

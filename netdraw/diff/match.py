@@ -29,8 +29,9 @@ The algorithm, in five passes (N, M nodes and E edges of the two graphs):
 4. **Renamed kinds.** Nodes still unmatched with the same qualified name but different
    kinds (a ``ReLU`` module replaced by a ``Softmax``) are one layer, changed.
 5. **Consistency.** Merging each matched pair into one node must leave the union of the
-   two graphs acyclic; pairs on a cycle (an alignment that crossed itself) are undone,
-   structural ones first. O(N + M + E) per round; rounds are rare.
+   two graphs acyclic; on each cycle (an alignment that crossed itself, two layers that
+   swapped places) one pair is undone per round, structural ones first. O(N + M + E)
+   per round; rounds are rare (after 16, every pair on a cycle goes at once).
 
 Heuristics: passes 2 and 3 guess. Two stretches between the same anchors are assumed to
 be the same part of the model; equal layers are paired in order (a block inserted
@@ -377,18 +378,24 @@ class Matcher:
                 break
 
     # -- 5. consistency ----------------------------------------------------------------
-    def break_cycles(self) -> None:
-        """Undo pairs until merging every pair leaves the union acyclic."""
+    def break_cycles(self, careful_rounds: int = 16) -> None:
+        """Undo pairs until merging every pair leaves the union acyclic: one pair per
+        cycle and round (a structural one, the latest in A's order), or, after
+        ``careful_rounds`` rounds, every pair on a cycle."""
+        rounds = 0
         while True:
-            cyclic = self._cyclic_pairs()
-            if not cyclic:
+            components = self._cyclic_pairs()
+            if not components:
                 return
-            structural = [i for i in cyclic if self.match.how[self.A.ids[i]] != "name"]
-            for i in structural or cyclic:
-                self.unpair(i)
+            rounds += 1
+            for cyclic in components:
+                structural = [i for i in cyclic if self.match.how[self.A.ids[i]] != "name"]
+                chosen = structural or cyclic
+                for i in (chosen if rounds > careful_rounds else [max(chosen)]):
+                    self.unpair(i)
 
-    def _cyclic_pairs(self) -> list[int]:
-        """A indices of matched pairs that lie on a cycle of the union graph."""
+    def _cyclic_pairs(self) -> list[list[int]]:
+        """A indices of the matched pairs on each cycle (strong component) of the union."""
         A, B = self.A, self.B
         na = len(A.ids)
         # union vertex: A index for A nodes (matched pairs use their A index), na + j for
@@ -402,11 +409,11 @@ class Matcher:
         for j in range(len(B.ids)):
             src = vb(j)
             succ[src].extend(vb(d) for d in B.succs[j])
-        components = _strong_components(succ)
-        out: list[int] = []
-        for comp in components:
-            if len(comp) > 1:
-                out.extend(v for v in comp if v < na and self.ab[v] >= 0)
+        out: list[list[int]] = []
+        for comp in _strong_components(succ):
+            pairs = [v for v in comp if v < na and self.ab[v] >= 0] if len(comp) > 1 else []
+            if pairs:
+                out.append(pairs)
         return out
 
 

@@ -409,6 +409,8 @@ class Matcher:
         for j in range(len(B.ids)):
             src = vb(j)
             succ[src].extend(vb(d) for d in B.succs[j])
+        if _acyclic(succ):
+            return []
         out: list[list[int]] = []
         for comp in _strong_components(succ):
             pairs = [v for v in comp if v < na and self.ab[v] >= 0] if len(comp) > 1 else []
@@ -423,6 +425,24 @@ def _edge_value(row: list[int], k: int) -> int:
     if not row:
         return 0
     return row[-1] if k >= len(row) else 0
+
+
+def _acyclic(succ: list[list[int]]) -> bool:
+    """Kahn's algorithm: whether the graph has no cycle (the common case, checked fast)."""
+    indeg = [0] * len(succ)
+    for targets in succ:
+        for w in targets:
+            indeg[w] += 1
+    ready = [v for v, d in enumerate(indeg) if d == 0]
+    seen = 0
+    while ready:
+        v = ready.pop()
+        seen += 1
+        for w in succ[v]:
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                ready.append(w)
+    return seen == len(succ)
 
 
 def _strong_components(succ: list[list[int]]) -> list[list[int]]:

@@ -265,8 +265,12 @@ def _groups(union: Graph, records: dict[str, NodeDiff], edges: list[EdgeDiff],
             g.counts[rec.status] += 1
             if rec.status == "changed" and not rec.cause:
                 g.reshaped += 1
-            if rec.explanation:
+            if rec.explanation and rec.status in ("added", "removed"):
                 g.explained += 1
+                if g.explanation is None or g.explanation == rec.explanation:
+                    g.explanation = rec.explanation
+                else:
+                    g.explanation = ""  # explained several ways: no one text says it
             if rec.cause:
                 g.cause = True
                 if len(g.causes) < 8:
@@ -284,6 +288,8 @@ def _groups(union: Graph, records: dict[str, NodeDiff], edges: list[EdgeDiff],
             get(ga[:depth]).edges_changed += 1
     for g in out.values():
         total = sum(g.counts.values())
+        if g.explained < g.counts["added"] + g.counts["removed"] or g.explanation is None:
+            g.explanation = ""
         if g.counts["added"] == total:
             g.status = "added"
         elif g.counts["removed"] == total:

@@ -105,6 +105,8 @@ class GroupDiff:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     reshaped: int = 0
     explained: int = 0  # added or removed nodes a known rewrite accounts for
+    #: The explanation all of them share (``part of layers.0.self_attn (spelled out)``).
+    explanation: str | None = None
     params_a: int = 0
     params_b: int = 0
     edges_changed: int = 0
@@ -115,6 +117,7 @@ class GroupDiff:
                 "class_name_a": self.class_name_a,
                 "status": self.status, "cause": self.cause, "counts": dict(self.counts),
                 "reshaped": self.reshaped, "explained": self.explained,
+                "explanation": self.explanation or "",
                 "params_a": self.params_a,
                 "params_b": self.params_b, "edges_changed": self.edges_changed}
 

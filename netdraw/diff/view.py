@@ -125,6 +125,9 @@ def _group_status(groups: list[GroupDiff], result: DiffResult) -> Status:
         edges += g.edges_changed
     label = combine(labels)
     notes: list[str] = []
+    shared = {g.explanation for g in groups}
+    if label in ("added", "removed") and len(shared) == 1 and shared != {""}:
+        notes.append(shared.pop() or "")
     if label in ("changed", "reshaped"):
         classes = {(g.class_name_a, g.class_name) for g in groups
                    if g.class_name_a and g.class_name and g.class_name_a != g.class_name}

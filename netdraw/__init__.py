@@ -3,6 +3,7 @@
 >>> import netdraw
 >>> graph = netdraw.load("model.onnx")            # doctest: +SKIP
 >>> svg = netdraw.render(graph, "svg", rankdir="LR")  # doctest: +SKIP
+>>> changes = netdraw.diff("old.onnx", "new.onnx")    # doctest: +SKIP
 """
 
 from netdraw.api import load, render
@@ -10,4 +11,14 @@ from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Group, Node, TensorSpec
 
 __version__ = "0.1.0"
-__all__ = ["Edge", "Graph", "Group", "NetdrawError", "Node", "TensorSpec", "load", "render"]
+__all__ = ["Edge", "Graph", "Group", "NetdrawError", "Node", "TensorSpec", "diff", "load",
+           "render"]
+
+
+def __getattr__(name: str):
+    """``netdraw.diff`` (a package you can call: ``netdraw.diff(a, b)``), imported on use."""
+    if name == "diff":
+        import importlib
+
+        return importlib.import_module("netdraw.diff")
+    raise AttributeError(f"module 'netdraw' has no attribute {name!r}")

@@ -96,16 +96,17 @@ def _text(graph: Graph, cells: list[tuple[str, ...]], total: tuple[str, ...]) ->
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|])")
 
 
-def _md(value: str) -> str:
+def md_escape(value: str) -> str:
+    """Escape text for a Markdown table cell (one line, Markdown specials escaped)."""
     return _MD_SPECIAL.sub(r"\\\1", _clean(value))
 
 
 def _markdown(graph: Graph, cells: list[tuple[str, ...]], total: tuple[str, ...]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|:--|:--|:--|--:|--:|"]
     for row in cells:
-        lines.append("| " + " | ".join(_md(c) for c in row) + " |")
+        lines.append("| " + " | ".join(md_escape(c) for c in row) + " |")
     name, _, _, params, macs = total
-    lines.append(f"| **{name}** | | | **{params}** | **{_md(macs)}** |")
+    lines.append(f"| **{name}** | | | **{params}** | **{md_escape(macs)}** |")
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import graphviz
 
+from netdraw.backends.decorations import Decorations, NodeStyle
 from netdraw.describe import (
     display_name,
     fill_colour,
@@ -57,9 +58,13 @@ def _tooltip(value: str) -> str:
     return _CONTROL.sub("", value).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True) -> str:
+def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True,
+               style: NodeStyle | None = None) -> str:
+    """The HTML-like label of a node; ``style`` (its decoration) adds a name prefix and
+    note lines."""
     name = display_name(node, graph)
-    rows = [f'<tr><td><b>{_text(name)}</b></td></tr>']
+    prefix = f"{style.prefix} " if style is not None and style.prefix else ""
+    rows = [f'<tr><td><b>{_text(prefix + name)}</b></td></tr>']
     detail = node.op_type
     attrs = key_attrs(node)
     repeat = node.attrs.get("repeat") if node.kind == "block" else None
@@ -78,6 +83,10 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True)
         facts.append(f"{format_count(node.params)} params")
     if facts:
         rows.append(f'<tr><td><font point-size="9" color="#444444">{_text(" · ".join(facts))}'
+                    "</font></td></tr>")
+    for note in style.notes if style is not None else ():
+        colour = style.note_colour or "#222222"
+        rows.append(f'<tr><td><font point-size="10" color="{colour}"><b>{_text(note)}</b>'
                     "</font></td></tr>")
     return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + \
         "".join(rows) + "</table>>"
@@ -152,12 +161,18 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
 
     cluster_count = 0
 
+    decorations = Decorations(graph)
+
     def emit(path: tuple[str, ...], indent: str) -> None:
         nonlocal cluster_count
         for node in members.get(path, []):
             style = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
-            attrs = {"label": node_label(node, graph), "fillcolor": fill_colour(node.kind),
+            deco = decorations.node(node.id)
+            attrs = {"label": node_label(node, graph, style=deco),
+                     "fillcolor": fill_colour(node.kind),
                      "tooltip": _tooltip(_tooltip_text(node)), **style}
+            if deco is not None:
+                attrs.update(_node_overrides(deco, attrs.get("style", "rounded,filled")))
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):
             if len(members.get(child, [])) == 1 and not children.get(child):
@@ -180,7 +195,12 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     sent: set[tuple[str, int]] = set()
     for edge in graph.edges:
         shape = edge.tensor.format_shape() if edge_labels else ""
+        deco = decorations.edge(edge.src, edge.dst)
+        if deco is not None and deco.label is not None and edge_labels:
+            shape = deco.label
         attrs = f" [label=<{_text(shape)}>]" if shape else ""
+        if deco is not None:
+            attrs = _edge_attrs(shape, deco)
         src, target = ids[edge.src], column[edge.dst]
         if column[edge.src] != target:
             letter = _connector_letter(target)
@@ -204,8 +224,71 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
         ordered = [heads[c] for c in sorted(heads)]
         for a, b in zip(ordered, ordered[1:], strict=False):
             lines.append(f'\t{a} -> {b} [style="invis"]')
+    lines.extend(_decoration_lines(decorations, ids))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _node_overrides(deco: NodeStyle, style: str) -> dict[str, str]:
+    """DOT attributes of a decorated node (colours, dashed outline, muted text)."""
+    out: dict[str, str] = {}
+    if deco.fill:
+        out["fillcolor"] = deco.fill
+    if deco.stroke:
+        out["color"] = deco.stroke
+    if deco.dashed:
+        out["style"] = style + ",dashed"
+    if deco.width is not None:
+        out["penwidth"] = f"{deco.width:g}"
+    if deco.muted:
+        out["fontcolor"] = "#555555"
+    return out
+
+
+def _edge_attrs(label: str, deco) -> str:
+    attrs: dict[str, str] = {}
+    if label:
+        attrs["label"] = f"<{_text(label)}>"
+    if deco.stroke:
+        attrs["color"] = deco.stroke
+        attrs["fontcolor"] = deco.stroke
+    if deco.dashed:
+        attrs["style"] = "dashed"
+    if deco.width is not None:
+        attrs["penwidth"] = f"{deco.width:g}"
+    return " " + _attrs(attrs) if attrs else ""
+
+
+def _decoration_lines(decorations: Decorations, ids: dict[str, str]) -> list[str]:
+    """Links, alignments and the legend a graph's decorations ask for."""
+    lines: list[str] = []
+    for src, dst, deco in decorations.links():
+        if src in ids and dst in ids:
+            attrs = {"style": "dashed" if deco.dashed else "dotted", "dir": "none",
+                     "constraint": "false", "color": deco.stroke or "#999999",
+                     "penwidth": f"{deco.width or 0.8:g}"}
+            lines.append(f"\t{ids[src]} -> {ids[dst]} {_attrs(attrs)}")
+    for group in decorations.align:
+        members = " ".join(ids[n] for n in group if n in ids)
+        lines.append("\t{rank=same; " + members + "}")
+    if decorations.legend:
+        lines.append("\tsubgraph cluster_legend {")
+        lines.append('\t\tgraph [label=<<b>Legend</b>> style="rounded" color="#bbbbbb" '
+                     'fontsize="11" labeljust="l" margin="10"]')
+        names = []
+        for i, item in enumerate(decorations.legend):
+            name = f"legend{i}"
+            names.append(name)
+            attrs = {"label": f"<{_text(item.label)}>", "shape": "box",
+                     "style": "rounded,filled" + (",dashed" if item.dashed else ""),
+                     "fillcolor": item.fill or "#ffffff", "color": item.stroke or "#555555",
+                     "penwidth": "1.4", "fontsize": "11", "margin": "0.1,0.04"}
+            lines.append(f"\t\t{name} {_attrs(attrs)}")
+        lines.append("\t\t{rank=same; " + " ".join(names) + "}")
+        for a, b in zip(names, names[1:], strict=False):
+            lines.append(f'\t\t{a} -> {b} [style="invis"]')
+        lines.append("\t}")
+    return lines
 
 
 def render_dot(source: str, fmt: str) -> bytes:

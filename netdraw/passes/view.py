@@ -79,15 +79,23 @@ def prepare(graph: Graph, options: ViewOptions) -> Graph:
     return dissolve_singletons(g)
 
 
-def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
-    """The view of ``graph`` that ``options`` ask for (a new graph; the input is untouched).
+@dataclass
+class ViewPlan:
+    """How a view was made: the prepared graph (pruned, grouped, folded), its group index,
+    the depth chosen and the resolved ``expand``/``collapse`` paths. An interactive viewer
+    starts from it and makes other views of the same prepared graph."""
 
-    >>> from netdraw import load
-    >>> from netdraw.zoo.onnx_models import small_resnet
-    >>> view = make_view(load(small_resnet()))
-    >>> [n.name for n in view if n.attrs.get("repeat")]
-    ['layer1.0–layer1.1']
-    """
+    prepared: Graph
+    index: GroupIndex
+    depth: int
+    expand: set[tuple[str, ...]]
+    collapse: set[tuple[str, ...]]
+    options: ViewOptions
+    view: Graph
+
+
+def plan_view(graph: Graph, options: ViewOptions | None = None) -> ViewPlan:
+    """The view of ``graph`` that ``options`` ask for, with everything that made it."""
     options = options or ViewOptions()
     prepared = prepare(graph, options)
     index = GroupIndex(prepared)
@@ -117,7 +125,19 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
         "inferred_groups": prepared.meta.get("inferred_groups"),
     }
     view.meta.pop("inferred_groups", None)
-    return view
+    return ViewPlan(prepared, index, depth, expand, collapse, options, view)
+
+
+def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
+    """The view of ``graph`` that ``options`` ask for (a new graph; the input is untouched).
+
+    >>> from netdraw import load
+    >>> from netdraw.zoo.onnx_models import small_resnet
+    >>> view = make_view(load(small_resnet()))
+    >>> [n.name for n in view if n.attrs.get("repeat")]
+    ['layer1.0–layer1.1']
+    """
+    return plan_view(graph, options).view
 
 
 def _choose(index: GroupIndex, expand: set, collapse: set,

@@ -24,7 +24,7 @@ from netdraw.describe import (
     output_spec,
 )
 from netdraw.errors import NetdrawError
-from netdraw.ir import Graph, Node
+from netdraw.ir import Edge, Graph, Node
 from netdraw.passes.layout import split
 
 RENDER_FORMATS = ("svg", "png", "pdf")
@@ -56,9 +56,11 @@ def _tooltip(value: str) -> str:
     return _CONTROL.sub("", value).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True) -> str:
+def label_parts(node: Node, graph: Graph | None = None,
+                show_shapes: bool = True) -> tuple[str, str, str]:
+    """The three lines of a node's box: name, detail (op type and key attributes) and
+    facts (output shape and parameters); detail and facts may be empty."""
     name = display_name(node, graph)
-    rows = [f'<tr><td><b>{_text(name)}</b></td></tr>']
     detail = node.op_type
     attrs = key_attrs(node)
     repeat = node.attrs.get("repeat") if node.kind == "block" else None
@@ -67,19 +69,29 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True)
     elif attrs:
         sep = " " if attrs.startswith("+") else " · "
         detail = f"{detail}{sep}{attrs}" if detail else attrs
-    if detail and detail != name:
-        rows.append(f'<tr><td><font point-size="9">{_text(detail)}</font></td></tr>')
     facts = []
     spec = output_spec(node)
     if show_shapes and spec is not None and spec.format_shape():
         facts.append(spec.format_shape())
     if node.params:
         facts.append(f"{format_count(node.params)} params")
+    return name, detail if detail != name else "", " · ".join(facts)
+
+
+def label_table(name: str, detail: str = "", facts: str = "") -> str:
+    """The HTML-like label of a box from its three lines (each escaped here)."""
+    rows = [f'<tr><td><b>{_text(name)}</b></td></tr>']
+    if detail:
+        rows.append(f'<tr><td><font point-size="9">{_text(detail)}</font></td></tr>')
     if facts:
-        rows.append(f'<tr><td><font point-size="9" color="#444444">{_text(" · ".join(facts))}'
+        rows.append(f'<tr><td><font point-size="9" color="#444444">{_text(facts)}'
                     "</font></td></tr>")
     return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + \
         "".join(rows) + "</table>>"
+
+
+def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True) -> str:
+    return label_table(*label_parts(node, graph, show_shapes))
 
 
 _CONNECTOR = {"shape": "circle", "style": "filled", "fillcolor": "#ffffff", "width": "0.3",
@@ -106,7 +118,8 @@ def _attrs(attrs: dict[str, str]) -> str:
     return "[" + " ".join(parts) + "]"
 
 
-def _tooltip_text(node: Node) -> str:
+def tooltip_text(node: Node) -> str:
+    """What hovering a box shows: name, op type, parameters and MACs."""
     text = f"{node.name} ({node.op_type})"
     macs = node.attrs.get("macs")
     if node.params or isinstance(macs, int):
@@ -116,13 +129,32 @@ def _tooltip_text(node: Node) -> str:
     return text
 
 
-def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
-           edge_labels: bool = True, columns: int | None = None, **_: Any) -> str:
-    """The graph as DOT source text (written directly: linear time, no per-line overhead).
+def node_attrs(node: Node, graph: Graph | None = None) -> dict[str, str]:
+    """A node's DOT attributes (label, colours, shape, tooltip), every user string escaped."""
+    style = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
+    return {"label": node_label(node, graph), "fillcolor": fill_colour(node.kind),
+            "tooltip": _tooltip(tooltip_text(node)), **style}
 
-    ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
-    number the view suggests in ``meta["view"]["columns"]``, else 1).
-    """
+
+def format_attrs(attrs: dict[str, str]) -> str:
+    """``[key=value ...]`` for attributes made by this module (see :func:`node_attrs`)."""
+    return _attrs(attrs)
+
+
+def cluster_attrs(graph: Graph, path: tuple[str, ...]) -> str:
+    """The ``graph [...]`` line that labels and styles the cluster of group ``path``."""
+    return (f'graph [label=<{_text(group_title(graph, path), 80)}> '
+            'style="rounded,dashed" color="#888888" fontsize="10" labeljust="l"]')
+
+
+def edge_attrs(edge: Edge, edge_labels: bool = True) -> str:
+    """`` [label=<shape>]`` for an edge carrying a known shape, else empty."""
+    shape = edge.tensor.format_shape() if edge_labels else ""
+    return f" [label=<{_text(shape)}>]" if shape else ""
+
+
+def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None) -> list[str]:
+    """The ``digraph`` line and the graph, node and edge defaults (and the title)."""
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
     lines = [
@@ -136,6 +168,17 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     label = title if title is not None else graph.name
     if label:
         lines.append(f'\tgraph [label=<<b>{_text(label, 120)}</b>> labelloc="t" fontsize="14"]')
+    return lines
+
+
+def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
+           edge_labels: bool = True, columns: int | None = None, **_: Any) -> str:
+    """The graph as DOT source text (written directly: linear time, no per-line overhead).
+
+    ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
+    number the view suggests in ``meta["view"]["columns"]``, else 1).
+    """
+    lines = header_lines(graph, rankdir, title)
 
     ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
     # Group tree -> nested clusters. children[path] lists child group paths in first-use order.
@@ -154,18 +197,14 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     def emit(path: tuple[str, ...], indent: str) -> None:
         nonlocal cluster_count
         for node in members.get(path, []):
-            style = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
-            attrs = {"label": node_label(node, graph), "fillcolor": fill_colour(node.kind),
-                     "tooltip": _tooltip(_tooltip_text(node)), **style}
-            lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
+            lines.append(f"{indent}{ids[node.id]} {_attrs(node_attrs(node, graph))}")
         for child in children.get(path, []):
             if len(members.get(child, [])) == 1 and not children.get(child):
                 emit(child, indent)  # a box around one node says nothing the node does not
                 continue
             lines.append(f"{indent}subgraph cluster_{cluster_count} {{")
             cluster_count += 1
-            lines.append(f'{indent}\tgraph [label=<{_text(group_title(graph, child), 80)}> '
-                         'style="rounded,dashed" color="#888888" fontsize="10" labeljust="l"]')
+            lines.append(f"{indent}\t{cluster_attrs(graph, child)}")
             emit(child, indent + "\t")
             lines.append(f"{indent}}}")
 
@@ -178,8 +217,7 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     wraps: dict[int, str] = {}
     sent: set[tuple[str, int]] = set()
     for edge in graph.edges:
-        shape = edge.tensor.format_shape() if edge_labels else ""
-        attrs = f" [label=<{_text(shape)}>]" if shape else ""
+        attrs = edge_attrs(edge, edge_labels)
         src, target = ids[edge.src], column[edge.dst]
         if column[edge.src] != target:
             letter = _connector_letter(target)

@@ -22,6 +22,9 @@ class BackendSpec:
     formats: tuple[str, ...]
     binary_formats: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # other names --style accepts
+    #: The backend makes its own views: it gets the source graph and ``view=ViewOptions``
+    #: instead of a graph already made into a view (the HTML page opens any block).
+    own_views: bool = False
 
     def answers_to(self, style: str) -> bool:
         return style == self.name or style in self.aliases
@@ -31,6 +34,7 @@ BACKENDS: list[BackendSpec] = [
     BackendSpec("graphviz", "netdraw.backends.dot", ("dot", "gv", "svg", "png", "pdf"),
                 ("png", "pdf"), aliases=("graph",)),
     BackendSpec("json", "netdraw.backends.json", ("json",)),
+    BackendSpec("html", "netdraw.backends.html", ("html", "htm"), own_views=True),
     # NN-SVG figure styles: only chosen by --style (the first backend for a format is its
     # default, so these stay after graphviz).
     BackendSpec("fcnn", "netdraw.backends.nnsvg.fcnn", ("svg",)),
@@ -39,6 +43,10 @@ BACKENDS: list[BackendSpec] = [
     # After graphviz, so .pdf/.png stay Graphviz unless --style tikz asks for TikZ.
     BackendSpec("tikz", "netdraw.backends.tikz", ("tex", "pdf", "png"), ("pdf", "png")),
 ]
+
+
+#: Formats that are a document of their own, not a drawing style.
+_NOT_STYLES = {"json", "html", "htm"}
 
 
 def register(spec: BackendSpec) -> None:
@@ -52,7 +60,7 @@ def formats() -> list[str]:
 def styles() -> list[str]:
     """The drawing styles ``--style`` offers (a backend's first alias, else its name)."""
     return [(spec.aliases or (spec.name,))[0] for spec in BACKENDS
-            if set(spec.formats) - {"json"}]
+            if set(spec.formats) - _NOT_STYLES]
 
 
 def find_backend(fmt: str, style: str | None = None) -> BackendSpec:

@@ -699,3 +699,43 @@ def test_notebook_displays_the_preview(browser, tmp_path: Path) -> None:
             assert inner.locator("#nd-depth").inner_text() == "1"
         assert not errors, errors
         context.close()
+
+
+# -- views the page starts from ---------------------------------------------------------------
+
+
+def test_a_node_that_lost_its_scope_joins_its_group() -> None:
+    """The dynamo exporter leaves GPT-2's QKV Split at the top level, between two layers of
+    h.N; it joins h.N.attn, so each h.N can close into a block (else: a cycle)."""
+    from netdraw.api import view
+    from netdraw.ir import Node, TensorSpec
+    from netdraw.passes.groups import adopt_strays
+
+    g = Graph("gpt")
+    t = TensorSpec((1, 4, 8))
+    g.add_node(Node("x", "x", "input", "Input", outputs=[t]))
+    prev = "x"
+    for layer in range(3):
+        scope = (f"h.{layer}", f"h.{layer}.attn")
+        ids = [f"qkv{layer}", f"node_Split_{layer}", f"mm{layer}", f"add{layer}"]
+        for nid in ids:
+            group = () if "Split" in nid else scope if nid != ids[-1] else scope[:1]
+            kind = {"q": "dense", "n": "slice", "m": "matmul", "a": "add"}[nid[0]]
+            g.add_node(Node(nid, nid, kind, kind.title(), params=10 if kind == "dense" else 0,
+                            inputs=[t], outputs=[t], group=group))
+        for a, b in zip([prev, *ids], ids, strict=False):
+            g.add_edge(a, b, t)
+        g.add_edge(prev, ids[-1], t)  # the residual
+        prev = ids[-1]
+    g.add_node(Node("y", "y", "output", "Output", inputs=[t]))
+    g.add_edge(prev, "y", t)
+    fixed = adopt_strays(g)
+    assert [fixed.nodes[f"node_Split_{i}"].group for i in range(3)] == \
+        [(f"h.{i}", f"h.{i}.attn") for i in range(3)]
+    assert all(fixed.nodes[n.id].group == n.group for n in g if "Split" not in n.id)
+    g.nodes["node_Split_1"].name = "split"  # a name the model gave: it stays at the top
+    assert adopt_strays(g).nodes["node_Split_1"].group == ()
+    g.nodes["node_Split_1"].name = "node_Split_1"
+    drawn = view(g, depth=1)  # the three layers roll into one block: nothing left outside
+    assert [(n.name, n.attrs.get("repeat")) for n in drawn] == \
+        [("x", None), ("h.0–h.2", 3), ("y", None)]

@@ -258,7 +258,7 @@
 
   function zoomAt(factor, sx, sy) {
     const vp = viewport();
-    const z = Math.max(Math.min(fitZoom(), 0.05) * 0.5, Math.min(8, camera.z * factor));
+    const z = Math.max(Math.min(fitZoom() * 0.5, 0.25), Math.min(8, camera.z * factor));
     const px = sx === undefined ? vp.w / 2 : sx;
     const py = sy === undefined ? vp.h / 2 : sy;
     const gx = camera.x + (px - vp.w / 2) / camera.z;
@@ -312,15 +312,15 @@
       if (el) {
         const b = bboxOf(el);
         if (anchor) {
-          // Keep what was clicked where it was on screen, unless it no longer fits.
+          // Keep what was clicked where it was on screen; centre it if it then spills over.
           const vp = viewport();
-          let z = camera.z;
-          const needed = Math.min(vp.w / (b.w + 40), vp.h / (b.h + 40));
-          if (needed < z) z = Math.max(needed, fitZoom());
+          const z = camera.z;
           camera = { x: b.x + b.w / 2 - (anchor.sx - vp.w / 2) / z,
                      y: b.y + b.h / 2 - (anchor.sy - vp.h / 2) / z, z };
-          if (needed < camera.z || anchor.sx < 0) focusBox(b, true);
-          applyCamera();
+          const left = (b.x - camera.x) * z + vp.w / 2;
+          const top = (b.y - camera.y) * z + vp.h / 2;
+          if (left < 0 || top < 0 || left + b.w * z > vp.w || top + b.h * z > vp.h) focusBox(b, true);
+          else applyCamera();
         } else {
           focusBox(b, true);
         }
@@ -1065,6 +1065,24 @@
     source.onopen = () => { delete $("nd-status").dataset.offline; };
     window.netdraw.events = source;
   }
+
+  // -- automation (tests, benchmarks): the same actions as the mouse, by view id ----------
+
+  const painted = (t0) => new Promise((resolve) =>
+    requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0)));
+  window.netdraw.expand = (id) => {
+    const v = view.nodes.find((x) => x.id === id);
+    const t0 = performance.now();
+    if (!v || !expandKey(v.key)) return Promise.resolve(null);
+    return painted(t0);
+  };
+  window.netdraw.collapse = (path) => {
+    const gi = byPath.get(path.split("/").map(encodeURIComponent).join("/"));
+    const t0 = performance.now();
+    if (gi === undefined || !clusters.has(gi)) return Promise.resolve(null);
+    collapseGroup(gi);
+    return painted(t0);
+  };
 
   // -- start -----------------------------------------------------------------------------
 

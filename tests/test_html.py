@@ -344,6 +344,14 @@ def test_cluster_title_closes_the_group(browser, pages: Path) -> None:
     assert page_state(page)["collapse"] == [gi]
     assert view_ids(page) == list(oracle.view(page_state(page)).nodes)
     assert "Open" in page.locator("#nd-panel").inner_text()
+    # The panel lists the groups inside; one inside the rolled run is drawn on its own.
+    before = layouts(page)
+    page.locator("#nd-panel .nd-members button", has_text="layer3.3").click()
+    wait_layouts(page, before + 1)
+    assert "block:layer3/layer3.3" in view_ids(page)
+    assert page.locator("#nd-graph g.node.nd-selected").count() == 1
+    assert page.locator("#nd-panel .nd-name").inner_text() == "layer3.3"
+    assert view_ids(page) == list(oracle.view(page_state(page)).nodes)
     log.assert_clean()
     page.context.close()
 

@@ -419,10 +419,15 @@
     const g = ref.type === "node" ? N[ref.index].group : G[ref.index].parent;
     if (g < 0) return;
     for (const p of chain[g]) state.collapse.delete(p);
-    if (ref.type === "group") state.collapse.delete(ref.index);
-    const hidden = ref.type === "node" ? !view.byKey.has("n" + ref.index)
-      : !view.byKey.has("g" + ref.index) && !clusters.has(ref.index);
-    if (hidden) state.open.add(g);
+    if (ref.type === "node") {
+      if (!view.byKey.has("n" + ref.index)) state.open.add(g); // names it: runs split
+      return;
+    }
+    state.collapse.delete(ref.index);
+    if (!view.byKey.has("g" + ref.index) && !clusters.has(ref.index)) {
+      state.open.add(g);
+      state.unroll.add(g); // a member of a rolled run is drawn on its own
+    }
   }
 
   function setDepth(d) {

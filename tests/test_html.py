@@ -57,9 +57,6 @@ from netdraw.ir import Graph
 from netdraw.passes.view import ViewOptions
 from netdraw.zoo.onnx_models import lenet5, small_resnet
 
-pytestmark = pytest.mark.skipif(not assets.available(),
-                                reason="run 'npm ci': the WebAssembly Graphviz is not installed")
-
 
 @cache
 def zoo_graph(name: str) -> Graph:

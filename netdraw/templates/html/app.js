@@ -192,23 +192,29 @@
     fresh.classList.add("nd-svg");
     holder.replaceChildren(fresh);
     svg = fresh;
+    const f0 = performance.now();
     fitLabels();
+    timings.fitLabels = performance.now() - f0;
   }
 
   function fitLabels() {
     // Graphviz sized each box for Helvetica's widths; where the browser's font is wider,
     // squeeze the line into its box rather than let it spill over the border.
+    // Measure everything first, then write: a write between two reads would make the
+    // browser lay the drawing out again for every label.
+    const squeeze = [];
     for (const g of svg.querySelectorAll("g.node")) {
       const shape = g.querySelector("polygon, path, ellipse");
-      const texts = g.querySelectorAll("text");
-      if (!shape || !texts.length) continue;
+      if (!shape) continue;
       const room = shape.getBBox().width - 8;
-      for (const text of texts) {
-        if (room > 10 && text.getComputedTextLength() > room) {
-          text.setAttribute("textLength", room.toFixed(1));
-          text.setAttribute("lengthAdjust", "spacingAndGlyphs");
-        }
+      if (room <= 10) continue;
+      for (const text of g.querySelectorAll("text")) {
+        if (text.getComputedTextLength() > room) squeeze.push([text, room]);
       }
+    }
+    for (const [text, room] of squeeze) {
+      text.setAttribute("textLength", room.toFixed(1));
+      text.setAttribute("lengthAdjust", "spacingAndGlyphs");
     }
   }
 
@@ -300,6 +306,7 @@
     clusters.clear();
     const first = !svg;
     install(svgText);
+    const t3 = performance.now();
     window.netdraw.state = state;
     window.netdraw.view = view;
     window.netdraw.dot = dot;
@@ -333,6 +340,7 @@
     renderStatus(t1 - t0, t2 - t1);
     writeHash(push);
     timings.lastLayout = performance.now() - t0;
+    timings.parts = { view: t1 - t0, layout: t2 - t1, install: t3 - t2, rest: performance.now() - t3 };
     timings.layouts = (timings.layouts || 0) + 1;
     if (first) {
       requestAnimationFrame(() => {
@@ -1081,6 +1089,7 @@
     if (!v || !expandKey(v.key)) return Promise.resolve(null);
     return painted(t0);
   };
+  window.netdraw.layout = (dot) => layout(dot);
   window.netdraw.collapse = (path) => {
     const gi = byPath.get(path.split("/").map(encodeURIComponent).join("/"));
     const t0 = performance.now();

@@ -256,9 +256,12 @@
       fit();
       return;
     }
-    const zw = Math.min(1, vp.w / (size.w + 16));
-    const zoom = Math.max(zw, 0.55);
-    camera = { x: zoom === zw ? size.w / 2 : vp.w / 2 / zoom, y: vp.h / 2 / zoom, z: zoom };
+    // Top-to-bottom drawings fit their width, left-to-right ones their height; what does
+    // not fit starts at its top (left) edge.
+    const zoom = Math.max(0.55, Math.min(1, Math.max(vp.w / (size.w + 16), vp.h / (size.h + 16))));
+    const x = size.w * zoom <= vp.w ? size.w / 2 : vp.w / 2 / zoom;
+    const y = size.h * zoom <= vp.h ? size.h / 2 : vp.h / 2 / zoom;
+    camera = { x, y, z: zoom };
     applyCamera();
   }
 

@@ -9,10 +9,11 @@
 from netdraw.api import load, render
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Group, Node, TensorSpec
+from netdraw.notebook import show
 
 __version__ = "0.1.0"
 __all__ = ["Edge", "Graph", "Group", "NetdrawError", "Node", "TensorSpec", "diff", "load",
-           "render"]
+           "render", "show"]
 
 
 def __getattr__(name: str):

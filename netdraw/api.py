@@ -39,16 +39,21 @@ def view(graph: Graph, **options: Any) -> Graph:
 
 def render(graph: Graph, format: str = "svg", *, style: str | None = None,
            **options: Any) -> str | bytes:
-    """Draw a Graph: text (``dot``, ``json``, ``svg``) or bytes (``png``, ``pdf``).
+    """Draw a Graph: text (``dot``, ``json``, ``svg``, ``html``) or bytes (``png``, ``pdf``).
 
     Every format draws the readable view (see :func:`view`; its options are accepted here)
     except ``json``, which writes the full graph unless view options are given. A graph that
     already is a view (``meta["view"]``) is drawn as it is. Other options go to the backend
-    (``rankdir``, ``title``, …).
+    (``rankdir``, ``title``, …). ``html`` writes an interactive page that starts at the
+    view the options choose and can open every block (its options: ``activations``,
+    ``extra``; see :func:`netdraw.backends.html.render`).
     """
     fmt = format.lower().lstrip(".")
     given = {k: options.pop(k) for k in VIEW_OPTIONS if k in options}
     chosen = view_options(**given)
+    if backends.find_backend(fmt, style).own_views:
+        view = options.pop("view", None) if not given else None
+        return backends.render(graph, fmt, style=style, view=view or chosen, **options)
     explicit = chosen != ViewOptions()
     if explicit or (fmt != "json" and "view" not in graph.meta):
         graph = make_view(graph, chosen)

@@ -14,6 +14,7 @@ GALLERY_OUTPUTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("svg", {}),
     ("png", {}),
     ("json", {}),
+    ("html", {}),  # the interactive preview: open it in a browser, offline
 )
 
 #: Zoo models also drawn in the NN-SVG figure styles as NAME.STYLE.svg, with their render

@@ -301,6 +301,12 @@ class Graph:
         return cls.from_dict(data)
 
     # -- Jupyter ------------------------------------------------------------------------
+    def _repr_html_(self) -> str | None:
+        """The interactive preview in a sandboxed iframe (see :mod:`netdraw.notebook`)."""
+        from netdraw.notebook import repr_html
+
+        return repr_html(self)
+
     def _repr_svg_(self) -> str:
         from netdraw.api import render
 

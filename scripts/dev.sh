@@ -19,11 +19,17 @@ declare -A NEED=(
   [pdflatex]="texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures"
   [pdftoppm]="poppler-utils"
   [chromium]="chromium"
+  [npm]="npm"
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=(${NEED[$cmd]})
 done
+# Graphviz sizes boxes for Helvetica's widths (the HTML preview's WebAssembly build always
+# does): a metric-compatible font keeps labels inside their boxes in Chromium and in dot.
+if ! { command -v fc-match >/dev/null 2>&1 && fc-match -f '%{family}' Helvetica | grep -q Liberation; }; then
+  missing+=(fonts-liberation2)
+fi
 if [ "$JOB" = gallery ]; then  # the gallery itself needs Graphviz and LaTeX, not a browser
   missing=($(printf '%s\n' "${missing[@]}" | grep -v '^chromium$' || true))
 fi
@@ -40,6 +46,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
+# Browser libraries that the HTML preview embeds in every page (package.json pins them;
+# never copied into the repository), reinstalled only when package-lock.json changes.
+npm_stamp="node_modules/.netdraw-installed"
+npm_want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$npm_want" ]; then
+  echo "== installing browser libraries into node_modules (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_want" > "$npm_stamp"
+fi
+
 # Python: a venv with netdraw in editable mode, reinstalled only when the requirements change.
 PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
@@ -47,7 +63,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=".venv/.netdraw-installed"
-want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+want="$(cat pyproject.toml setup.py constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "== installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip

@@ -29,6 +29,9 @@ class BackendSpec:
     module: str  # must define render(graph, fmt, **options) -> str | bytes
     formats: tuple[str, ...]
     aliases: tuple[str, ...] = ()  # other names --style accepts
+    #: The backend makes its own views: it gets the source graph and ``view=ViewOptions``
+    #: instead of a graph already made into a view (the HTML page opens any block).
+    own_views: bool = False
     #: The figure options (:data:`FIGURE_OPTIONS`) this backend reads; the CLI refuses the
     #: others rather than ignoring them.
     options: tuple[str, ...] = ()
@@ -46,6 +49,7 @@ BACKENDS: list[BackendSpec] = [
     BackendSpec("graphviz", "netdraw.backends.dot", ("dot", "gv", "svg", "png", "pdf"),
                 aliases=("graph",)),
     BackendSpec("json", "netdraw.backends.json", ("json",)),
+    BackendSpec("html", "netdraw.backends.html", ("html", "htm"), own_views=True),
     # NN-SVG figure styles: only chosen by --style (the first backend for a format is its
     # default, so these stay after graphviz).
     BackendSpec("fcnn", "netdraw.backends.nnsvg.fcnn", ("svg",),
@@ -59,6 +63,10 @@ BACKENDS: list[BackendSpec] = [
 ]
 
 
+#: Formats that are a document of their own, not a drawing style.
+_NOT_STYLES = {"json", "html", "htm"}
+
+
 def register(spec: BackendSpec) -> None:
     BACKENDS.insert(0, spec)
 
@@ -70,7 +78,7 @@ def formats() -> list[str]:
 def styles() -> list[str]:
     """The drawing styles ``--style`` offers (a backend's first alias, else its name)."""
     return [(spec.aliases or (spec.name,))[0] for spec in BACKENDS
-            if set(spec.formats) - {"json"}]
+            if set(spec.formats) - _NOT_STYLES]
 
 
 def find_backend(fmt: str, style: str | None = None) -> BackendSpec:

@@ -25,7 +25,7 @@ from netdraw.describe import (
     output_spec,
 )
 from netdraw.errors import NetdrawError
-from netdraw.ir import Graph, Node
+from netdraw.ir import Edge, Graph, Node
 from netdraw.passes.layout import split
 from netdraw.passes.macs import format_macs
 
@@ -58,13 +58,11 @@ def _tooltip(value: str) -> str:
     return _CONTROL.sub("", value).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True,
-               style: NodeStyle | None = None) -> str:
-    """The HTML-like label of a node; ``style`` (its decoration) adds a name prefix and
-    note lines."""
+def label_parts(node: Node, graph: Graph | None = None,
+                show_shapes: bool = True) -> tuple[str, str, str]:
+    """The three lines of a node's box: name, detail (op type and key attributes) and
+    facts (output shape and parameters); detail and facts may be empty."""
     name = display_name(node, graph)
-    prefix = f"{style.prefix} " if style is not None and style.prefix else ""
-    rows = [f'<tr><td><b>{_text(prefix + name)}</b></td></tr>']
     detail = node.op_type
     attrs = key_attrs(node)
     repeat = node.attrs.get("repeat") if node.kind == "block" else None
@@ -73,16 +71,25 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True,
     elif attrs:
         sep = " " if attrs.startswith("+") else " · "
         detail = f"{detail}{sep}{attrs}" if detail else attrs
-    if detail and detail != name:
-        rows.append(f'<tr><td><font point-size="9">{_text(detail)}</font></td></tr>')
     facts = []
     spec = output_spec(node)
     if show_shapes and spec is not None and spec.format_shape():
         facts.append(spec.format_shape())
     if node.params:
         facts.append(f"{format_count(node.params)} params")
+    return name, detail if detail != name else "", " · ".join(facts)
+
+
+def label_table(name: str, detail: str = "", facts: str = "",
+                style: NodeStyle | None = None) -> str:
+    """The HTML-like label of a box from its three lines (each escaped here); ``style`` (a
+    node's decoration, e.g. its diff status) adds a name prefix and note lines."""
+    prefix = f"{style.prefix} " if style is not None and style.prefix else ""
+    rows = [f'<tr><td><b>{_text(prefix + name)}</b></td></tr>']
+    if detail:
+        rows.append(f'<tr><td><font point-size="9">{_text(detail)}</font></td></tr>')
     if facts:
-        rows.append(f'<tr><td><font point-size="9" color="#444444">{_text(" · ".join(facts))}'
+        rows.append(f'<tr><td><font point-size="9" color="#444444">{_text(facts)}'
                     "</font></td></tr>")
     for note in style.notes if style is not None else ():
         colour = style.note_colour or "#222222"
@@ -90,6 +97,12 @@ def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True,
                     "</font></td></tr>")
     return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + \
         "".join(rows) + "</table>>"
+
+
+def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True,
+               style: NodeStyle | None = None) -> str:
+    """The HTML-like label of a node (see :func:`label_parts`, :func:`label_table`)."""
+    return label_table(*label_parts(node, graph, show_shapes), style=style)
 
 
 _CONNECTOR = {"shape": "circle", "style": "filled", "fillcolor": "#ffffff", "width": "0.3",
@@ -116,7 +129,8 @@ def _attrs(attrs: dict[str, str]) -> str:
     return "[" + " ".join(parts) + "]"
 
 
-def _tooltip_text(node: Node) -> str:
+def tooltip_text(node: Node) -> str:
+    """What hovering a box shows: name, op type, parameters and MACs."""
     text = f"{node.name} ({node.op_type})"
     macs = node.attrs.get("macs")
     if node.params or macs is not None:
@@ -126,13 +140,42 @@ def _tooltip_text(node: Node) -> str:
     return text
 
 
-def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
-           edge_labels: bool = True, columns: int | None = None, **_: Any) -> str:
-    """The graph as DOT source text (written directly: linear time, no per-line overhead).
+def node_attrs(node: Node, graph: Graph | None = None,
+               deco: NodeStyle | None = None) -> dict[str, str]:
+    """A node's DOT attributes (label, colours, shape, tooltip), every user string escaped;
+    ``deco`` is the node's decoration (see :mod:`netdraw.backends.decorations`)."""
+    style = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
+    attrs = {"label": node_label(node, graph, style=deco), "fillcolor": fill_colour(node.kind),
+             "tooltip": _tooltip(tooltip_text(node)), **style}
+    if deco is not None:
+        attrs.update(_node_overrides(deco, attrs.get("style", "rounded,filled")))
+    return attrs
 
-    ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
-    number the view suggests in ``meta["view"]["columns"]``, else 1).
-    """
+
+def format_attrs(attrs: dict[str, str]) -> str:
+    """``[key=value ...]`` for attributes made by this module (see :func:`node_attrs`)."""
+    return _attrs(attrs)
+
+
+def cluster_attrs(graph: Graph, path: tuple[str, ...]) -> str:
+    """The ``graph [...]`` line that labels and styles the cluster of group ``path``."""
+    return (f'graph [label=<{_text(group_title(graph, path), 80)}> '
+            'style="rounded,dashed" color="#888888" fontsize="10" labeljust="l"]')
+
+
+def edge_attrs(edge: Edge, edge_labels: bool = True, deco: Any = None) -> str:
+    """`` [label=<shape>]`` for an edge carrying a known shape, else empty; ``deco`` (the
+    edge's decoration) may replace the label and style the line."""
+    shape = edge.tensor.format_shape() if edge_labels else ""
+    if deco is not None:
+        if deco.label is not None and edge_labels:
+            shape = deco.label
+        return _edge_attrs(shape, deco)
+    return f" [label=<{_text(shape)}>]" if shape else ""
+
+
+def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None) -> list[str]:
+    """The ``digraph`` line and the graph, node and edge defaults (and the title)."""
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
     lines = [
@@ -146,6 +189,17 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     label = title if title is not None else graph.name
     if label:
         lines.append(f'\tgraph [label=<<b>{_text(label, 120)}</b>> labelloc="t" fontsize="14"]')
+    return lines
+
+
+def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
+           edge_labels: bool = True, columns: int | None = None, **_: Any) -> str:
+    """The graph as DOT source text (written directly: linear time, no per-line overhead).
+
+    ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
+    number the view suggests in ``meta["view"]["columns"]``, else 1).
+    """
+    lines = header_lines(graph, rankdir, title)
 
     ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
     # Group tree -> nested clusters. children[path] lists child group paths in first-use order.
@@ -166,13 +220,7 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     def emit(path: tuple[str, ...], indent: str) -> None:
         nonlocal cluster_count
         for node in members.get(path, []):
-            style = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
-            deco = decorations.node(node.id)
-            attrs = {"label": node_label(node, graph, style=deco),
-                     "fillcolor": fill_colour(node.kind),
-                     "tooltip": _tooltip(_tooltip_text(node)), **style}
-            if deco is not None:
-                attrs.update(_node_overrides(deco, attrs.get("style", "rounded,filled")))
+            attrs = node_attrs(node, graph, decorations.node(node.id))
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):
             if len(members.get(child, [])) == 1 and not children.get(child):
@@ -180,8 +228,7 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
                 continue
             lines.append(f"{indent}subgraph cluster_{cluster_count} {{")
             cluster_count += 1
-            lines.append(f'{indent}\tgraph [label=<{_text(group_title(graph, child), 80)}> '
-                         'style="rounded,dashed" color="#888888" fontsize="10" labeljust="l"]')
+            lines.append(f"{indent}\t{cluster_attrs(graph, child)}")
             emit(child, indent + "\t")
             lines.append(f"{indent}}}")
 
@@ -194,13 +241,7 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     wraps: dict[int, str] = {}
     sent: set[tuple[str, int]] = set()
     for edge in graph.edges:
-        shape = edge.tensor.format_shape() if edge_labels else ""
-        deco = decorations.edge(edge.src, edge.dst)
-        if deco is not None and deco.label is not None and edge_labels:
-            shape = deco.label
-        attrs = f" [label=<{_text(shape)}>]" if shape else ""
-        if deco is not None:
-            attrs = _edge_attrs(shape, deco)
+        attrs = edge_attrs(edge, edge_labels, decorations.edge(edge.src, edge.dst))
         src, target = ids[edge.src], column[edge.dst]
         if column[edge.src] != target:
             letter = _connector_letter(target)

@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                           epilog=VIEW_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(draw)
     draw.add_argument("-o", "--output", required=True, metavar="OUT",
-                      help="output file: .dot .gv .svg .png .pdf .json .tex; '-' for stdout "
+                      help="output file: .dot .gv .svg .png .pdf .json .tex .html; '-' for stdout "
                            "(text formats, with --format)")
     draw.add_argument("--format", help="output format when OUT is '-' (default: dot) or has "
                                        "no suffix; with a suffix it must agree")
@@ -111,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
     check_target(args.output)  # a bad output path fails before the model is read
     options = view_options(args)
     graph = load_model_from_args(args)
-    if fmt != "json" or options != ViewOptions():
+    if spec.own_views:  # the HTML page: it starts at this view and can open every block
+        extra["view"] = options
+    elif fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options)
     data = render(graph, fmt, style=style, rankdir=args.rankdir, title=args.title,
                   **_style_options(args), **extra)
@@ -120,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
 
         write_output(extra["preamble_name"], preamble())
     write_output(args.output, data)
-    report_view(graph)
+    if not spec.own_views:
+        report_view(graph)
     return 0
 
 

@@ -111,17 +111,24 @@ def resolve_paths(graph: Graph, names: Iterable[str], flag: str) -> set[Path]:
 
 
 def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
-            collapse: set[Path] = frozenset(), roll: bool = True) -> Graph:
-    """The graph at ``depth`` with ``expand``/``collapse`` applied and repeats rolled."""
+            collapse: set[Path] = frozenset(), roll: bool = True,
+            open_paths: set[Path] = frozenset(), unroll: set[Path] = frozenset()) -> Graph:
+    """The graph at ``depth`` with ``expand``/``collapse`` applied and repeats rolled.
+
+    ``open_paths`` opens groups one level (their children show as blocks unless the depth
+    opens them too), as an interactive viewer does on double-click; ``unroll`` names groups
+    whose rolled runs are drawn as their separate member blocks instead of ``×N``.
+    """
     if depth < 0:
         raise NetdrawError(f"--depth must be 0 or more, not {depth}")
     graph = index.graph
-    named = {p[:d] for p in expand for d in range(len(p) + 1)}
+    named = {p[:d] for p in (*expand, *open_paths) for d in range(len(p) + 1)}
     # An expanded group is open, and so are its children: their contents show.
     opened = named | {c for p in expand for c in index.child_groups(p)}
+    unrolled: set[Path] = set()  # members of runs drawn separately, each as a block
 
     def is_open(path: Path) -> bool:
-        if path in collapse:
+        if path in collapse or path in unrolled:
             return False
         return path in opened or len(path) < depth
 
@@ -135,6 +142,9 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
             if not visible_open(parent):
                 continue
             for run in _runs(index, items, opened):
+                if parent in unroll:
+                    unrolled.update(run)
+                    continue
                 runs[run[0]] = run
                 for path in run:
                     for nid in index.members[path]:
@@ -184,8 +194,12 @@ def _merge(index: GroupIndex, assign: dict[str, tuple[str, Path]],
     view = _build(index, assign, runs)
     if view is not None:
         return view
-    keys = sorted({k for k in assign.values()},
-                  key=lambda k: -sum(1 for v in assign.values() if v == k))
+    # Largest blocks first; ties in order of first appearance (a set's order would change
+    # from run to run, and with it the drawing).
+    counts: dict[tuple[str, Path], int] = {}
+    for key in assign.values():
+        counts[key] = counts.get(key, 0) + 1
+    keys = sorted(counts, key=lambda k: -counts[k])
     dropped: list[tuple[str, Path]] = []
     for key in keys:
         dropped.append(key)

@@ -255,6 +255,40 @@ def dissolve_singletons(graph: Graph) -> Graph:
     return rebuild(graph, nodes, graph.edges)
 
 
+def adopt_strays(graph: Graph) -> Graph:
+    """A copy where a node with an exporter-made name (``node_Split_1235``) whose producers
+    and consumers all lie inside one group, deeper than the node's own, joins that group.
+    Exporters lose the scope of some ops (the dynamo exporter's ``Split`` of GPT-2's fused
+    QKV projection sits at the top level between two layers of ``h.0``); left outside, such
+    a node makes its group impossible to draw as one block (the block would feed the node
+    and be fed by it). A node the model itself named stays where the model put it."""
+    pred, succ = graph.predecessors(), graph.successors()
+    moved: dict[str, tuple[str, ...]] = {}
+    for node in graph.nodes.values():
+        if node.kind in _IO or not _generated(node):
+            continue
+        around = [graph.nodes[n] for n in (*pred[node.id], *succ[node.id])]
+        paths = [moved.get(n.id, n.group) for n in around if n.kind not in _IO]
+        if not pred[node.id] or not succ[node.id] or not paths:
+            continue
+        common = paths[0]
+        for path in paths[1:]:
+            k = 0
+            while k < min(len(common), len(path)) and common[k] == path[k]:
+                k += 1
+            common = common[:k]
+        if len(common) > len(node.group) and common[: len(node.group)] == node.group:
+            moved[node.id] = common
+    if not moved:
+        return graph
+    nodes = []
+    for node in graph.nodes.values():
+        new = clone_node(node)
+        new.group = moved.get(node.id, node.group)
+        nodes.append(new)
+    return rebuild(graph, nodes, graph.edges)
+
+
 def _generated(node: Node) -> bool:
     """A name an exporter made up (``node_MatMul_11``, ``/layer1/0/Conv``), not a module's."""
     name = node.name
@@ -262,5 +296,5 @@ def _generated(node: Node) -> bool:
         name.startswith("/") or _AUTO_NAME.match(name) is not None
 
 
-__all__ = ["dissolve_singletons", "infer_groups", "is_flat", "name_groups",
+__all__ = ["adopt_strays", "dissolve_singletons", "infer_groups", "is_flat", "name_groups",
            "structural_groups"]

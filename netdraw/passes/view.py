@@ -19,7 +19,7 @@ from netdraw.passes import layout
 from netdraw.passes.collapse import GroupIndex, resolve_paths, view_at
 from netdraw.passes.fold import default_patterns, parse_pattern
 from netdraw.passes.fold import fold as fold_pass
-from netdraw.passes.groups import dissolve_singletons, infer_groups, is_flat
+from netdraw.passes.groups import adopt_strays, dissolve_singletons, infer_groups, is_flat
 from netdraw.passes.prune import prune
 from netdraw.passes.stats import annotate, total_macs
 
@@ -74,21 +74,29 @@ def prepare(graph: Graph, options: ViewOptions) -> Graph:
             g = fold_pass(g, patterns)
         g = infer_groups(g)
     else:
-        g = dissolve_singletons(g)
+        g = dissolve_singletons(adopt_strays(g))
         if patterns:
             g = fold_pass(g, patterns)
     return dissolve_singletons(g)
 
 
-def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
-    """The view of ``graph`` that ``options`` ask for (a new graph; the input is untouched).
+@dataclass
+class ViewPlan:
+    """How a view was made: the prepared graph (pruned, grouped, folded), its group index,
+    the depth chosen and the resolved ``expand``/``collapse`` paths. An interactive viewer
+    starts from it and makes other views of the same prepared graph."""
 
-    >>> from netdraw import load
-    >>> from netdraw.zoo.onnx_models import small_resnet
-    >>> view = make_view(load(small_resnet()))
-    >>> [n.name for n in view if n.attrs.get("repeat")]
-    ['layer1.0–layer1.1']
-    """
+    prepared: Graph
+    index: GroupIndex
+    depth: int
+    expand: set[tuple[str, ...]]
+    collapse: set[tuple[str, ...]]
+    options: ViewOptions
+    view: Graph
+
+
+def plan_view(graph: Graph, options: ViewOptions | None = None) -> ViewPlan:
+    """The view of ``graph`` that ``options`` ask for, with everything that made it."""
     options = options or ViewOptions()
     prepared = prepare(graph, options)
     index = GroupIndex(prepared)
@@ -118,7 +126,19 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
         "inferred_groups": prepared.meta.get("inferred_groups"),
     }
     view.meta.pop("inferred_groups", None)
-    return view
+    return ViewPlan(prepared, index, depth, expand, collapse, options, view)
+
+
+def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
+    """The view of ``graph`` that ``options`` ask for (a new graph; the input is untouched).
+
+    >>> from netdraw import load
+    >>> from netdraw.zoo.onnx_models import small_resnet
+    >>> view = make_view(load(small_resnet()))
+    >>> [n.name for n in view if n.attrs.get("repeat")]
+    ['layer1.0–layer1.1']
+    """
+    return plan_view(graph, options).view
 
 
 def _choose(index: GroupIndex, expand: set, collapse: set,

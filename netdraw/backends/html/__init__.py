@@ -1,0 +1,48 @@
+"""HTML backend: one self-contained, offline page to explore a model.
+
+``render(graph, "html")`` (or ``netdraw draw MODEL -o model.html``) writes a page that shows
+the default view in the Graphviz look and lets the reader pan, zoom, search, open and close
+blocks (each view laid out anew by Graphviz compiled to WebAssembly, embedded in the page),
+read everything the IR knows about a layer in a side panel, and export the view as SVG or
+PNG. The page loads nothing: no CDN, no request of any kind, and a Content-Security-Policy
+that forbids network access and inline event handlers.
+
+The backend makes its own views (:attr:`BackendSpec.own_views`): it receives the source
+graph and the :class:`~netdraw.passes.view.ViewOptions`, because the page needs the whole
+prepared graph to open any block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from netdraw.backends.html.model import page_model
+from netdraw.backends.html.page import build_page
+from netdraw.ir import Graph
+from netdraw.passes.view import ViewOptions
+
+
+def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
+           rankdir: str = "TB", title: str | None = None, edge_labels: bool = True,
+           activations: Mapping[str, Any] | None = None,
+           extra: Mapping[str, Any] | None = None, extra_title: str = "Details",
+           serve: Mapping[str, Any] | None = None, prelayout: bool = True,
+           **_: Any) -> str:
+    """The page as text.
+
+    ``activations``: node id -> thumbnail (PNG bytes or a ``data:image/…`` URI) shown in
+    the side panel. ``extra``: node id -> ``{label: text}`` rows shown in the panel under
+    ``extra_title``. ``serve`` (used by ``netdraw serve``): ``{"events": URL, "version": N,
+    "error": text or None}`` makes the page follow the server's reload events.
+    ``prelayout=False`` leaves even the first view to the page's WebAssembly Graphviz.
+    """
+    model = page_model(graph, view, rankdir=rankdir, title=title, edge_labels=edge_labels,
+                       activations=activations, extra=extra, extra_title=extra_title,
+                       prelayout=prelayout)
+    if serve:
+        model["serve"] = dict(serve)
+    return build_page(model)
+
+
+__all__ = ["render"]

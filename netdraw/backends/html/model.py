@@ -1,0 +1,340 @@
+"""The data an HTML page carries: the prepared graph, its group tree, and every DOT fragment
+the page needs to make any view of it in the browser.
+
+The page computes views itself (``view.js`` mirrors :func:`netdraw.passes.collapse.view_at`),
+so it can open and close any block offline. Everything that decides how a box looks is
+made here by the DOT backend's own functions (:mod:`netdraw.backends.dot`): each layer's
+and each group block's attribute list, each cluster's title line, each edge's label. Only a
+rolled run's box is filled in by the page, from a label template made here, because which
+runs exist depends on what is open.
+
+Strings are data: the page puts names into the document with ``textContent`` only, and the
+JSON is escaped for a ``<script>`` element (see :func:`script_json`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from netdraw.backends import dot
+from netdraw.errors import NetdrawError
+from netdraw.ir import Edge, Graph, Node, TensorSpec
+from netdraw.passes.collapse import GroupIndex, block_id, view_at
+from netdraw.passes.view import ViewOptions, plan_view
+
+SCHEMA = "netdraw.page/1"
+Path = tuple[str, ...]
+_IO = ("input", "output")
+#: Placeholders of the rolled-run label template: name, detail, facts, tooltip.
+PLACEHOLDERS = ("\ue000", "\ue001", "\ue002", "\ue003")
+#: Image types a node thumbnail may have (``data:`` URIs only: the page loads nothing).
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+
+
+def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = "TB",
+               title: str | None = None, edge_labels: bool = True,
+               activations: Mapping[str, Any] | None = None,
+               extra: Mapping[str, Any] | None = None,
+               extra_title: str = "Details", prelayout: bool = True) -> dict[str, Any]:
+    """Everything the page needs, as JSON-ready data (schema ``netdraw.page/1``).
+
+    ``view`` chooses the first view (as for every other format). A graph that already is a
+    view (``meta["view"]``) is shown as it is, its blocks closed for good.
+    ``activations`` maps node ids to thumbnails (PNG bytes or ``data:image/…`` URIs) shown in
+    the side panel; ``extra`` maps node ids to ``{label: text}`` rows shown under
+    ``extra_title`` (another tool's per-node facts, e.g. what changed). ``prelayout`` lays
+    the first view out with the ``dot`` program, when installed, so the page paints it
+    without waiting for the WebAssembly build.
+    """
+    options = view or ViewOptions()
+    if "view" in graph.meta:
+        prepared = graph
+        index = GroupIndex(prepared)
+        state = {"depth": index.full_depth, "expand": set(), "collapse": set(), "roll": False}
+        info = dict(graph.meta["view"])
+        first = view_at(index, index.full_depth, roll=False)
+    else:
+        plan = plan_view(graph, options)
+        prepared, index = plan.prepared, plan.index
+        state = {"depth": plan.depth, "expand": plan.expand, "collapse": plan.collapse,
+                 "roll": options.roll}
+        info = dict(plan.view.meta["view"])
+        first = plan.view
+    header = dot.header_lines(prepared, rankdir, title)
+    builder = _Builder(prepared, index, edge_labels)
+    model = builder.build()
+    gi = builder.group_index
+    model.update({
+        "schema": SCHEMA,
+        "name": prepared.name,
+        "rankdir": rankdir,
+        "header": header,
+        "state": {"depth": state["depth"], "roll": state["roll"],
+                  "expand": sorted(gi[p] for p in state["expand"] if p in gi),
+                  "collapse": sorted(gi[p] for p in state["collapse"] if p in gi)},
+        "info": {k: info.get(k) for k in ("auto", "depth", "full_depth", "source_nodes",
+                                           "folded", "hidden", "params", "macs",
+                                           "inferred_groups")},
+        "roll_labels": _roll_templates(),
+        "activations": _thumbnails(activations, builder.node_index),
+        "extra": _extra(extra, builder.node_index),
+        "extra_title": str(extra_title),
+        "first_svg": _first_drawing(first, rankdir, title, edge_labels) if prelayout else None,
+        "first_ids": list(first.nodes),
+    })
+    return model
+
+
+def _first_drawing(view: Graph, rankdir: str, title: str | None,
+                   edge_labels: bool) -> str | None:
+    """The first view laid out by Graphviz's ``dot`` here, so the page paints at once
+    (the page makes the same DOT text; the tests check that). None without ``dot``."""
+    source = dot.to_dot(view, rankdir=rankdir, title=title, edge_labels=edge_labels,
+                        columns=1)
+    try:
+        return dot.render_dot(source, "svg").decode("utf-8")
+    except NetdrawError:
+        return None
+
+
+class _Builder:
+    """Collects nodes, groups, tensors and edges into index-based tables."""
+
+    def __init__(self, graph: Graph, index: GroupIndex, edge_labels: bool) -> None:
+        self.graph = graph
+        self.index = index
+        self.edge_labels = edge_labels
+        self.node_index = {nid: i for i, nid in enumerate(graph.nodes)}
+        paths = [p for p in index.members if p]
+        self.group_index: dict[Path, int] = {(): 0}
+        for path in paths:
+            self.group_index[path] = len(self.group_index)
+        self.tensors: list[dict[str, Any]] = []
+        self.tensor_index: dict[TensorSpec, int] = {}
+        self.shape_keys: dict[tuple, int] = {}
+        self.signatures: dict[Any, int] = {}
+
+    def tensor(self, spec: TensorSpec) -> int:
+        found = self.tensor_index.get(spec)
+        if found is not None:
+            return found
+        key = self.shape_keys.setdefault(spec.shape or (), len(self.shape_keys))
+        edge = dot.edge_attrs(Edge("", "", spec), self.edge_labels)
+        self.tensors.append({"shape": None if spec.shape is None else list(spec.shape),
+                             "dtype": spec.dtype, "text": spec.format_shape(),
+                             "key": key, "dot": edge})
+        self.tensor_index[spec] = len(self.tensors) - 1
+        return self.tensor_index[spec]
+
+    def build(self) -> dict[str, Any]:
+        g, index = self.graph, self.index
+        nodes = [self.node(node) for node in g.nodes.values()]
+        edges = [[self.node_index[e.src], self.node_index[e.dst], self.tensor(e.tensor)]
+                 for e in g.edges]
+        blocks = _group_blocks(g, index)
+        groups = []
+        for path, i in self.group_index.items():
+            groups.append(self.group(path, blocks.get(path)))
+            assert len(groups) == i + 1
+        return {"nodes": nodes, "edges": edges, "groups": groups, "tensors": self.tensors,
+                "full_depth": index.full_depth}
+
+    def node(self, node: Node) -> dict[str, Any]:
+        attrs = {k: v for k, v in node.attrs.items() if k != "macs"}
+        macs = node.attrs.get("macs")
+        return {
+            "id": node.id, "name": node.name, "kind": node.kind, "op": node.op_type,
+            "group": self.group_index.get(node.group, 0),
+            "params": node.params, "macs": macs if isinstance(macs, int) else None,
+            "attrs": _json_safe(attrs),
+            "inputs": [self.tensor(t) for t in node.inputs],
+            "outputs": [self.tensor(t) for t in node.outputs],
+            "io": node.kind in _IO,
+            "dot": dot.format_attrs(dot.node_attrs(node, self.graph)),
+        }
+
+    def group(self, path: Path, block: Node | None) -> dict[str, Any]:
+        index = self.index
+        entry: dict[str, Any] = {
+            "path": list(path), "label": index.label(path), "class": index.class_name(path),
+            "parent": self.group_index[path[:-1]] if path else -1,
+            "items": self.items(path),
+            "sig": None, "scattered": path in index.scattered,
+            "cluster": dot.cluster_attrs(self.graph, path) if path else "",
+        }
+        if path in index.signature:
+            entry["sig"] = self.signature_id(index.signature[path])
+        if block is not None:
+            macs = block.attrs.get("macs")
+            entry.update({
+                "id": block.id, "params": block.params,
+                "macs": macs if isinstance(macs, int) else None,
+                "nodes": block.attrs["nodes"],
+                "inputs": [self.tensor(t) for t in block.inputs],
+                "outputs": [self.tensor(t) for t in block.outputs],
+                "dot": dot.format_attrs(dot.node_attrs(block, self.graph)),
+            })
+        return entry
+
+    def items(self, path: Path) -> list[list[int]]:
+        """Children in order: ``[0, node]`` or ``[1, group, chains]``, where ``chains`` is 1
+        when this group may roll on from the group item just before it (same signature
+        and class, and the one before feeds it)."""
+        out: list[list[int]] = []
+        prev: Path | None = None
+        index = self.index
+        for kind, item in index.children.get(path, []):
+            if kind == "node":
+                out.append([0, self.node_index[item]])
+                prev = None
+                continue
+            chains = int(prev is not None and prev in index.signature
+                         and item in index.signature
+                         and index.signature[prev] == index.signature[item]
+                         and index.class_name(prev) == index.class_name(item)
+                         and (prev, item) in index.links)
+            out.append([1, self.group_index[item], chains])
+            prev = item
+        return out
+
+    def signature_id(self, signature: tuple) -> int:
+        """A small number per distinct signature: equal numbers, equal signatures."""
+        try:
+            key: Any = (hash(signature), signature)
+        except TypeError:  # an attribute that is not hashable: compare its text
+            key = repr(signature)
+        return self.signatures.setdefault(key, len(self.signatures))
+
+
+def _group_blocks(graph: Graph, index: GroupIndex) -> dict[Path, Node]:
+    """The block node each group becomes when drawn closed, as ``view_at`` makes it: its
+    members' parameters and MACs, and the tensors entering and leaving it."""
+    blocks: dict[Path, Node] = {}
+    last: dict[Path, str] = {}
+    for path, ids in index.members.items():
+        if path:
+            name, op_type = index.label(path), index.class_name(path) or "Block"
+        else:  # depth 0: the whole model as one block
+            name, op_type = graph.name, str(graph.meta.get("class_name") or "Model")
+        block = Node(block_id(path), name, "block", op_type, group=path[:-1])
+        block.attrs.update({"nodes": 0, "path": list(path)})
+        for nid in ids:
+            node = graph.nodes[nid]
+            if node.kind in _IO:
+                continue
+            block.params += node.params
+            block.attrs["nodes"] += 1
+            macs = node.attrs.get("macs")
+            if isinstance(macs, int):
+                block.attrs["macs"] = block.attrs.get("macs", 0) + macs
+            last[path] = nid
+        if block.attrs["nodes"]:
+            blocks[path] = block
+
+    for e in graph.edges:
+        src, dst = graph.nodes[e.src], graph.nodes[e.dst]
+        a, b = src.group, dst.group
+        first = 0  # inputs and outputs are never inside a block: every block is crossed
+        if src.kind not in _IO and dst.kind not in _IO:
+            while first < min(len(a), len(b)) and a[first] == b[first]:
+                first += 1
+            first += 1
+        if dst.kind not in _IO:
+            for d in range(first, len(b) + 1):
+                if b[:d] in blocks and e.tensor not in blocks[b[:d]].inputs:
+                    blocks[b[:d]].inputs.append(e.tensor)
+        if src.kind not in _IO:
+            for d in range(first, len(a) + 1):
+                if a[:d] in blocks and e.tensor not in blocks[a[:d]].outputs:
+                    blocks[a[:d]].outputs.append(e.tensor)
+    for path, block in blocks.items():
+        if not block.outputs:
+            block.outputs = list(graph.nodes[last[path]].outputs)
+    return blocks
+
+
+def _roll_templates() -> dict[str, str]:
+    """DOT attribute lists of a rolled run's box with placeholders the page fills in."""
+    name, detail, facts, tooltip = PLACEHOLDERS
+    probe = Node("roll", name, "block", "Block", attrs={"repeat": 2})
+    attrs = dot.node_attrs(probe)
+    out = {}
+    for key, label in (("facts", dot.label_table(name, detail, facts)),
+                       ("plain", dot.label_table(name, detail))):
+        out[key] = dot.format_attrs({**attrs, "label": label, "tooltip": tooltip})
+    return out
+
+
+def _thumbnails(activations: Mapping[str, Any] | None,
+                node_index: dict[str, int]) -> dict[str, str]:
+    """Node index -> ``data:`` URI, for the nodes of the graph that have a thumbnail."""
+    out: dict[str, str] = {}
+    for nid, image in (activations or {}).items():
+        if nid not in node_index:
+            continue
+        out[str(node_index[nid])] = image_uri(image)
+    return out
+
+
+def image_uri(image: Any) -> str:
+    """A ``data:image/…;base64,`` URI for PNG bytes or an image data URI (checked)."""
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        data = bytes(image)
+        kind = ("image/png" if data.startswith(b"\x89PNG\r\n\x1a\n") else
+                "image/jpeg" if data.startswith(b"\xff\xd8\xff") else None)
+        if kind is None:
+            raise NetdrawError("an activation thumbnail must be PNG or JPEG bytes or a "
+                               "data:image/png;base64,… URI")
+        return f"data:{kind};base64," + base64.b64encode(data).decode("ascii")
+    if isinstance(image, str):
+        head, _, payload = image.partition(",")
+        kind = head[5:].split(";")[0] if head.startswith("data:") else ""
+        if kind in IMAGE_TYPES and head.endswith(";base64"):
+            try:
+                base64.b64decode(payload, validate=True)
+            except ValueError:
+                pass
+            else:
+                return image
+    raise NetdrawError("an activation thumbnail must be PNG or JPEG bytes or a "
+                       "data:image/png;base64,… URI")
+
+
+def _extra(extra: Mapping[str, Any] | None, node_index: dict[str, int]) -> dict[str, Any]:
+    """Node index -> rows ``[[label, text], …]`` of extra facts for the side panel."""
+    out: dict[str, Any] = {}
+    for nid, rows in (extra or {}).items():
+        if nid not in node_index:
+            continue
+        items = rows.items() if isinstance(rows, Mapping) else rows
+        out[str(node_index[nid])] = [[str(k), str(v)] for k, v in items]
+    return out
+
+
+def _json_safe(value: Any) -> Any:
+    """Attrs as JSON: tuples as lists, keys as strings, other objects as their text."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    return str(value)
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside ``<script type="application/json">``: ``<``, ``>``, ``&`` and the
+    line separators are ``\\u`` escapes, so no name can close the element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
+
+
+__all__ = ["PLACEHOLDERS", "SCHEMA", "image_uri", "page_model", "script_json"]

@@ -59,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
     if args.save_npy:
         check_target(args.save_npy)
     opened = open_from_args(args)
+    from netdraw.viz.class_maps import GRADIENT_METHODS
+
+    if args.method in GRADIENT_METHODS and not opened.runtime.gradients_supported:
+        raise NetdrawError(f"{args.method} needs gradients, which netdraw does not have for "
+                           f"{opened.framework} models; use --method cam or --method scorecam")
     batch = read_inputs(opened, args)
     result = run_cam(opened.runtime, batch.arrays, args.class_index, args.layer, args.method)
     names = class_names(opened)

@@ -83,10 +83,10 @@ def ascent(function: Callable[[Any], Any], channels: Sequence[int], size: int,
     fy = torch.fft.fftfreq(size)[:, None]
     fx = torch.fft.rfftfreq(size)[None, :]
     scale = 1.0 / torch.clamp(torch.sqrt(fx * fx + fy * fy), min=1.0 / size) ** decay
-    scale = scale * (size / 8)  # keep the spectrum's parameters of order one
+    scale = scale / 4  # Lucid's "magic" factor: images start grey, not saturated
     spectrum = (torch.randn((k, in_channels, size, size // 2 + 1, 2), generator=generator)
                 * 0.01).requires_grad_(True)
-    mix = torch.from_numpy(COLOR_CORRELATION / np.abs(COLOR_CORRELATION).sum(0).max())
+    mix = torch.from_numpy(COLOR_CORRELATION / np.linalg.norm(COLOR_CORRELATION, axis=0).max())
     optimiser = torch.optim.Adam([spectrum], lr=lr)
     index = torch.tensor(list(channels))
     mean = std = None

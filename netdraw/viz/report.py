@@ -149,7 +149,8 @@ def cam_image(result: Any, pixels: np.ndarray | None, example: int, class_names:
     heat = result.heatmaps[example]
     h, w = heat.shape
     size = pictures._tile_scale(h, w)
-    size = (size[0] * 2, size[1] * 2) if max(size) < 200 else size
+    while max(size) < 180:
+        size = (size[0] * 2, size[1] * 2)
     if pixels is not None:
         image = pixels[example]
         if image.shape[1:] != heat.shape:
@@ -209,3 +210,36 @@ def ascent_image(images: np.ndarray, channels: list[int], name: str, subtitle: s
     return pictures.compose(name, subtitle, body, None,
                             "each image maximises one channel's mean activation "
                             "(value in brackets)")
+
+
+def cam_panel(pixels: np.ndarray, rows: list[tuple[str, list[Any]]],
+              class_names: list[str] | None = None) -> Any:
+    """Several examples (rows) × several methods (columns): each row the input and the
+    maps of ``results`` over it. ``rows``: (row label, [CamResult for one example each])."""
+    from PIL import Image
+
+    tiles, labels = [], []
+    columns = 1 + max(len(results) for _, results in rows)
+    for k, (label, results) in enumerate(rows):
+        image = pixels[k]
+        size = pictures._tile_scale(*image.shape[1:])
+        while max(size) < 128:
+            size = (size[0] * 2, size[1] * 2)
+        rgb = (np.moveaxis(np.repeat(image, 3 // image.shape[0], 0), 0, -1) * 255)
+        tiles.append(pictures._resize(rgb.round().astype(np.uint8), size))
+        labels.append(label)
+        for result in results:
+            tiles.append(pictures._resize(pictures.overlay(image, result.heatmaps[0]), size))
+            c = result.classes[0]
+            name = class_names[c] if class_names and c < len(class_names) else f"class {c}"
+            labels.append(f"{result.method}: {name} {100 * result.scores[0]:.0f} %")
+        for _ in range(columns - 1 - len(results)):
+            tiles.append(Image.new("RGB", tiles[-1].size, pictures.BACKGROUND))
+            labels.append("")
+    body = pictures.grid(tiles, labels, columns=columns)
+    first = rows[0][1][0]
+    bar = pictures.colorbar(min(body.height, 240), 0.0, 1.0, "heat",
+                            "maps normalised to 0–1 per image")
+    return pictures.compose(f"Class-activation maps · {first.graph.name}",
+                            f"layer {first.layer_name} (chosen automatically) · "
+                            f"top prediction of each image", body, bar)

@@ -73,7 +73,8 @@ class KerasRuntime:
 
         key = (tuple(id(t) for t in inputs), tuple(id(t) for t in outputs))
         if key not in self._models:
-            self._models[key] = keras.Model(inputs=inputs, outputs=outputs)
+            self._models[key] = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
+                                            outputs=outputs)
         return self._models[key]
 
     def _run_scope(self, scope: tuple[str, ...], model_inputs: list[Any],

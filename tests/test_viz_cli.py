@@ -212,11 +212,14 @@ def test_bad_inputs_are_one_line_errors_without_output(shape_images, tmp_path):
                        "        return self.head(self.conv(x).flatten(1))\n")
     out = tmp_path / "out"
     cases = [
-        (("activations", "zoo:shapes", "--input", str(tmp_path / "missing.png")),
-         ["no such file"]),
-        (("activations", "zoo:shapes", "--input", str(text)), ["cannot read", "as an image"]),
-        (("activations", "zoo:shapes", "--input", str(bomb)), ["too large", "pixel limit"]),
-        (("activations", "zoo:shapes", "--input", str(wrong)), ["does not fit", "1×3×64×64"]),
+        (("activations", "zoo:shapes", "--input", str(tmp_path / "missing.png"), "-o",
+          str(out)), ["no such file"]),
+        (("activations", "zoo:shapes", "--input", str(text), "-o", str(out)),
+         ["cannot read", "as an image"]),
+        (("activations", "zoo:shapes", "--input", str(bomb), "-o", str(out)),
+         ["too large", "pixel limit"]),
+        (("activations", "zoo:shapes", "--input", str(wrong), "-o", str(out)),
+         ["does not fit", "1×3×64×64"]),
         (("cam", "zoo:shapes", "--input", image, "--class", "7", "-o", str(out) + ".png"),
          ["out of range", "4 classes"]),
         (("cam", "zoo:shapes", "--input", image, "--layer", "block9.relu",

@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from netdraw.cli.common import open_from_args, read_inputs
+    from netdraw.cli.common import open_from_args, read_inputs, report_inputs
     from netdraw.errors import NetdrawError
     from netdraw.output import FolderWriter
     from netdraw.viz.class_maps import resolve_layer
@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     with writer as folder:
         entries = write_activations(acts, folder, args.channels, args.order)
+    report_inputs(batch)
     drawn = sum(1 for e in entries if e.files)
     print(f"netdraw: wrote {drawn} layer pictures, index.html and activations.json to "
           f"{Path(args.output)}", file=sys.stderr)

@@ -45,7 +45,7 @@ def _targets(output: str, count: int) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from netdraw.cli.common import open_from_args, read_inputs
+    from netdraw.cli.common import open_from_args, read_inputs, report_inputs
     from netdraw.errors import NetdrawError
     from netdraw.output import check_target, write_output
     from netdraw.viz.api import class_names
@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         buffer = io.BytesIO()
         np.save(buffer, result.maps, allow_pickle=False)
         write_output(args.save_npy, buffer.getvalue())
+    report_inputs(batch)
     print(f"netdraw: {args.method} on {result.graph.name}; wrote {args.output}",
           file=sys.stderr)
     return 0

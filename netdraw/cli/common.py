@@ -149,15 +149,20 @@ def open_from_args(args: argparse.Namespace) -> Any:
 
 
 def read_inputs(opened: Any, args: argparse.Namespace) -> Any:
-    """The ``--input`` files as a batch; says on stderr how they were preprocessed."""
+    """The ``--input`` files as a batch (:func:`report_inputs` says how they were made)."""
     from netdraw.viz.inputs import load_inputs, parse_normalize
 
     normalize = parse_normalize(args.normalize)
     batch = load_inputs(args.input, opened.spec, normalize)
-    for note in batch.notes:
-        print(f"netdraw: input {note}", file=sys.stderr)
     batch.normalize = normalize
     return batch
+
+
+def report_inputs(batch: Any) -> None:
+    """Say on stderr how each input was preprocessed (after the command succeeded: netdraw
+    cannot know how the model was trained, so the user must see what it assumed)."""
+    for note in batch.notes:
+        print(f"netdraw: input {note}", file=sys.stderr)
 
 
 # -- views -----------------------------------------------------------------------------

@@ -41,6 +41,9 @@ GRADIENT_METHODS = ("gradcam", "gradcam++", "layercam")
 #: How many of the last spatial nodes a gradient method looks at with ``layer="auto"``.
 AUTO_CANDIDATES = 48
 _PASS_THROUGH = ("flatten", "reshape", "dropout", "identity", "cast", "squeeze")
+#: Kinds whose 4-D outputs are not image grids (attention heads: batch, heads, tokens, …).
+_NOT_A_GRID = ("reshape", "transpose", "matmul", "attention", "softmax", "slice", "flatten",
+               "embedding", "constant")
 
 
 @dataclass
@@ -64,7 +67,7 @@ class CamResult:
 
 def _grid(node: Node, batch: int, layout: str) -> tuple[int, int] | None:
     """The spatial grid (h, w) of a node's output when larger than 1×1, else None."""
-    if not node.outputs or node.kind in ("input", "output"):
+    if not node.outputs or node.kind in ("input", "output", *_NOT_A_GRID):
         return None
     shape = node.outputs[0].shape
     if not shape or any(not isinstance(d, int) for d in shape[1:]):
@@ -84,10 +87,32 @@ def _grid(node: Node, batch: int, layout: str) -> tuple[int, int] | None:
 
 
 def spatial_nodes(graph: Graph, batch: int, layout: str) -> list[str]:
-    """Node ids with a spatial output grid larger than 1×1 that feed an output, in order."""
+    """Node ids with a spatial output grid larger than 1×1 that feed an output, in order;
+    with an image input, only grids of about the image's aspect ratio (a (batch, tokens,
+    heads, features) tensor is no grid)."""
     useful = _ancestors_of_outputs(graph)
-    return [nid for nid, node in graph.nodes.items()
-            if nid in useful and _grid(node, batch, layout) is not None]
+    aspect = None
+    for nid in graph.inputs:
+        grid = _grid_of_input(graph.nodes[nid], batch, layout)
+        if grid is not None:
+            aspect = grid[0] / grid[1]
+            break
+    out = []
+    for nid, node in graph.nodes.items():
+        grid = _grid(node, batch, layout) if nid in useful else None
+        if grid is None:
+            continue
+        if aspect is not None and not 0.5 <= (grid[0] / grid[1]) / aspect <= 2:
+            continue
+        out.append(nid)
+    return out
+
+
+def _grid_of_input(node: Node, batch: int, layout: str) -> tuple[int, int] | None:
+    shape = node.outputs[0].shape if node.outputs else None
+    if not shape or len(shape) != 4 or any(not isinstance(d, int) for d in shape[1:]):
+        return None
+    return (shape[2], shape[3]) if layout == CHANNELS_FIRST else (shape[1], shape[2])
 
 
 def _ancestors_of_outputs(graph: Graph) -> set[str]:

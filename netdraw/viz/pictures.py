@@ -231,5 +231,5 @@ def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarr
 
 def to_png(img) -> bytes:
     buffer = io.BytesIO()
-    img.save(buffer, format="PNG", optimize=True)
+    img.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()

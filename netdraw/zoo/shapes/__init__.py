@@ -72,7 +72,7 @@ def shape_masks(kinds: np.ndarray, cx: np.ndarray, cy: np.ndarray, radius: np.nd
     triangle = np.ones_like(circle)
     for k in range(3):
         theta = np.pi / 2 + k * 2 * np.pi / 3
-        triangle &= u * np.cos(theta) + v * np.sin(theta) <= r * 0.55
+        triangle &= u * np.cos(theta) + v * np.sin(theta) <= r * 0.6
     table = np.stack([circle, square, triangle, cross])  # (4, N, H, W)
     return table[kinds, np.arange(len(kinds))]
 
@@ -83,7 +83,7 @@ def make_batch(n: int, seed: int | np.random.Generator = 0, size: int = SIZE
     bounding boxes (N, 4) as ``x0, y0, x1, y1`` pixel edges (x1, y1 exclusive)."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     labels = rng.integers(0, len(CLASSES), n)
-    radius = rng.uniform(0.12, 0.26, n) * size
+    radius = rng.uniform(0.14, 0.27, n) * size
     cx = rng.uniform(radius + 1, size - radius - 1)
     cy = rng.uniform(radius + 1, size - radius - 1)
     angle = rng.uniform(0, 2 * np.pi, n)

@@ -29,6 +29,10 @@ FIGURE_STYLES = ("fcnn", "lenet", "alexnet")
 #: pdftoppm). Names not in the zoo are skipped, so entries can precede their models.
 TIKZ_GALLERY: tuple[str, ...] = ("lenet5", "resnet18", "unet")
 
+#: Trained zoo models that also get what they compute (netdraw.viz, needs torch):
+#: NAME.activations-LAYER.png, NAME.filters.png, NAME.ascent-LAYER.png, NAME.cam.png.
+VIZ_GALLERY: tuple[str, ...] = ("shapes",)
+
 
 def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str]:
     """Write each zoo model's gallery files; yields one progress line per file."""
@@ -45,8 +49,53 @@ def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str
                 write_output(str(target), render(graph, "svg", style=style,
                                                  **FIGURE_MODELS[name]))
                 yield f"wrote {target}"
+        if name in VIZ_GALLERY:
+            yield from render_viz(folder, name)
         if name in TIKZ_GALLERY:
             for target, fmt, options in ((folder / f"{name}.tex", "tex", {}),
                                          (folder / f"{name}.tikz.png", "png", {})):
                 write_output(str(target), render(graph, fmt, style="tikz", **options))
                 yield f"wrote {target}"
+
+
+def render_viz(folder: Path, name: str) -> Iterator[str]:
+    """Activations, filters (raw and gradient ascent) and CAMs of a trained zoo model on
+    generated examples, one of each class (the shapes data generator's images)."""
+    import numpy as np
+
+    from netdraw.viz import capture, filters
+    from netdraw.viz.api import class_names, open_model
+    from netdraw.viz.class_maps import METHODS, run_cam
+    from netdraw.viz.pictures import to_png
+    from netdraw.viz.report import activation_image, ascent_image, cam_panel, filter_image
+    from netdraw.zoo.shapes import make_batch
+
+    opened = open_model(f"zoo:{name}")
+    names = class_names(opened)
+    images, labels, _ = make_batch(64, seed=31)
+    picks = [int(np.flatnonzero(labels == c)[0]) for c in range(len(names or [0]))]
+    examples = images[picks]
+
+    def write(suffix: str, img: object) -> str:
+        target = folder / f"{name}.{suffix}.png"
+        write_output(str(target), to_png(img))
+        return f"wrote {target}"
+
+    acts = capture(opened, examples[2:3])
+    for layer in ("block1.conv", "block3.relu", "fc"):
+        yield write(f"activations-{layer}", activation_image(acts, layer, channels=16))
+    result = filters(opened, ["block3.conv"], ascent=True, steps=128, channels=16)
+    for nid, kernels in result.kernels.items():
+        yield write("filters", filter_image(kernels, result.graph.nodes[nid].name,
+                                            f"first convolution, raw weights · {name}"))
+    for nid, ascent in result.images.items():
+        yield write(f"ascent-{nid}", ascent_image(
+            ascent, result.channels[nid], result.graph.nodes[nid].name,
+            f"gradient ascent, 128 steps, {ascent.shape[-1]} px · {name}",
+            result.objective[nid]))
+    rows = []
+    for k in range(len(examples)):
+        one = examples[k:k + 1]
+        results = [run_cam(opened.runtime, [one], None, "auto", method) for method in METHODS]
+        rows.append((f"input: {names[labels[picks[k]]]}" if names else "input", results))
+    yield write("cam", cam_panel(examples, rows, names))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from netdraw.errors import NetdrawError
 
@@ -46,3 +48,30 @@ def write_output(target: str, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class FolderWriter:
+    """Write into a temporary folder beside ``target``; move the files in on success only."""
+
+    def __init__(self, target: str) -> None:
+        self.target = Path(target)
+        if self.target.exists() and not self.target.is_dir():
+            raise NetdrawError(f"-o {target} is a file; give a folder to write into")
+        parent = self.target.resolve().parent
+        if not parent.is_dir():
+            raise NetdrawError(f"cannot write {target}: folder {parent} does not exist")
+        if not os.access(parent, os.W_OK):
+            raise NetdrawError(f"cannot write {target}: folder {parent} is not writable")
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
+
+    def __enter__(self) -> Path:
+        return self.tmp
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        try:
+            if kind is None:
+                self.target.mkdir(exist_ok=True)
+                for item in self.tmp.iterdir():
+                    os.replace(item, self.target / item.name)
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)

@@ -17,7 +17,8 @@ from typing import NoReturn
 from netdraw.errors import NetdrawError
 
 #: Command names; ``netdraw.cli.<name>`` implements each.
-COMMANDS: tuple[str, ...] = ("draw", "serve", "summary", "diff", "gallery", "zoo")
+COMMANDS: tuple[str, ...] = ("draw", "serve", "summary", "diff", "activations", "filters",
+                             "cam", "gallery", "zoo")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -100,6 +100,51 @@ def load_model_from_args(args: argparse.Namespace, dest: str = "model") -> Any:
                       getattr(args, "input_dtype", None))
 
 
+# -- inputs of the commands that run a model (activations, filters, cam) ------------------
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    group = parser.add_argument_group("inputs")
+    group.add_argument("--input", action="append", default=[], metavar="FILE",
+                       required=required,
+                       help="an image (.png .jpg .bmp) or array (.npy) to run the model on; "
+                            "repeat for a batch")
+    group.add_argument("--normalize", default="none", metavar="imagenet|none|MEAN,STD",
+                       help="after scaling pixels to 0-1: none (default), imagenet mean/std, "
+                            "or MEAN,STD (one pair, or three means and three stds)")
+
+
+def open_from_args(args: argparse.Namespace) -> Any:
+    """The model argument and its options -> :class:`netdraw.viz.api.OpenedModel`."""
+    from netdraw.cli.common import model_options
+    from netdraw.viz.api import open_model
+
+    options = model_options(args)
+    shape = options.get("input_shape")
+    if isinstance(shape, list):
+        raise NetdrawError("netdraw feeds one input tensor; give one --input-shape")
+    dtype = options.get("input_dtype")
+    return open_model(args.model, input_shape=shape,
+                      input_dtype=dtype if isinstance(dtype, str) else None)
+
+
+def read_inputs(opened: Any, args: argparse.Namespace) -> Any:
+    """The ``--input`` files as a batch (:func:`report_inputs` says how they were made)."""
+    from netdraw.viz.inputs import load_inputs, parse_normalize
+
+    normalize = parse_normalize(args.normalize)
+    batch = load_inputs(args.input, opened.spec, normalize)
+    batch.normalize = normalize
+    return batch
+
+
+def report_inputs(batch: Any) -> None:
+    """Say on stderr how each input was preprocessed (after the command succeeded: netdraw
+    cannot know how the model was trained, so the user must see what it assumed)."""
+    for note in batch.notes:
+        print(f"netdraw: input {note}", file=sys.stderr)
+
+
 # -- views -----------------------------------------------------------------------------
 
 

@@ -64,12 +64,20 @@ def load_with_keras(path: str | os.PathLike[str]) -> Any:
 def from_model(model: Any, *, name: str | None = None, input_shape: Any = None,
                input_dtype: Any = None) -> Graph:
     """A live Keras model -> Graph (output shapes and parameters as Keras reports them)."""
+    return trace_calls(model, name=name, input_shape=input_shape, input_dtype=input_dtype)[1]
+
+
+def trace_calls(model: Any, *, name: str | None = None, input_shape: Any = None,
+                input_dtype: Any = None) -> tuple[GraphBuilder, Graph]:
+    """:func:`from_model`, plus the builder that knows each node's layer and call (its live
+    Keras node in ``call.source``): what :mod:`netdraw.viz` needs to compute node outputs."""
     import keras
 
     if not isinstance(model, keras.Model):
         raise NetdrawError(f"expected a keras.Model, got {type(model).__name__}")
     kmodel = _describe(model, input_shape, input_dtype=input_dtype)
-    graph = GraphBuilder(name or model.name).build(kmodel)
+    builder = GraphBuilder(name or model.name)
+    graph = builder.build(kmodel)
     graph.meta.update({"framework": "keras", "keras_version": keras.__version__,
                        "model_class": type(model).__name__})
     try:
@@ -79,7 +87,7 @@ def from_model(model: Any, *, name: str | None = None, input_shape: Any = None,
     if expected is not None and expected != graph.total_params:
         # Weights owned by a subclassed model itself rather than by one of its layers.
         graph.meta["unattributed_params"] = expected - graph.total_params
-    return graph
+    return builder, graph
 
 
 # -- describing live models ------------------------------------------------------------
@@ -297,7 +305,7 @@ def _call(node: Any, ref: Any) -> KCall:
     import keras
     from keras import tree
 
-    call = KCall()
+    call = KCall(source=node)
 
     def add(value: Any, role: str) -> int:
         count = 0

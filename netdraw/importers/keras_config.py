@@ -56,6 +56,9 @@ class KCall:
     #: Facts a live model knows exactly (None: infer them).
     output_shapes: list[Shape | None] | None = None
     output_dtypes: list[str | None] | None = None
+    #: The live Keras node of this call (live models only): its output tensors are what
+    #: :mod:`netdraw.viz` asks Keras to compute.
+    source: Any = None
 
 
 @dataclass(eq=False)
@@ -294,6 +297,10 @@ class GraphBuilder:
         self.graph = Graph(name)
         self.counted: set[int] = set()
         self.unique_id = UniqueIds("~")
+        #: node id -> (layer, call) for every layer-call node, and the calls of nested
+        #: models by their group path.
+        self.calls: dict[str, tuple[KLayer, KCall]] = {}
+        self.nested: dict[tuple[str, ...], tuple[KLayer, KCall]] = {}
 
     # -- top level ------------------------------------------------------------------
     def build(self, model: KModel) -> Graph:
@@ -358,6 +365,7 @@ class GraphBuilder:
         label = layer.name if index == 0 else f"{layer.name} (call {index + 1})"
         group = (*path, element)
         self.graph.add_group(group, class_name=layer.class_name, label=label)
+        self.nested[group] = (layer, layer.calls[index])
         bound = {ref: values[i] if i < len(values) else _Value(None)
                  for i, ref in enumerate(inner.inputs)}
         produced = self.run(inner, bound, group)
@@ -393,6 +401,7 @@ class GraphBuilder:
         if index:
             attrs["call"] = index + 1
         outputs = [TensorSpec(s, d) for s, d in zip(out_shapes, out_dtypes, strict=False)]
+        self.calls[nid] = (layer, call)
         self.graph.add_node(Node(nid, name, kind, layer.class_name, attrs=attrs,
                                  params=int(params), group=path,
                                  inputs=[TensorSpec(v.shape, v.dtype) for v in values],

@@ -39,6 +39,14 @@ _DTYPES = {
 
 def load(source: str | os.PathLike[str] | onnx.ModelProto, *, name: str | None = None) -> Graph:
     """Import an ONNX model (a path or a ``ModelProto``) without reading its weight bytes."""
+    return convert(source, name=name)[0]
+
+
+def convert(source: str | os.PathLike[str] | onnx.ModelProto, *, name: str | None = None
+            ) -> tuple[Graph, onnx.ModelProto, dict[str, tuple[list[str], list[str]]]]:
+    """:func:`load`, plus what running the model needs (:mod:`netdraw.viz`): the model as
+    read (local functions inlined, shapes inferred, weights still external) and, for every
+    node of the top-level graph, its id -> (input tensor names, output tensor names)."""
     if isinstance(source, onnx.ModelProto):
         model, default_name = source, source.graph.name or "model"
     else:
@@ -53,7 +61,7 @@ def load(source: str | os.PathLike[str] | onnx.ModelProto, *, name: str | None =
     graph = builder.finish()
     graph.meta.update({"framework": "onnx", "producer": model.producer_name,
                        "opset": {o.domain or "ai.onnx": o.version for o in model.opset_import}})
-    return graph
+    return graph, model, builder.tensors
 
 
 def _read(path: Path) -> onnx.ModelProto:
@@ -248,6 +256,8 @@ class _Builder:
     unique_id: UniqueIds = field(default_factory=UniqueIds)
     #: node id -> (length of the enclosing body's path, the node's own scopes)
     scoped: dict[str, tuple[int, list[tuple[str, str]]]] = field(default_factory=dict)
+    #: top-level node id -> (input tensor names, output tensor names)
+    tensors: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
@@ -360,6 +370,8 @@ class _Builder:
         for t in outputs:
             if t:
                 producers[t] = nid
+        if not scope:
+            self.tensors[nid] = (inputs, [t for t in outputs if t])
         if has_body:
             for attr in attributes:
                 if attr.type == onnx.AttributeProto.GRAPH:

@@ -9,6 +9,13 @@ function and tensor method called *between* modules (``+``, ``torch.cat``, ``vie
 A *leaf* is a module from ``torch.nn`` with no submodules (``Conv2d``, ``BatchNorm2d``…) or
 one drawn as a unit (``MultiheadAttention``): it becomes one node and the ops inside it are
 not recorded. Every other module (the user's own, ``Sequential``…) becomes a group.
+
+An *observer* (``trace(..., observer=f)``) sees every node's output tensors in the same
+forward pass, the moment the node is recorded: ``f(node_id, tensors)``. It can copy them
+(activations, before a later in-place op overwrites them) or keep them for gradients, and
+may return replacement tensors that the rest of the forward uses instead (a module or op with
+a single tensor output); :mod:`netdraw.viz` captures activations and CAM gradients this way,
+so their node ids are exactly those of ``netdraw.load``.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import inspect
 import math
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +50,9 @@ _DATA_KINDS = frozenset({"add", "concat", "reshape", "transpose", "slice", "pad"
                          "elementwise", "upsample", "reduce"})
 
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+#: ``observer(node_id, outputs) -> replacements or None``, see the module docstring.
+Observer = Callable[[str, list[torch.Tensor]], "list[torch.Tensor] | None"]
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -245,9 +255,10 @@ class _Frame:
 class Recorder(TorchFunctionMode):
     """Builds the Graph while the forward pass runs (hooks and torch functions report here)."""
 
-    def __init__(self, model: nn.Module, name: str) -> None:
+    def __init__(self, model: nn.Module, name: str, observer: Observer | None = None) -> None:
         super().__init__()
         self.graph = Graph(name)
+        self.observer = observer
         self.names: dict[int, str] = {}
         for qualname, module in model.named_modules():
             self.names.setdefault(id(module), qualname)
@@ -321,6 +332,8 @@ class Recorder(TorchFunctionMode):
         nid = self.unique_id(path)
         spec = self.produce(t, nid)
         self.graph.add_node(Node(nid, path, "input", "Input", outputs=[spec]))
+        if self.observer is not None:
+            self.observer(nid, [t])  # inputs are seen, never replaced
 
     def add_output(self, path: str, t: torch.Tensor) -> None:
         nid = self.unique_id(f"output:{path}")
@@ -358,9 +371,18 @@ class Recorder(TorchFunctionMode):
         del self.stack[index:]  # also drops frames left by exceptions caught inside
         self.leaf_depth = sum(1 for f in self.stack if f.leaf)
         if frame.leaf and frame.qualname and not self.leaf_depth:
-            self.add_module_node(frame, output)
+            return self.add_module_node(frame, output)
+        return None
 
-    def add_module_node(self, frame: _Frame, output: Any) -> None:
+    def observe(self, nid: str, outputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Show a new node's outputs to the observer; the tensors the forward goes on with."""
+        if self.observer is None:
+            return outputs
+        replaced = self.observer(nid, outputs)
+        return outputs if replaced is None else list(replaced)
+
+    def add_module_node(self, frame: _Frame, output: Any) -> Any:
+        """Record a leaf module's call; returns a replacement output or None."""
         module = frame.module
         info = self.kind_of(module)
         kind, cls_name, renames = info if info else ("other", type(module).__name__, {})
@@ -385,7 +407,11 @@ class Recorder(TorchFunctionMode):
         self.graph.add_node(node)
         self.module_nodes.add(nid)
         node.inputs = self.connect(nid, frame.inputs)
-        node.outputs = [self.produce(t, nid) for t in outputs]
+        seen = self.observe(nid, outputs)
+        node.outputs = [self.produce(t, nid) for t in seen]
+        if isinstance(output, torch.Tensor) and seen and seen[0] is not output:
+            return seen[0]
+        return None
 
     def kind_of(self, module: nn.Module) -> tuple[str, str, dict[str, str]] | None:
         cls = type(module)
@@ -407,13 +433,14 @@ class Recorder(TorchFunctionMode):
         if self.leaf_depth:
             return result
         try:
-            self.record(func, args, kwargs, result)
+            replaced = self.record(func, args, kwargs, result)
         except Exception as exc:  # never let drawing break the user's forward pass
             raise NetdrawError(f"netdraw could not record {op_name(func)!r}: "
                                f"{type(exc).__name__}: {exc}") from exc
-        return result
+        return result if replaced is None else replaced
 
-    def record(self, func: Any, args: tuple, kwargs: dict, result: Any) -> None:
+    def record(self, func: Any, args: tuple, kwargs: dict, result: Any) -> Any:
+        """Record one functional op; returns a replacement result or None."""
         if isinstance(result, torch.Tensor):
             outputs = [result]
         elif isinstance(result, (tuple, list)) and not isinstance(result, torch.Size):
@@ -421,14 +448,14 @@ class Recorder(TorchFunctionMode):
         elif result is None and getattr(func, "__name__", "") == "__setitem__" and args:
             outputs = [args[0]]  # x[i] = y writes into x
         else:
-            return
+            return None
         if not outputs:
-            return
+            return None
         inputs = [*iter_tensors(args), *iter_tensors(kwargs)]
         tracked = [t for t in inputs if self.producer(t) is not None]
         params = [t for t in inputs if id(t) in self.param_names and self.producer(t) is None]
         if not tracked and not params:
-            return  # constants (torch.zeros, arange, buffers): not part of the drawing
+            return None  # constants (torch.zeros, arange, buffers): not part of the drawing
         name = op_name(func)
         kind, renames = ops.lookup("torch", name)
         if kind == "identity":
@@ -436,7 +463,7 @@ class Recorder(TorchFunctionMode):
                 source = self.producer(tracked[0])
                 for t in outputs:
                     self.produce(t, source[0], source[1])  # type: ignore[index]
-                return
+                return None
         if not tracked or kind in _DATA_KINDS:
             # A parameter used on its own (pos_embed[:, :n], cls_token.expand) or as data
             # (x + self.pos_embed, torch.cat([self.cls_token, x])): draw the parameter as a
@@ -461,7 +488,11 @@ class Recorder(TorchFunctionMode):
                     group=group)
         self.graph.add_node(node)
         node.inputs = self.connect(nid, inputs)
-        node.outputs = [self.produce(t, nid) for t in outputs]
+        seen = self.observe(nid, outputs)
+        node.outputs = [self.produce(t, nid) for t in seen]
+        if isinstance(result, torch.Tensor) and seen and seen[0] is not result:
+            return seen[0]
+        return None
 
     def add_param_node(self, p: torch.Tensor) -> None:
         pname = self.param_names[id(p)]
@@ -503,9 +534,12 @@ def prune_dead_ops(graph: Graph, keep: set[str]) -> None:
     graph.edges = [e for e in graph.edges if e.src in useful and e.dst in useful]
 
 
-def trace(model: nn.Module, args: tuple, kwargs: dict, name: str) -> Graph:
-    """Run ``model(*args, **kwargs)`` once (eval mode, no grad) and record it as a Graph."""
-    recorder = Recorder(model, name)
+def trace(model: nn.Module, args: tuple, kwargs: dict, name: str,
+          observer: Observer | None = None, grad: bool = False) -> Graph:
+    """Run ``model(*args, **kwargs)`` once (eval mode, no grad unless ``grad``) and record it
+    as a Graph; ``observer`` sees every node's outputs (see the module docstring). Hooks
+    are removed and train/eval flags restored however the forward ends."""
+    recorder = Recorder(model, name, observer)
     training = {m: m.training for m in model.modules()}
     handles = []
     try:
@@ -516,7 +550,7 @@ def trace(model: nn.Module, args: tuple, kwargs: dict, name: str) -> Graph:
         for i, (path, t) in enumerate(_input_leaves(model, args, kwargs)):
             recorder.add_input(path or f"input_{i}", t)
         try:
-            with torch.no_grad(), recorder:
+            with torch.set_grad_enabled(grad), recorder:
                 output = model(*args, **kwargs)
         except NetdrawError:
             raise

@@ -13,6 +13,9 @@ and the shapes entering and leaving them are the same, (3) their class names agr
 (4) each feeds the next (a sequence, not parallel branches). Shapes include channels and
 spatial size, so a block that changes either — the downsampling first block of a ResNet
 stage — never rolls with the blocks after it. Names never matter.
+
+A block's ``attrs["output_node"]`` is the id of the node (of the graph it was made from) that
+produces the block's output: the last member, in order, whose output leaves the block.
 """
 
 from __future__ import annotations
@@ -250,10 +253,19 @@ def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
             append_unique(blocks[dst].inputs, e.tensor)
         if src in blocks:
             append_unique(blocks[src].outputs, e.tensor)
+    position = {nid: i for i, nid in enumerate(graph.nodes)}
+    leaving: dict[str, str] = {}  # block -> its last member whose output leaves it
+    for e in graph.edges:
+        bid = rep[e.src]
+        if bid in blocks and rep[e.dst] != bid and (
+                bid not in leaving or position[e.src] > position[leaving[bid]]):
+            leaving[bid] = e.src
     for bid, block in blocks.items():
+        last = [n for n, r in rep.items() if r == bid][-1]
         if not block.outputs:
-            last = [n for n, r in rep.items() if r == bid][-1]
             block.outputs = list(graph.nodes[last].outputs)
+        source = graph.nodes[leaving.get(bid, last)]
+        block.attrs["output_node"] = source.attrs.get("output_node", source.id)
     return try_rebuild(graph, nodes, edges, dedupe=True)
 
 

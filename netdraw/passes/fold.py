@@ -175,4 +175,12 @@ def _absorb(head: Node, chain: list[Node], pattern: FoldPattern) -> None:
             head.attrs["activation"] = activation_name(n)
     head.attrs["folded"] = folded
     head.attrs["pattern"] = pattern.name
+    head.attrs["output_node"] = output_node(chain[-1])
     head.outputs = list(chain[-1].outputs)
+
+
+def output_node(node: Node) -> str:
+    """The id of the source node whose output ``node``'s output is (itself unless a pass
+    merged later layers into it)."""
+    source = node.attrs.get("output_node")
+    return source if isinstance(source, str) else node.id

@@ -11,7 +11,8 @@ What is hidden (``--keep-all`` shows it all):
   path too; its parameters move to the layer that consumes it, and a ``matmul`` that gains
   weights this way becomes a ``dense`` layer;
 - bias adds: an ``Add`` of a bias right after a dense/matmul/conv layer (how ONNX spells
-  ``Linear``) is merged into that layer, parameters included.
+  ``Linear``) is merged into that layer, parameters included; the layer's
+  ``attrs["output_node"]`` then names the add, whose output it now stands for.
 
 No parameter is ever lost: the total is the same before and after.
 """
@@ -98,6 +99,7 @@ def prune(graph: Graph) -> Graph:
                 head.params += node.params
                 head.outputs = list(node.outputs)
                 head.attrs["bias"] = True
+                head.attrs["output_node"] = node.attrs.get("output_node", node.id)
                 if head.kind == "matmul":
                     _take_weights(head, 0)
                 drop(nid, rewire=True)

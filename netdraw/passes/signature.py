@@ -11,7 +11,7 @@ from netdraw.ir import Edge, Graph, Node
 #: Attribute keys that name things rather than describe structure.
 _NAME_ATTRS = frozenset({"name", "names", "module", "path", "qualname", "scope", "source",
                          "doc", "doc_string", "members", "trace", "stack_trace",
-                         "shared_with"})
+                         "shared_with", "output_node"})
 
 
 def _freeze(value: Any) -> Any:

@@ -55,6 +55,13 @@ ZOO: dict[str, ZooEntry] = {
                             "a small ResNet (basic blocks, residual adds) in ONNX"),
     "onnx-inception": ZooEntry("netdraw.zoo.onnx_models:inception_block", "onnx",
                                "one Inception module: four branches and a concat"),
+    "shapes": ZooEntry("netdraw.zoo.shapes.torch_model:shapes", "torch",
+                       "a small CNN trained on drawn circles, squares, triangles, crosses",
+                       (1, 3, 64, 64)),
+    "onnx-shapes": ZooEntry("netdraw.zoo.shapes.onnx_model:shapes", "onnx",
+                            "the trained shapes CNN as ONNX (same weights)"),
+    "keras-shapes": ZooEntry("netdraw.zoo.shapes.keras_model:shapes", "keras",
+                             "the trained shapes CNN as a Keras model (same weights)"),
     **{name: ZooEntry(f"netdraw.zoo.torch_models:{name}", "torch", description, shape, dtype)
        for name, description, shape, dtype in (
            ("lenet5", "LeNet-5 (LeCun 1998) on 32×32 digits", (1, 1, 32, 32), None),

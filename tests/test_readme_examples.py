@@ -41,7 +41,7 @@ README = ROOT / "README.md"
 
 #: netdraw commands whose README examples this test runs (they finish by themselves and
 #: need only the placeholder files). The shorthand ``netdraw MODEL -o OUT`` is ``draw``.
-RUN_COMMANDS = {"draw", "summary", "zoo", "gallery", "diff"}
+RUN_COMMANDS = {"draw", "summary", "zoo", "gallery", "diff", "activations", "filters", "cam"}
 
 #: Commands never run, each with the reason; matched against a command's first words.
 NOT_RUN: dict[tuple[str, ...], str] = {
@@ -232,7 +232,28 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     onnx.save(zoo.build("onnx-resnet"), folder / "model.onnx")
     onnx.save(_mlp_onnx(), folder / "mlp.onnx")
     _resnet50_onnx(folder / "resnet50.onnx")
+    _shape_png(folder / "shape.png")
     return folder
+
+
+def _shape_png(path: Path) -> None:
+    """One of the images zoo:shapes was trained on (the README's ``shape.png``)."""
+    import numpy as np
+    from PIL import Image
+
+    from netdraw.zoo.shapes import make_batch
+
+    images, _, _ = make_batch(1, seed=7)
+    pixels = (images[0].transpose(1, 2, 0) * 255).clip(0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(path)
+
+
+def _viz_namespace(folder: Path) -> dict:
+    """``model`` is the trained zoo:shapes network, ``x`` a batch of two of its images."""
+    from netdraw import zoo
+    from netdraw.zoo.shapes import make_batch
+
+    return {"model": zoo.build("shapes"), "x": make_batch(2, seed=3)[0]}
 
 
 # -- shell examples ------------------------------------------------------------------------
@@ -288,7 +309,7 @@ def test_shell_example_runs(command, workdir):
         assert proc.stdout.strip(), f"{where} printed nothing"
         return
     path = workdir / output
-    if subcommand(argv) == "gallery":
+    if subcommand(argv) in ("gallery", "activations", "filters"):  # these write folders
         assert path.is_dir() and any(path.iterdir()), where
         return
     data = path.read_bytes()
@@ -380,6 +401,7 @@ def _keras_namespace(folder: Path) -> dict:
 SECTION_NAMESPACES = {
     "What the PyTorch importer does": _torch_namespace,
     "What the Keras importer does": _keras_namespace,
+    "What the network computes: activations, filters, class-activation maps": _viz_namespace,
 }
 
 #: README sections whose Python snippets are not run, each with the reason (none yet: a

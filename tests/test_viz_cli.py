@@ -159,7 +159,7 @@ def test_gradient_ascent_raises_the_channels_activation():
     from netdraw.zoo.shapes.torch_model import shapes
 
     model = shapes()
-    result = filters(model, ["block2.conv"], ascent=True, steps=24, channels=4, size=64)
+    result = filters(model, ["block2.conv"], ascent=True, steps=64, channels=4, size=64)
     images = result.images["block2.conv"]
     assert images.shape == (4, 3, 64, 64) and 0 <= images.min() and images.max() <= 1
     seen = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import math
 import os
+import re
 from collections import ChainMap
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ _UNKNOWN = TensorSpec()
 _WEIGHT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
                   onnx.TensorProto.BFLOAT16, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
 _GROUP_KEY = "netdraw.group"  # metadata key carrying a function-expansion group
+_SCOPES_KEY = "pkg.torch.onnx.name_scopes"  # the dynamo exporter's module path of a node
 
 
 def _expand_local_functions(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -172,7 +174,7 @@ def _spec(type_proto: onnx.TypeProto | None) -> TensorSpec:
     for d in tt.shape.dim:
         if d.HasField("dim_value"):
             dims.append(int(d.dim_value))
-        elif d.HasField("dim_param"):
+        elif d.HasField("dim_param") and not _INFERRED_DIM.match(d.dim_param):
             dims.append(d.dim_param)
         else:
             dims.append(None)
@@ -223,9 +225,9 @@ def _scopes(node: onnx.NodeProto) -> list[tuple[str, str]]:
     meta = {p.key: p.value for p in node.metadata_props}
     if _GROUP_KEY in meta:
         return [tuple(g.split("\x1f", 1)) for g in ast.literal_eval(meta[_GROUP_KEY])]
-    if "pkg.torch.onnx.name_scopes" in meta:
+    if _SCOPES_KEY in meta:
         try:
-            names = ast.literal_eval(meta["pkg.torch.onnx.name_scopes"])
+            names = ast.literal_eval(meta[_SCOPES_KEY])
             classes = ast.literal_eval(meta.get("pkg.torch.onnx.class_hierarchy", "[]"))
         except (ValueError, SyntaxError):
             names, classes = [], []
@@ -239,6 +241,36 @@ def _scopes(node: onnx.NodeProto) -> list[tuple[str, str]]:
     return []
 
 
+_COUNTER = re.compile(r"_\d+$")
+#: Dims shape inference invents (``unk__5``) are unknown, not named: each layer would get
+#: its own and no two layers would ever match.
+_INFERRED_DIM = re.compile(r"^unk__\d+$")
+#: Op names shortened the way readers know them (the PyTorch importer's names otherwise).
+_OP_ALIASES = {"scaled_dot_product_attention": "sdpa"}
+
+
+def _op_base(node: onnx.NodeProto) -> str:
+    """The op part of a readable node name: the exporter's ATen op (``view``, ``addmm``,
+    ``sdpa``) for the node that stands for it, else the ONNX op type in lower case
+    (``matmul``, ``softmax``; ``/layer1/Add_1`` and ``node_MatMul_82`` alike)."""
+    meta = {p.key: p.value for p in node.metadata_props if p.key == _SCOPES_KEY}
+    if _SCOPES_KEY in meta:
+        try:
+            names = ast.literal_eval(meta[_SCOPES_KEY])
+        except (ValueError, SyntaxError):
+            names = []
+        if names and node.name == f"node_{names[-1]}":
+            base = _COUNTER.sub("", str(names[-1])) or node.op_type.lower()
+            return _OP_ALIASES.get(base, base)
+    return node.op_type.lower() or "op"
+
+
+def _readable(name: str) -> bool:
+    """A name a person gave (``conv1``, ``logits``), not an exporter's number or path."""
+    return bool(name) and not name.startswith(("/", "node_", "onnx::")) and not _COUNTER.sub(
+        "", "_" + name).strip("_").isdigit() and not name.replace(".", "").isdigit()
+
+
 @dataclass
 class _Builder:
     name: str
@@ -248,6 +280,8 @@ class _Builder:
     unique_id: UniqueIds = field(default_factory=UniqueIds)
     #: node id -> (length of the enclosing body's path, the node's own scopes)
     scoped: dict[str, tuple[int, list[tuple[str, str]]]] = field(default_factory=dict)
+    #: node id -> (exporter's name, the op part of a readable name) for generated names
+    op_names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
@@ -281,7 +315,10 @@ class _Builder:
                     continue  # IR < 4 lists initializers as inputs too
                 nid = self.unique_id(vi.name)
                 spec = specs[vi.name]
-                self.graph.add_node(Node(nid, vi.name, "input", "Input", outputs=[spec]))
+                name = vi.name if _readable(vi.name) else "input"
+                attrs = {} if name == vi.name else {"onnx_name": vi.name}
+                self.graph.add_node(Node(nid, name, "input", "Input", attrs=attrs,
+                                         outputs=[spec]))
                 producers[vi.name] = nid
         else:
             producers.update(formal_inputs)
@@ -298,8 +335,13 @@ class _Builder:
             if formal_inputs is None:
                 nid = self.unique_id(f"output:{vi.name}")
                 spec = specs.get(vi.name, TensorSpec())
-                self.graph.add_node(Node(nid, vi.name, "output", "Output", inputs=[spec],
-                                         outputs=[spec]))
+                # A legacy export names its outputs after tensor numbers ('601').
+                many = len(gp.output) > 1
+                name = vi.name if _readable(vi.name) else \
+                    (f"output {len(self.graph.outputs) + 1}" if many else "output")
+                attrs = {} if name == vi.name else {"onnx_name": vi.name}
+                self.graph.add_node(Node(nid, name, "output", "Output", attrs=attrs,
+                                         inputs=[spec], outputs=[spec]))
                 src = producers[vi.name]
                 if src is not None:
                     self.graph.add_edge(src, nid, spec)
@@ -339,6 +381,8 @@ class _Builder:
         nid = self.unique_id(node.name or op_type)
         data_inputs = [t for t in inputs if t and t not in initializers]
         scopes = _scopes(node)
+        if not _readable(node.name):
+            self.op_names[nid] = (node.name or nid, _op_base(node))
         if scopes:
             self.scoped[nid] = (len(scope), scopes)
             group = scope + tuple(name for name, _ in scopes)
@@ -397,7 +441,10 @@ class _Builder:
 
     def finish(self) -> Graph:
         graph = self.graph
+        if self.scoped:
+            _adopt_unscoped(graph, self.scoped)
         _dissolve_singleton_groups(graph, self.scoped)
+        _name_ops(graph, self.op_names)
         graph.validate()
         return graph
 
@@ -486,3 +533,43 @@ def _dissolve_singleton_groups(graph: Graph,
             registered.add(path)
             graph.add_group(path, class_name=scopes[depth - 1][1],
                             label=_qualified(names[:depth]))
+
+
+def _adopt_unscoped(graph: Graph, scoped: dict[str, tuple[int, list[tuple[str, str]]]]) -> None:
+    """Nodes an exporter's optimiser made without a module scope (a ``Split`` fused from
+    slices) join the deepest group their producers and consumers share, so collapsing a
+    block never has to route its data out to the top level and back. O(N + E·depth)."""
+    preds = graph.predecessors()
+    succs = graph.successors()
+    for node in graph.nodes.values():
+        if node.group or node.id in scoped or node.kind in ("input", "output"):
+            continue
+        paths = [graph.nodes[n].group for n in (*preds[node.id], *succs[node.id])
+                 if graph.nodes[n].kind not in ("input", "output")]
+        if not paths:
+            continue
+        common = paths[0]
+        for path in paths[1:]:
+            k = 0
+            while k < min(len(common), len(path)) and common[k] == path[k]:
+                k += 1
+            common = common[:k]
+        node.group = common
+
+
+def _name_ops(graph: Graph, op_names: dict[str, tuple[str, str]]) -> None:
+    """Exporter-named nodes (``node_MatMul_82``, ``/encoder/layer.0/Add``) get the name the
+    PyTorch importer gives an op between modules: the enclosing module's qualified name
+    and the op (``encoder.layer.0.attention.self.matmul``; ``_2``, ``_3`` for repeats in a
+    scope). The exporter's name stays in ``attrs["onnx_name"]``. O(N)."""
+    counts: dict[tuple[tuple[str, ...], str], int] = {}
+    for node in graph.nodes.values():
+        raw, base = op_names.get(node.id, (None, ""))
+        if raw is None or node.name != raw:
+            continue  # a leaf module's node already took the module's name
+        group = graph.groups.get(node.group)
+        scope = group.display_name if group is not None else ""
+        key = (node.group, base)
+        count = counts[key] = counts.get(key, 0) + 1
+        node.attrs["onnx_name"] = raw
+        node.name = (f"{scope}.{base}" if scope else base) + (f"_{count}" if count > 1 else "")

@@ -12,17 +12,30 @@ attributes, parameter count and input/output shapes, (2) their internal wiring i
 and the shapes entering and leaving them are the same, (3) their class names agree, and
 (4) each feeds the next (a sequence, not parallel branches). Shapes include channels and
 spatial size, so a block that changes either — the downsampling first block of a ResNet
-stage — never rolls with the blocks after it. Names never matter.
+stage — never rolls with the blocks after it. Names never matter. When the depth would
+draw the run's blocks open, the first one is drawn open (its layers show once, as in a
+paper's figure) and the others roll after it — unless an open block of the same class
+stands just before the run (BERT's distinct ``layer.0``), which already shows them.
+
+**Wrappers.** A group whose only child is one group (MobileNetV2's ``features.1 ·
+InvertedResidual`` holding ``features.1.conv · Sequential``; a small module wrapping a
+whole UNet) is not a depth level of its own: it opens with its child, and an open wrapper
+and its child are drawn as one cluster named after the outer group, whose class is the
+informative one.
+
+Costs: :class:`GroupIndex` is O(N·depth + E·depth); each :func:`view_at` is
+O(N·depth + E) (plus a rebuild per dropped block in the rare case that blocks would form
+a cycle).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from netdraw.errors import NetdrawError
-from netdraw.ir import Edge, Graph, Node
-from netdraw.passes._graph import append_unique, clone_node, rebuild, try_rebuild
+from netdraw.ir import Edge, Graph, Group, Node
+from netdraw.passes._graph import append_unique, rebuild, shared_copy, try_rebuild
 from netdraw.passes.signature import group_members, signatures
 
 Path = tuple[str, ...]
@@ -43,6 +56,10 @@ class GroupIndex:
     links: set[tuple[Path, Path]] = field(init=False)
     children: dict[Path, list[tuple[str, Path | str]]] = field(init=False)
     scattered: set[Path] = field(init=False)
+    #: group path -> the depth from which it is drawn open (wrappers do not count)
+    level: dict[Path, int] = field(init=False)
+    #: groups whose only child is one group
+    wrappers: set[Path] = field(init=False)
     full_depth: int = field(init=False)  # the depth at which every group is open
 
     def __post_init__(self) -> None:
@@ -78,7 +95,18 @@ class GroupIndex:
                 else:
                     items.append(("node", nid))
             self.children[parent] = items
-        self.full_depth = max((len(n.group) for n in g.nodes.values()), default=0) + 1
+        self.wrappers = {p for p, items in self.children.items() if _only_group(g, items)}
+        self.level = {(): 0}
+        for path in sorted(self.members, key=len):
+            if path:
+                parent = path[:-1]
+                self.level[path] = self.level[parent] + (0 if parent in self.wrappers else 1)
+        self.full_depth = max((self.level[n.group] for n in g.nodes.values()), default=0) + 1
+
+    def squash(self, path: Path) -> Path:
+        """The path drawn for a group path: the child of a wrapper is left out (the wrapper
+        is drawn in its place), except directly under the root, which draws no cluster."""
+        return tuple(p for i, p in enumerate(path) if i == 0 or path[:i] not in self.wrappers)
 
     def child_groups(self, path: Path) -> list[Path]:
         return [item for kind, item in self.children.get(path, []) if kind == "group"]
@@ -119,10 +147,12 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
     # An expanded group is open, and so are its children: their contents show.
     opened = named | {c for p in expand for c in index.child_groups(p)}
 
+    level = index.level
+
     def is_open(path: Path) -> bool:
         if path in collapse:
             return False
-        return path in opened or len(path) < depth
+        return path in opened or level[path] < depth
 
     def visible_open(path: Path) -> bool:
         return all(is_open(path[:d]) for d in range(len(path) + 1))
@@ -133,7 +163,14 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
         for parent, items in index.children.items():
             if not visible_open(parent):
                 continue
-            for run in _runs(index, items, named):
+            found = _runs(index, items, named)
+            position = {item: i for i, (_, item) in enumerate(items)} if found else {}
+            for run in found:
+                if is_open(run[0]) and not _follows_open_twin(
+                        index, items, position[run[0]], is_open):
+                    run = run[1:]  # the first block is drawn open: its layers show once
+                if len(run) == 1:
+                    continue
                 runs[run[0]] = run
                 for path in run:
                     for nid in index.members[path]:
@@ -146,6 +183,24 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
                 assign[node.id] = ("group", node.group[:d])
                 break
     return _merge(index, assign, runs)
+
+
+def _only_group(graph: Graph, items: list[tuple[str, Path | str]]) -> bool:
+    """Items that are one group plus nothing but graph inputs and outputs."""
+    groups = [i for k, i in items if k == "group"]
+    others = [i for k, i in items if k == "node" and graph.nodes[i].kind not in _IO]
+    return len(groups) == 1 and not others
+
+
+def _follows_open_twin(index: GroupIndex, items: list[tuple[str, Path | str]], at: int,
+                       is_open: Callable[[Path], bool]) -> bool:
+    """Whether the group item before ``items[at]`` (a few layers between them aside) is
+    drawn open and has the same class: then the run's blocks are already shown once."""
+    first = items[at][1]
+    for kind, item in reversed(items[max(0, at - 8):at]):
+        if kind == "group":
+            return is_open(item) and index.class_name(item) == index.class_name(first)
+    return False
 
 
 def _runs(index: GroupIndex, items: list[tuple[str, Path | str]],
@@ -198,7 +253,7 @@ def _merge(index: GroupIndex, assign: dict[str, tuple[str, Path]],
         candidate = _build(index, trial, runs)
         if candidate is not None:
             dropped, view = trial_drop, candidate
-    return view if view is not None else rebuild(graph, map(clone_node, graph), graph.edges)
+    return view if view is not None else rebuild(graph, map(shared_copy, graph), graph.edges)
 
 
 def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
@@ -207,11 +262,14 @@ def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
     rep: dict[str, str] = {}
     blocks: dict[str, Node] = {}
     nodes: list[Node] = []
+    squash = _Squash(index)
     for node in graph.nodes.values():
         key = assign.get(node.id)
         if key is None:
             rep[node.id] = node.id
-            nodes.append(clone_node(node))
+            new = shared_copy(node)
+            new.group = squash(node.group)
+            nodes.append(new)
             continue
         kind, path = key
         bid = ("roll:" + "/".join(path)) if kind == "roll" else block_id(path)
@@ -219,6 +277,7 @@ def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
         block = blocks.get(bid)
         if block is None:
             block = blocks[bid] = _new_block(index, kind, path, runs, bid)
+            block.group = squash(block.group)
             nodes.append(block)
         block.params += node.params
         block.attrs["nodes"] += 1
@@ -239,7 +298,39 @@ def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
         if not block.outputs:
             last = [n for n, r in rep.items() if r == bid][-1]
             block.outputs = list(graph.nodes[last].outputs)
-    return try_rebuild(graph, nodes, edges, dedupe=True)
+    return try_rebuild(graph, nodes, edges, squash.groups(), dedupe=True)
+
+
+class _Squash:
+    """Group paths as drawn (see :meth:`GroupIndex.squash`), memoised, and the drawn
+    group table: a wrapper keeps its own label and class."""
+
+    def __init__(self, index: GroupIndex) -> None:
+        self.index = index
+        self.memo: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        out = self.memo.get(path)
+        if out is None:
+            out = self.memo[path] = self.index.squash(path) if self.index.wrappers else path
+        return out
+
+    def groups(self) -> dict[Path, Group]:
+        source = self.index.graph.groups
+        if not self.index.wrappers:
+            return source
+        table: dict[Path, Group] = {}
+        moved = []
+        for path, group in source.items():
+            drawn = self(path)
+            if drawn == path:
+                table[path] = Group(path, group.class_name, group.label)
+            else:
+                moved.append((drawn, group))
+        for drawn, group in moved:
+            if drawn not in table:
+                table[drawn] = Group(drawn, group.class_name, group.label)
+        return table
 
 
 def _new_block(index: GroupIndex, kind: str, path: Path, runs: dict[Path, list[Path]],

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node
-from netdraw.passes._graph import clone_node, is_prefix, rebuild
+from netdraw.passes._graph import clone_node, is_prefix, rebuild, shared_copy
 
 #: Folded by default, tried in this order (longest first).
 DEFAULT_PATTERNS: tuple[str, ...] = (
@@ -98,11 +98,14 @@ def _has_activation(node: Node) -> bool:
 
 
 def fold(graph: Graph, patterns: list[FoldPattern] | None = None) -> Graph:
-    """A copy of ``graph`` with each pattern's chains folded into their head node."""
+    """A copy of ``graph`` with each pattern's chains folded into their head node.
+
+    O(N·P·S + E) for P patterns of at most S steps: each node is tried as a head once.
+    """
     patterns = default_patterns() if patterns is None else patterns
     if not patterns:
         return graph.copy()
-    nodes = {nid: clone_node(n) for nid, n in graph.nodes.items()}
+    nodes = {nid: shared_copy(n) for nid, n in graph.nodes.items()}
     succ: dict[str, list[Edge]] = {nid: [] for nid in nodes}
     pred: dict[str, list[Edge]] = {nid: [] for nid in nodes}
     for e in graph.edges:
@@ -147,6 +150,7 @@ def fold(graph: Graph, patterns: list[FoldPattern] | None = None) -> Graph:
         for pattern in patterns:
             chain = match(head, pattern)
             if chain:
+                head = nodes[nid] = clone_node(head)  # the only nodes whose attrs change
                 _absorb(head, chain, pattern)
                 for n in chain:
                     absorbed_by[n.id] = nid

@@ -11,7 +11,7 @@ from netdraw.ir import Edge, Graph, Node
 #: Attribute keys that name things rather than describe structure.
 _NAME_ATTRS = frozenset({"name", "names", "module", "path", "qualname", "scope", "source",
                          "doc", "doc_string", "members", "trace", "stack_trace",
-                         "shared_with"})
+                         "shared_with", "onnx_name"})
 
 
 def _freeze(value: Any) -> Any:
@@ -40,12 +40,15 @@ def node_signature(node: Node) -> tuple:
 
 
 def set_signature(members: Sequence[Node], incoming: Sequence[Edge],
-                  internal: Sequence[Edge], outgoing: Sequence[Edge]) -> tuple:
+                  internal: Sequence[Edge], outgoing: Sequence[Edge],
+                  node_sigs: dict[str, int] | None = None) -> tuple:
     """Signature of an ordered node set: its nodes, its internal wiring (as positions) and
-    the shapes entering and leaving each position."""
+    the shapes entering and leaving each position. ``node_sigs`` may give each node's
+    signature (or a number standing for it) already computed."""
     index = {n.id: i for i, n in enumerate(members)}
     return (
-        tuple(node_signature(n) for n in members),
+        tuple(node_sigs[n.id] for n in members) if node_sigs is not None
+        else tuple(node_signature(n) for n in members),
         tuple(sorted((index[e.src], index[e.dst]) for e in internal)),
         tuple(sorted({(index[e.dst], str(e.tensor.shape)) for e in incoming})),
         tuple(sorted({(index[e.src], str(e.tensor.shape)) for e in outgoing})),
@@ -62,11 +65,19 @@ def group_members(graph: Graph) -> dict[tuple[str, ...], list[str]]:
 
 
 def signatures(graph: Graph, sets: dict[Any, list[str]]) -> dict[Any, tuple]:
-    """Signatures of many node sets at once (one pass over the edges per set)."""
+    """Signatures of many node sets at once.
+
+    O(M + E·D) where M is the total size of the sets and D the number of sets a node is in
+    (its nesting depth for a group tree): each node's own signature is computed once and
+    stands in the set signatures as a small number (equal numbers, equal signatures).
+    """
     where: dict[str, list[Any]] = {}
     for key, ids in sets.items():
         for nid in ids:
             where.setdefault(nid, []).append(key)
+    numbers: dict[tuple, int] = {}
+    node_sigs = {nid: numbers.setdefault(node_signature(graph.nodes[nid]), len(numbers))
+                 for nid in where}
     incoming: dict[Any, list[Edge]] = {k: [] for k in sets}
     internal: dict[Any, list[Edge]] = {k: [] for k in sets}
     outgoing: dict[Any, list[Edge]] = {k: [] for k in sets}
@@ -80,4 +91,4 @@ def signatures(graph: Graph, sets: dict[Any, list[str]]) -> dict[Any, tuple]:
         for k in src_keys - dst_keys:
             outgoing[k].append(e)
     return {k: set_signature([graph.nodes[n] for n in ids], incoming[k], internal[k],
-                             outgoing[k]) for k, ids in sets.items()}
+                             outgoing[k], node_sigs) for k, ids in sets.items()}

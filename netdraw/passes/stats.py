@@ -15,10 +15,11 @@ get none. Blocks carry the sum of their members.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
-from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.ir import Edge, Graph, Group, Node, TensorSpec
 
 #: Kinds that may carry MACs.
 MAC_KINDS = ("conv", "conv_transpose", "dense", "matmul", "attention", "recurrent")
@@ -138,6 +139,8 @@ def _recurrent(node: Node) -> int | None:
     return steps * node.params
 
 
+_MAC_NODE_KINDS = frozenset((*MAC_KINDS, "block"))
+
 _BY_KIND = {"conv": _conv, "conv_transpose": _conv, "dense": _dense, "matmul": _matmul,
             "attention": _attention, "recurrent": _recurrent}
 
@@ -158,14 +161,24 @@ def node_macs(node: Node) -> int | None:
 
 
 def annotate(graph: Graph) -> Graph:
-    """A copy of ``graph`` with ``attrs["macs"]`` set on every node whose MACs are known."""
-    out = graph.copy()
-    for node in out.nodes.values():
-        if "macs" in node.attrs:
-            continue
-        value = node_macs(node)
-        if value is not None:
-            node.attrs["macs"] = value
+    """A copy of ``graph`` with ``attrs["macs"]`` set on every node whose MACs are known.
+
+    O(N + E): nodes are new objects; a node that gains MACs gets a new attrs dict, the
+    others share theirs with the input (which is never changed).
+    """
+    out = Graph(graph.name)
+    out.edges = [Edge(e.src, e.dst, e.tensor) for e in graph.edges]
+    out.inputs, out.outputs = list(graph.inputs), list(graph.outputs)
+    out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in graph.groups.items()}
+    out.meta = copy.deepcopy(graph.meta)
+    for nid, node in graph.nodes.items():
+        new = Node(node.id, node.name, node.kind, node.op_type, node.attrs, node.params,
+                   node.inputs, node.outputs, node.group)
+        if "macs" not in node.attrs and node.kind in _MAC_NODE_KINDS:
+            value = node_macs(node)
+            if value is not None:
+                new.attrs = {**node.attrs, "macs": value}
+        out.nodes[nid] = new
     return out
 
 

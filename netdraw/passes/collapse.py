@@ -160,8 +160,10 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
     assign: dict[str, tuple[str, Path]] = {}
     runs: dict[Path, list[Path]] = {}
     if roll:
-        for parent, items in index.children.items():
-            if not visible_open(parent):
+        in_run: set[Path] = set()  # groups rolled into a run: their insides stay unrolled
+        for parent, items in index.children.items():  # parents before their children
+            if not visible_open(parent) or any(parent[:d] in in_run
+                                               for d in range(1, len(parent) + 1)):
                 continue
             found = _runs(index, items, named)
             position = {item: i for i, (_, item) in enumerate(items)} if found else {}
@@ -172,6 +174,7 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
                 if len(run) == 1:
                     continue
                 runs[run[0]] = run
+                in_run.update(run)
                 for path in run:
                     for nid in index.members[path]:
                         assign[nid] = ("roll", run[0])

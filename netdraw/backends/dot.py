@@ -108,6 +108,9 @@ def _attrs(attrs: dict[str, str]) -> str:
 
 def _tooltip_text(node: Node) -> str:
     text = f"{node.name} ({node.op_type})"
+    raw = node.attrs.get("onnx_name")
+    if isinstance(raw, str) and raw != node.name:
+        text += f" [ONNX: {raw}]"  # the exporter's own name, as Netron shows it
     macs = node.attrs.get("macs")
     if node.params or isinstance(macs, int):
         text += f": {node.params:,} params"

@@ -1,4 +1,4 @@
-"""ONNX importer: ``.onnx`` files and in-memory ``onnx.ModelProto`` -> :class:`netdraw.ir.Graph`.
+"""ONNX importer: ``.onnx`` files and in-memory ``pb.ModelProto`` -> :class:`netdraw.ir.Graph`.
 
 Weights are never read: a model with external data is loaded with
 ``load_external_data=False`` and parameter counts come from the tensor protos' dims.
@@ -19,36 +19,47 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import onnx
-from onnx import shape_inference
-
 from netdraw import ops
 from netdraw.errors import NetdrawError
+from netdraw.importers import onnx_proto
 from netdraw.ir import Edge, Graph, Node, TensorSpec, UniqueIds, topological_order
+from netdraw.perf import paused_gc
+
+pb = onnx_proto.protobuf()  # ModelProto, TensorProto, …: the onnx package's own classes
 
 _DTYPES = {
-    onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.DOUBLE: "float64",
-    onnx.TensorProto.FLOAT16: "float16", onnx.TensorProto.BFLOAT16: "bfloat16",
-    onnx.TensorProto.INT8: "int8", onnx.TensorProto.INT16: "int16",
-    onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64",
-    onnx.TensorProto.UINT8: "uint8", onnx.TensorProto.UINT16: "uint16",
-    onnx.TensorProto.UINT32: "uint32", onnx.TensorProto.UINT64: "uint64",
-    onnx.TensorProto.BOOL: "bool", onnx.TensorProto.STRING: "string",
-    onnx.TensorProto.COMPLEX64: "complex64", onnx.TensorProto.COMPLEX128: "complex128",
+    pb.TensorProto.FLOAT: "float32", pb.TensorProto.DOUBLE: "float64",
+    pb.TensorProto.FLOAT16: "float16", pb.TensorProto.BFLOAT16: "bfloat16",
+    pb.TensorProto.INT8: "int8", pb.TensorProto.INT16: "int16",
+    pb.TensorProto.INT32: "int32", pb.TensorProto.INT64: "int64",
+    pb.TensorProto.UINT8: "uint8", pb.TensorProto.UINT16: "uint16",
+    pb.TensorProto.UINT32: "uint32", pb.TensorProto.UINT64: "uint64",
+    pb.TensorProto.BOOL: "bool", pb.TensorProto.STRING: "string",
+    pb.TensorProto.COMPLEX64: "complex64", pb.TensorProto.COMPLEX128: "complex128",
 }
 
 
-def load(source: str | os.PathLike[str] | onnx.ModelProto, *, name: str | None = None) -> Graph:
-    """Import an ONNX model (a path or a ``ModelProto``) without reading its weight bytes."""
-    if isinstance(source, onnx.ModelProto):
+def load(source: str | os.PathLike[str] | pb.ModelProto, *, name: str | None = None) -> Graph:
+    """Import an ONNX model (a path or a ``ModelProto``) without reading its weight bytes.
+
+    O(N + E) in nodes and edges (plus ONNX's own shape inference)."""
+    with paused_gc():
+        return _load(source, name)
+
+
+def _load(source: str | os.PathLike[str] | pb.ModelProto, name: str | None) -> Graph:
+    if isinstance(source, pb.ModelProto):
         model, default_name = source, source.graph.name or "model"
     else:
         model, default_name = _read(Path(source)), Path(source).stem
     if not model.graph.node and not model.graph.output:
         raise NetdrawError("the ONNX model has no nodes and no outputs; "
                            "is the file empty or truncated?")
-    model = _expand_local_functions(model)
-    model = _infer_shapes(model)
+    expanded = _expand_local_functions(model)
+    owned = expanded is not model or not isinstance(source, pb.ModelProto)
+    data = _without_weights(expanded, owned)
+    del model, expanded  # a file's model (and its weight bytes) is freed here
+    model = _infer_shapes(data)
     builder = _Builder(name or default_name)
     builder.import_graph(model.graph, scope=(), outer=None)
     graph = builder.finish()
@@ -57,13 +68,14 @@ def load(source: str | os.PathLike[str] | onnx.ModelProto, *, name: str | None =
     return graph
 
 
-def _read(path: Path) -> onnx.ModelProto:
+def _read(path: Path) -> pb.ModelProto:
     if not path.is_file():
         raise NetdrawError(f"cannot read {path}: no such file")
     if path.stat().st_size == 0:
         raise NetdrawError(f"{path} is empty; export the model again")
     try:
-        model = onnx.load(str(path), load_external_data=False)
+        model = pb.ModelProto()
+        model.ParseFromString(path.read_bytes())  # external data is never read
     except Exception as exc:  # protobuf raises DecodeError and friends
         raise NetdrawError(f"{path} is not a valid ONNX model ({type(exc).__name__}); "
                            "is the file truncated or of another format?") from None
@@ -90,33 +102,55 @@ def external_data_path(model_dir: str | os.PathLike[str], location: str) -> Path
 # -- preparation -----------------------------------------------------------------------
 
 
-def _infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
+def _without_weights(model: pb.ModelProto, owned: bool) -> bytes:
+    """The model serialised without the bytes of its large float initializers (their dims
+    and types stay: shape inference and parameter counts need nothing more), so the copies
+    shape inference makes stay small. ``owned`` models are stripped in place."""
+    if owned:
+        light = model
+    else:  # the caller's model object stays as it was
+        light = pb.ModelProto()
+        light.CopyFrom(model)
+    for init in light.graph.initializer:
+        if init.data_type in _WEIGHT_DTYPES and math.prod(init.dims) > 64:
+            init.ClearField("raw_data")
+            init.ClearField("float_data")
+            init.ClearField("double_data")
+            init.ClearField("int32_data")
+    return light.SerializeToString()
+
+
+def _infer_shapes(data: bytes) -> pb.ModelProto:
+    """The model with ONNX's inferred shapes (and what the file declares where it has
+    more)."""
+    model = pb.ModelProto()
     try:
-        return shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        model.ParseFromString(onnx_proto.infer_shapes(data))
     except Exception:
         # Custom ops or inconsistent models: draw with what the file itself declares.
-        return model
+        model.ParseFromString(data)
+    return model
 
 
 _UNKNOWN = TensorSpec()
-_WEIGHT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
-                  onnx.TensorProto.BFLOAT16, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
+_WEIGHT_DTYPES = {pb.TensorProto.FLOAT, pb.TensorProto.DOUBLE, pb.TensorProto.FLOAT16,
+                  pb.TensorProto.BFLOAT16, pb.TensorProto.INT8, pb.TensorProto.UINT8}
 _GROUP_KEY = "netdraw.group"  # metadata key carrying a function-expansion group
 _SCOPES_KEY = "pkg.torch.onnx.name_scopes"  # the dynamo exporter's module path of a node
 
 
-def _expand_local_functions(model: onnx.ModelProto) -> onnx.ModelProto:
+def _expand_local_functions(model: pb.ModelProto) -> pb.ModelProto:
     """Inline calls of model-local functions, tagging inlined nodes with their group."""
     functions = {(f.domain, f.name): f for f in model.functions}
     if not functions:
         return model
-    expanded = onnx.ModelProto()
+    expanded = pb.ModelProto()
     expanded.CopyFrom(model)
     del expanded.functions[:]
     counter = [0]
 
-    def expand(nodes: list[onnx.NodeProto], group: list[str]) -> list[onnx.NodeProto]:
-        out: list[onnx.NodeProto] = []
+    def expand(nodes: list[pb.NodeProto], group: list[str]) -> list[pb.NodeProto]:
+        out: list[pb.NodeProto] = []
         for node in nodes:
             fn = functions.get((node.domain, node.op_type))
             if fn is None:
@@ -130,7 +164,7 @@ def _expand_local_functions(model: onnx.ModelProto) -> onnx.ModelProto:
             prefix = f"{call}::"
             renames = dict(zip(fn.input, node.input, strict=False))
             renames.update(zip(fn.output, node.output, strict=False))
-            inner: list[onnx.NodeProto] = []
+            inner: list[pb.NodeProto] = []
             for fnode in fn.node:
                 new = _copy_node(fnode)
                 new.name = prefix + (fnode.name or fnode.op_type)
@@ -149,13 +183,13 @@ def _expand_local_functions(model: onnx.ModelProto) -> onnx.ModelProto:
     return expanded
 
 
-def _copy_node(node: onnx.NodeProto) -> onnx.NodeProto:
-    new = onnx.NodeProto()
+def _copy_node(node: pb.NodeProto) -> pb.NodeProto:
+    new = pb.NodeProto()
     new.CopyFrom(node)
     return new
 
 
-def _set_meta(node: onnx.NodeProto, key: str, value: str) -> None:
+def _set_meta(node: pb.NodeProto, key: str, value: str) -> None:
     entry = node.metadata_props.add()
     entry.key, entry.value = key, value
 
@@ -163,7 +197,7 @@ def _set_meta(node: onnx.NodeProto, key: str, value: str) -> None:
 # -- conversion ------------------------------------------------------------------------
 
 
-def _spec(type_proto: onnx.TypeProto | None) -> TensorSpec:
+def _spec(type_proto: pb.TypeProto | None) -> TensorSpec:
     if type_proto is None or not type_proto.HasField("tensor_type"):
         return TensorSpec()
     tt = type_proto.tensor_type
@@ -172,21 +206,22 @@ def _spec(type_proto: onnx.TypeProto | None) -> TensorSpec:
         return TensorSpec(None, dtype)
     dims: list[int | str | None] = []
     for d in tt.shape.dim:
-        if d.HasField("dim_value"):
-            dims.append(int(d.dim_value))
-        elif d.HasField("dim_param") and not _INFERRED_DIM.match(d.dim_param):
-            dims.append(d.dim_param)
+        which = d.WhichOneof("value")
+        if which == "dim_value":
+            dims.append(d.dim_value)
+        elif which == "dim_param" and not d.dim_param.startswith("unk__"):
+            dims.append(d.dim_param)  # unk__N: invented by shape inference, i.e. unknown
         else:
             dims.append(None)
     return TensorSpec(tuple(dims), dtype)
 
 
-def _attr_value(attr: onnx.AttributeProto) -> Any:
-    if attr.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
+def _attr_value(attr: pb.AttributeProto) -> Any:
+    if attr.type in (pb.AttributeProto.GRAPH, pb.AttributeProto.GRAPHS):
         return None
-    if attr.type == onnx.AttributeProto.TENSOR:
+    if attr.type == pb.AttributeProto.TENSOR:
         return {"tensor": list(attr.t.dims)}
-    value = onnx.helper.get_attribute_value(attr)
+    value = onnx_proto.attribute_value(attr)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, list):
@@ -220,11 +255,16 @@ def _qualified(scopes: list[str]) -> str:
     return name
 
 
-def _scopes(node: onnx.NodeProto) -> list[tuple[str, str]]:
-    """The enclosing scopes of a node as (path element, class name) pairs."""
+def _scopes(node: pb.NodeProto, name: str) -> tuple[list[tuple[str, str]], str]:
+    """The enclosing scopes of a node as (path element, class name) pairs, and the ATen op
+    the dynamo exporter made it for (``view_3``; empty for other exporters)."""
+    if not node.metadata_props:
+        if name.startswith("/"):
+            return [(p, "") for p in name.split("/")[1:-1] if p], ""
+        return [], ""
     meta = {p.key: p.value for p in node.metadata_props}
     if _GROUP_KEY in meta:
-        return [tuple(g.split("\x1f", 1)) for g in ast.literal_eval(meta[_GROUP_KEY])]
+        return [tuple(g.split("\x1f", 1)) for g in ast.literal_eval(meta[_GROUP_KEY])], ""
     if _SCOPES_KEY in meta:
         try:
             names = ast.literal_eval(meta[_SCOPES_KEY])
@@ -233,36 +273,27 @@ def _scopes(node: onnx.NodeProto) -> list[tuple[str, str]]:
             names, classes = [], []
         classes = [*classes, *[""] * len(names)]
         # names[0] is the root module, names[-1] the op itself.
-        return [(str(n), str(c).rsplit(".", 1)[-1]) for n, c in zip(names[1:-1], classes[1:-1],
-                                                                   strict=False) if n]
-    if node.name.startswith("/"):
-        parts = [p for p in node.name.split("/")[1:-1] if p]
-        return [(p, "") for p in parts]
-    return []
+        return ([(str(n), str(c).rsplit(".", 1)[-1])
+                 for n, c in zip(names[1:-1], classes[1:-1], strict=False) if n],
+                str(names[-1]) if names else "")
+    if name.startswith("/"):
+        return [(p, "") for p in name.split("/")[1:-1] if p], ""
+    return [], ""
 
 
 _COUNTER = re.compile(r"_\d+$")
-#: Dims shape inference invents (``unk__5``) are unknown, not named: each layer would get
-#: its own and no two layers would ever match.
-_INFERRED_DIM = re.compile(r"^unk__\d+$")
 #: Op names shortened the way readers know them (the PyTorch importer's names otherwise).
 _OP_ALIASES = {"scaled_dot_product_attention": "sdpa"}
 
 
-def _op_base(node: onnx.NodeProto) -> str:
+def _op_base(name: str, op_type: str, aten: str) -> str:
     """The op part of a readable node name: the exporter's ATen op (``view``, ``addmm``,
     ``sdpa``) for the node that stands for it, else the ONNX op type in lower case
     (``matmul``, ``softmax``; ``/layer1/Add_1`` and ``node_MatMul_82`` alike)."""
-    meta = {p.key: p.value for p in node.metadata_props if p.key == _SCOPES_KEY}
-    if _SCOPES_KEY in meta:
-        try:
-            names = ast.literal_eval(meta[_SCOPES_KEY])
-        except (ValueError, SyntaxError):
-            names = []
-        if names and node.name == f"node_{names[-1]}":
-            base = _COUNTER.sub("", str(names[-1])) or node.op_type.lower()
-            return _OP_ALIASES.get(base, base)
-    return node.op_type.lower() or "op"
+    if aten and name == f"node_{aten}":
+        base = _COUNTER.sub("", aten) or op_type.lower()
+        return _OP_ALIASES.get(base, base)
+    return op_type.lower() or "op"
 
 
 def _readable(name: str) -> bool:
@@ -286,7 +317,7 @@ class _Builder:
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
 
-    def import_graph(self, gp: onnx.GraphProto, scope: tuple[str, ...],
+    def import_graph(self, gp: pb.GraphProto, scope: tuple[str, ...],
                      outer: MutableMapping[str, str | None] | None,
                      formal_inputs: dict[str, str | None] | None = None) -> list[str | None]:
         """Add a (sub)graph's nodes; returns the producers of its outputs.
@@ -347,7 +378,7 @@ class _Builder:
                     self.graph.add_edge(src, nid, spec)
         return out_producers
 
-    def import_node(self, node: onnx.NodeProto, specs: dict[str, TensorSpec],
+    def import_node(self, node: pb.NodeProto, specs: dict[str, TensorSpec],
                     producers: MutableMapping[str, str | None], scope: tuple[str, ...]) -> None:
         inputs, outputs, op_type = list(node.input), list(node.output), node.op_type
         for t in inputs:
@@ -378,20 +409,21 @@ class _Builder:
                 params += initializers[t]
         kind = _refine(kind, inputs, attrs, specs, weights)
 
-        nid = self.unique_id(node.name or op_type)
+        raw = node.name
+        nid = self.unique_id(raw or op_type)
         data_inputs = [t for t in inputs if t and t not in initializers]
-        scopes = _scopes(node)
-        if not _readable(node.name):
-            self.op_names[nid] = (node.name or nid, _op_base(node))
+        scopes, aten = _scopes(node, raw)
+        if not _readable(raw):
+            self.op_names[nid] = (raw or nid, _op_base(raw, op_type, aten))
         if scopes:
             self.scoped[nid] = (len(scope), scopes)
             group = scope + tuple(name for name, _ in scopes)
         else:
             group = scope
-        has_body = any(a.type == onnx.AttributeProto.GRAPH for a in attributes)
+        has_body = any(a.type == pb.AttributeProto.GRAPH for a in attributes)
         unknown = _UNKNOWN
         self.graph.add_node(Node(
-            nid, node.name or nid, kind, op_type, attrs=attrs, params=params,
+            nid, raw or nid, kind, op_type, attrs=attrs, params=params,
             inputs=[specs.get(t, unknown) for t in data_inputs],
             outputs=[specs.get(t, unknown) for t in outputs if t],
             group=(*group, nid) if has_body else group))
@@ -406,7 +438,7 @@ class _Builder:
                 producers[t] = nid
         if has_body:
             for attr in attributes:
-                if attr.type == onnx.AttributeProto.GRAPH:
+                if attr.type == pb.AttributeProto.GRAPH:
                     self.import_body(node, nid, attr, specs, producers, group)
 
     def dissolve_plumbing(self, op_type: str, inputs: list[str], outputs: list[str],
@@ -420,7 +452,7 @@ class _Builder:
                 if inputs[0] in self.counted:
                     self.counted.add(t)
 
-    def import_body(self, node: onnx.NodeProto, nid: str, attr: onnx.AttributeProto,
+    def import_body(self, node: pb.NodeProto, nid: str, attr: pb.AttributeProto,
                     specs: dict[str, TensorSpec], producers: MutableMapping[str, str | None],
                     group: tuple[str, ...]) -> None:
         """A control-flow body as a nested group whose results flow into the node itself."""
@@ -449,17 +481,17 @@ class _Builder:
         return graph
 
 
-def _names_used(node: onnx.NodeProto) -> set[str]:
+def _names_used(node: pb.NodeProto) -> set[str]:
     """Tensor names a node reads, including those its subgraph bodies read from outside."""
     used = set(node.input)
     for attr in node.attribute:
-        if attr.type == onnx.AttributeProto.GRAPH:
+        if attr.type == pb.AttributeProto.GRAPH:
             for inner in attr.g.node:
                 used |= _names_used(inner)
     return used
 
 
-def _topological_nodes(gp: onnx.GraphProto) -> list[onnx.NodeProto]:
+def _topological_nodes(gp: pb.GraphProto) -> list[pb.NodeProto]:
     """The graph's nodes in dependency order (ONNX requires it; not every writer obeys)."""
     nodes = list(gp.node)
     producer = {t: i for i, n in enumerate(nodes) for t in n.output if t}

@@ -1,7 +1,8 @@
 """Small helpers the passes share: rebuilding graphs and walking edges.
 
 Copies are cheap on purpose: :func:`shared_copy` makes a new node object that shares its
-``attrs`` dict and tensor lists with the original. Passes treat those as read-only and
+``attrs`` dict and tensor lists with the original, and edges (never changed once made)
+are shared between graphs. Passes treat those as read-only and
 :func:`clone_node` (a deep copy) any node whose attrs they change, so no pass ever
 mutates its input graph while a 100k-node graph is not deep-copied at every step.
 """
@@ -52,7 +53,7 @@ def rebuild(graph: Graph, nodes: Iterable[Node], edges: Iterable[Edge],
             if key in seen:
                 continue
             seen.add(key)
-        out_edges.append(Edge(e.src, e.dst, e.tensor))
+        out_edges.append(e if type(e) is Edge else Edge(e.src, e.dst, e.tensor))  # immutable
     source = graph.groups if groups is None else groups
     used: set[tuple[str, ...]] = set()
     for path in {n.group for n in table.values()}:

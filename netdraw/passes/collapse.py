@@ -30,16 +30,18 @@ a cycle).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Group, Node
 from netdraw.passes._graph import append_unique, rebuild, shared_copy, try_rebuild
-from netdraw.passes.signature import group_members, signatures
+from netdraw.passes.signature import group_members, group_signatures
 
 Path = tuple[str, ...]
 _IO = ("input", "output")
+_NUMBER = re.compile(r"\d+$")
 
 
 def block_id(path: Path) -> str:
@@ -67,7 +69,7 @@ class GroupIndex:
         self.members = group_members(g)
         inner = {p: [n for n in ids if g.nodes[n].kind not in _IO]
                  for p, ids in self.members.items() if p}
-        self.signature = signatures(g, inner)
+        self.signature = group_signatures(g, inner)
         self.links = set()
         for e in g.edges:
             a, b = g.nodes[e.src].group, g.nodes[e.dst].group
@@ -198,12 +200,21 @@ def _only_group(graph: Graph, items: list[tuple[str, Path | str]]) -> bool:
 def _follows_open_twin(index: GroupIndex, items: list[tuple[str, Path | str]], at: int,
                        is_open: Callable[[Path], bool]) -> bool:
     """Whether the group item before ``items[at]`` (a few layers between them aside) is
-    drawn open and has the same class: then the run's blocks are already shown once."""
+    drawn open and is a block of the same kind: the same class, or, where the exporter
+    recorded no classes, the same name but for the number (``layer.0``, ``layer.1``).
+    Then the run's blocks are already shown once."""
     first = items[at][1]
     for kind, item in reversed(items[max(0, at - 8):at]):
         if kind == "group":
-            return is_open(item) and index.class_name(item) == index.class_name(first)
+            return is_open(item) and _same_kind(index, item, first)
     return False
+
+
+def _same_kind(index: GroupIndex, a: Path, b: Path) -> bool:
+    ca, cb = index.class_name(a), index.class_name(b)
+    if ca or cb:
+        return ca == cb
+    return _NUMBER.sub("", index.label(a)) == _NUMBER.sub("", index.label(b))
 
 
 def _runs(index: GroupIndex, items: list[tuple[str, Path | str]],

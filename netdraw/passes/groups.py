@@ -247,11 +247,19 @@ def _repeat_at(keys: list, start: int) -> tuple[int, int]:
 def dissolve_singletons(graph: Graph) -> Graph:
     """A copy where a group holding one node (after folding, say) is no longer a group:
     the node moves to the parent group and takes the group's label as its name when the
-    node's own name is a generated one."""
+    node's own name is a generated one. O(N·depth + E)."""
     count: dict[tuple[str, ...], int] = {}
     for node in graph.nodes.values():
         for depth in range(1, len(node.group) + 1):
             count[node.group[:depth]] = count.get(node.group[:depth], 0) + 1
+    if 1 not in count.values():  # nothing to dissolve: a copy sharing nodes' attrs
+        out = Graph(graph.name)
+        out.nodes = {nid: shared_copy(n) for nid, n in graph.nodes.items()}
+        out.edges = list(graph.edges)
+        out.inputs, out.outputs = list(graph.inputs), list(graph.outputs)
+        out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in graph.groups.items()}
+        out.meta = dict(graph.meta)
+        return out
     nodes = []
     for node in graph.nodes.values():
         new = shared_copy(node)

@@ -19,7 +19,7 @@ import copy
 import math
 from typing import Any
 
-from netdraw.ir import Edge, Graph, Group, Node, TensorSpec
+from netdraw.ir import Graph, Group, Node, TensorSpec
 
 #: Kinds that may carry MACs.
 MAC_KINDS = ("conv", "conv_transpose", "dense", "matmul", "attention", "recurrent")
@@ -167,7 +167,7 @@ def annotate(graph: Graph) -> Graph:
     others share theirs with the input (which is never changed).
     """
     out = Graph(graph.name)
-    out.edges = [Edge(e.src, e.dst, e.tensor) for e in graph.edges]
+    out.edges = list(graph.edges)  # edges are never changed once made
     out.inputs, out.outputs = list(graph.inputs), list(graph.outputs)
     out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in graph.groups.items()}
     out.meta = copy.deepcopy(graph.meta)

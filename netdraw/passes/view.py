@@ -29,6 +29,7 @@ from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.groups import dissolve_singletons, infer_groups, is_flat
 from netdraw.passes.prune import prune
 from netdraw.passes.stats import annotate, total_macs
+from netdraw.perf import paused_gc
 
 #: ``--depth`` at least this large draws every level.
 FULL_DEPTH = 1_000_000
@@ -96,7 +97,11 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
     >>> [n.name for n in view if n.attrs.get("repeat")]
     ['layer1.0–layer1.1']
     """
-    options = options or ViewOptions()
+    with paused_gc():
+        return _make_view(graph, options or ViewOptions())
+
+
+def _make_view(graph: Graph, options: ViewOptions) -> Graph:
     prepared = prepare(graph, options)
     index = GroupIndex(prepared)
     expand = resolve_paths(prepared, options.expand, "--expand")

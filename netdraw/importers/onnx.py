@@ -311,6 +311,8 @@ class _Builder:
     unique_id: UniqueIds = field(default_factory=UniqueIds)
     #: node id -> (length of the enclosing body's path, the node's own scopes)
     scoped: dict[str, tuple[int, list[tuple[str, str]]]] = field(default_factory=dict)
+    #: one TensorSpec object per distinct shape and dtype (a 100k-node graph has few)
+    interned: dict[TensorSpec, TensorSpec] = field(default_factory=dict)
     #: node id -> (exporter's name, the op part of a readable name) for generated names
     op_names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -326,8 +328,10 @@ class _Builder:
         initializers and constants); ``formal_inputs`` maps a body's inputs to producers.
         """
         specs: dict[str, TensorSpec] = {}
+        interned = self.interned
         for vi in [*gp.input, *gp.value_info, *gp.output]:
-            specs[vi.name] = _spec(vi.type)
+            spec = _spec(vi.type)
+            specs[vi.name] = interned.setdefault(spec, spec)  # one object per distinct spec
         producers: MutableMapping[str, str | None] = (ChainMap({}, outer) if outer is not None
                                                        else {})
         for init in gp.initializer:
@@ -380,6 +384,7 @@ class _Builder:
 
     def import_node(self, node: pb.NodeProto, specs: dict[str, TensorSpec],
                     producers: MutableMapping[str, str | None], scope: tuple[str, ...]) -> None:
+        """Add one node, its incoming edges and its parameter count. O(inputs + outputs)."""
         inputs, outputs, op_type = list(node.input), list(node.output), node.op_type
         for t in inputs:
             if t and t not in producers:
@@ -394,24 +399,29 @@ class _Builder:
         framework = "onnx" if domain in ("", "ai.onnx", "ai.onnx.ml") else "custom"
         kind, renames = ops.lookup(framework, op_type)
         attributes = list(node.attribute)
-        attrs = {a.name: v for a in attributes if (v := _attr_value(a)) is not None}
-        if renames:
+        attrs = {a.name: v for a in attributes if (v := _attr_value(a)) is not None} \
+            if attributes else {}
+        if renames and attrs:
             attrs = ops.normalise_attrs(renames, attrs)
         if framework == "custom":
             attrs["domain"] = domain
 
         initializers = self.initializers
-        weights = [t for t in inputs if t in initializers]
+        weights: list[str] = []
+        data_inputs: list[str] = []
         params = 0
-        for t in weights:
-            if t not in self.counted:
-                self.counted.add(t)
-                params += initializers[t]
+        for t in inputs:
+            if t in initializers:
+                weights.append(t)
+                if t not in self.counted:
+                    self.counted.add(t)
+                    params += initializers[t]
+            elif t:
+                data_inputs.append(t)
         kind = _refine(kind, inputs, attrs, specs, weights)
 
         raw = node.name
         nid = self.unique_id(raw or op_type)
-        data_inputs = [t for t in inputs if t and t not in initializers]
         scopes, aten = _scopes(node, raw)
         if not _readable(raw):
             self.op_names[nid] = (raw or nid, _op_base(raw, op_type, aten))
@@ -420,25 +430,27 @@ class _Builder:
             group = scope + tuple(name for name, _ in scopes)
         else:
             group = scope
-        has_body = any(a.type == pb.AttributeProto.GRAPH for a in attributes)
+        graph_attr = pb.AttributeProto.GRAPH
+        has_body = bool(attributes) and any(a.type == graph_attr for a in attributes)
         unknown = _UNKNOWN
         self.graph.add_node(Node(
-            nid, raw or nid, kind, op_type, attrs=attrs, params=params,
-            inputs=[specs.get(t, unknown) for t in data_inputs],
-            outputs=[specs.get(t, unknown) for t in outputs if t],
-            group=(*group, nid) if has_body else group))
+            nid, raw or nid, kind, op_type, attrs, params,
+            [specs.get(t, unknown) for t in data_inputs],
+            [specs.get(t, unknown) for t in outputs if t],
+            (*group, nid) if has_body else group))
+        edges = self.graph.edges
         seen: set[str] = set()
         for t in data_inputs:
             src = producers.get(t)
             if src is not None and t not in seen:
                 seen.add(t)
-                self.graph.add_edge(src, nid, specs.get(t, unknown))
+                edges.append(Edge(src, nid, specs.get(t, unknown)))
         for t in outputs:
             if t:
                 producers[t] = nid
         if has_body:
             for attr in attributes:
-                if attr.type == pb.AttributeProto.GRAPH:
+                if attr.type == graph_attr:
                     self.import_body(node, nid, attr, specs, producers, group)
 
     def dissolve_plumbing(self, op_type: str, inputs: list[str], outputs: list[str],
@@ -492,13 +504,21 @@ def _names_used(node: pb.NodeProto) -> set[str]:
 
 
 def _topological_nodes(gp: pb.GraphProto) -> list[pb.NodeProto]:
-    """The graph's nodes in dependency order (ONNX requires it; not every writer obeys)."""
+    """The graph's nodes in dependency order (ONNX requires it; not every writer obeys).
+    O(N + E) when they already are; a sort otherwise."""
     nodes = list(gp.node)
     producer = {t: i for i, n in enumerate(nodes) for t in n.output if t}
-    deps = [{producer[t] for t in _names_used(n) if t in producer} - {i}
-            for i, n in enumerate(nodes)]
-    if all(all(d < i for d in ds) for i, ds in enumerate(deps)):
+    graph_attr = pb.AttributeProto.GRAPH
+
+    def used(n: pb.NodeProto) -> set[str] | list[str]:
+        if n.attribute and any(a.type == graph_attr for a in n.attribute):
+            return _names_used(n)
+        return n.input
+
+    if all(producer.get(t, -1) < i or producer.get(t) == i
+           for i, n in enumerate(nodes) for t in used(n)):
         return nodes
+    deps = [{producer[t] for t in used(n) if t in producer} - {i} for i, n in enumerate(nodes)]
     edges = [Edge(str(d), str(i)) for i, ds in enumerate(deps) for d in ds]
     try:
         order = topological_order([str(i) for i in range(len(nodes))], edges)

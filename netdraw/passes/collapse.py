@@ -54,7 +54,6 @@ class GroupIndex:
 
     graph: Graph
     members: dict[Path, list[str]] = field(init=False)
-    signature: dict[Path, tuple] = field(init=False)
     links: set[tuple[Path, Path]] = field(init=False)
     children: dict[Path, list[tuple[str, Path | str]]] = field(init=False)
     scattered: set[Path] = field(init=False)
@@ -67,9 +66,7 @@ class GroupIndex:
     def __post_init__(self) -> None:
         g = self.graph
         self.members = group_members(g)
-        inner = {p: [n for n in ids if g.nodes[n].kind not in _IO]
-                 for p, ids in self.members.items() if p}
-        self.signature = group_signatures(g, inner)
+        self._signature: dict[Path, tuple] | None = None
         self.links = set()
         for e in g.edges:
             a, b = g.nodes[e.src].group, g.nodes[e.dst].group
@@ -104,6 +101,16 @@ class GroupIndex:
                 parent = path[:-1]
                 self.level[path] = self.level[parent] + (0 if parent in self.wrappers else 1)
         self.full_depth = max((self.level[n.group] for n in g.nodes.values()), default=0) + 1
+
+    @property
+    def signature(self) -> dict[Path, tuple]:
+        """Each group's structural signature (computed when rolling first asks)."""
+        if self._signature is None:
+            g = self.graph
+            inner = {p: [n for n in ids if g.nodes[n].kind not in _IO]
+                     for p, ids in self.members.items() if p}
+            self._signature = group_signatures(g, inner)
+        return self._signature
 
     def squash(self, path: Path) -> Path:
         """The path drawn for a group path: the child of a wrapper is left out (the wrapper

@@ -141,13 +141,19 @@ def fold(graph: Graph, patterns: list[FoldPattern] | None = None) -> Graph:
                 return []
         return chain
 
+    # Patterns by the kinds and op types their first step takes: a node tries only those.
+    starting: dict[str, list[int]] = {}
+    for i, pattern in enumerate(patterns):
+        for step_name in pattern.steps[0].names:
+            starting.setdefault(step_name, []).append(i)
     for nid in list(nodes):
         if nid in absorbed_by:
             continue
         head = nodes[nid]
         if head.kind in ("input", "output", "block"):
             continue
-        for pattern in patterns:
+        tried = starting.get(head.kind, []) + starting.get(head.op_type.lower(), [])
+        for pattern in [patterns[i] for i in sorted(set(tried))]:
             chain = match(head, pattern)
             if chain:
                 head = nodes[nid] = clone_node(head)  # the only nodes whose attrs change

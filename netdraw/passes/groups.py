@@ -244,6 +244,16 @@ def _repeat_at(keys: list, start: int) -> tuple[int, int]:
 # -- tidying ---------------------------------------------------------------------------
 
 
+def has_singletons(graph: Graph) -> bool:
+    """Whether some group holds exactly one node. O(N·depth)."""
+    count: dict[tuple[str, ...], int] = {}
+    for node in graph.nodes.values():
+        group = node.group
+        for depth in range(1, len(group) + 1):
+            count[group[:depth]] = count.get(group[:depth], 0) + 1
+    return 1 in count.values()
+
+
 def dissolve_singletons(graph: Graph) -> Graph:
     """A copy where a group holding one node (after folding, say) is no longer a group:
     the node moves to the parent group and takes the group's label as its name when the
@@ -280,5 +290,5 @@ def _generated(node: Node) -> bool:
         "onnx_name" in node.attrs  # the ONNX importer made it up from scope and op
 
 
-__all__ = ["dissolve_singletons", "infer_groups", "is_flat", "name_groups",
+__all__ = ["dissolve_singletons", "has_singletons", "infer_groups", "is_flat", "name_groups",
            "structural_groups"]

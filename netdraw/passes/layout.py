@@ -195,38 +195,55 @@ def split(graph: Graph, columns: int, rank: dict[str, int] | None = None,
     return out
 
 
+class _Sizes:
+    """Box sizes and edge label widths of a graph, measured once for every column count
+    tried."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.box = {nid: box_size(node, graph) for nid, node in graph.nodes.items()}
+        widths: dict[object, float] = {}
+        self.label = []
+        for e in graph.edges:
+            shape = e.tensor.shape
+            width = widths.get(shape)
+            if width is None:
+                width = widths[shape] = len(e.tensor.format_shape()) * LABEL_CHAR + NODE_GAP
+            self.label.append(width)
+        self.labelled = any(e.tensor.shape for e in graph.edges)
+
+
 def estimate(graph: Graph, column: dict[str, int] | None = None,
-             rank: dict[str, int] | None = None) -> float:
+             rank: dict[str, int] | None = None, sizes: _Sizes | None = None) -> float:
     """Longer side / shorter side of the drawing with the given column assignment."""
     if not graph.nodes:
         return 1.0
     rank = ranks(graph) if rank is None else rank
-    width, height = extent(graph, column, rank)
+    width, height = extent(graph, column, rank, sizes)
     return max(height, width) / min(height, width)
 
 
 def extent(graph: Graph, column: dict[str, int] | None = None,
-           rank: dict[str, int] | None = None) -> tuple[float, float]:
+           rank: dict[str, int] | None = None, sizes: _Sizes | None = None
+           ) -> tuple[float, float]:
     """Estimated (width, height) in points of the top-to-bottom drawing."""
     rank = ranks(graph) if rank is None else rank
+    sizes = sizes or _Sizes(graph)
     col = column or {}
     tall: dict[tuple[int, int], float] = {}
     wide: dict[tuple[int, int], float] = {}
     nested = 0
     for nid, node in graph.nodes.items():
-        w, h = box_size(node, graph)
+        w, h = sizes.box[nid]
         key = (col.get(nid, 0), rank[nid])
         tall[key] = max(tall.get(key, 0.0), h)
         wide[key] = wide.get(key, -NODE_GAP) + w + NODE_GAP
         nested = max(nested, len(node.group))
     # Edges passing a rank of their column (difference arrays: O(E + ranks)).
     passing: dict[int, dict[int, float]] = {}
-    labelled = False
-    for e in graph.edges:
+    labelled = sizes.labelled
+    for e, label in zip(graph.edges, sizes.label, strict=True):
         c = col.get(e.src, 0)
         a, b = rank[e.src], rank[e.dst]
-        label = len(e.tensor.format_shape()) * LABEL_CHAR + NODE_GAP
-        labelled = labelled or bool(e.tensor.shape)
         if c != col.get(e.dst, 0) or b - a < 2:
             continue
         diff = passing.setdefault(c, {})
@@ -257,7 +274,8 @@ def columns_for(graph: Graph) -> tuple[int, float]:
     """(columns, estimated aspect): the fewest columns that bring a tall drawing to about
     :data:`TARGET_ASPECT`, or the best the graph's clean cuts allow."""
     rank = ranks(graph) if graph.nodes else {}
-    best = (1, estimate(graph, rank=rank))
+    sizes = _Sizes(graph)
+    best = (1, estimate(graph, rank=rank, sizes=sizes))
     layers = max(rank.values(), default=0) + 1
     if best[1] <= MAX_ASPECT or layers < 6:
         return best  # tall enough to read as one column: wrapping would only add jumps
@@ -267,11 +285,12 @@ def columns_for(graph: Graph) -> tuple[int, float]:
     # first handful and those around the estimate.
     guess = math.ceil(math.sqrt(best[1] / TARGET_ASPECT))
     limit = max(2, math.ceil(layers / 3))
-    candidates = sorted({*range(2, 7), guess - 1, guess, guess + 1} & set(range(2, limit + 1)))
+    near = {guess - 1, guess, guess + 1}
+    candidates = sorted((near if guess > 7 else {*range(2, 7), *near}) & set(range(2, limit + 1)))
     for k in candidates:
         column = split(graph, k, rank, items, cuts)
         used = max(column.values()) + 1
-        value = estimate(graph, column, rank)
+        value = estimate(graph, column, rank, sizes)
         if value < best[1] - 1e-9 and used == k:
             best = (k, value)
         if value <= TARGET_ASPECT or used < k:

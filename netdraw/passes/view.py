@@ -26,7 +26,7 @@ from netdraw.passes import layout
 from netdraw.passes.collapse import GroupIndex, resolve_paths, view_at
 from netdraw.passes.fold import default_patterns, parse_pattern
 from netdraw.passes.fold import fold as fold_pass
-from netdraw.passes.groups import dissolve_singletons, infer_groups, is_flat
+from netdraw.passes.groups import dissolve_singletons, has_singletons, infer_groups, is_flat
 from netdraw.passes.prune import prune
 from netdraw.passes.stats import annotate, total_macs
 from netdraw.perf import paused_gc
@@ -82,10 +82,11 @@ def prepare(graph: Graph, options: ViewOptions) -> Graph:
             g = fold_pass(g, patterns)
         g = infer_groups(g)
     else:
-        g = dissolve_singletons(g)
+        if has_singletons(g):
+            g = dissolve_singletons(g)
         if patterns:
             g = fold_pass(g, patterns)
-    return dissolve_singletons(g)
+    return dissolve_singletons(g) if has_singletons(g) else g
 
 
 def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:

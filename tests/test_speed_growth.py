@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 
 import pytest
-
 from conftest import ROOT
+
 from netdraw.backends.dot import to_dot
 from netdraw.importers.onnx import load
 from netdraw.ir import Graph, Node, TensorSpec

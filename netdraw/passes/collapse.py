@@ -194,7 +194,30 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
             if not is_open(node.group[:d]):
                 assign[node.id] = ("group", node.group[:d])
                 break
+    _same_class_as_blocks(index, assign, named)
     return _merge(index, assign, runs)
+
+
+def _same_class_as_blocks(index: GroupIndex, assign: dict[str, tuple[str, Path]],
+                          named: set[Path]) -> None:
+    """A module drawn as a block somewhere is a block everywhere: an open group without
+    child groups whose class is also a block (LLaMA's final ``norm · LlamaRMSNorm`` beside
+    the layers' ``input_layernorm`` blocks) is drawn as a block too. O(N)."""
+    blocked = {index.class_name(path) for kind, path in assign.values()
+               if kind == "group" and path}
+    blocked.discard("")
+    if not blocked:
+        return
+    leaf: dict[Path, bool] = {}
+    for node in index.graph.nodes.values():
+        group = node.group
+        if node.id in assign or not group or group in named:
+            continue
+        if group not in leaf:
+            leaf[group] = (index.class_name(group) in blocked
+                           and not index.child_groups(group))
+        if leaf[group]:
+            assign[node.id] = ("group", group)
 
 
 def _only_group(graph: Graph, items: list[tuple[str, Path | str]]) -> bool:

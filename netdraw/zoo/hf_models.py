@@ -100,7 +100,7 @@ def gpt2(layers: int = 6) -> nn.Module:
 
     _seeded()
     config = GPT2Config(vocab_size=VOCAB, n_positions=64, n_embd=64, n_layer=layers,
-                        n_head=4, attn_implementation="sdpa")
+                        n_head=4, bos_token_id=0, eos_token_id=0, attn_implementation="sdpa")
     return TokenModel(GPT2LMHeadModel(config)).eval()
 
 

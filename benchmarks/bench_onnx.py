@@ -47,8 +47,9 @@ print(json.dumps({"import_netdraw": t1 - t0, "load": t2 - t1, "view": t3 - t2,
 
 
 def netdraw_at(root: Path, *args: str) -> list[str]:
-    """``python -m netdraw ARGS`` running the checkout at ``root``."""
-    return ["env", f"PYTHONPATH={root}", sys.executable, "-m", "netdraw", *args]
+    """``python -m netdraw ARGS`` running the checkout at ``root`` (``-P``: not the current
+    directory's ``netdraw``, which ``-m`` would otherwise put first on the path)."""
+    return ["env", f"PYTHONPATH={root}", sys.executable, "-P", "-m", "netdraw", *args]
 
 
 def make_models(skip_100k: bool) -> dict[str, Path]:

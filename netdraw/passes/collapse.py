@@ -13,9 +13,10 @@ and the shapes entering and leaving them are the same, (3) their class names agr
 (4) each feeds the next (a sequence, not parallel branches). Shapes include channels and
 spatial size, so a block that changes either — the downsampling first block of a ResNet
 stage — never rolls with the blocks after it. Names never matter. When the depth would
-draw the run's blocks open, the first one is drawn open (its layers show once, as in a
-paper's figure) and the others roll after it — unless an open block of the same class
-stands just before the run (BERT's distinct ``layer.0``), which already shows them.
+draw the run's blocks open and the run has three or more, the first one is drawn open
+(its layers show once, as in a paper's figure) and the others roll after it — unless an
+open block of the same class stands just before the run (BERT's distinct ``layer.0``),
+which already shows them. Two blocks stay one ``×2`` block (ResNet-18's ``layer1``).
 
 **Wrappers.** A group whose only child is one group (MobileNetV2's ``features.1 ·
 InvertedResidual`` holding ``features.1.conv · Sequential``; a small module wrapping a
@@ -42,6 +43,9 @@ from netdraw.passes.signature import group_members, group_signatures
 Path = tuple[str, ...]
 _IO = ("input", "output")
 _NUMBER = re.compile(r"\d+$")
+#: Kinds of real layers: a module holding one is no mere function of plain operations.
+_LAYER_KINDS = frozenset({"conv", "conv_transpose", "dense", "norm", "attention", "embedding",
+                          "recurrent", "pool", "global_pool", "block"})
 
 
 def block_id(path: Path) -> str:
@@ -177,11 +181,9 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
             found = _runs(index, items, named)
             position = {item: i for i, (_, item) in enumerate(items)} if found else {}
             for run in found:
-                if is_open(run[0]) and not _follows_open_twin(
+                if len(run) > 2 and is_open(run[0]) and not _follows_open_twin(
                         index, items, position[run[0]], is_open):
                     run = run[1:]  # the first block is drawn open: its layers show once
-                if len(run) == 1:
-                    continue
                 runs[run[0]] = run
                 in_run.update(run)
                 for path in run:
@@ -200,11 +202,23 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
 
 def _same_class_as_blocks(index: GroupIndex, assign: dict[str, tuple[str, Path]],
                           named: set[Path]) -> None:
-    """A module drawn as a block somewhere is a block everywhere: an open group without
-    child groups whose class is also a block (LLaMA's final ``norm · LlamaRMSNorm`` beside
-    the layers' ``input_layernorm`` blocks) is drawn as a block too. O(N)."""
-    blocked = {index.class_name(path) for kind, path in assign.values()
-               if kind == "group" and path}
+    """A module drawn as (or inside) a block somewhere is a block everywhere: an open group
+    without child groups, built from plain operations only (no convolution, dense, norm or
+    attention layer inside: a module written with ``pow``, ``mean``, ``rsqrt``…), whose
+    class is also hidden in a block (LLaMA's final ``norm ·
+    LlamaRMSNorm`` beside the layers' ``input_layernorm`` blocks, T5's final
+    ``T5LayerNorm``, inside every collapsed ``T5LayerSelfAttention``) is drawn as a block
+    too. O(N·depth)."""
+    blocked: set[str] = set()
+    seen: set[tuple[Path, int]] = set()
+    nodes = index.graph.nodes
+    for nid, (_, path) in assign.items():
+        group = nodes[nid].group
+        if (group, len(path)) in seen:
+            continue
+        seen.add((group, len(path)))
+        for d in range(max(1, len(path)), len(group) + 1):
+            blocked.add(index.class_name(group[:d]))
     blocked.discard("")
     if not blocked:
         return
@@ -215,7 +229,9 @@ def _same_class_as_blocks(index: GroupIndex, assign: dict[str, tuple[str, Path]]
             continue
         if group not in leaf:
             leaf[group] = (index.class_name(group) in blocked
-                           and not index.child_groups(group))
+                           and not index.child_groups(group)
+                           and not any(nodes[m].kind in _LAYER_KINDS
+                                       for m in index.members[group]))
         if leaf[group]:
             assign[node.id] = ("group", group)
 

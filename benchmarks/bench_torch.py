@@ -86,23 +86,35 @@ def tracing_table(own: list[dict], suffix: str) -> str:
                         "netdraw own", "torchview own", "ratio"))
 
 
-def svg_table(own: list[dict], suffix: str) -> str:
+def svg_table(own: list[dict], suffix: str, before: list[dict] | None = None) -> str:
+    """Module -> SVG; "own" is that minus the paired bare forward pass."""
     rows = []
-    for r in own:
+    for i, r in enumerate(own):
         nd, tv = stat(r, "netdraw", "svg" + suffix), stat(r, "torchview", "svg" + suffix)
         full = stat(r, "netdraw", "svg_full" + suffix)
+        nd_own = stat(r, "netdraw", "svg_own" + suffix)
+        tv_own = stat(r, "torchview", "svg_own" + suffix)
         boxes = r["netdraw"]["runs"][0]["boxes_full"]
-        rows.append((LABELS[r["model"]], f"{nd:.3f}", f"{full:.3f}", f"{tv:.3f}",
-                     ratio(nd, tv), ratio(full, tv),
-                     f"{r['netdraw']['boxes']} / {boxes} / {r['torchview']['boxes']}"))
-    return table(rows, ("model", "netdraw", "netdraw full", "torchview", "ratio",
-                        "ratio (full)", "boxes (nd / nd full / tv)"))
+        row = [LABELS[r["model"]], f"{nd:.3f}", f"{full:.3f}", f"{tv:.3f}",
+               ratio(nd, tv), ratio(full, tv), f"{nd_own:.3f}", f"{tv_own:.3f}",
+               ratio(nd_own, tv_own)]
+        if before:
+            b = before[i]
+            row.append(ratio(stat(b, "netdraw", "svg_own" + suffix),
+                             stat(b, "torchview", "svg_own" + suffix)))
+        row.append(f"{r['netdraw']['boxes']} / {boxes} / {r['torchview']['boxes']}")
+        rows.append(tuple(row))
+    header = ["model", "netdraw", "netdraw full", "torchview", "ratio", "ratio (full)",
+              "netdraw own", "torchview own", "own ratio"]
+    if before:
+        header.append("own ratio, before")
+    return table(rows, (*header, "boxes (nd / nd full / tv)"))
 
 
 def report(own: list[dict], whole: dict, repeats: int, version: str, threads: int,
-           load: tuple[float, float]) -> str:
+           load: tuple[float, float], before: list[dict] | None = None) -> str:
     rows = []
-    for r in own:
+    for r in own if whole else []:
         name = r["model"]
         nd, tv = whole[f"{name}/netdraw"], whole[f"{name}/torchview"]
         rows.append((LABELS[name],
@@ -138,15 +150,17 @@ Wall seconds:
 **Module → SVG text, in one process** (the same runs, Graphviz `dot` included, its CPU
 counted as the waiting process's children). "netdraw" is its default drawing, the
 readable view (repeated blocks rolled, deep groups collapsed); "netdraw full" draws every
-node (`full=True`), about the detail torchview's default depth 3 gives.
+node (`full=True`), about the detail torchview's default depth 3 gives. "own" is the
+module → SVG time minus the paired bare forward pass; "before" is the same ratio for the
+checkout given with `--before`, measured in the same run.
 
 CPU seconds:
 
-{svg_table(own, "_cpu")}
+{svg_table(own, "_cpu", before)}
 
 Wall seconds:
 
-{svg_table(own, "")}
+{svg_table(own, "", before)}
 
 **Whole process** (fresh `python` per run: import torch, build the model, draw, write the SVG):
 
@@ -160,6 +174,9 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=list(LABELS))
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads for both tools (0: torch's default)")
+    parser.add_argument("--before", type=Path, help="another netdraw checkout to time too")
+    parser.add_argument("--skip-whole", action="store_true",
+                        help="only the in-process figures")
     args = parser.parse_args()
     python = ensure_venv("torchview", PACKAGES)
     version = subprocess.run([str(python), "-c", "import torch; print(torch.__version__)"],
@@ -167,9 +184,12 @@ def main() -> None:
     env = thread_env(args.threads)
     before = os.getloadavg()[0]
     own = own_work(python, args.models, args.repeats, env)
-    whole = whole_process(python, args.models, args.repeats, env)
+    earlier = (own_work(python, args.models, args.repeats,
+                        dict(env, NETDRAW_ROOT=str(args.before.resolve())))
+               if args.before else None)
+    whole = {} if args.skip_whole else whole_process(python, args.models, args.repeats, env)
     text = report(own, whole, args.repeats, version, args.threads,
-                  (before, os.getloadavg()[0]))
+                  (before, os.getloadavg()[0]), earlier)
     (WORK / "results-torch.md").write_text(text, encoding="utf-8")
     (WORK / "results-torch.json").write_text(json.dumps(own, indent=1), encoding="utf-8")
     print(text)

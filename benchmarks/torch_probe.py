@@ -6,20 +6,23 @@
 ``inproc`` builds the model once, warms each tool up once (untimed), then alternates
 netdraw and torchview ``repeats`` times, each run right after a bare forward pass (the
 compute both tools repeat). For each run it records module -> graph object ("trace"),
-module -> SVG text ("svg") and the trace minus its paired forward pass ("own"), as wall
+module -> SVG text ("svg"), the trace and the SVG minus their paired forward pass ("own",
+"svg_own"), as wall
 seconds and as CPU seconds (this process plus the ``dot`` it waits for), and prints JSON.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # netdraw from this checkout
+# netdraw from this checkout, or from NETDRAW_ROOT (another checkout, to compare versions)
+sys.path.insert(0, os.environ.get("NETDRAW_ROOT") or str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
@@ -110,6 +113,8 @@ def inproc(name: str, repeats: int) -> dict:
             runs = TOOLS[tool](model, x)[0]
             runs["own"] = runs["trace"] - fwd["trace"]
             runs["own_cpu"] = runs["trace_cpu"] - fwd["trace_cpu"]
+            runs["svg_own"] = runs["svg"] - fwd["trace"]  # module -> SVG minus the forward
+            runs["svg_own_cpu"] = runs["svg_cpu"] - fwd["trace_cpu"]
             result["forward"]["runs"].append(fwd)
             result[tool]["runs"].append(runs)
     return result

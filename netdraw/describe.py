@@ -149,21 +149,30 @@ def output_spec(node: Node) -> TensorSpec | None:
 def display_name(node: Node, graph: Graph | None = None) -> str:
     """The node's name without the scope prefix its enclosing group already shows.
 
-    ``/layer1/layer1.0/Add`` -> ``Add``; ``layer1.0.conv1`` inside ``layer1.0`` -> ``conv1``.
-    A bare index says nothing on its own: ``features.0`` stays ``features.0``.
+    ``/layer1/layer1.0/Add`` -> ``Add``; ``layer1.0.conv1`` inside ``layer1.0`` -> ``conv1``;
+    ``encoder.layer.0.attention.self.matmul`` inside ``encoder.layer.0.attention.self`` ->
+    ``matmul``; a rolled ``h.1–h.5`` block inside ``transformer`` likewise. A bare index
+    says nothing on its own: ``features.0`` and ``features.18.0`` stay whole.
     """
     name = node.name
-    if node.kind == "block":
-        return name  # ``layer3.0``, ``layer3.1–layer3.5``: shown whole inside their cluster
     if name.startswith("/"):
         parts = [p for p in name.split("/") if p]
         return parts[-1] if parts else name
     group = graph.groups.get(node.group) if graph is not None and node.group else None
     prefix = group.display_name + "." if group is not None else ""
-    rest = name[len(prefix):]
-    if prefix != "." and name.startswith(prefix) and rest and not rest.isdigit():
-        return rest
+    if prefix in ("", "."):
+        return name
+    # A rolled run's name is 'first–last': each end is shortened alike, or neither is.
+    parts = name.split("–") if node.kind == "block" else [name]
+    rests = [p[len(prefix):] for p in parts if p.startswith(prefix)]
+    if len(rests) == len(parts) and all(_says_something(r) for r in rests):
+        return "–".join(rests)
     return name
+
+
+def _says_something(rest: str) -> bool:
+    """A name part with a letter in it: ``conv1``, ``attn``; not ``0`` or ``18.0``."""
+    return any(c.isalpha() for c in rest)
 
 
 def group_title(graph: Graph, path: tuple[str, ...]) -> str:

@@ -79,9 +79,14 @@ def test_structure_finds_repeats_without_names():
     g.add_edge(prev, "out", S)
     g.validate()
     view = make_view(g)
+    # The first block is drawn open (a single ×4 box would hide every layer), the rest roll.
     assert [(n.kind, n.attrs.get("repeat")) for n in view] == [
-        ("input", None), ("block", 4), ("output", None)]
+        ("input", None), ("conv", None), ("conv", None), ("add", None), ("block", 3),
+        ("output", None)]
     assert view.total_params == 40
+    rolled = make_view(g, ViewOptions(depth=1))
+    assert [(n.kind, n.attrs.get("repeat")) for n in rolled] == [
+        ("input", None), ("block", 4), ("output", None)]
 
 
 def test_a_non_convex_group_stays_open():

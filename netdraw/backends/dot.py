@@ -132,6 +132,9 @@ def _attrs(attrs: dict[str, str]) -> str:
 def tooltip_text(node: Node) -> str:
     """What hovering a box shows: name, op type, parameters and MACs."""
     text = f"{node.name} ({node.op_type})"
+    raw = node.attrs.get("onnx_name")
+    if isinstance(raw, str) and raw != node.name:
+        text += f" [ONNX: {raw}]"  # the exporter's own name, as Netron shows it
     macs = node.attrs.get("macs")
     if node.params or macs is not None:
         text += f": {node.params:,} params"
@@ -205,14 +208,26 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     # Group tree -> nested clusters. children[path] lists child group paths in first-use order.
     children: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     members: dict[tuple[str, ...], list[Node]] = {(): []}
+    placed: set[tuple[str, ...]] = set()  # O(N + G): each group is linked to its parent once
     for node in graph.nodes.values():
         path = node.group
         members.setdefault(path, []).append(node)
-        while path and path not in children.get(path[:-1], ()):
+        while path and path not in placed:
+            placed.add(path)
             children.setdefault(path[:-1], []).append(path)
             members.setdefault(path, [])
             path = path[:-1]
 
+    if columns is None:
+        columns = int((graph.meta.get("view") or {}).get("columns") or 1)
+    column = split(graph, columns if rankdir in ("TB", "BT") else 1)
+    # A group wrapped across columns cannot be one cluster: its members are drawn without
+    # the box (O(N·depth) to find them).
+    spans: dict[tuple[str, ...], set[int]] = {}
+    if columns > 1:
+        for node in graph.nodes.values():
+            for d in range(1, len(node.group) + 1):
+                spans.setdefault(node.group[:d], set()).add(column[node.id])
     cluster_count = 0
 
     decorations = Decorations(graph)
@@ -223,7 +238,8 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
             attrs = node_attrs(node, graph, decorations.node(node.id))
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):
-            if len(members.get(child, [])) == 1 and not children.get(child):
+            if (len(members.get(child, [])) == 1 and not children.get(child)) or \
+                    len(spans.get(child, ())) > 1:
                 emit(child, indent)  # a box around one node says nothing the node does not
                 continue
             lines.append(f"{indent}subgraph cluster_{cluster_count} {{")
@@ -233,9 +249,6 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
             lines.append(f"{indent}}}")
 
     emit((), "\t")
-    if columns is None:
-        columns = int((graph.meta.get("view") or {}).get("columns") or 1)
-    column = split(graph, columns if rankdir in ("TB", "BT") else 1)
     # An edge into a later column ends at a lettered connector (as in a flowchart) at the
     # bottom of its own column and continues from the same letter at the top of the next.
     wraps: dict[int, str] = {}

@@ -1,4 +1,4 @@
-"""ONNX importer: ``.onnx`` files and in-memory ``onnx.ModelProto`` -> :class:`netdraw.ir.Graph`.
+"""ONNX importer: ``.onnx`` files and in-memory ``pb.ModelProto`` -> :class:`netdraw.ir.Graph`.
 
 Weights are never read: a model with external data is loaded with
 ``load_external_data=False`` and parameter counts come from the tensor protos' dims.
@@ -12,50 +12,66 @@ from __future__ import annotations
 import ast
 import math
 import os
+import re
 from collections import ChainMap
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import onnx
-from onnx import shape_inference
-
 from netdraw import ops
 from netdraw.errors import NetdrawError
+from netdraw.importers import onnx_proto
 from netdraw.ir import Edge, Graph, Node, TensorSpec, UniqueIds, topological_order
+from netdraw.perf import paused_gc
+
+pb = onnx_proto.protobuf()  # ModelProto, TensorProto, …: the onnx package's own classes
 
 _DTYPES = {
-    onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.DOUBLE: "float64",
-    onnx.TensorProto.FLOAT16: "float16", onnx.TensorProto.BFLOAT16: "bfloat16",
-    onnx.TensorProto.INT8: "int8", onnx.TensorProto.INT16: "int16",
-    onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64",
-    onnx.TensorProto.UINT8: "uint8", onnx.TensorProto.UINT16: "uint16",
-    onnx.TensorProto.UINT32: "uint32", onnx.TensorProto.UINT64: "uint64",
-    onnx.TensorProto.BOOL: "bool", onnx.TensorProto.STRING: "string",
-    onnx.TensorProto.COMPLEX64: "complex64", onnx.TensorProto.COMPLEX128: "complex128",
+    pb.TensorProto.FLOAT: "float32", pb.TensorProto.DOUBLE: "float64",
+    pb.TensorProto.FLOAT16: "float16", pb.TensorProto.BFLOAT16: "bfloat16",
+    pb.TensorProto.INT8: "int8", pb.TensorProto.INT16: "int16",
+    pb.TensorProto.INT32: "int32", pb.TensorProto.INT64: "int64",
+    pb.TensorProto.UINT8: "uint8", pb.TensorProto.UINT16: "uint16",
+    pb.TensorProto.UINT32: "uint32", pb.TensorProto.UINT64: "uint64",
+    pb.TensorProto.BOOL: "bool", pb.TensorProto.STRING: "string",
+    pb.TensorProto.COMPLEX64: "complex64", pb.TensorProto.COMPLEX128: "complex128",
 }
 
 
-def load(source: str | os.PathLike[str] | onnx.ModelProto, *, name: str | None = None) -> Graph:
-    """Import an ONNX model (a path or a ``ModelProto``) without reading its weight bytes."""
+def load(source: str | os.PathLike[str] | pb.ModelProto, *, name: str | None = None) -> Graph:
+    """Import an ONNX model (a path or a ``ModelProto``) without reading its weight bytes.
+
+    O(N + E) in nodes and edges (plus ONNX's own shape inference)."""
     return convert(source, name=name)[0]
 
 
-def convert(source: str | os.PathLike[str] | onnx.ModelProto, *, name: str | None = None
-            ) -> tuple[Graph, onnx.ModelProto, dict[str, tuple[list[str], list[str]]]]:
+def convert(source: str | os.PathLike[str] | pb.ModelProto, *, name: str | None = None,
+            keep_weights: bool = False
+            ) -> tuple[Graph, pb.ModelProto, dict[str, tuple[list[str], list[str]]]]:
     """:func:`load`, plus what running the model needs (:mod:`netdraw.viz`): the model as
-    read (local functions inlined, shapes inferred, weights still external) and, for every
-    node of the top-level graph, its id -> (input tensor names, output tensor names)."""
-    if isinstance(source, onnx.ModelProto):
+    read (local functions inlined, shapes inferred; its in-file weights kept when
+    ``keep_weights``, external data never read) and, for every node of the top-level
+    graph, its id -> (input tensor names, output tensor names)."""
+    with paused_gc():
+        return _convert(source, name, keep_weights)
+
+
+def _convert(source: str | os.PathLike[str] | pb.ModelProto, name: str | None,
+             keep_weights: bool
+             ) -> tuple[Graph, pb.ModelProto, dict[str, tuple[list[str], list[str]]]]:
+    if isinstance(source, pb.ModelProto):
         model, default_name = source, source.graph.name or "model"
     else:
         model, default_name = _read(Path(source)), Path(source).stem
     if not model.graph.node and not model.graph.output:
         raise NetdrawError("the ONNX model has no nodes and no outputs; "
                            "is the file empty or truncated?")
-    model = _expand_local_functions(model)
-    model = _infer_shapes(model)
+    expanded = _expand_local_functions(model)
+    owned = expanded is not model or not isinstance(source, pb.ModelProto)
+    data = expanded.SerializeToString() if keep_weights else _without_weights(expanded, owned)
+    del model, expanded  # a file's model (and its weight bytes) is freed here
+    model = _infer_shapes(data)
     builder = _Builder(name or default_name)
     builder.import_graph(model.graph, scope=(), outer=None)
     graph = builder.finish()
@@ -64,13 +80,14 @@ def convert(source: str | os.PathLike[str] | onnx.ModelProto, *, name: str | Non
     return graph, model, builder.tensors
 
 
-def _read(path: Path) -> onnx.ModelProto:
+def _read(path: Path) -> pb.ModelProto:
     if not path.is_file():
         raise NetdrawError(f"cannot read {path}: no such file")
     if path.stat().st_size == 0:
         raise NetdrawError(f"{path} is empty; export the model again")
     try:
-        model = onnx.load(str(path), load_external_data=False)
+        model = pb.ModelProto()
+        model.ParseFromString(path.read_bytes())  # external data is never read
     except Exception as exc:  # protobuf raises DecodeError and friends
         raise NetdrawError(f"{path} is not a valid ONNX model ({type(exc).__name__}); "
                            "is the file truncated or of another format?") from None
@@ -97,32 +114,55 @@ def external_data_path(model_dir: str | os.PathLike[str], location: str) -> Path
 # -- preparation -----------------------------------------------------------------------
 
 
-def _infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
+def _without_weights(model: pb.ModelProto, owned: bool) -> bytes:
+    """The model serialised without the bytes of its large float initializers (their dims
+    and types stay: shape inference and parameter counts need nothing more), so the copies
+    shape inference makes stay small. ``owned`` models are stripped in place."""
+    if owned:
+        light = model
+    else:  # the caller's model object stays as it was
+        light = pb.ModelProto()
+        light.CopyFrom(model)
+    for init in light.graph.initializer:
+        if init.data_type in _WEIGHT_DTYPES and math.prod(init.dims) > 64:
+            init.ClearField("raw_data")
+            init.ClearField("float_data")
+            init.ClearField("double_data")
+            init.ClearField("int32_data")
+    return light.SerializeToString()
+
+
+def _infer_shapes(data: bytes) -> pb.ModelProto:
+    """The model with ONNX's inferred shapes (and what the file declares where it has
+    more)."""
+    model = pb.ModelProto()
     try:
-        return shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        model.ParseFromString(onnx_proto.infer_shapes(data))
     except Exception:
         # Custom ops or inconsistent models: draw with what the file itself declares.
-        return model
+        model.ParseFromString(data)
+    return model
 
 
 _UNKNOWN = TensorSpec()
-_WEIGHT_DTYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
-                  onnx.TensorProto.BFLOAT16, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
+_WEIGHT_DTYPES = {pb.TensorProto.FLOAT, pb.TensorProto.DOUBLE, pb.TensorProto.FLOAT16,
+                  pb.TensorProto.BFLOAT16, pb.TensorProto.INT8, pb.TensorProto.UINT8}
 _GROUP_KEY = "netdraw.group"  # metadata key carrying a function-expansion group
+_SCOPES_KEY = "pkg.torch.onnx.name_scopes"  # the dynamo exporter's module path of a node
 
 
-def _expand_local_functions(model: onnx.ModelProto) -> onnx.ModelProto:
+def _expand_local_functions(model: pb.ModelProto) -> pb.ModelProto:
     """Inline calls of model-local functions, tagging inlined nodes with their group."""
     functions = {(f.domain, f.name): f for f in model.functions}
     if not functions:
         return model
-    expanded = onnx.ModelProto()
+    expanded = pb.ModelProto()
     expanded.CopyFrom(model)
     del expanded.functions[:]
     counter = [0]
 
-    def expand(nodes: list[onnx.NodeProto], group: list[str]) -> list[onnx.NodeProto]:
-        out: list[onnx.NodeProto] = []
+    def expand(nodes: list[pb.NodeProto], group: list[str]) -> list[pb.NodeProto]:
+        out: list[pb.NodeProto] = []
         for node in nodes:
             fn = functions.get((node.domain, node.op_type))
             if fn is None:
@@ -136,7 +176,7 @@ def _expand_local_functions(model: onnx.ModelProto) -> onnx.ModelProto:
             prefix = f"{call}::"
             renames = dict(zip(fn.input, node.input, strict=False))
             renames.update(zip(fn.output, node.output, strict=False))
-            inner: list[onnx.NodeProto] = []
+            inner: list[pb.NodeProto] = []
             for fnode in fn.node:
                 new = _copy_node(fnode)
                 new.name = prefix + (fnode.name or fnode.op_type)
@@ -155,13 +195,13 @@ def _expand_local_functions(model: onnx.ModelProto) -> onnx.ModelProto:
     return expanded
 
 
-def _copy_node(node: onnx.NodeProto) -> onnx.NodeProto:
-    new = onnx.NodeProto()
+def _copy_node(node: pb.NodeProto) -> pb.NodeProto:
+    new = pb.NodeProto()
     new.CopyFrom(node)
     return new
 
 
-def _set_meta(node: onnx.NodeProto, key: str, value: str) -> None:
+def _set_meta(node: pb.NodeProto, key: str, value: str) -> None:
     entry = node.metadata_props.add()
     entry.key, entry.value = key, value
 
@@ -169,7 +209,7 @@ def _set_meta(node: onnx.NodeProto, key: str, value: str) -> None:
 # -- conversion ------------------------------------------------------------------------
 
 
-def _spec(type_proto: onnx.TypeProto | None) -> TensorSpec:
+def _spec(type_proto: pb.TypeProto | None) -> TensorSpec:
     if type_proto is None or not type_proto.HasField("tensor_type"):
         return TensorSpec()
     tt = type_proto.tensor_type
@@ -178,21 +218,22 @@ def _spec(type_proto: onnx.TypeProto | None) -> TensorSpec:
         return TensorSpec(None, dtype)
     dims: list[int | str | None] = []
     for d in tt.shape.dim:
-        if d.HasField("dim_value"):
-            dims.append(int(d.dim_value))
-        elif d.HasField("dim_param"):
-            dims.append(d.dim_param)
+        which = d.WhichOneof("value")
+        if which == "dim_value":
+            dims.append(d.dim_value)
+        elif which == "dim_param" and not d.dim_param.startswith("unk__"):
+            dims.append(d.dim_param)  # unk__N: invented by shape inference, i.e. unknown
         else:
             dims.append(None)
     return TensorSpec(tuple(dims), dtype)
 
 
-def _attr_value(attr: onnx.AttributeProto) -> Any:
-    if attr.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
+def _attr_value(attr: pb.AttributeProto) -> Any:
+    if attr.type in (pb.AttributeProto.GRAPH, pb.AttributeProto.GRAPHS):
         return None
-    if attr.type == onnx.AttributeProto.TENSOR:
+    if attr.type == pb.AttributeProto.TENSOR:
         return {"tensor": list(attr.t.dims)}
-    value = onnx.helper.get_attribute_value(attr)
+    value = onnx_proto.attribute_value(attr)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, list):
@@ -226,25 +267,51 @@ def _qualified(scopes: list[str]) -> str:
     return name
 
 
-def _scopes(node: onnx.NodeProto) -> list[tuple[str, str]]:
-    """The enclosing scopes of a node as (path element, class name) pairs."""
+def _scopes(node: pb.NodeProto, name: str) -> tuple[list[tuple[str, str]], str]:
+    """The enclosing scopes of a node as (path element, class name) pairs, and the ATen op
+    the dynamo exporter made it for (``view_3``; empty for other exporters)."""
+    if not node.metadata_props:
+        if name.startswith("/"):
+            return [(p, "") for p in name.split("/")[1:-1] if p], ""
+        return [], ""
     meta = {p.key: p.value for p in node.metadata_props}
     if _GROUP_KEY in meta:
-        return [tuple(g.split("\x1f", 1)) for g in ast.literal_eval(meta[_GROUP_KEY])]
-    if "pkg.torch.onnx.name_scopes" in meta:
+        return [tuple(g.split("\x1f", 1)) for g in ast.literal_eval(meta[_GROUP_KEY])], ""
+    if _SCOPES_KEY in meta:
         try:
-            names = ast.literal_eval(meta["pkg.torch.onnx.name_scopes"])
+            names = ast.literal_eval(meta[_SCOPES_KEY])
             classes = ast.literal_eval(meta.get("pkg.torch.onnx.class_hierarchy", "[]"))
         except (ValueError, SyntaxError):
             names, classes = [], []
         classes = [*classes, *[""] * len(names)]
         # names[0] is the root module, names[-1] the op itself.
-        return [(str(n), str(c).rsplit(".", 1)[-1]) for n, c in zip(names[1:-1], classes[1:-1],
-                                                                   strict=False) if n]
-    if node.name.startswith("/"):
-        parts = [p for p in node.name.split("/")[1:-1] if p]
-        return [(p, "") for p in parts]
-    return []
+        return ([(str(n), str(c).rsplit(".", 1)[-1])
+                 for n, c in zip(names[1:-1], classes[1:-1], strict=False) if n],
+                str(names[-1]) if names else "")
+    if name.startswith("/"):
+        return [(p, "") for p in name.split("/")[1:-1] if p], ""
+    return [], ""
+
+
+_COUNTER = re.compile(r"_\d+$")
+#: Op names shortened the way readers know them (the PyTorch importer's names otherwise).
+_OP_ALIASES = {"scaled_dot_product_attention": "sdpa"}
+
+
+def _op_base(name: str, op_type: str, aten: str) -> str:
+    """The op part of a readable node name: the exporter's ATen op (``view``, ``addmm``,
+    ``sdpa``) for the node that stands for it, else the ONNX op type in lower case
+    (``matmul``, ``softmax``; ``/layer1/Add_1`` and ``node_MatMul_82`` alike)."""
+    if aten and name == f"node_{aten}":
+        base = _COUNTER.sub("", aten) or op_type.lower()
+        return _OP_ALIASES.get(base, base)
+    return op_type.lower() or "op"
+
+
+def _readable(name: str) -> bool:
+    """A name a person gave (``conv1``, ``logits``), not an exporter's number or path."""
+    return bool(name) and not name.startswith(("/", "node_", "onnx::")) and not _COUNTER.sub(
+        "", "_" + name).strip("_").isdigit() and not name.replace(".", "").isdigit()
 
 
 @dataclass
@@ -258,11 +325,15 @@ class _Builder:
     scoped: dict[str, tuple[int, list[tuple[str, str]]]] = field(default_factory=dict)
     #: top-level node id -> (input tensor names, output tensor names)
     tensors: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    #: one TensorSpec object per distinct shape and dtype (a 100k-node graph has few)
+    interned: dict[TensorSpec, TensorSpec] = field(default_factory=dict)
+    #: node id -> (exporter's name, the op part of a readable name) for generated names
+    op_names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
 
-    def import_graph(self, gp: onnx.GraphProto, scope: tuple[str, ...],
+    def import_graph(self, gp: pb.GraphProto, scope: tuple[str, ...],
                      outer: MutableMapping[str, str | None] | None,
                      formal_inputs: dict[str, str | None] | None = None) -> list[str | None]:
         """Add a (sub)graph's nodes; returns the producers of its outputs.
@@ -271,8 +342,10 @@ class _Builder:
         initializers and constants); ``formal_inputs`` maps a body's inputs to producers.
         """
         specs: dict[str, TensorSpec] = {}
+        interned = self.interned
         for vi in [*gp.input, *gp.value_info, *gp.output]:
-            specs[vi.name] = _spec(vi.type)
+            spec = _spec(vi.type)
+            specs[vi.name] = interned.setdefault(spec, spec)  # one object per distinct spec
         producers: MutableMapping[str, str | None] = (ChainMap({}, outer) if outer is not None
                                                        else {})
         for init in gp.initializer:
@@ -291,7 +364,10 @@ class _Builder:
                     continue  # IR < 4 lists initializers as inputs too
                 nid = self.unique_id(vi.name)
                 spec = specs[vi.name]
-                self.graph.add_node(Node(nid, vi.name, "input", "Input", outputs=[spec]))
+                name = vi.name if _readable(vi.name) else "input"
+                attrs = {} if name == vi.name else {"onnx_name": vi.name}
+                self.graph.add_node(Node(nid, name, "input", "Input", attrs=attrs,
+                                         outputs=[spec]))
                 producers[vi.name] = nid
         else:
             producers.update(formal_inputs)
@@ -308,15 +384,21 @@ class _Builder:
             if formal_inputs is None:
                 nid = self.unique_id(f"output:{vi.name}")
                 spec = specs.get(vi.name, TensorSpec())
-                self.graph.add_node(Node(nid, vi.name, "output", "Output", inputs=[spec],
-                                         outputs=[spec]))
+                # A legacy export names its outputs after tensor numbers ('601').
+                many = len(gp.output) > 1
+                name = vi.name if _readable(vi.name) else \
+                    (f"output {len(self.graph.outputs) + 1}" if many else "output")
+                attrs = {} if name == vi.name else {"onnx_name": vi.name}
+                self.graph.add_node(Node(nid, name, "output", "Output", attrs=attrs,
+                                         inputs=[spec], outputs=[spec]))
                 src = producers[vi.name]
                 if src is not None:
                     self.graph.add_edge(src, nid, spec)
         return out_producers
 
-    def import_node(self, node: onnx.NodeProto, specs: dict[str, TensorSpec],
+    def import_node(self, node: pb.NodeProto, specs: dict[str, TensorSpec],
                     producers: MutableMapping[str, str | None], scope: tuple[str, ...]) -> None:
+        """Add one node, its incoming edges and its parameter count. O(inputs + outputs)."""
         inputs, outputs, op_type = list(node.input), list(node.output), node.op_type
         for t in inputs:
             if t and t not in producers:
@@ -331,42 +413,52 @@ class _Builder:
         framework = "onnx" if domain in ("", "ai.onnx", "ai.onnx.ml") else "custom"
         kind, renames = ops.lookup(framework, op_type)
         attributes = list(node.attribute)
-        attrs = {a.name: v for a in attributes if (v := _attr_value(a)) is not None}
-        if renames:
+        attrs = {a.name: v for a in attributes if (v := _attr_value(a)) is not None} \
+            if attributes else {}
+        if renames and attrs:
             attrs = ops.normalise_attrs(renames, attrs)
         if framework == "custom":
             attrs["domain"] = domain
 
         initializers = self.initializers
-        weights = [t for t in inputs if t in initializers]
+        weights: list[str] = []
+        data_inputs: list[str] = []
         params = 0
-        for t in weights:
-            if t not in self.counted:
-                self.counted.add(t)
-                params += initializers[t]
+        for t in inputs:
+            if t in initializers:
+                weights.append(t)
+                if t not in self.counted:
+                    self.counted.add(t)
+                    params += initializers[t]
+            elif t:
+                data_inputs.append(t)
         kind = _refine(kind, inputs, attrs, specs, weights)
 
-        nid = self.unique_id(node.name or op_type)
-        data_inputs = [t for t in inputs if t and t not in initializers]
-        scopes = _scopes(node)
+        raw = node.name
+        nid = self.unique_id(raw or op_type)
+        scopes, aten = _scopes(node, raw)
+        if not _readable(raw):
+            self.op_names[nid] = (raw or nid, _op_base(raw, op_type, aten))
         if scopes:
             self.scoped[nid] = (len(scope), scopes)
             group = scope + tuple(name for name, _ in scopes)
         else:
             group = scope
-        has_body = any(a.type == onnx.AttributeProto.GRAPH for a in attributes)
+        graph_attr = pb.AttributeProto.GRAPH
+        has_body = bool(attributes) and any(a.type == graph_attr for a in attributes)
         unknown = _UNKNOWN
         self.graph.add_node(Node(
-            nid, node.name or nid, kind, op_type, attrs=attrs, params=params,
-            inputs=[specs.get(t, unknown) for t in data_inputs],
-            outputs=[specs.get(t, unknown) for t in outputs if t],
-            group=(*group, nid) if has_body else group))
+            nid, raw or nid, kind, op_type, attrs, params,
+            [specs.get(t, unknown) for t in data_inputs],
+            [specs.get(t, unknown) for t in outputs if t],
+            (*group, nid) if has_body else group))
+        edges = self.graph.edges
         seen: set[str] = set()
         for t in data_inputs:
             src = producers.get(t)
             if src is not None and t not in seen:
                 seen.add(t)
-                self.graph.add_edge(src, nid, specs.get(t, unknown))
+                edges.append(Edge(src, nid, specs.get(t, unknown)))
         for t in outputs:
             if t:
                 producers[t] = nid
@@ -374,7 +466,7 @@ class _Builder:
             self.tensors[nid] = (inputs, [t for t in outputs if t])
         if has_body:
             for attr in attributes:
-                if attr.type == onnx.AttributeProto.GRAPH:
+                if attr.type == graph_attr:
                     self.import_body(node, nid, attr, specs, producers, group)
 
     def dissolve_plumbing(self, op_type: str, inputs: list[str], outputs: list[str],
@@ -388,7 +480,7 @@ class _Builder:
                 if inputs[0] in self.counted:
                     self.counted.add(t)
 
-    def import_body(self, node: onnx.NodeProto, nid: str, attr: onnx.AttributeProto,
+    def import_body(self, node: pb.NodeProto, nid: str, attr: pb.AttributeProto,
                     specs: dict[str, TensorSpec], producers: MutableMapping[str, str | None],
                     group: tuple[str, ...]) -> None:
         """A control-flow body as a nested group whose results flow into the node itself."""
@@ -409,29 +501,40 @@ class _Builder:
 
     def finish(self) -> Graph:
         graph = self.graph
+        if self.scoped:
+            _adopt_unscoped(graph, self.scoped)
         _dissolve_singleton_groups(graph, self.scoped)
+        _name_ops(graph, self.op_names)
         graph.validate()
         return graph
 
 
-def _names_used(node: onnx.NodeProto) -> set[str]:
+def _names_used(node: pb.NodeProto) -> set[str]:
     """Tensor names a node reads, including those its subgraph bodies read from outside."""
     used = set(node.input)
     for attr in node.attribute:
-        if attr.type == onnx.AttributeProto.GRAPH:
+        if attr.type == pb.AttributeProto.GRAPH:
             for inner in attr.g.node:
                 used |= _names_used(inner)
     return used
 
 
-def _topological_nodes(gp: onnx.GraphProto) -> list[onnx.NodeProto]:
-    """The graph's nodes in dependency order (ONNX requires it; not every writer obeys)."""
+def _topological_nodes(gp: pb.GraphProto) -> list[pb.NodeProto]:
+    """The graph's nodes in dependency order (ONNX requires it; not every writer obeys).
+    O(N + E) when they already are; a sort otherwise."""
     nodes = list(gp.node)
     producer = {t: i for i, n in enumerate(nodes) for t in n.output if t}
-    deps = [{producer[t] for t in _names_used(n) if t in producer} - {i}
-            for i, n in enumerate(nodes)]
-    if all(all(d < i for d in ds) for i, ds in enumerate(deps)):
+    graph_attr = pb.AttributeProto.GRAPH
+
+    def used(n: pb.NodeProto) -> set[str] | list[str]:
+        if n.attribute and any(a.type == graph_attr for a in n.attribute):
+            return _names_used(n)
+        return n.input
+
+    if all(producer.get(t, -1) < i or producer.get(t) == i
+           for i, n in enumerate(nodes) for t in used(n)):
         return nodes
+    deps = [{producer[t] for t in used(n) if t in producer} - {i} for i, n in enumerate(nodes)]
     edges = [Edge(str(d), str(i)) for i, ds in enumerate(deps) for d in ds]
     try:
         order = topological_order([str(i) for i in range(len(nodes))], edges)
@@ -498,3 +601,43 @@ def _dissolve_singleton_groups(graph: Graph,
             registered.add(path)
             graph.add_group(path, class_name=scopes[depth - 1][1],
                             label=_qualified(names[:depth]))
+
+
+def _adopt_unscoped(graph: Graph, scoped: dict[str, tuple[int, list[tuple[str, str]]]]) -> None:
+    """Nodes an exporter's optimiser made without a module scope (a ``Split`` fused from
+    slices) join the deepest group their producers and consumers share, so collapsing a
+    block never has to route its data out to the top level and back. O(N + E·depth)."""
+    preds = graph.predecessors()
+    succs = graph.successors()
+    for node in graph.nodes.values():
+        if node.group or node.id in scoped or node.kind in ("input", "output"):
+            continue
+        paths = [graph.nodes[n].group for n in (*preds[node.id], *succs[node.id])
+                 if graph.nodes[n].kind not in ("input", "output")]
+        if not paths:
+            continue
+        common = paths[0]
+        for path in paths[1:]:
+            k = 0
+            while k < min(len(common), len(path)) and common[k] == path[k]:
+                k += 1
+            common = common[:k]
+        node.group = common
+
+
+def _name_ops(graph: Graph, op_names: dict[str, tuple[str, str]]) -> None:
+    """Exporter-named nodes (``node_MatMul_82``, ``/encoder/layer.0/Add``) get the name the
+    PyTorch importer gives an op between modules: the enclosing module's qualified name
+    and the op (``encoder.layer.0.attention.self.matmul``; ``_2``, ``_3`` for repeats in a
+    scope). The exporter's name stays in ``attrs["onnx_name"]``. O(N)."""
+    counts: dict[tuple[tuple[str, ...], str], int] = {}
+    for node in graph.nodes.values():
+        raw, base = op_names.get(node.id, (None, ""))
+        if raw is None or node.name != raw:
+            continue  # a leaf module's node already took the module's name
+        group = graph.groups.get(node.group)
+        scope = group.display_name if group is not None else ""
+        key = (node.group, base)
+        count = counts[key] = counts.get(key, 0) + 1
+        node.attrs["onnx_name"] = raw
+        node.name = (f"{scope}.{base}" if scope else base) + (f"_{count}" if count > 1 else "")

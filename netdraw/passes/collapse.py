@@ -12,25 +12,44 @@ attributes, parameter count and input/output shapes, (2) their internal wiring i
 and the shapes entering and leaving them are the same, (3) their class names agree, and
 (4) each feeds the next (a sequence, not parallel branches). Shapes include channels and
 spatial size, so a block that changes either — the downsampling first block of a ResNet
-stage — never rolls with the blocks after it. Names never matter.
+stage — never rolls with the blocks after it. Names never matter. When the depth would
+draw the run's blocks open and the run has three or more, the first one is drawn open
+(its layers show once, as in a paper's figure) and the others roll after it — unless an
+open block of the same class stands just before the run (BERT's distinct ``layer.0``),
+which already shows them. Two blocks stay one ``×2`` block (ResNet-18's ``layer1``).
+
+**Wrappers.** A group whose only child is one group (MobileNetV2's ``features.1 ·
+InvertedResidual`` holding ``features.1.conv · Sequential``; a small module wrapping a
+whole UNet) is not a depth level of its own: it opens with its child, and an open wrapper
+and its child are drawn as one cluster named after the outer group, whose class is the
+informative one.
 
 A block's ``attrs["output_node"]`` is the id of the node (of the graph it was made from) that
 produces the block's output: the last member, in order, whose output leaves the block.
+
+Costs: :class:`GroupIndex` is O(N·depth + E·depth); each :func:`view_at` is
+O(N·depth + E) (plus a rebuild per dropped block in the rare case that blocks would form
+a cycle).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from netdraw.errors import NetdrawError
-from netdraw.ir import Edge, Graph, Node
-from netdraw.passes._graph import append_unique, clone_node, rebuild, try_rebuild
+from netdraw.ir import Edge, Graph, Group, Node
+from netdraw.passes._graph import append_unique, rebuild, shared_copy, try_rebuild
 from netdraw.passes.macs import add_macs
-from netdraw.passes.signature import group_members, signatures
+from netdraw.passes.signature import group_members, group_signatures
 
 Path = tuple[str, ...]
 _IO = ("input", "output")
+_NUMBER = re.compile(r"\d+$")
+#: Kinds of real layers: a module holding one is no mere function of plain operations.
+_LAYER_KINDS = frozenset({"conv", "conv_transpose", "dense", "norm", "attention", "embedding",
+                          "recurrent", "pool", "global_pool", "block"})
 
 
 def block_id(path: Path) -> str:
@@ -43,18 +62,19 @@ class GroupIndex:
 
     graph: Graph
     members: dict[Path, list[str]] = field(init=False)
-    signature: dict[Path, tuple] = field(init=False)
     links: set[tuple[Path, Path]] = field(init=False)
     children: dict[Path, list[tuple[str, Path | str]]] = field(init=False)
     scattered: set[Path] = field(init=False)
+    #: group path -> the depth from which it is drawn open (wrappers do not count)
+    level: dict[Path, int] = field(init=False)
+    #: groups whose only child is one group
+    wrappers: set[Path] = field(init=False)
     full_depth: int = field(init=False)  # the depth at which every group is open
 
     def __post_init__(self) -> None:
         g = self.graph
         self.members = group_members(g)
-        inner = {p: [n for n in ids if g.nodes[n].kind not in _IO]
-                 for p, ids in self.members.items() if p}
-        self.signature = signatures(g, inner)
+        self._signature: dict[Path, tuple] | None = None
         self.links = set()
         for e in g.edges:
             a, b = g.nodes[e.src].group, g.nodes[e.dst].group
@@ -82,7 +102,28 @@ class GroupIndex:
                 else:
                     items.append(("node", nid))
             self.children[parent] = items
-        self.full_depth = max((len(n.group) for n in g.nodes.values()), default=0) + 1
+        self.wrappers = {p for p, items in self.children.items() if _only_group(g, items)}
+        self.level = {(): 0}
+        for path in sorted(self.members, key=len):
+            if path:
+                parent = path[:-1]
+                self.level[path] = self.level[parent] + (0 if parent in self.wrappers else 1)
+        self.full_depth = max((self.level[n.group] for n in g.nodes.values()), default=0) + 1
+
+    @property
+    def signature(self) -> dict[Path, tuple]:
+        """Each group's structural signature (computed when rolling first asks)."""
+        if self._signature is None:
+            g = self.graph
+            inner = {p: [n for n in ids if g.nodes[n].kind not in _IO]
+                     for p, ids in self.members.items() if p}
+            self._signature = group_signatures(g, inner)
+        return self._signature
+
+    def squash(self, path: Path) -> Path:
+        """The path drawn for a group path: the child of a wrapper is left out (the wrapper
+        is drawn in its place), except directly under the root, which draws no cluster."""
+        return tuple(p for i, p in enumerate(path) if i == 0 or path[:i] not in self.wrappers)
 
     def child_groups(self, path: Path) -> list[Path]:
         return [item for kind, item in self.children.get(path, []) if kind == "group"]
@@ -130,10 +171,12 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
     opened = named | {c for p in expand for c in index.child_groups(p)}
     unrolled: set[Path] = set()  # members of runs drawn separately, each as a block
 
+    level = index.level
+
     def is_open(path: Path) -> bool:
         if path in collapse or path in unrolled:
             return False
-        return path in opened or len(path) < depth
+        return path in opened or level[path] < depth
 
     def visible_open(path: Path) -> bool:
         return all(is_open(path[:d]) for d in range(len(path) + 1))
@@ -141,14 +184,22 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
     assign: dict[str, tuple[str, Path]] = {}
     runs: dict[Path, list[Path]] = {}
     if roll:
-        for parent, items in index.children.items():
-            if not visible_open(parent):
+        in_run: set[Path] = set()  # groups rolled into a run: their insides stay unrolled
+        for parent, items in index.children.items():  # parents before their children
+            if not visible_open(parent) or any(parent[:d] in in_run
+                                               for d in range(1, len(parent) + 1)):
                 continue
-            for run in _runs(index, items, opened):
+            found = _runs(index, items, opened)
+            position = {item: i for i, (_, item) in enumerate(items)} if found else {}
+            for run in found:
                 if parent in unroll:
                     unrolled.update(run)
                     continue
+                if len(run) > 2 and is_open(run[0]) and not _follows_open_twin(
+                        index, items, position[run[0]], is_open):
+                    run = run[1:]  # the first block is drawn open: its layers show once
                 runs[run[0]] = run
+                in_run.update(run)
                 for path in run:
                     for nid in index.members[path]:
                         assign[nid] = ("roll", run[0])
@@ -159,7 +210,71 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
             if not is_open(node.group[:d]):
                 assign[node.id] = ("group", node.group[:d])
                 break
+    _same_class_as_blocks(index, assign, named)
     return _merge(index, assign, runs)
+
+
+def _same_class_as_blocks(index: GroupIndex, assign: dict[str, tuple[str, Path]],
+                          named: set[Path]) -> None:
+    """A module drawn as (or inside) a block somewhere is a block everywhere: an open group
+    without child groups, built from plain operations only (no convolution, dense, norm or
+    attention layer inside: a module written with ``pow``, ``mean``, ``rsqrt``…), whose
+    class is also hidden in a block (LLaMA's final ``norm ·
+    LlamaRMSNorm`` beside the layers' ``input_layernorm`` blocks, T5's final
+    ``T5LayerNorm``, inside every collapsed ``T5LayerSelfAttention``) is drawn as a block
+    too. O(N·depth)."""
+    blocked: set[str] = set()
+    seen: set[tuple[Path, int]] = set()
+    nodes = index.graph.nodes
+    for nid, (_, path) in assign.items():
+        group = nodes[nid].group
+        if (group, len(path)) in seen:
+            continue
+        seen.add((group, len(path)))
+        for d in range(max(1, len(path)), len(group) + 1):
+            blocked.add(index.class_name(group[:d]))
+    blocked.discard("")
+    if not blocked:
+        return
+    leaf: dict[Path, bool] = {}
+    for node in index.graph.nodes.values():
+        group = node.group
+        if node.id in assign or not group or group in named:
+            continue
+        if group not in leaf:
+            leaf[group] = (index.class_name(group) in blocked
+                           and not index.child_groups(group)
+                           and not any(nodes[m].kind in _LAYER_KINDS
+                                       for m in index.members[group]))
+        if leaf[group]:
+            assign[node.id] = ("group", group)
+
+
+def _only_group(graph: Graph, items: list[tuple[str, Path | str]]) -> bool:
+    """Items that are one group plus nothing but graph inputs and outputs."""
+    groups = [i for k, i in items if k == "group"]
+    others = [i for k, i in items if k == "node" and graph.nodes[i].kind not in _IO]
+    return len(groups) == 1 and not others
+
+
+def _follows_open_twin(index: GroupIndex, items: list[tuple[str, Path | str]], at: int,
+                       is_open: Callable[[Path], bool]) -> bool:
+    """Whether the group item before ``items[at]`` (a few layers between them aside) is
+    drawn open and is a block of the same kind: the same class, or, where the exporter
+    recorded no classes, the same name but for the number (``layer.0``, ``layer.1``).
+    Then the run's blocks are already shown once."""
+    first = items[at][1]
+    for kind, item in reversed(items[max(0, at - 8):at]):
+        if kind == "group":
+            return is_open(item) and _same_kind(index, item, first)
+    return False
+
+
+def _same_kind(index: GroupIndex, a: Path, b: Path) -> bool:
+    ca, cb = index.class_name(a), index.class_name(b)
+    if ca or cb:
+        return ca == cb
+    return _NUMBER.sub("", index.label(a)) == _NUMBER.sub("", index.label(b))
 
 
 def _runs(index: GroupIndex, items: list[tuple[str, Path | str]],
@@ -216,7 +331,7 @@ def _merge(index: GroupIndex, assign: dict[str, tuple[str, Path]],
         candidate = _build(index, trial, runs)
         if candidate is not None:
             dropped, view = trial_drop, candidate
-    return view if view is not None else rebuild(graph, map(clone_node, graph), graph.edges)
+    return view if view is not None else rebuild(graph, map(shared_copy, graph), graph.edges)
 
 
 def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
@@ -225,11 +340,14 @@ def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
     rep: dict[str, str] = {}
     blocks: dict[str, Node] = {}
     nodes: list[Node] = []
+    squash = _Squash(index)
     for node in graph.nodes.values():
         key = assign.get(node.id)
         if key is None:
             rep[node.id] = node.id
-            nodes.append(clone_node(node))
+            new = shared_copy(node)
+            new.group = squash(node.group)
+            nodes.append(new)
             continue
         kind, path = key
         bid = ("roll:" + "/".join(path)) if kind == "roll" else block_id(path)
@@ -237,6 +355,7 @@ def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
         block = blocks.get(bid)
         if block is None:
             block = blocks[bid] = _new_block(index, kind, path, runs, bid)
+            block.group = squash(block.group)
             nodes.append(block)
         block.params += node.params
         block.attrs["nodes"] += 1
@@ -260,13 +379,48 @@ def _build(index: GroupIndex, assign: dict[str, tuple[str, Path]],
         if bid in blocks and rep[e.dst] != bid and (
                 bid not in leaving or position[e.src] > position[leaving[bid]]):
             leaving[bid] = e.src
+    last: dict[str, str] = {}  # block -> its last member in order
+    for nid, bid in rep.items():
+        if bid in blocks:
+            last[bid] = nid
     for bid, block in blocks.items():
-        last = [n for n, r in rep.items() if r == bid][-1]
         if not block.outputs:
-            block.outputs = list(graph.nodes[last].outputs)
-        source = graph.nodes[leaving.get(bid, last)]
+            block.outputs = list(graph.nodes[last[bid]].outputs)
+        source = graph.nodes[leaving.get(bid, last[bid])]
         block.attrs["output_node"] = source.attrs.get("output_node", source.id)
-    return try_rebuild(graph, nodes, edges, dedupe=True)
+    return try_rebuild(graph, nodes, edges, squash.groups(), dedupe=True)
+
+
+class _Squash:
+    """Group paths as drawn (see :meth:`GroupIndex.squash`), memoised, and the drawn
+    group table: a wrapper keeps its own label and class."""
+
+    def __init__(self, index: GroupIndex) -> None:
+        self.index = index
+        self.memo: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        out = self.memo.get(path)
+        if out is None:
+            out = self.memo[path] = self.index.squash(path) if self.index.wrappers else path
+        return out
+
+    def groups(self) -> dict[Path, Group]:
+        source = self.index.graph.groups
+        if not self.index.wrappers:
+            return source
+        table: dict[Path, Group] = {}
+        moved = []
+        for path, group in source.items():
+            drawn = self(path)
+            if drawn == path:
+                table[path] = Group(path, group.class_name, group.label)
+            else:
+                moved.append((drawn, group))
+        for drawn, group in moved:
+            if drawn not in table:
+                table[drawn] = Group(drawn, group.class_name, group.label)
+        return table
 
 
 def _new_block(index: GroupIndex, kind: str, path: Path, runs: dict[Path, list[Path]],

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node
-from netdraw.passes._graph import clone_node, is_prefix, rebuild
+from netdraw.passes._graph import clone_node, is_prefix, rebuild, shared_copy
 from netdraw.passes.macs import add_macs
 
 #: Folded by default, tried in this order (longest first).
@@ -99,11 +99,14 @@ def _has_activation(node: Node) -> bool:
 
 
 def fold(graph: Graph, patterns: list[FoldPattern] | None = None) -> Graph:
-    """A copy of ``graph`` with each pattern's chains folded into their head node."""
+    """A copy of ``graph`` with each pattern's chains folded into their head node.
+
+    O(N·P·S + E) for P patterns of at most S steps: each node is tried as a head once.
+    """
     patterns = default_patterns() if patterns is None else patterns
     if not patterns:
         return graph.copy()
-    nodes = {nid: clone_node(n) for nid, n in graph.nodes.items()}
+    nodes = {nid: shared_copy(n) for nid, n in graph.nodes.items()}
     succ: dict[str, list[Edge]] = {nid: [] for nid in nodes}
     pred: dict[str, list[Edge]] = {nid: [] for nid in nodes}
     for e in graph.edges:
@@ -139,15 +142,22 @@ def fold(graph: Graph, patterns: list[FoldPattern] | None = None) -> Graph:
                 return []
         return chain
 
+    # Patterns by the kinds and op types their first step takes: a node tries only those.
+    starting: dict[str, list[int]] = {}
+    for i, pattern in enumerate(patterns):
+        for step_name in pattern.steps[0].names:
+            starting.setdefault(step_name, []).append(i)
     for nid in list(nodes):
         if nid in absorbed_by:
             continue
         head = nodes[nid]
         if head.kind in ("input", "output", "block"):
             continue
-        for pattern in patterns:
+        tried = starting.get(head.kind, []) + starting.get(head.op_type.lower(), [])
+        for pattern in [patterns[i] for i in sorted(set(tried))]:
             chain = match(head, pattern)
             if chain:
+                head = nodes[nid] = clone_node(head)  # the only nodes whose attrs change
                 _absorb(head, chain, pattern)
                 for n in chain:
                     absorbed_by[n.id] = nid

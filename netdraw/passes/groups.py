@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from netdraw.ir import Graph, Group, Node
-from netdraw.passes._graph import clone_node, rebuild
+from netdraw.passes._graph import rebuild, shared_copy
 from netdraw.passes.signature import node_signature, signatures
 
 _WORD = re.compile(r"[^_./:\-\s]+")
@@ -54,7 +54,7 @@ def infer_groups(graph: Graph) -> Graph:
     nodes = []
     groups: dict[tuple[str, ...], Group] = {}
     for node in graph.nodes.values():
-        new = clone_node(node)
+        new = shared_copy(node)
         path, labels = paths.get(node.id, ((), ()))
         new.group = path
         for depth in range(1, len(path) + 1):
@@ -86,7 +86,13 @@ def _prefixes(name: str) -> list[str]:
 
 
 def name_groups(graph: Graph) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None:
-    """Node id -> (group path, labels) from name prefixes, or None if names do not help."""
+    """Node id -> (group path, labels) from name prefixes, or None if names do not help.
+
+    O(N·W + N·D + S log S) for N layers of at most W name words, S candidate prefixes and
+    groups nested D deep: spans are accepted biggest first into a laminar family, each
+    position remembering the innermost accepted span over it, so a crossing is seen from
+    the two ends of a span alone.
+    """
     order = [n for n in graph.nodes.values() if n.kind not in _IO]
     pos = {n.id: i for i, n in enumerate(order)}
     candidates: dict[str, list[str]] = {}
@@ -95,34 +101,37 @@ def name_groups(graph: Graph) -> dict[str, tuple[tuple[str, ...], tuple[str, ...
             candidates.setdefault(prefix, []).append(node.id)
     spans = []
     for prefix, ids in candidates.items():
-        proper = [i for i in ids if graph.nodes[i].name != prefix]
-        if len(ids) < 2 or not proper:
+        if len(ids) < 2 or all(graph.nodes[i].name == prefix for i in ids):
             continue
-        lo, hi = min(pos[i] for i in ids), max(pos[i] for i in ids)
+        lo, hi = pos[ids[0]], pos[ids[-1]]  # ids are in graph order
         if len(ids) * 4 < (hi - lo + 1) * 3:  # members must be (nearly) contiguous
             continue
         spans.append((lo, hi, prefix))
     # Keep a laminar family: bigger spans first; drop any that crosses an accepted one.
     spans.sort(key=lambda s: (-(s[1] - s[0]), -len(s[2])))
+    owner: list[int] = [-1] * len(order)  # innermost accepted span over each position
     accepted: list[tuple[int, int, str]] = []
+    taken: set[tuple[int, int]] = set()
     for lo, hi, prefix in spans:
-        if any((lo, hi) == (a, b) or (lo < a <= hi < b) or (a < lo <= b < hi)
-               for a, b, _ in accepted):
+        if (lo, hi) in taken or owner[lo] != owner[hi]:
             continue
+        taken.add((lo, hi))
         accepted.append((lo, hi, prefix))
+        number = len(accepted) - 1
+        for p in range(lo, hi + 1):
+            owner[p] = number
     if len(accepted) < 2:
         return None
-    covered = set()
-    for lo, hi, _ in accepted:
-        covered.update(range(lo, hi + 1))
-    if len(covered) * 2 < len(order):
+    if sum(1 for o in owner if o >= 0) * 2 < len(order):
         return None
+    # Each position's chain of spans, outermost first (accepted is biggest first).
+    chains: list[list[str]] = [[] for _ in order]
+    for lo, hi, prefix in accepted:
+        for p in range(lo, hi + 1):
+            chains[p].append(prefix)
     out = {}
     for node in order:
-        p = pos[node.id]
-        chain = [s for s in accepted if s[0] <= p <= s[1]]
-        chain.sort(key=lambda s: (-(s[1] - s[0]), len(s[2])))
-        labels = tuple(s[2] for s in chain)
+        labels = tuple(chains[pos[node.id]])
         if labels:
             out[node.id] = (labels, labels)
     return out
@@ -235,17 +244,35 @@ def _repeat_at(keys: list, start: int) -> tuple[int, int]:
 # -- tidying ---------------------------------------------------------------------------
 
 
+def has_singletons(graph: Graph) -> bool:
+    """Whether some group holds exactly one node. O(N·depth)."""
+    count: dict[tuple[str, ...], int] = {}
+    for node in graph.nodes.values():
+        group = node.group
+        for depth in range(1, len(group) + 1):
+            count[group[:depth]] = count.get(group[:depth], 0) + 1
+    return 1 in count.values()
+
+
 def dissolve_singletons(graph: Graph) -> Graph:
     """A copy where a group holding one node (after folding, say) is no longer a group:
     the node moves to the parent group and takes the group's label as its name when the
-    node's own name is a generated one."""
+    node's own name is a generated one. O(N·depth + E)."""
     count: dict[tuple[str, ...], int] = {}
     for node in graph.nodes.values():
         for depth in range(1, len(node.group) + 1):
             count[node.group[:depth]] = count.get(node.group[:depth], 0) + 1
+    if 1 not in count.values():  # nothing to dissolve: a copy sharing nodes' attrs
+        out = Graph(graph.name)
+        out.nodes = {nid: shared_copy(n) for nid, n in graph.nodes.items()}
+        out.edges = list(graph.edges)
+        out.inputs, out.outputs = list(graph.inputs), list(graph.outputs)
+        out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in graph.groups.items()}
+        out.meta = dict(graph.meta)
+        return out
     nodes = []
     for node in graph.nodes.values():
-        new = clone_node(node)
+        new = shared_copy(node)
         while new.group and count.get(new.group) == 1:
             group = graph.groups.get(new.group)
             if group is not None and group.label and _generated(new):
@@ -255,46 +282,13 @@ def dissolve_singletons(graph: Graph) -> Graph:
     return rebuild(graph, nodes, graph.edges)
 
 
-def adopt_strays(graph: Graph) -> Graph:
-    """A copy where a node with an exporter-made name (``node_Split_1235``) whose producers
-    and consumers all lie inside one group, deeper than the node's own, joins that group.
-    Exporters lose the scope of some ops (the dynamo exporter's ``Split`` of GPT-2's fused
-    QKV projection sits at the top level between two layers of ``h.0``); left outside, such
-    a node makes its group impossible to draw as one block (the block would feed the node
-    and be fed by it). A node the model itself named stays where the model put it."""
-    pred, succ = graph.predecessors(), graph.successors()
-    moved: dict[str, tuple[str, ...]] = {}
-    for node in graph.nodes.values():
-        if node.kind in _IO or not _generated(node):
-            continue
-        around = [graph.nodes[n] for n in (*pred[node.id], *succ[node.id])]
-        paths = [moved.get(n.id, n.group) for n in around if n.kind not in _IO]
-        if not pred[node.id] or not succ[node.id] or not paths:
-            continue
-        common = paths[0]
-        for path in paths[1:]:
-            k = 0
-            while k < min(len(common), len(path)) and common[k] == path[k]:
-                k += 1
-            common = common[:k]
-        if len(common) > len(node.group) and common[: len(node.group)] == node.group:
-            moved[node.id] = common
-    if not moved:
-        return graph
-    nodes = []
-    for node in graph.nodes.values():
-        new = clone_node(node)
-        new.group = moved.get(node.id, node.group)
-        nodes.append(new)
-    return rebuild(graph, nodes, graph.edges)
-
-
 def _generated(node: Node) -> bool:
     """A name an exporter made up (``node_MatMul_11``, ``/layer1/0/Conv``), not a module's."""
     name = node.name
     return (name == node.id and (name.startswith("node_") or "/" in name)) or \
-        name.startswith("/") or _AUTO_NAME.match(name) is not None
+        name.startswith("/") or _AUTO_NAME.match(name) is not None or \
+        "onnx_name" in node.attrs  # the ONNX importer made it up from scope and op
 
 
-__all__ = ["adopt_strays", "dissolve_singletons", "infer_groups", "is_flat", "name_groups",
+__all__ = ["dissolve_singletons", "has_singletons", "infer_groups", "is_flat", "name_groups",
            "structural_groups"]

@@ -1,27 +1,73 @@
 """Estimate a drawing's proportions from the graph, and how to wrap a tall one into columns.
 
-A layered top-to-bottom drawing is about ``layers × node height`` tall and ``widest layer ×
-node width`` wide. A long chain is far taller than wide; cutting it into ``k`` side-by-side
-columns divides the height by about ``k`` and multiplies the width by ``k``. A column break
-is only made between top-level items (root nodes and top-level groups) where the drawing
-can be cut cleanly: everything before lies above everything after, and a single tensor
-crosses. Backends drawing top-to-bottom follow ``meta["view"]["columns"]`` with
-:func:`split`.
+The estimate follows what Graphviz ``dot`` does with the DOT backend's boxes: nodes sit on
+longest-path ranks; a box is as wide as its longest label line and as tall as its lines; a
+rank is as tall as its tallest box plus the rank gap (doubled by the edge-shape labels,
+which ``dot`` places on ranks of their own); a rank is as wide as its boxes plus the edges
+that pass it on their way to a later rank (a skip connection, a U-Net's long bridges), each
+with its shape label; nested clusters add a margin per level. A long chain is far taller
+than wide; cutting it into ``k`` side-by-side columns divides the height by about ``k``
+and multiplies the width by ``k``. A column break is only made between top-level items
+(root nodes and top-level groups) where the drawing can be cut cleanly: everything before
+lies above everything after, and a single tensor crosses. Backends drawing top-to-bottom
+follow ``meta["view"]["columns"]`` with :func:`split`.
+
+Every function here is O(N + E) for N nodes and E edges (:func:`columns_for` tries a
+bounded number of column counts).
 """
 
 from __future__ import annotations
 
 import math
 
-from netdraw.ir import Graph
+from netdraw.describe import display_name, key_attrs, output_spec
+from netdraw.ir import Graph, Node
 
-#: Inches per node box in a top-to-bottom Graphviz drawing, spacing and edge labels included.
+#: Points per character of the DOT backend's fonts (Helvetica 11 pt bold names, 9 pt
+#: details), box margins, the gaps between ranks and between boxes, cluster margins.
+NAME_CHAR = 6.6
+DETAIL_CHAR = 5.0
+LABEL_CHAR = 4.4
+BOX_PAD_X = 20.0
+BOX_PAD_Y = 10.0
+LINE_NAME = 14.0
+LINE_DETAIL = 12.0
+RANK_GAP = 25.0
+LABEL_RANK = 18.0
+NODE_GAP = 18.0
+CLUSTER_PAD = 16.0
+#: Kept for callers that think in whole boxes: inches per box, spacing included.
 NODE_WIDTH = 2.1
 NODE_HEIGHT = 0.95
 #: A drawing more than MAX_ASPECT times taller than wide is wrapped into columns until its
 #: longer side is about TARGET_ASPECT times the shorter.
 TARGET_ASPECT = 1.5
 MAX_ASPECT = 4.0
+_MAX_LABEL = 60
+
+
+def box_size(node: Node, graph: Graph | None = None) -> tuple[float, float]:
+    """(width, height) in points of the box the DOT backend draws for ``node``."""
+    name = display_name(node, graph)[:_MAX_LABEL]
+    widths = [len(name) * NAME_CHAR]
+    height = LINE_NAME
+    detail = node.op_type
+    attrs = key_attrs(node)
+    if node.attrs.get("repeat") and node.kind == "block":
+        detail = f"{detail} ×{node.attrs['repeat']}"
+    elif attrs:
+        detail = f"{detail} · {attrs}"
+    if detail and detail != name:
+        widths.append(min(len(detail), _MAX_LABEL) * DETAIL_CHAR)
+        height += LINE_DETAIL
+    spec = output_spec(node)
+    facts = len(spec.format_shape()) if spec is not None else 0
+    if node.params:
+        facts += 12
+    if facts:
+        widths.append(min(facts, _MAX_LABEL) * DETAIL_CHAR)
+        height += LINE_DETAIL
+    return max(widths) + BOX_PAD_X, height + BOX_PAD_Y
 
 
 def ranks(graph: Graph) -> dict[str, int]:
@@ -35,15 +81,48 @@ def ranks(graph: Graph) -> dict[str, int]:
 
 
 def top_items(graph: Graph) -> list[list[str]]:
-    """Node ids grouped by top-level item (a root node or a top-level group), in order."""
-    items: list[list[str]] = []
+    """Node ids grouped by top-level item (a root node or a top-level group), in order.
+
+    A group holding more than half of the nodes (a ``transformer`` module around the whole
+    stack, ``model`` around everything) is looked into: its children are items too, so a
+    tall drawing can be wrapped between them. O(N·depth).
+    """
+    path: tuple[str, ...] = ()
+    total = len(graph.nodes)
+    while True:
+        items = _items_under(graph, path)
+        sizes = {key: len(ids) for key, ids in items}
+        dominant = [key for key, size in sizes.items()
+                    if isinstance(key, tuple) and size * 2 > total]
+        if not dominant:
+            return [ids for _, ids in items]
+        inner = _items_under(graph, dominant[0])
+        if sum(1 for key, _ in inner if _inside(key, dominant[0])) < 2:
+            return [ids for _, ids in items]
+        path = dominant[0]
+
+
+def _inside(key: object, path: tuple[str, ...]) -> bool:
+    return isinstance(key, tuple) and len(key) > len(path) or isinstance(key, str)
+
+
+def _items_under(graph: Graph, path: tuple[str, ...]) -> list[tuple[object, list[str]]]:
+    """Items (key, node ids) with ``path``'s children split apart: a child group of ``path``
+    or a node directly in it is an item; everything else is grouped by its top-level
+    group, as before."""
+    items: list[tuple[object, list[str]]] = []
     where: dict[object, int] = {}
+    depth = len(path)
     for nid, node in graph.nodes.items():
-        key: object = node.group[:1] if node.group else nid
+        group = node.group
+        if group[:depth] == path:
+            key: object = group[:depth + 1] if len(group) > depth else nid
+        else:
+            key = group[:1] if group else nid
         if key not in where:
             where[key] = len(items)
-            items.append([])
-        items[where[key]].append(nid)
+            items.append((key, []))
+        items[where[key]][1].append(nid)
     return items
 
 
@@ -116,33 +195,87 @@ def split(graph: Graph, columns: int, rank: dict[str, int] | None = None,
     return out
 
 
+class _Sizes:
+    """Box sizes and edge label widths of a graph, measured once for every column count
+    tried."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.box = {nid: box_size(node, graph) for nid, node in graph.nodes.items()}
+        widths: dict[object, float] = {}
+        self.label = []
+        for e in graph.edges:
+            shape = e.tensor.shape
+            width = widths.get(shape)
+            if width is None:
+                width = widths[shape] = len(e.tensor.format_shape()) * LABEL_CHAR + NODE_GAP
+            self.label.append(width)
+        self.labelled = any(e.tensor.shape for e in graph.edges)
+
+
 def estimate(graph: Graph, column: dict[str, int] | None = None,
-             rank: dict[str, int] | None = None) -> float:
+             rank: dict[str, int] | None = None, sizes: _Sizes | None = None) -> float:
     """Longer side / shorter side of the drawing with the given column assignment."""
     if not graph.nodes:
         return 1.0
     rank = ranks(graph) if rank is None else rank
-    low: dict[int, int] = {}
-    high: dict[int, int] = {}
-    counts: dict[tuple[int, int], int] = {}
-    for nid, r in rank.items():
-        c = column[nid] if column else 0
-        low[c] = min(low.get(c, r), r)
-        high[c] = max(high.get(c, r), r)
-        counts[(c, r)] = counts.get((c, r), 0) + 1
-    widest: dict[int, int] = {}
-    for (c, _), v in counts.items():
-        widest[c] = max(widest.get(c, 0), v)
-    height = max(high[c] - low[c] + 1 for c in low) * NODE_HEIGHT
-    width = sum(widest.values()) * NODE_WIDTH
+    width, height = extent(graph, column, rank, sizes)
     return max(height, width) / min(height, width)
+
+
+def extent(graph: Graph, column: dict[str, int] | None = None,
+           rank: dict[str, int] | None = None, sizes: _Sizes | None = None
+           ) -> tuple[float, float]:
+    """Estimated (width, height) in points of the top-to-bottom drawing."""
+    rank = ranks(graph) if rank is None else rank
+    sizes = sizes or _Sizes(graph)
+    col = column or {}
+    tall: dict[tuple[int, int], float] = {}
+    wide: dict[tuple[int, int], float] = {}
+    nested = 0
+    for nid, node in graph.nodes.items():
+        w, h = sizes.box[nid]
+        key = (col.get(nid, 0), rank[nid])
+        tall[key] = max(tall.get(key, 0.0), h)
+        wide[key] = wide.get(key, -NODE_GAP) + w + NODE_GAP
+        nested = max(nested, len(node.group))
+    # Edges passing a rank of their column (difference arrays: O(E + ranks)).
+    passing: dict[int, dict[int, float]] = {}
+    labelled = sizes.labelled
+    for e, label in zip(graph.edges, sizes.label, strict=True):
+        c = col.get(e.src, 0)
+        a, b = rank[e.src], rank[e.dst]
+        if c != col.get(e.dst, 0) or b - a < 2:
+            continue
+        diff = passing.setdefault(c, {})
+        diff[a + 1] = diff.get(a + 1, 0.0) + label
+        diff[b] = diff.get(b, 0.0) - label
+    gap = RANK_GAP + LABEL_RANK if labelled else RANK_GAP
+    col_height: dict[int, float] = {}
+    col_width: dict[int, float] = {}
+    for (c, _), h in tall.items():
+        col_height[c] = col_height.get(c, 0.0) + h + gap
+    by_column: dict[int, set[int]] = {}
+    for c, r in wide:
+        by_column.setdefault(c, set()).add(r)
+    for c, used in by_column.items():
+        diff = passing.get(c, {})
+        running = 0.0
+        for r in sorted(used | set(diff)):
+            running += diff.get(r, 0.0)
+            if (c, r) in wide:
+                col_width[c] = max(col_width.get(c, 0.0), wide[(c, r)] + running)
+    margin = 2 * CLUSTER_PAD * nested
+    width = sum(col_width.values()) + margin + NODE_GAP * (len(col_width) - 1)
+    height = max(col_height.values()) + margin
+    return width, height
 
 
 def columns_for(graph: Graph) -> tuple[int, float]:
     """(columns, estimated aspect): the fewest columns that bring a tall drawing to about
     :data:`TARGET_ASPECT`, or the best the graph's clean cuts allow."""
     rank = ranks(graph) if graph.nodes else {}
-    best = (1, estimate(graph, rank=rank))
+    sizes = _Sizes(graph)
+    best = (1, estimate(graph, rank=rank, sizes=sizes))
     layers = max(rank.values(), default=0) + 1
     if best[1] <= MAX_ASPECT or layers < 6:
         return best  # tall enough to read as one column: wrapping would only add jumps
@@ -152,11 +285,12 @@ def columns_for(graph: Graph) -> tuple[int, float]:
     # first handful and those around the estimate.
     guess = math.ceil(math.sqrt(best[1] / TARGET_ASPECT))
     limit = max(2, math.ceil(layers / 3))
-    candidates = sorted({*range(2, 7), guess - 1, guess, guess + 1} & set(range(2, limit + 1)))
+    near = {guess - 1, guess, guess + 1}
+    candidates = sorted((near if guess > 7 else {*range(2, 7), *near}) & set(range(2, limit + 1)))
     for k in candidates:
         column = split(graph, k, rank, items, cuts)
         used = max(column.values()) + 1
-        value = estimate(graph, column, rank)
+        value = estimate(graph, column, rank, sizes)
         if value < best[1] - 1e-9 and used == k:
             best = (k, value)
         if value <= TARGET_ASPECT or used < k:

@@ -20,7 +20,7 @@ No parameter is ever lost: the total is the same before and after.
 from __future__ import annotations
 
 from netdraw.ir import Edge, Graph, Node
-from netdraw.passes._graph import clone_node, rebuild
+from netdraw.passes._graph import clone_node, rebuild, shared_copy
 
 PASS_THROUGH = ("dropout", "identity", "cast")
 #: Op types (lower case) whose output describes a tensor's shape, not its data.
@@ -29,8 +29,12 @@ _BIAS_TARGETS = ("dense", "matmul", "conv", "conv_transpose")
 
 
 def prune(graph: Graph) -> Graph:
-    """A copy of ``graph`` without plumbing; parameter totals are unchanged."""
-    nodes = {nid: clone_node(n) for nid, n in graph.nodes.items()}
+    """A copy of ``graph`` without plumbing; parameter totals are unchanged.
+
+    O(N + E·F) where F is the largest fan-in or fan-out of a removed node (edges are
+    rewired through each removed pass-through node once).
+    """
+    nodes = {nid: shared_copy(n) for nid, n in graph.nodes.items()}
     preds: dict[str, list[Edge]] = {nid: [] for nid in nodes}
     succs: dict[str, list[Edge]] = {nid: [] for nid in nodes}
     for e in graph.edges:
@@ -80,6 +84,7 @@ def prune(graph: Graph) -> Graph:
             if weight:
                 target = min(consumers, key=position.__getitem__)
                 if target in data:
+                    nodes[target] = clone_node(nodes[target])
                     _take_weights(nodes[target], weight)
                 else:
                     carried[target] = carried.get(target, 0) + weight
@@ -96,6 +101,7 @@ def prune(graph: Graph) -> Graph:
             src = preds[nid][0].src
             head = nodes[src]
             if head.kind in _BIAS_TARGETS and len(succs[src]) == 1:
+                head = nodes[src] = clone_node(head)
                 head.params += node.params
                 head.outputs = list(node.outputs)
                 head.attrs["bias"] = True

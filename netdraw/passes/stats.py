@@ -25,10 +25,11 @@ the count is then a formula, written as Python would (``"64*seq + 8*seq**2"``; s
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
-from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.ir import Graph, Group, Node, TensorSpec
 from netdraw.passes.macs import Macs, add_macs
 
 #: Kinds that may carry MACs.
@@ -166,6 +167,8 @@ def _time_axis(node: Node, shape: tuple[Any, ...]) -> int:
     return 0
 
 
+_MAC_NODE_KINDS = frozenset((*MAC_KINDS, "block"))
+
 _BY_KIND = {"conv": _conv, "conv_transpose": _conv, "dense": _dense, "matmul": _matmul,
             "attention": _attention, "recurrent": _recurrent}
 
@@ -191,9 +194,9 @@ def node_macs(node: Node) -> int | str | None:
 
 def set_macs(graph: Graph) -> Graph:
     """Set ``attrs["macs"]`` on every node of ``graph`` whose MACs are known, in place (the
-    importers call it, so every loaded graph carries them); returns ``graph``."""
+    importers call it, so every loaded graph carries them); returns ``graph``. O(N)."""
     for node in graph.nodes.values():
-        if "macs" in node.attrs:
+        if "macs" in node.attrs or node.kind not in _MAC_NODE_KINDS:
             continue
         value = node_macs(node)
         if value is not None:
@@ -202,8 +205,25 @@ def set_macs(graph: Graph) -> Graph:
 
 
 def annotate(graph: Graph) -> Graph:
-    """A copy of ``graph`` with ``attrs["macs"]`` set on every node whose MACs are known."""
-    return set_macs(graph.copy())
+    """A copy of ``graph`` with ``attrs["macs"]`` set on every node whose MACs are known.
+
+    O(N + E): nodes are new objects; a node that gains MACs gets a new attrs dict, the
+    others share theirs with the input (which is never changed).
+    """
+    out = Graph(graph.name)
+    out.edges = list(graph.edges)  # edges are never changed once made
+    out.inputs, out.outputs = list(graph.inputs), list(graph.outputs)
+    out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in graph.groups.items()}
+    out.meta = copy.deepcopy(graph.meta)
+    for nid, node in graph.nodes.items():
+        new = Node(node.id, node.name, node.kind, node.op_type, node.attrs, node.params,
+                   node.inputs, node.outputs, node.group)
+        if "macs" not in node.attrs and node.kind in _MAC_NODE_KINDS:
+            value = node_macs(node)
+            if value is not None:
+                new.attrs = {**node.attrs, "macs": value}
+        out.nodes[nid] = new
+    return out
 
 
 def total_macs(graph: Graph) -> int | str:

@@ -2,14 +2,22 @@
 
 **Default view rule.** Without ``depth``, netdraw tries every depth from the full one (every
 group open) down to 1 and draws the deepest one that has at most ``max_nodes`` (40) nodes
-and whose estimated drawing, wrapped into side-by-side columns where it is a tall chain,
-has its longer side at most 4× the shorter. When no depth qualifies it draws the one with
-the fewest nodes. The chosen view is described in ``meta["view"]`` and by
-:func:`describe_view`.
+and whose estimated drawing (:mod:`netdraw.passes.layout`: box sizes, ranks, edges passing
+ranks, wrapped into side-by-side columns where it is a tall chain) has its longer side at
+most 4× the shorter. When no depth qualifies it draws the best-proportioned view with at
+most ``max_nodes`` nodes, and only when every view has more, the one with the fewest. A
+view that is a single block is never chosen while a view of five or more nodes is under
+the node limit. Wrappers (a group whose only child is one group) are no depth level of
+their own (:mod:`netdraw.passes.collapse`). The chosen view is described in
+``meta["view"]`` and by :func:`describe_view`.
+
+Costs: :func:`prepare` is O(N + E) per pass (prune, fold, groups); choosing the default
+view builds one view per depth, each O(N·depth + E).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from netdraw.describe import plural
@@ -19,9 +27,10 @@ from netdraw.passes import layout
 from netdraw.passes.collapse import GroupIndex, resolve_paths, view_at
 from netdraw.passes.fold import default_patterns, parse_pattern
 from netdraw.passes.fold import fold as fold_pass
-from netdraw.passes.groups import adopt_strays, dissolve_singletons, infer_groups, is_flat
+from netdraw.passes.groups import dissolve_singletons, has_singletons, infer_groups, is_flat
 from netdraw.passes.prune import prune
 from netdraw.passes.stats import annotate, total_macs
+from netdraw.perf import paused_gc
 
 #: ``--depth`` at least this large draws every level.
 FULL_DEPTH = 1_000_000
@@ -74,10 +83,11 @@ def prepare(graph: Graph, options: ViewOptions) -> Graph:
             g = fold_pass(g, patterns)
         g = infer_groups(g)
     else:
-        g = dissolve_singletons(adopt_strays(g))
+        if has_singletons(g):
+            g = dissolve_singletons(g)
         if patterns:
             g = fold_pass(g, patterns)
-    return dissolve_singletons(g)
+    return dissolve_singletons(g) if has_singletons(g) else g
 
 
 @dataclass
@@ -97,7 +107,11 @@ class ViewPlan:
 
 def plan_view(graph: Graph, options: ViewOptions | None = None) -> ViewPlan:
     """The view of ``graph`` that ``options`` ask for, with everything that made it."""
-    options = options or ViewOptions()
+    with paused_gc():
+        return _plan_view(graph, options or ViewOptions())
+
+
+def _plan_view(graph: Graph, options: ViewOptions) -> ViewPlan:
     prepared = prepare(graph, options)
     index = GroupIndex(prepared)
     expand = resolve_paths(prepared, options.expand, "--expand")
@@ -141,17 +155,45 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
     return plan_view(graph, options).view
 
 
+def _fits_page(view: Graph) -> tuple[bool, float]:
+    """Whether the drawing of ``view`` fits a page (its longer side at most
+    :data:`layout.MAX_ASPECT` times the shorter once wrapped), and that aspect."""
+    _, ratio = layout.columns_for(view)
+    return ratio <= layout.MAX_ASPECT, ratio
+
+
+def _is_single_block(view: Graph) -> bool:
+    return sum(1 for n in view if n.kind not in ("input", "output")) <= 1
+
+
 def _choose(index: GroupIndex, expand: set, collapse: set,
             options: ViewOptions) -> tuple[int, Graph]:
-    tried: list[tuple[int, Graph]] = []
+    """The deepest view with at most ``max_nodes`` nodes whose drawing fits; else the best
+    shaped view under the node limit; else the smallest. Never a single block when a view
+    of five or more nodes is under the limit. O(full depth × view_at)."""
+    tried: list[tuple[int, Graph, float]] = []
+    chosen: tuple[int, Graph] | None = None
     for depth in range(index.full_depth, 0, -1):
         view = view_at(index, depth, expand, collapse, options.roll)
-        _, ratio = layout.columns_for(view)
-        if len(view) <= options.max_nodes and ratio <= layout.MAX_ASPECT:
-            return depth, view
-        tried.append((depth, view))
-    depth, view = min(tried, key=lambda t: (len(t[1]), -t[0]))
-    return depth, view
+        small = len(view) <= options.max_nodes
+        fits, ratio = _fits_page(view) if small else (False, math.inf)
+        if small and fits:
+            chosen = depth, view
+            break
+        tried.append((depth, view, ratio))
+    under = [t for t in tried if len(t[1]) <= options.max_nodes]
+    if chosen is None:
+        if under:  # nothing fits: the best proportions under the node limit, deeper on ties
+            depth, view, _ = min(under, key=lambda t: (t[2], -t[0]))
+        else:
+            depth, view, _ = min(tried, key=lambda t: (len(t[1]), -t[0]))
+        chosen = depth, view
+    if _is_single_block(chosen[1]):
+        richer = [t for t in under if len(t[1]) >= 5]
+        if richer:
+            depth, view, _ = min(richer, key=lambda t: (t[2], -t[0]))
+            chosen = depth, view
+    return chosen
 
 
 def describe_view(view: Graph) -> str:

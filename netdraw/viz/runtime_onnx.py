@@ -72,7 +72,8 @@ class OnnxRuntime:
 
     def __init__(self, source: str | os.PathLike[str] | onnx.ModelProto,
                  name: str | None = None) -> None:
-        self.graph, model, self.tensors = onnx_importer.convert(source, name=name)
+        self.graph, model, self.tensors = onnx_importer.convert(source, name=name,
+                                                                    keep_weights=True)
         folder = None if isinstance(source, onnx.ModelProto) else Path(source).resolve().parent
         self.model = onnx.ModelProto()
         self.model.CopyFrom(model)

@@ -32,9 +32,10 @@ from typing import Any
 
 import jinja2
 
+from netdraw.backends.tikz_boxes import GHOST, Box, layout_figure
 from netdraw.errors import NetdrawError
 from netdraw.figure import themes
-from netdraw.figure.layout import GHOST, Figure, Glyph, Label, layout_figure
+from netdraw.figure.layout import Figure, Footprint, Label
 from netdraw.ir import Graph
 from netdraw.latex import Tex, compile_pdf, escape, rasterise
 
@@ -86,28 +87,27 @@ def _colour(role: str) -> Tex:
     return Tex("nd" + role.replace("_", ""))
 
 
-def _glyph_context(g: Glyph, k: float) -> dict[str, Any]:
-    item = g.item
-    ctx: dict[str, Any] = {
-        "shape": g.shape, "fill": _colour(item.category),
-        "comment": f"{item.full_name or item.name} ({item.op_type})", "ghosts": [], "band": None,
-    }
+def _glyph_context(fp: Footprint, comment: str, k: float) -> dict[str, Any]:
+    g: Box = fp.data
+    ox, oy = fp.origin
+    ctx: dict[str, Any] = {"shape": g.shape, "fill": _colour(g.category), "comment": comment,
+                           "ghosts": [], "band": None}
     if g.shape == "ball":
-        ctx.update(cx=num(k * g.cx), cy=num(k * g.yc), r=num(k * g.r),
-                   symbol=_SYMBOLS.get(item.category, Tex("")))
+        ctx.update(cx=num(k * (ox + g.x0 + g.r)), cy=num(k * (oy + g.y0 + g.r)),
+                   r=num(k * g.r), symbol=_SYMBOLS.get(g.category, Tex("")))
         return ctx
-    ctx.update(x0=num(k * g.x0), y0=num(k * g.y0), t=num(k * g.t), h=num(k * g.h),
+    x0, y0 = ox + g.x0, oy + g.y0
+    ctx.update(x0=num(k * x0), y0=num(k * y0), t=num(k * g.t), h=num(k * g.h),
                dx=num(k * g.dx), dy=num(k * g.dy))
-    if g.band > 0:
-        ctx.update(band=num(k * g.band), band_fill=_colour(themes.band_role(item.category)))
+    if g.band > 0 and g.band_role:
+        ctx.update(band=num(k * g.band), band_fill=_colour(g.band_role))
     for i in range(g.ghosts, 0, -1):
-        ctx["ghosts"].append({"x0": num(k * (g.x0 + i * GHOST)),
-                              "y0": num(k * (g.y0 + i * GHOST))})
+        ctx["ghosts"].append({"x0": num(k * (x0 + i * GHOST)), "y0": num(k * (y0 + i * GHOST))})
     return ctx
 
 
 def _label_context(lb: Label, k: float) -> dict[str, Any]:
-    return {"style": Tex("nd" + lb.font), "anchor": Tex(lb.anchor), "x": num(k * lb.x),
+    return {"style": Tex("nd" + lb.role), "anchor": Tex(lb.anchor), "x": num(k * lb.x),
             "y": num(k * lb.y), "rotate": num(lb.rotate) if lb.rotate else None,
             "text": escape(lb.text, _LIMIT)}
 
@@ -122,20 +122,21 @@ def picture(fig: Figure, graph: Graph, *, theme: str | None = None, fragment: bo
     palette = themes.theme(theme)
     x0, y0, x1, y1 = fig.bounds()
     k = min(1.0, MAX_CM / max(x1 - x0, y1 - y0, 1e-9))
-    glyphs = sorted(fig.glyphs, key=lambda g: (g.x0, -g.yc))
+    placed = sorted(fig.placed.values(), key=lambda p: (p.row, p.x, -p.y))
     context = {
         "name": graph.name,
-        "summary": f"{len(fig.glyphs)} layers drawn of {len(graph.nodes)} nodes, "
+        "summary": f"{len(fig.placed)} layers drawn of {len(graph.nodes)} nodes, "
                    f"{'U-shaped' if fig.mode == 'u' else 'left to right'}",
         "fragment": fragment, "preamble_name": preamble_name,
         "colours": [{"name": _colour(role), "hex": Tex(palette[role])}
                     for role in themes.ROLES],
-        "glyphs": [_glyph_context(g, k) for g in glyphs]
-                  + [_glyph_context(e.glyph, k) for e in fig.legend],
+        "glyphs": [_glyph_context(p.fp, f"{p.item.full_name} ({p.item.op_type})", k)
+                   for p in placed]
+                  + [_glyph_context(e.fp, "legend", k) for e in fig.legend],
         "arrows": [{"style": Tex("ndskip" if r.skip else "ndflow"), "path": _path(r.points, k)}
                    for r in fig.routes]
-                  + [{"style": Tex("ndbracket"), "path": _path(b.path_points(), k)}
-                     for b in fig.brackets],
+                  + [{"style": Tex("ndbracket"), "path": _path(m.path_points(), k)}
+                     for m in fig.marks],
         "labels": [_label_context(lb, k) for lb in fig.labels()],
     }
     return _environment().get_template("picture.tex.j2").render(**context)

@@ -10,9 +10,10 @@ Pure Python (svgwrite), no Graphviz. Each style is a backend for ``.svg`` chosen
 - ``alexnet``: 3D boxes whose height, depth into the page and thickness follow H, W and C,
   kernel pyramids between layers, dimension labels on the edges; dense layers as thin bars.
 
-Which nodes become layers, how shapes are read (NCHW vs NHWC) and how non-sequential graphs
-are laid out (branches in lanes, skips as arcs, U-Nets as a U) is described in
-:mod:`~netdraw.backends.nnsvg.figure` and :mod:`~netdraw.backends.nnsvg.layout`.
+Which nodes become layers (policy ``TENSORS``), how shapes are read (NCHW vs NHWC) and how
+non-sequential graphs are laid out (branches in lanes, skips as arcs, U-Nets as a U) is the
+shared figure layout's business (:mod:`netdraw.figure`, also drawn by the TikZ backend);
+:mod:`~netdraw.backends.nnsvg.base` sizes the layers in pixels and writes the SVG.
 
 Options (CLI flag in brackets):
 

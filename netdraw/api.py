@@ -44,12 +44,13 @@ def render(graph: Graph, format: str = "svg", *, style: str | None = None,
     Every format draws the readable view (see :func:`view`; its options are accepted here)
     except ``json``, which writes the full graph unless view options are given. A graph that
     already is a view (``meta["view"]``) is drawn as it is. Other options go to the backend
-    (``rankdir``, ``title``, …).
+    (``rankdir``, ``title``, …); the figure styles (``style="tikz"``, ``"alexnet"``, …)
+    choose their default view to fit ``width`` (``"text"``, ``"column"`` or ``"12cm"``).
     """
     fmt = format.lower().lstrip(".")
     given = {k: options.pop(k) for k in VIEW_OPTIONS if k in options}
     chosen = view_options(**given)
     explicit = chosen != ViewOptions()
     if explicit or (fmt != "json" and "view" not in graph.meta):
-        graph = make_view(graph, chosen)
+        graph = make_view(graph, chosen, backends.figure_fit(fmt, style, options))
     return backends.render(graph, fmt, style=style, **options)

@@ -283,7 +283,7 @@ def test_residual_skips_are_arcs_and_downsample_a_lane() -> None:
 def test_unet_is_drawn_as_a_u() -> None:
     graph = exported("unet")
     for style in STYLES:
-        root = parse(render(graph, style))
+        root = parse(render(graph, style, depth=2))  # every layer, all labels
         assert with_class(root, "layers")[0].get("data-layout") == "u"
         named = layers(root)
         y = {n: _centre_y(g) for n, g in named.items()}
@@ -352,11 +352,11 @@ def test_collapse_depth_draws_blocks() -> None:
 
 
 def test_default_view_rolls_and_folds() -> None:
-    """What the CLI draws by default: ResNet-18's identical layer1 blocks rolled into one
-    ×2 layer, every Conv-BN-ReLU folded into its convolution."""
+    """The diagram's default view (depth 3) as a figure: ResNet-18's identical layer1
+    blocks rolled into one ×2 layer, every Conv-BN-ReLU folded into its convolution."""
     graph = exported("resnet18")
     for style in STYLES:
-        root = parse(render(graph, style))
+        root = parse(render(graph, style, depth=3, width="40cm"))
         named = layers(root)
         rolled = [g for g in named.values() if g.get("data-kind") == "block"]
         assert len(rolled) == 1 and rolled[0].get("data-dims") == "64@16×16"  # 64×64 input
@@ -403,8 +403,9 @@ def test_options() -> None:
     assert with_class(layers(root)["input"], "front")[0].get("fill") == "#ffffff"
     legend = with_class(root, "legend")[0]
     assert "Convolution" in texts(legend) and "Dense" in texts(legend)
-    wide = parse(render(graph, "lenet", spacing=3))
-    assert float(wide.get("width")) > float(parse(render(graph, "lenet")).get("width")) + 300
+    narrow, wide = (layout_style(LeNetStyle, view(graph), spacing=k)[1].bounds()
+                    for k in (1, 3))
+    assert wide[2] - wide[0] > narrow[2] - narrow[0] + 300  # one row, gaps three times
     for bad, message in (({"scale": "cubic"}, "--scale"), ({"angle": 95}, "--angle"),
                          ({"colors": "conv=url(#x)"}, "colour"),
                          ({"colors": "nosuchkind=#fff"}, "unknown kind"),
@@ -604,25 +605,26 @@ _GEOMETRY_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize(("source", "name", "style"), [
-    *[("torch", "resnet18", s) for s in STYLES], ("torch", "unet", "alexnet"),
-    ("zoo", "onnx-inception", "lenet"), ("ir", "keras", "alexnet"),
+@pytest.mark.parametrize(("source", "name", "style", "width"), [
+    *[("torch", "resnet18", s, w) for s in STYLES for w in ("text", "40cm")],
+    ("torch", "unet", "alexnet", "text"), ("zoo", "onnx-inception", "lenet", "text"),
+    ("ir", "keras", "alexnet", "text"), ("zoo", "onnx-resnet", "fcnn", "column"),
 ])
 def test_chromium_text_is_clear_of_glyphs_and_other_text(
-        browser, tmp_path: Path, source: str, name: str, style: str) -> None:
+        browser, tmp_path: Path, source: str, name: str, style: str, width: str) -> None:
     """Where Chromium really draws every label (getBBox of each text), no label touches
     another or a glyph: the layout's text measures hold in a real browser."""
     from netdraw.figure.geometry import polygons_overlap, rect, shrink
 
     graph = {"zoo": zoo_graph, "torch": exported, "ir": lambda n: keras_like()}[source](name)
     path = tmp_path / "f.svg"
-    path.write_text(render(graph, style), encoding="utf-8")
+    path.write_text(render(graph, style, width=width), encoding="utf-8")
     page = browser.new_page()
     page.goto(path.as_uri())
     texts, shapes = page.evaluate(_GEOMETRY_JS)
     page.close()
     boxes = [(t[4], shrink(rect(t[0], t[1], t[0] + t[2], t[1] + t[3]), 1.0)) for t in texts]
-    assert len(boxes) > 10 and len(shapes) > 10
+    assert len(boxes) > 5 and len(shapes) > 10
     for i, (text, box) in enumerate(boxes):
         for other, obox in boxes[i + 1:]:
             assert not polygons_overlap(box, obox), (text, other)

@@ -68,6 +68,19 @@ def find_backend(fmt: str, style: str | None = None) -> BackendSpec:
     raise NetdrawError(f"unknown output format {fmt!r}; choose one of {', '.join(formats())}")
 
 
+def figure_fit(fmt: str, style: str | None, options: dict[str, Any]) -> Any:
+    """The measure of fit the view choice uses for a figure style (its backend module's
+    ``fit``, as a :class:`netdraw.figure.fit.ViewFit` with the drawing's options), or
+    None for backends that have none (Graphviz: the view's own rule)."""
+    spec = find_backend(fmt, style)
+    measure = getattr(importlib.import_module(spec.module), "fit", None)
+    if measure is None:
+        return None
+    from netdraw.figure.fit import ViewFit
+
+    return ViewFit(spec.name, measure, dict(options))
+
+
 def render(graph: Graph, fmt: str, style: str | None = None, **options: Any) -> str | bytes:
     spec = find_backend(fmt, style)
     return importlib.import_module(spec.module).render(graph, fmt, **options)

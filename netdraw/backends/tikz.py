@@ -7,11 +7,20 @@ own TikZ definitions in ``netdraw/templates/tikz/``, rendered with jinja2 using
 LaTeX-safe delimiters (``<< >>``, ``<% %>``) and a finalizer that escapes every string
 that is not already LaTeX, so a layer name can never run a command.
 
-Options: ``theme`` (``default``, ``colorblind``, ``greyscale``), ``title`` (none unless
-given), ``legend`` and ``labels`` (default True; the CLI's ``--no-legend``, ``--no-labels``),
-``spacing`` (gap factor, ``--spacing``), ``u_shape`` (draw encoder–decoders as a U),
-``fragment``, ``preamble_name`` (the file the fragment's comment tells to ``\\input``),
-``dpi`` (PNG resolution; default ``"auto"``: about 2400 pixels wide, 150 to 300 dpi).
+Options: ``width`` (``text``, the default: 16.5 cm or ``\\textwidth``; ``column``: 8.5 cm
+or ``\\columnwidth``; or a length such as ``12cm``: the width the figure is printed at; it
+is laid out to fit it, see :mod:`netdraw.figure.fit`), ``theme`` (``default``,
+``colorblind``, ``greyscale``), ``title`` (none unless given), ``legend`` and ``labels``
+(default True; the CLI's ``--no-legend``, ``--no-labels``), ``spacing`` (gap factor,
+``--spacing``), ``u_shape`` (draw encoder–decoders as a U), ``fragment``,
+``preamble_name`` (the file the fragment's comment tells to ``\\input``), ``dpi`` (PNG
+resolution; default ``"auto"``: about 2400 pixels wide, 150 to 300 dpi).
+
+The picture's coordinates are layout centimetres times ``\\ndunit``, and its labels are
+scaled by ``\\ndk`` (= ``\\ndunit`` in cm), both set at its top: a standalone document
+is exactly the width wide; a fragment for ``text`` or ``column`` computes them from
+``\\textwidth`` or ``\\columnwidth``, so ``\\input`` at that width needs no
+``\\resizebox``.
 
 >>> from netdraw.ir import Graph, Node, TensorSpec
 >>> g = Graph("tiny")
@@ -32,14 +41,16 @@ from typing import Any
 
 import jinja2
 
-from netdraw.backends.tikz_boxes import GHOST, Box, layout_figure
+from netdraw.backends.tikz_boxes import BORDER_CM, FONT_PT, Box, arranged, fit
 from netdraw.errors import NetdrawError
 from netdraw.figure import themes
+from netdraw.figure.fit import PT_PER_CM, Fit, medium
 from netdraw.figure.layout import Figure, Footprint, Label
 from netdraw.ir import Graph
 from netdraw.latex import Tex, compile_pdf, escape, rasterise
 
 FORMATS = ("tex", "pdf", "png")
+__all__ = ["document", "fit", "picture", "preamble", "render"]
 _SYMBOLS = {"add": Tex("$+$"), "multiply": Tex(r"$\times$"), "concat": Tex(r"\textsf{C}"),
             "softmax": Tex(r"$\sigma$")}
 _LIMIT = 40  # characters of a caption before it is shortened
@@ -77,9 +88,15 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, finalize=_finalize, autoescape=False)
 
 
+#: Font shape of each label role (sizes: FONT_PT), in the order the preamble lists them.
+_SHAPES = {"group": r"\itshape", "label": "", "caption": "", "sub": r"\itshape",
+           "repeat": r"\bfseries", "legend": "", "title": r"\bfseries", "symbol": ""}
+
+
 def preamble() -> str:
     """The preamble a ``--tikz-fragment`` picture needs (packages, styles, box macros)."""
-    return _environment().get_template("preamble.tex.j2").render()
+    fonts = {role: (FONT_PT[role], Tex(shape)) for role, shape in _SHAPES.items()}
+    return _environment().get_template("preamble.tex.j2").render(fonts=fonts)
 
 
 def _colour(role: str) -> Tex:
@@ -102,7 +119,8 @@ def _glyph_context(fp: Footprint, comment: str, k: float) -> dict[str, Any]:
     if g.band > 0 and g.band_role:
         ctx.update(band=num(k * g.band), band_fill=_colour(g.band_role))
     for i in range(g.ghosts, 0, -1):
-        ctx["ghosts"].append({"x0": num(k * (x0 + i * GHOST)), "y0": num(k * (y0 + i * GHOST))})
+        ctx["ghosts"].append({"x0": num(k * (x0 + i * g.ghost)),
+                              "y0": num(k * (y0 + i * g.ghost))})
     return ctx
 
 
@@ -116,17 +134,37 @@ def _path(points: list[tuple[float, float]], k: float) -> Tex:
     return Tex(" -- ".join(f"({num(k * x)},{num(k * y)})" for x, y in points))
 
 
-def picture(fig: Figure, graph: Graph, *, theme: str | None = None, fragment: bool = False,
-            preamble_name: str = "figure-preamble.tex") -> str:
-    """The ``tikzpicture`` source of a laid-out figure."""
+def _unit(fit: Fit, k: float, fragment: bool) -> tuple[str, Tex]:
+    """(``\\ndk`` as a number or a pgfmath expression, a comment saying the print size).
+
+    ``k`` shrinks coordinates that TeX could not address; a fragment fills the whole
+    width (a standalone document leaves its border inside it)."""
+    grow = fit.medium.cm / (fit.medium.cm - BORDER_CM) if fragment else 1.0
+    scale = fit.print.scale * grow / k
+    note = (f"{fit.print.width_cm * grow:.1f} cm wide, smallest label "
+            f"{fit.print.smallest_pt * grow:.1f} pt")
+    if fragment and fit.medium.tex:
+        points = fit.medium.cm * PT_PER_CM / scale  # \textwidth / points = \ndk
+        return (f"{fit.medium.tex}/{points:.4f}",
+                Tex(f"at {fit.medium.tex} = {fit.medium.cm:g} cm: {note}"))
+    return f"{scale:.6f}", Tex(note)
+
+
+def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
+            fragment: bool = False, preamble_name: str = "figure-preamble.tex") -> str:
+    """The ``tikzpicture`` source of a laid-out figure, printed as ``fit`` says."""
     palette = themes.theme(theme)
     x0, y0, x1, y1 = fig.bounds()
     k = min(1.0, MAX_CM / max(x1 - x0, y1 - y0, 1e-9))
+    unit, printed = _unit(fit, k, fragment)
     placed = sorted(fig.placed.values(), key=lambda p: (p.row, p.x, -p.y))
+    rows = f", {fig.rows} rows" if fig.rows > 1 else ""
     context = {
         "name": graph.name,
         "summary": f"{len(fig.placed)} layers drawn of {len(graph.nodes)} nodes, "
-                   f"{'U-shaped' if fig.mode == 'u' else 'left to right'}",
+                   f"{'U-shaped' if fig.mode == 'u' else 'left to right'}{rows}",
+        "printed": printed, "unit": Tex(unit), "pgfmath": "/" in unit,
+        "bounds": Tex(f"({num(k * x0)},{num(k * y0)}) rectangle ({num(k * x1)},{num(k * y1)})"),
         "fragment": fragment, "preamble_name": preamble_name,
         "colours": [{"name": _colour(role), "hex": Tex(palette[role])}
                     for role in themes.ROLES],
@@ -142,29 +180,20 @@ def picture(fig: Figure, graph: Graph, *, theme: str | None = None, fragment: bo
     return _environment().get_template("picture.tex.j2").render(**context)
 
 
-def document(graph: Graph, fig: Figure | None = None, **options: Any) -> str:
-    """A standalone LaTeX document with the figure of ``graph`` (laid out unless given)."""
+def document(graph: Graph, **options: Any) -> str:
+    """A standalone LaTeX document with the figure of ``graph``, as wide as the width."""
     from netdraw import __version__
 
-    fig = fig or _layout(graph, options)
-    body = picture(fig, graph, theme=options.get("theme"))
+    how, fig = arranged(graph, **options)
+    body = picture(fig, graph, how, theme=options.get("theme"))
     return _environment().get_template("document.tex.j2").render(
         version=__version__, file_hint=Tex("FILE.tex"), preamble=Tex(preamble()),
         picture=Tex(body))
 
 
-def auto_dpi(fig: Figure, width_px: int = 2400, lo: int = 150, hi: int = 300) -> int:
-    """A PNG resolution that makes the figure about ``width_px`` wide, within [lo, hi]."""
-    x0, _, x1, _ = fig.bounds()
-    return int(min(hi, max(lo, width_px / ((x1 - x0) / 2.54))))
-
-
-def _layout(graph: Graph, options: dict[str, Any]) -> Figure:
-    return layout_figure(graph, legend=options.get("legend") is not False,
-                         title=options.get("title") or None,
-                         u_shape=options.get("u_shape") is not False,
-                         labels=options.get("labels") is not False,
-                         spacing=float(options.get("spacing") or 1.0))
+def auto_dpi(width_cm: float, width_px: int = 2400, lo: int = 150, hi: int = 300) -> int:
+    """A PNG resolution that makes a page ``width_cm`` wide about ``width_px`` pixels."""
+    return int(min(hi, max(lo, width_px / (width_cm / 2.54))))
 
 
 def _file_name(name: object) -> str:
@@ -182,15 +211,15 @@ def render(graph: Graph, fmt: str = "tex", **options: Any) -> str | bytes:
         if fmt != "tex":
             raise NetdrawError("--tikz-fragment writes LaTeX source: give an output ending "
                                "in .tex")
-        fig = _layout(graph, options)
-        return picture(fig, graph, theme=options.get("theme"), fragment=True,
+        how, fig = arranged(graph, **options)
+        return picture(fig, graph, how, theme=options.get("theme"), fragment=True,
                        preamble_name=_file_name(options.get("preamble_name")))
-    fig = _layout(graph, options)
-    source = document(graph, fig, **options)
+    source = document(graph, **options)
     if fmt == "tex":
         return source
     pdf = compile_pdf(source)
     if fmt == "pdf":
         return pdf
     dpi = options.get("dpi") or "auto"
-    return rasterise(pdf, "png", dpi=auto_dpi(fig) if dpi == "auto" else int(dpi))
+    width = medium(options.get("width")).cm
+    return rasterise(pdf, "png", dpi=auto_dpi(width) if dpi == "auto" else int(dpi))

@@ -10,6 +10,12 @@ or a ball with a symbol for a merge, with its labels measured in Computer Modern
 - labels: C under the front face, H×W along the oblique bottom edge, the caption under
   both, a block's class in italics, ``×N`` over a rolled run (with up to two copies
   drawn behind it).
+
+For print (:func:`fit`) the glyphs and gaps may be drawn smaller (``size`` 0.8, 0.64 or
+0.5; labels keep their size) and the main path wrapped into rows, so that the figure
+scaled to the page's width keeps its labels at 6 pt or more. The picture is then written
+at that scale (never enlarged by more than :data:`CAP`), in a standalone document leaving
+its 6 pt border inside the width.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from netdraw.errors import NetdrawError
 from netdraw.figure import geometry as geo
 from netdraw.figure import themes
+from netdraw.figure.fit import Fit, Medium, Print, arrange, medium, printed
 from netdraw.figure.items import BANDABLE, CATEGORIES, OPS, Item, build_items
 from netdraw.figure.layout import (
     Figure,
@@ -48,6 +55,8 @@ PT = 2.54 / 72.27  # one TeX point in cm
 FONT_PT = {"label": 7.0, "caption": 8.0, "sub": 7.0, "legend": 8.0, "title": 12.0,
            "repeat": 9.0, "group": 8.0, "symbol": 9.0}
 CAPTION_CHARS = 22  # longer names are shortened with an ellipsis
+BORDER_CM = 2 * 6 * PT  # the standalone document's border, both sides
+CAP = 1.15  # a small figure is enlarged at most this much to fill the width
 
 
 def extent(n: int | None, default: float = 1.1) -> float:
@@ -86,6 +95,7 @@ class Box:
     r: float = BALL_R
     band: float = 0.0
     ghosts: int = 0
+    ghost: float = GHOST  # offset of each copy behind
 
     @property
     def dx(self) -> float:
@@ -97,13 +107,13 @@ class Box:
 
     @property
     def width(self) -> float:
-        return 2 * self.r if self.shape == "ball" else self.t + self.dx + self.ghosts * GHOST
+        return 2 * self.r if self.shape == "ball" else self.t + self.dx + self.ghosts * self.ghost
 
     def outline(self) -> geo.Polygon:
         if self.shape == "ball":
             return geo.circle(self.x0 + self.r, self.y0 + self.r, self.r, 48)
         x0, y0, t, h = self.x0, self.y0, self.t, self.h
-        dx, dy = self.dx + self.ghosts * GHOST, self.dy + self.ghosts * GHOST
+        dx, dy = self.dx + self.ghosts * self.ghost, self.dy + self.ghosts * self.ghost
         return [(x0, y0), (x0 + t, y0), (x0 + t + dx, y0 + dy), (x0 + t + dx, y0 + h + dy),
                 (x0 + dx, y0 + h + dy), (x0, y0 + h)]
 
@@ -116,11 +126,12 @@ class Box:
                 (x, y0 + h)]
 
 
-def make_box(item: Item) -> Box:
-    """Size an item's glyph from its dims, centred on the row line y = 0."""
+def make_box(item: Item, size: float = 1.0) -> Box:
+    """Size an item's glyph from its dims (times ``size``), centred on the row line."""
     dims = item.dims
     if item.glyph == "ball":
-        return Box("ball", item.category, y0=-BALL_R)
+        r = BALL_R * max(size, 0.7)
+        return Box("ball", item.category, y0=-r, r=r)
     if item.glyph == "bar" or (dims.rank == 1 and item.category != "block"):
         t, h, d = 0.18, extent(dims.c), 0.18
     elif dims.spatial:
@@ -140,7 +151,9 @@ def make_box(item: Item) -> Box:
         band = min(0.35, max(0.07, 0.3 * t))
         role = themes.band_role(item.category)
     ghosts = min(item.repeat - 1, 2) if item.repeat > 1 else 0
-    return Box("box", item.category, role, 0.0, -h / 2, t, h, d, band=band, ghosts=ghosts)
+    t, h, d, band = t * size, h * size, d * size, band * size
+    return Box("box", item.category, role, 0.0, -h / 2, t, h, d, band=band, ghosts=ghosts,
+               ghost=GHOST * size)
 
 
 def dims_text(item: Item) -> tuple[str | None, str | None]:
@@ -168,9 +181,10 @@ def label(text: str, role: str, x: float, y: float, anchor: str = "north",
     return Label(text, x, y, w, h, anchor, role, rotate, own=own)
 
 
-def box_labels(item: Item, g: Box, caption: str) -> list[Label]:
+def box_labels(item: Item, g: Box, caption: str, compact: bool = False) -> list[Label]:
     """Labels of a box: C under the front face, H×W along the depth edge, the caption
-    centred below both; ``×N`` above a repeated block."""
+    centred below both, a block's class under it (not when ``compact``); ``×N`` above a
+    repeated block."""
     out: list[Label] = []
     c_text, hw_text = dims_text(item)
     low = g.y0 - 0.04
@@ -179,21 +193,25 @@ def box_labels(item: Item, g: Box, caption: str) -> list[Label]:
         low = out[-1].box()[1]
     if hw_text and item.glyph != "bar":
         mx, my = g.x0 + g.t + g.dx / 2, g.y0 + g.dy / 2
-        along = label(hw_text, "label", mx + 0.03, my - 0.03, "north", OBLIQUE_DEGREES)
-        if along.box()[3] > -0.08:
-            # A flat, deep box: the edge label would reach the arrows; put it underneath.
-            along = label(hw_text, "label", g.x0 + g.t + 0.06, g.y0 - 0.04, "north west")
-        out.append(along)
-        low = min(low, along.box()[1])
+        # Along the depth edge, unless that reaches the arrows (a flat, deep box) or the C
+        # label (a small box): then under the C label.
+        for hw in (label(hw_text, "label", mx + 0.03, my - 0.03, "north", OBLIQUE_DEGREES),
+                   label(hw_text, "label", g.x0 + (g.t + g.dx) / 2, low, "north")):
+            if hw.box()[3] <= -0.08 and not any(
+                    geo.polygons_overlap(hw.polygon(), o.polygon()) for o in out):
+                break
+        out.append(hw)
+        low = min(low, hw.box()[1])
     centre = g.x0 + (g.t + g.dx) / 2
     if caption:
         out.append(label(clean(caption, CAPTION_CHARS), "caption", centre, low - 0.02))
         low = out[-1].box()[1]
-    if item.category == "block" and item.op_type not in ("", item.name, *PLAIN_CONTAINERS):
+    if item.category == "block" and item.op_type not in ("", item.name, *PLAIN_CONTAINERS) \
+            and not compact:
         out.append(label(clean(item.op_type, CAPTION_CHARS), "sub", centre, low))
     if item.repeat > 1:
         out.append(label(f"×{item.repeat}", "repeat", g.x0 + g.width / 2,
-                         g.y0 + g.h + g.dy + g.ghosts * GHOST + 0.04, "south", own=True))
+                         g.y0 + g.h + g.dy + g.ghosts * g.ghost + 0.04, "south", own=True))
     return out
 
 
@@ -204,16 +222,17 @@ class TikzLook:
     brackets_below = False
     uniform = False
 
-    def __init__(self, labels: bool = True, groups: bool = True, spacing: float = 1.0) -> None:
-        self.labels = labels
-        self.spacing = SPACING.times(check_spacing(spacing))
+    def __init__(self, labels: bool = True, groups: bool = True, spacing: float = 1.0,
+                 size: float = 1.0, compact: bool = False) -> None:
+        self.labels, self.size, self.compact = labels, size, compact
+        self.spacing = SPACING.times(check_spacing(spacing) * size)
         if not groups:
             self.bracket_depths = ()
 
     def footprint(self, item: Item, caption: str | None) -> Footprint:
-        g = make_box(item)
+        g = make_box(item, self.size)
         labels = [] if g.shape == "ball" else box_labels(
-            item, g, item.name if caption is None else caption)
+            item, g, item.name if caption is None else caption, self.compact)
         if not self.labels:
             labels = [lb for lb in labels if lb.role == "repeat"]
         cx = g.x0 + (g.t / 2 if g.shape == "box" else g.r)
@@ -259,16 +278,18 @@ def add_legend(fig: Figure) -> None:
         fp = Footprint(g.outline(), ball=g.shape == "ball", data=g)
         entries.append((key, fp, label(clean(legend_text(key), 40), "legend", 0, 0, "west")))
     place_legend(fig, entries, gap=0.45, pad=0.12, entry_gap=0.55, line_gap=0.33,
-                 min_wrap=12.0)
+                 min_wrap=4.0)
 
 
 def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None,
                   u_shape: bool = True, groups: bool = True, labels: bool = True,
-                  spacing: float = 1.0, rows: int = 1) -> Figure:
+                  spacing: float = 1.0, rows: int = 1, size: float = 1.0,
+                  compact: bool = False) -> Figure:
     """Lay out ``graph`` as a 3D-box figure in ``rows`` rows (fewer when the main path
-    cannot be cut that often). ``labels`` False leaves out dimension labels and captions
-    (``×N`` stays); ``spacing`` multiplies the gaps between columns and rows."""
-    look = TikzLook(labels, groups, spacing)
+    cannot be cut that often) with glyphs ``size`` times their natural size. ``labels``
+    False leaves out dimension labels and captions (``×N`` stays), ``compact`` the class
+    of each block; ``spacing`` multiplies the gaps between columns and rows."""
+    look = TikzLook(labels, groups, spacing, size, compact)
     ig = build_items(graph, OPS)
     if not ig.items:
         raise NetdrawError("the model has no layers to draw (only inputs, outputs or "
@@ -279,3 +300,31 @@ def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None
     if title:
         place_title(fig, label(clean(title, 100), "title", 0, 0), 0.3, centred=True)
     return fig
+
+
+def arranged(graph: Graph, relaxed: bool = True, **options: object) -> tuple[Fit, Figure]:
+    """The figure of ``graph`` laid out to fit ``options["width"]`` (see
+    :mod:`netdraw.figure.fit`; ``relaxed`` allows compact labels), and how it fits."""
+    target = medium(options.get("width"))  # type: ignore[arg-type]
+
+    def lay(rows: int, size: float, compact: bool) -> Figure:
+        return layout_figure(graph, legend=options.get("legend") is not False,
+                             title=str(options.get("title") or "") or None,
+                             u_shape=options.get("u_shape") is not False,
+                             labels=options.get("labels") is not False,
+                             spacing=float(options.get("spacing") or 1.0),  # type: ignore[arg-type]
+                             rows=rows, size=size, compact=compact)
+
+    return arrange(lay, lambda fig: measure(fig, target), target, relaxed)
+
+
+def measure(fig: Figure, target: Medium) -> Print:
+    """How ``fig`` prints in a standalone document (page) ``target`` wide."""
+    return printed(fig, target.cm - BORDER_CM, 1.0, FONT_PT.__getitem__, CAP,
+                   target.max_height_cm - BORDER_CM)
+
+
+def fit(graph: Graph, relaxed: bool = True, **options: object) -> Fit:
+    """How the figure of ``graph`` fits the width ``options["width"]`` (the view choice's
+    measure for TikZ)."""
+    return arranged(graph, relaxed, **options)[0]

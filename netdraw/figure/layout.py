@@ -56,8 +56,23 @@ class Label:
     rotate: float = 0.0
     hang: bool = False
     own: bool = False
+    _cache: tuple[tuple, geo.Polygon, tuple[float, float, float, float]] | None = field(
+        default=None, repr=False, compare=False)
 
     def polygon(self) -> geo.Polygon:
+        return self._cached()[1]
+
+    def box(self) -> tuple[float, float, float, float]:
+        return self._cached()[2]
+
+    def _cached(self) -> tuple[tuple, geo.Polygon, tuple[float, float, float, float]]:
+        key = (self.x, self.y, self.w, self.h, self.anchor, self.rotate)
+        if self._cache is None or self._cache[0] != key:
+            poly = self._polygon()
+            self._cache = (key, poly, geo.bbox(poly))
+        return self._cache
+
+    def _polygon(self) -> geo.Polygon:
         w, h = self.w, self.h
         ax = {"west": -w / 2, "east": w / 2}.get(self.anchor.split()[-1], 0.0)
         ay = h / 2 if self.anchor.startswith("north") else (
@@ -68,9 +83,6 @@ class Label:
         cx = self.x - (ax * math.cos(a) - ay * math.sin(a))
         cy = self.y - (ax * math.sin(a) + ay * math.cos(a))
         return geo.rotated_rect(cx, cy, w, h, self.rotate)
-
-    def box(self) -> tuple[float, float, float, float]:
-        return geo.bbox(self.polygon())
 
     def shifted(self, dx: float, dy: float) -> Label:
         return Label(self.text, self.x + dx, self.y + dy, self.w, self.h, self.anchor,
@@ -94,15 +106,22 @@ class Footprint:
     cx: float | None = None
     data: Any = None
     origin: Point = (0.0, 0.0)
+    _cache: tuple[tuple, tuple[float, float, float, float]] | None = field(
+        default=None, repr=False, compare=False)
 
     def polygons(self) -> list[geo.Polygon]:
         """Everything that takes room: outline, labels, extras."""
         return [self.outline, *[lb.polygon() for lb in self.labels], *self.extras]
 
     def extent(self) -> tuple[float, float, float, float]:
-        boxes = [geo.bbox(p) for p in self.polygons()]
-        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                max(b[2] for b in boxes), max(b[3] for b in boxes))
+        """The bounding box of everything that takes room."""
+        key = (id(self.outline), tuple(id(lb) for lb in self.labels), len(self.extras))
+        if self._cache is None or self._cache[0] != key:
+            boxes = [geo.bbox(self.outline), *[lb.box() for lb in self.labels],
+                     *[geo.bbox(p) for p in self.extras]]
+            self._cache = (key, (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                                 max(b[2] for b in boxes), max(b[3] for b in boxes)))
+        return self._cache[1]
 
     def moved(self, dx: float, dy: float) -> Footprint:
         def shift(poly: geo.Polygon) -> geo.Polygon:
@@ -259,6 +278,11 @@ class Mark:
     label: Label
     tick: float
 
+    def reach(self) -> tuple[float, float]:
+        """The x range the bracket and its label take."""
+        box = self.label.box()
+        return min(self.x_lo, box[0]), max(self.x_hi, box[2])
+
     def path_points(self) -> list[Point]:
         t = self.tick if self.below else -self.tick
         return [(self.x_lo, self.y + t), (self.x_lo, self.y), (self.x_hi, self.y),
@@ -374,6 +398,15 @@ def lay_out(graph: Graph, plan: Plan, look: Look, rows: int = 1) -> Figure:
     fps = {v: look.footprint(ig.items[v], names.get(v)) if v in names else first[v]
            for v in ig.items}
     widths = column_widths(plan, fps, look.uniform)
+    room: dict[int, float] = {}  # a U's brackets hang under their level: make room
+    hangs: list[tuple[list[str], float]] = []
+    if level_of is not None:
+        step = look.text_label("Xg", "group", 0, 0, "north").h + sp.bracket_gap
+        for b in brackets:
+            level = level_of[b.items[0]]
+            room[level] = max(room.get(level, 0.0), (b.row + 1) * (step + sp.bracket_tick))
+            text = group_text(b.name, b.class_name)
+            hangs.append((b.items, look.text_label(text, "group", 0, 0, "north").w / 2))
 
     placed: dict[str, Placed] = {}
     routes: dict[tuple[str, str], Route] = {}
@@ -382,8 +415,8 @@ def lay_out(graph: Graph, plan: Plan, look: Look, rows: int = 1) -> Figure:
     offset = prev_bottom = 0.0
     for r in range(len(breaks) + 1):
         members = [v for v in ig.items if row_of[v] == r]
-        row = _place_row(plan, members, fps, widths, sp, r)
-        row_routes = _route(plan, row, sp, widths)
+        row, gaps = _place_row(plan, members, fps, widths, sp, r, room, hangs)
+        row_routes = _route(plan, row, sp, gaps)
         row_marks = _brackets(look, plan.u_shaped, row, row_routes,
                               [b for b in brackets if row_of[b.items[0]] == r])
         top = _top(row, row_routes, row_marks)
@@ -426,7 +459,8 @@ def column_widths(plan: Plan, fps: dict[str, Footprint], uniform: bool) -> list[
 
 def choose_breaks(plan: Plan, widths: list[float], rows: int, gap: float) -> list[int]:
     """Up to ``rows - 1`` clean cuts that make the widest row as narrow as possible, each
-    row holding at least two main-path items."""
+    row holding at least two main-path items; a cut inside a top-level group (a ResNet
+    stage) counts as if its rows were wider by an eighth of an average row."""
     ends = plan.cuts  # a row may end after main index i (column i) for i in ends
     if rows <= 1 or not ends:
         return []
@@ -434,9 +468,13 @@ def choose_breaks(plan: Plan, widths: list[float], rows: int, gap: float) -> lis
     prefix = [0.0]
     for w in widths:
         prefix.append(prefix[-1] + w + gap)
+    penalty = prefix[-1] / rows / 8
+    stage = [plan.ig.items[v].node.group[:1] for v in plan.main]
+    inside = {i for i in ends if stage[i] and stage[i] == stage[i + 1]}
 
-    def span(a: int, b: int) -> float:  # width of columns a..b-1
-        return prefix[b] - prefix[a] - gap
+    def span(a: int, b: int) -> float:  # width of columns a..b-1, plus its cuts' penalty
+        cuts = (a - 1 in inside) + (b - 1 in inside and b < ncols)
+        return prefix[b] - prefix[a] - gap + penalty * cuts
 
     inf = float("inf")
     k = min(rows - 1, len(ends))
@@ -494,30 +532,30 @@ def _move(p: Placed, dx: float, dy: float) -> None:
 
 
 def _place_row(plan: Plan, members: list[str], fps: dict[str, Footprint],
-               widths: list[float], sp: Spacing, row: int) -> dict[str, Placed]:
-    """Place one row's items: columns from x = 0, its lanes (or U levels) from y = 0 down."""
-    cols = sorted({plan.col[v] for v in members})
-    xs: dict[int, float] = {}
-    x = 0.0
-    for c in range(cols[0], cols[-1] + 1):
-        xs[c] = x
-        x += widths[c] + sp.col_gap
+               widths: list[float], sp: Spacing, row: int, room_below: dict[int, float],
+               hangs: list[tuple[list[str], float]]
+               ) -> tuple[dict[str, Placed], dict[int, float]]:
+    """Place one row's items: columns from x = 0, its lanes (or U levels) from y = 0 down,
+    with ``room_below`` a band for hanging brackets (``hangs``: their items and half the
+    width of their label). Returns the placed items and the x of the gap after each
+    column (where arrows change rows)."""
     if plan.u_shaped:
         levels = plan.level_of()
         band = {v: levels[v] for v in members}
-        order = sorted(set(band.values()))
     else:
         band = {v: -plan.lane[v] for v in members}
-        order = sorted(set(band.values()))
-    local = {v: _hung(fps[v], [fps[u] for u in members if band[u] == band[v]])
-             for v in members}
+    order = sorted(set(band.values()))
+    floor: dict[int, float] = {}
+    for v in members:
+        floor[band[v]] = min(floor.get(band[v], math.inf), geo.bbox(fps[v].outline)[1])
+    local = {v: _hung(fps[v], floor[band[v]]) for v in members}
     above: dict[int, float] = {}
     below: dict[int, float] = {}
     arcs_above: dict[int, int] = {}
     for v in members:
         _, y_lo, _, y_hi = local[v].extent()
         above[band[v]] = max(above.get(band[v], 0.0), y_hi)
-        below[band[v]] = max(below.get(band[v], 0.0), -y_lo)
+        below[band[v]] = max(below.get(band[v], 0.0), -y_lo + room_below.get(band[v], 0.0))
     if plan.u_shaped:
         for u, _ in plan.skips:
             if u in band:
@@ -530,50 +568,116 @@ def _place_row(plan: Plan, members: list[str], fps: dict[str, Footprint],
                 else 0.0
             y -= below[order[k - 1]] + sp.lane_gap + above[b] + extra
         ys[b] = y
-    out: dict[str, Placed] = {}
+    if plan.u_shaped:
+        dxs, gaps = _pack_u(sorted(members, key=plan.col.__getitem__), local, band, plan, sp,
+                            hangs)
+    else:
+        dxs, gaps = _columns(members, local, plan, widths, sp)
+    out = {v: Placed(plan.ig.items[v], local[v].moved(dxs[v], ys[band[v]]), plan.col[v],
+                     plan.lane[v], row) for v in members}
+    return out, gaps
+
+
+def _columns(members: list[str], local: dict[str, Footprint], plan: Plan,
+             widths: list[float], sp: Spacing) -> tuple[dict[str, float], dict[int, float]]:
+    """x shift of each item centred in its column, columns side by side from x = 0."""
+    cols = sorted({plan.col[v] for v in members})
+    xs: dict[int, float] = {}
+    gaps: dict[int, float] = {cols[0] - 1: -sp.col_gap / 2}
+    x = 0.0
+    for c in range(cols[0], cols[-1] + 1):
+        xs[c] = x
+        x += widths[c] + sp.col_gap
+        gaps[c] = x - sp.col_gap / 2
+    dxs = {}
     for v in members:
-        fp = local[v]
-        x_lo, _, x_hi, _ = fp.extent()
+        x_lo, _, x_hi, _ = local[v].extent()
         c = plan.col[v]
-        dx = xs[c] + (widths[c] - (x_hi - x_lo)) / 2 - x_lo
-        out[v] = Placed(plan.ig.items[v], fp.moved(dx, ys[band[v]]), c, plan.lane[v], row)
-    return out
+        dxs[v] = xs[c] + (widths[c] - (x_hi - x_lo)) / 2 - x_lo
+    return dxs, gaps
 
 
-def _hung(fp: Footprint, lane: list[Footprint]) -> Footprint:
-    """``fp`` with its hanging labels lowered to the line under the lane's lowest glyph."""
+def _pack_u(main: list[str], local: dict[str, Footprint], band: dict[str, int], plan: Plan,
+            sp: Spacing, hangs: list[tuple[list[str], float]]
+            ) -> tuple[dict[str, float], dict[int, float]]:
+    """x shifts of a U's items, packed: an item may reach under (or over) its neighbour at
+    another level, as long as nothing of one level meets the other and the vertical part of
+    the arrow between them passes clear of everything it meets. Per level, ``upper`` and
+    ``lower`` hold the right edge of what is placed above and below the level's line."""
+    upper: dict[int, float] = {}
+    lower: dict[int, float] = {}
+    dxs: dict[str, float] = {}
+    gaps: dict[int, float] = {}
+    prev = None
+    for v in main:
+        up_v, low_v = _halves(local[v])
+        full_left = min(up_v[0], low_v[0])
+        if prev is None:
+            dx = -full_left
+        else:
+            u = prev
+            level = max(upper.get(band[v], -math.inf), lower.get(band[v], -math.inf))
+            need = [level + sp.col_gap - full_left]  # apart from the level's earlier items
+            if band[u] != band[v]:  # the arrow drops (or climbs) at x = gap
+                a, b = sorted((band[u], band[v]))
+                passed = [max(upper[k], lower[k]) for k in range(a + 1, b) if k in upper]
+                if band[v] > band[u]:  # down: below u's line, above v's
+                    passed += [lower[band[u]], upper.get(band[v], -math.inf)]
+                    edge = up_v[0]
+                else:  # up: above u's line, below v's
+                    passed += [upper[band[u]], lower.get(band[v], -math.inf)]
+                    edge = low_v[0]
+                gap = max(passed) + sp.col_gap / 2
+                gaps[plan.col[u]] = gap
+                need.append(gap + sp.col_gap / 2 - edge)
+            dx = max(need)
+        dxs[v] = dx
+        upper[band[v]] = max(upper.get(band[v], -math.inf), up_v[1] + dx)
+        lower[band[v]] = max(lower.get(band[v], -math.inf), low_v[1] + dx)
+        for items, half in hangs:  # a bracket hanging under its items, label centred
+            if items and v == max(items, key=main.index):
+                xs = [x + dxs[i] for i in items for x in geo.bbox(local[i].outline)[::2]]
+                lower[band[v]] = max(lower[band[v]], (min(xs) + max(xs)) / 2 + half)
+        if prev is not None and band[prev] == band[v]:
+            u_right = local[prev].extent()[2] + dxs[prev]
+            gaps[plan.col[prev]] = (u_right + local[v].extent()[0] + dx) / 2
+        prev = v
+    first = main[0]
+    gaps[plan.col[first] - 1] = local[first].extent()[0] + dxs[first] - sp.col_gap / 2
+    if prev is not None:
+        gaps[plan.col[prev]] = local[prev].extent()[2] + dxs[prev] + sp.col_gap / 2
+    return dxs, gaps
+
+
+def _halves(fp: Footprint) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(left, right) of what reaches above the row line, and of what reaches below it
+    (the glyph counts in both)."""
+    x0, _, x1, _ = geo.bbox(fp.outline)
+    up, low = [x0, x1], [x0, x1]
+    for poly in [*[lb.polygon() for lb in fp.labels], *fp.extras]:
+        bx0, by0, bx1, by1 = geo.bbox(poly)
+        if by1 > 0:
+            up += [bx0, bx1]
+        if by0 < 0:
+            low += [bx0, bx1]
+    return (min(up), max(up)), (min(low), max(low))
+
+
+def _hung(fp: Footprint, floor: float) -> Footprint:
+    """``fp`` with its hanging labels lowered to ``floor``, the lane's lowest glyph."""
     if not any(lb.hang for lb in fp.labels):
         return fp
-    floor = min(geo.bbox(o.outline)[1] for o in lane)
     drop = floor - geo.bbox(fp.outline)[1]
     labels = [lb.shifted(0.0, drop) if lb.hang else lb for lb in fp.labels]
     return Footprint(fp.outline, labels, fp.ball, fp.face, fp.extras, fp.cx, fp.data,
                      fp.origin)
 
 
-def _gaps(row: dict[str, Placed], widths: list[float], sp: Spacing) -> dict[int, float]:
-    """x of the middle of the gap after each column of a row."""
-    out: dict[int, float] = {}
-    by_col: dict[int, float] = {}
-    for p in row.values():
-        x_lo, _, x_hi, _ = p.fp.extent()
-        left = x_lo - (widths[p.col] - (x_hi - x_lo)) / 2
-        by_col[p.col] = left
-    cols = sorted(by_col)
-    for c in range(cols[0], cols[-1] + 1):
-        if c not in by_col:
-            by_col[c] = by_col[c - 1] + widths[c - 1] + sp.col_gap
-        out[c] = by_col[c] + widths[c] + sp.col_gap / 2
-    out[cols[0] - 1] = by_col[cols[0]] - sp.col_gap / 2
-    return out
-
-
 def _route(plan: Plan, row: dict[str, Placed], sp: Spacing,
-           widths: list[float]) -> dict[tuple[str, str], Route]:
+           gaps: dict[int, float]) -> dict[tuple[str, str], Route]:
     """Polylines for the edges inside one row (see the module docstring for the rules)."""
     main_next = {plan.main[i]: plan.main[i + 1] for i in range(len(plan.main) - 1)}
     occupied = {(p.col, p.lane) for p in row.values()}
-    gaps = _gaps(row, widths, sp)
     routes: dict[tuple[str, str], Route] = {}
     arcs: list[tuple[int, int, float]] = []
 
@@ -684,14 +788,15 @@ def _brackets(look: Look, u_shaped: bool, row: dict[str, Placed],
             members = [row[i] for i in b.items]
             x_lo = min(geo.bbox(p.polygon())[0] for p in members) + sp.eps
             x_hi = max(geo.bbox(p.polygon())[2] for p in members) - sp.eps
-            near = [p for p in row.values() if _overlaps(p.fp.extent(), x_lo, x_hi, sp)]
             text = group_text(b.name, b.class_name)
+            half = look.text_label(text, "group", 0, 0, "north").w / 2
+            lo, hi = min(x_lo, (x_lo + x_hi) / 2 - half), max(x_hi, (x_lo + x_hi) / 2 + half)
+            near = [p for p in row.values() if _overlaps(p.fp.extent(), lo, hi, sp)]
+            stacked = [m for m in marks if m.reach()[0] < hi and m.reach()[1] > lo]
             if below:  # the style's brackets share one line under the row; a U's hang
                 pool = list(row.values()) if look.brackets_below else members
-                low = min(p.fp.extent()[1] for p in pool)
-                for m in marks:
-                    if m.x_hi > x_lo and m.x_lo < x_hi:
-                        low = min(low, m.label.box()[1])
+                low = min([p.fp.extent()[1] for p in pool]
+                          + [m.label.box()[1] for m in stacked])
                 y = low - sp.bracket_gap
                 label = look.text_label(text, "group", (x_lo + x_hi) / 2,
                                         y - sp.bracket_tick / 2, "north")
@@ -699,10 +804,8 @@ def _brackets(look: Look, u_shaped: bool, row: dict[str, Placed],
                 top = max([p.top() for p in near] + [
                     max(ya, yb) for r in routes.values()
                     for (xa, ya), (xb, yb) in zip(r.points, r.points[1:], strict=False)
-                    if min(xa, xb) <= x_hi and max(xa, xb) >= x_lo])
-                for m in marks:
-                    if m.x_hi > x_lo and m.x_lo < x_hi:
-                        top = max(top, m.label.box()[3])
+                    if min(xa, xb) <= hi and max(xa, xb) >= lo]
+                    + [m.label.box()[3] for m in stacked])
                 y = top + sp.bracket_gap
                 label = look.text_label(text, "group", (x_lo + x_hi) / 2,
                                         y + sp.bracket_tick / 2, "south")

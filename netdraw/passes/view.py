@@ -6,11 +6,17 @@ and whose estimated drawing, wrapped into side-by-side columns where it is a tal
 has its longer side at most 4× the shorter. When no depth qualifies it draws the one with
 the fewest nodes. The chosen view is described in ``meta["view"]`` and by
 :func:`describe_view`.
+
+**Figure styles** measure the fit their own way: :func:`make_view` takes their ``fit``
+(:class:`netdraw.figure.fit.ViewFit`), called as ``fit(view, relaxed)``; the deepest
+depth whose figure fits with all its labels wins, else the deepest that fits with compact
+labels (``relaxed``). How the figure fits is recorded in ``meta["view"]["figure"]``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
@@ -79,8 +85,9 @@ def prepare(graph: Graph, options: ViewOptions) -> Graph:
     return dissolve_singletons(g)
 
 
-def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
-    """The view of ``graph`` that ``options`` ask for (a new graph; the input is untouched).
+def make_view(graph: Graph, options: ViewOptions | None = None, fit: Any = None) -> Graph:
+    """The view of ``graph`` that ``options`` ask for (a new graph; the input is untouched);
+    ``fit`` is a figure style's measure of fit (see the module docstring).
 
     >>> from netdraw import load
     >>> from netdraw.zoo.onnx_models import small_resnet
@@ -95,7 +102,7 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
     collapse = resolve_paths(prepared, options.collapse, "--collapse")
     auto = options.depth is None
     if auto:
-        depth, view = _choose(index, expand, collapse, options)
+        depth, view = _choose(index, expand, collapse, options, fit)
     else:
         depth = min(options.depth, index.full_depth)
         view = view_at(index, depth, expand, collapse, options.roll)
@@ -117,19 +124,26 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
         "inferred_groups": prepared.meta.get("inferred_groups"),
     }
     view.meta.pop("inferred_groups", None)
+    if fit is not None:
+        view.meta["view"]["figure"] = fit.summary(view)
     return view
 
 
 def _choose(index: GroupIndex, expand: set, collapse: set,
-            options: ViewOptions) -> tuple[int, Graph]:
-    tried: list[tuple[int, Graph]] = []
-    for depth in range(index.full_depth, 0, -1):
-        view = view_at(index, depth, expand, collapse, options.roll)
-        _, ratio = layout.columns_for(view)
-        if len(view) <= options.max_nodes and ratio <= layout.MAX_ASPECT:
-            return depth, view
-        tried.append((depth, view))
-    depth, view = min(tried, key=lambda t: (len(t[1]), -t[0]))
+            options: ViewOptions, fit: Any = None) -> tuple[int, Graph]:
+    tried: dict[int, Graph] = {}
+    for relaxed in (False, True) if fit is not None else (None,):
+        for depth in range(index.full_depth, 0, -1):
+            view = tried.get(depth) or view_at(index, depth, expand, collapse, options.roll)
+            tried[depth] = view
+            if len(view) > options.max_nodes:
+                continue
+            if fit is not None:
+                if fit(view, relaxed).fits:
+                    return depth, view
+            elif layout.columns_for(view)[1] <= layout.MAX_ASPECT:
+                return depth, view
+    depth, view = min(tried.items(), key=lambda t: (len(t[1]), -t[0]))
     return depth, view
 
 
@@ -153,4 +167,20 @@ def describe_view(view: Graph) -> str:
     depth = f"depth {info['depth']} of {full}" if full > 1 else "full depth"
     detail = f" ({'; '.join(parts)})" if parts else ""
     return (f"drew the {which} at {depth}: {info['nodes']} of {info['source_nodes']} nodes"
-            f"{detail}; --full draws every node, --depth N chooses the depth")
+            f"{detail}{_describe_figure(info.get('figure'))}; --full draws every node, "
+            "--depth N chooses the depth")
+
+
+def _describe_figure(figure: dict | None) -> str:
+    """``; tikz figure for --width text (16.5 cm) in 2 rows, smallest label 7.1 pt``."""
+    if not figure:
+        return ""
+    rows = figure["rows"]
+    text = (f"; {figure['style']} figure for --width {figure['width']} "
+            f"({figure['width_of']:g} cm) in {rows} row{'s' if rows != 1 else ''}"
+            f"{', compact labels' if figure.get('compact') else ''}, smallest label "
+            f"{figure['smallest_pt']:g} pt")
+    if not figure.get("fits"):
+        text += (f" and {figure['aspect']:g}:1, so it does not fit the page (labels under "
+                 "6 pt, or longer than 4:1): try a smaller --depth or a wider --width")
+    return text

@@ -17,6 +17,10 @@ shared figure layout's business (:mod:`netdraw.figure`, also drawn by the TikZ b
 
 Options (CLI flag in brackets):
 
+- ``width`` (``--width``): the width the figure is meant to be printed at (``text``, 16.5
+  cm, the default; ``column``, 8.5 cm; or a length): rows, glyph sizes and labels are
+  chosen so that, scaled to it, the drawing is at most 4:1 with labels of 6 pt or more
+  (:mod:`netdraw.figure.fit`).
 - ``scale`` (``--scale log|linear``): how dimensions map to sizes; default ``log``.
 - ``spacing`` (``--spacing X``): multiply the gaps between layers by X (0.2–10).
 - ``angle`` (``--angle DEG``): alexnet only, angle of the receding axis, 5–85°, default 40.

@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from netdraw.backends.nnsvg.base import Origin, Style, render_style
+from netdraw.backends.nnsvg.base import Origin, Style, fit_style, render_style
 from netdraw.backends.nnsvg.canvas import INK, Canvas, Scaler, shade
 from netdraw.figure import geometry as geo
+from netdraw.figure.fit import Fit
 from netdraw.figure.items import Item
 from netdraw.figure.layout import Footprint, Label
 from netdraw.ir import Graph
@@ -42,9 +43,11 @@ class AlexNetStyle(Style):
         super().__init__(*args)
         items = [i for i in self.ig.items.values() if not i.is_merge]
         maps = [i.dims for i in items if not i.dims.is_vector]
-        self.hw = Scaler([d.h for d in maps] + [d.w for d in maps], 18, 150, self.opts.scale)
-        self.depth = Scaler([d.c for d in maps], 3, 64, self.opts.scale)
-        self.units = Scaler([i.dims.c for i in items if i.dims.is_vector], 28, 150,
+        k = self.size
+        self.hw = Scaler([d.h for d in maps] + [d.w for d in maps], 18 * k, 150 * k,
+                         self.opts.scale)
+        self.depth = Scaler([d.c for d in maps], 3, 64 * k, self.opts.scale)
+        self.units = Scaler([i.dims.c for i in items if i.dims.is_vector], 28 * k, 150 * k,
                             self.opts.scale)
         a = math.radians(self.opts.angle)
         self.ux, self.uy = math.cos(a) * FORESHORTEN, -math.sin(a) * FORESHORTEN
@@ -92,6 +95,14 @@ class AlexNetStyle(Style):
         h = dy / 2
         c = self.text_label("?" if d.c is None else str(d.c), "dim-c", dx / 2, -h - 2, "north")
         out = [c]
+        if self.compact:  # H×W under C, nothing beside the box
+            if not d.is_vector:
+                hw = f"{'?' if d.h is None else d.h}" + (
+                    "" if d.rank == 2 else f"×{'?' if d.w is None else d.w}")
+                out.append(self.text_label(hw, "dim-h", dx / 2, c.box()[1], "north"))
+            low = min(lb.box()[1] for lb in out)
+            return out + self.under(item, fp, geo.bbox(fp.outline)[1] - low + 2,
+                                    self.repeat_line(item))
         if not d.is_vector:
             out.append(self.text_label("?" if d.h is None else str(d.h), "dim-h", -3, -h / 2,
                                        "east"))
@@ -175,3 +186,9 @@ def _kernel_px(face: float, k: int, size: int | None) -> float:
 def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:
     """The graph in the AlexNet style (options: see :mod:`netdraw.backends.nnsvg`)."""
     return render_style(AlexNetStyle, graph, fmt, **options)
+
+
+def fit(graph: Graph, relaxed: bool = True, **options: Any) -> Fit:
+    """How the alexnet figure of ``graph`` fits ``options["width"]`` (the view choice's
+    measure for this style)."""
+    return fit_style(AlexNetStyle, graph, relaxed, **options)[0]

@@ -28,6 +28,7 @@ from netdraw.backends.nnsvg.canvas import (
 from netdraw.backends.nnsvg.captions import KIND_NAMES, layer_name, op_text, tooltip
 from netdraw.errors import NetdrawError
 from netdraw.figure import geometry as geo
+from netdraw.figure.fit import Fit, Print, arrange, medium, printed
 from netdraw.figure.items import TENSORS, Item, ItemGraph, build_items
 from netdraw.figure.layout import (
     Figure,
@@ -43,6 +44,8 @@ from netdraw.figure.plan import make_plan
 from netdraw.ir import Graph
 
 MARGIN = 16.0
+CM_PER_PX = 2.54 / 96  # an SVG pixel at its natural size (CSS: 96 per inch)
+PT_PER_PX = 72.27 / 96
 LABEL_SIZE = 10.5
 SMALL_SIZE = 9.0
 #: Font size (px) of each label role; the SVG class of the text is the role, except for
@@ -66,9 +69,11 @@ class Style:
     uniform = False  # evenly spaced columns
     brackets_below = True
 
-    def __init__(self, ig: ItemGraph, graph: Graph, opts: Options) -> None:
-        self.ig, self.graph, self.opts = ig, graph, opts
-        k = opts.spacing
+    def __init__(self, ig: ItemGraph, graph: Graph, opts: Options, size: float = 1.0,
+                 compact: bool = False) -> None:
+        self.ig, self.graph, self.opts, self.size = ig, graph, opts, size
+        self.compact = compact  # for print: only the dimensions, stacked narrow
+        k = opts.spacing * size
         self.spacing = Spacing(col_gap=self.col_gap * k, lane_gap=self.row_gap * k,
                                row_gap=self.row_gap * k, arc_margin=10.0, arc_step=12.0,
                                port=4.0, bracket_gap=10.0, bracket_tick=5.0, eps=0.5)
@@ -80,8 +85,14 @@ class Style:
         raise NotImplementedError
 
     def labels(self, item: Item, fp: Footprint) -> list[Label]:
-        """The item's labels (default: its name and op hanging under the lane)."""
+        """The item's labels (default: its name and op hanging under the lane; compact,
+        only the ``×N`` of a rolled run)."""
+        if self.compact:
+            return self.under(item, fp, lines=self.repeat_line(item))
         return self.under(item, fp)
+
+    def repeat_line(self, item: Item) -> list[tuple[str, str]]:
+        return [(f"×{item.repeat}", "name")] if item.repeat > 1 else []
 
     def draw(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
         """Draw the glyph with its row-line origin at SVG point (ox, oy)."""
@@ -133,11 +144,24 @@ class Style:
             y = lb.box()[1]
         return out
 
-    def merge_glyph(self, r: float = 9.0) -> Footprint:
-        return Footprint(geo.circle(0.0, 0.0, r, 32), ball=True, cx=0.0)
+    def dims_lines(self, item: Item, role: str) -> list[tuple[str, str]]:
+        """``C@H×W`` as one line, or when compact as two (``C@`` over ``H×W``)."""
+        text = item.dims.text()
+        if not self.compact or "@" not in text:
+            return [(text, role)]
+        c, hw = text.split("@", 1)
+        return [(f"{c}@", role), (hw, role)]
 
-    def draw_merge(self, cv: Canvas, item: Item, ox: float, oy: float, r: float = 9.0) -> None:
+    @property
+    def merge_r(self) -> float:
+        return 9.0 * max(self.size, 0.7)
+
+    def merge_glyph(self) -> Footprint:
+        return Footprint(geo.circle(0.0, 0.0, self.merge_r, 32), ball=True, cx=0.0)
+
+    def draw_merge(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
         """A merge as a circle: ⊕ add, ⊗ multiply, two bars for concat."""
+        r = self.merge_r
         cv.circle(ox, oy, r, fill=self.opts.fill(item.kind), stroke=INK, stroke_width="1",
                   **{"class": "merge"})
         k = r * 0.55
@@ -158,8 +182,10 @@ def box(x0: float, y0: float, x1: float, y1: float) -> geo.Polygon:
     return geo.flip(geo.rect(x0, y0, x1, y1))
 
 
-def layout_style(style_cls: type[Style], graph: Graph, **options: Any) -> tuple[Style, Figure]:
-    """The figure of ``graph`` in a style, laid out (legend and title included)."""
+def layout_style(style_cls: type[Style], graph: Graph, rows: int = 1, size: float = 1.0,
+                 compact: bool = False, **options: Any) -> tuple[Style, Figure]:
+    """The figure of ``graph`` in a style, laid out in ``rows`` rows with glyphs ``size``
+    times their natural size and ``compact`` labels (legend and title included)."""
     opts = parse_options(**options)
     ig = build_items(graph, TENSORS)
     if not ig.items:
@@ -168,8 +194,8 @@ def layout_style(style_cls: type[Style], graph: Graph, **options: Any) -> tuple[
         raise NetdrawError(f"the graph {graph.name!r} has no layers the {style_cls.name} style "
                            "draws (only plumbing such as reshapes and activations); use "
                            "--style graph")
-    style = style_cls(ig, graph, opts)
-    fig = lay_out(graph, make_plan(ig), style, int(options.get("rows") or 1))
+    style = style_cls(ig, graph, opts, size, compact)
+    fig = lay_out(graph, make_plan(ig), style, rows)
     if opts.legend:
         _legend(style, fig)
     title = clean(graph.name if opts.title is None else opts.title, 120)
@@ -179,11 +205,32 @@ def layout_style(style_cls: type[Style], graph: Graph, **options: Any) -> tuple[
     return style, fig
 
 
+def fit_style(style_cls: type[Style], graph: Graph, relaxed: bool = True,
+              **options: Any) -> tuple[Fit, Style, Figure]:
+    """The figure of ``graph`` in a style laid out to fit ``options["width"]`` when the
+    SVG is scaled to it (see :mod:`netdraw.figure.fit`; ``relaxed`` allows compact
+    labels), and how it fits."""
+    target = medium(options.get("width"))
+    styles: dict[int, Style] = {}
+
+    def lay(rows: int, size: float, compact: bool) -> Figure:
+        style, fig = layout_style(style_cls, graph, rows, size, compact, **options)
+        styles[id(fig)] = style
+        return fig
+
+    def measure(fig: Figure) -> Print:
+        return printed(fig, target.cm, CM_PER_PX, lambda role: ROLE_SIZE[role] * PT_PER_PX,
+                       height_cm=target.max_height_cm, margin=MARGIN)
+
+    how, fig = arrange(lay, measure, target, relaxed)
+    return how, styles[id(fig)], fig
+
+
 def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any) -> str:
     """Draw ``graph`` in a style: the whole SVG document as text."""
     if fmt != "svg":
         raise NetdrawError(f"the {style_cls.name} style writes .svg only, not .{fmt}")
-    style, fig = layout_style(style_cls, graph, **options)
+    _, style, fig = fit_style(style_cls, graph, **options)
     x_min, y_min, x_max, y_max = fig.bounds()
 
     def at(x: float, y: float) -> Point:
@@ -298,4 +345,4 @@ def _legend(style: Style, fig: Figure) -> None:
         entries.append((key, Footprint(box(0, -6, 12, 6)),
                         style.text_label(text, "legend", 0, 0, "west")))
     place_legend(fig, entries, gap=18.0, pad=6.0, entry_gap=16.0, line_gap=8.0,
-                 min_wrap=360.0)
+                 min_wrap=150.0)

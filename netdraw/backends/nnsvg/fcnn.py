@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from netdraw.backends.nnsvg.base import Origin, Style, box, render_style
+from netdraw.backends.nnsvg.base import Origin, Style, box, fit_style, render_style
 from netdraw.backends.nnsvg.canvas import INK, Canvas
+from netdraw.figure.fit import Fit
 from netdraw.figure.items import Item
 from netdraw.figure.layout import Footprint, Label
 from netdraw.ir import Graph
@@ -29,6 +30,14 @@ class FcnnStyle(Style):
     links_above = False
     uniform = True
 
+    @property
+    def radius(self) -> float:
+        return RADIUS * self.size
+
+    @property
+    def pitch(self) -> float:
+        return PITCH * self.size
+
     def slots(self, item: Item) -> tuple[int, bool]:
         """(circles drawn, whether an ellipsis stands for the hidden ones)."""
         n = item.dims.c or 1
@@ -38,8 +47,8 @@ class FcnnStyle(Style):
     def centres(self, item: Item, ox: float, oy: float) -> list[tuple[float, float]]:
         drawn, ellipsis = self.slots(item)
         count = drawn + (1 if ellipsis else 0)
-        top = oy - (count - 1) * PITCH / 2
-        ys = [top + k * PITCH for k in range(count)]
+        top = oy - (count - 1) * self.pitch / 2
+        ys = [top + k * self.pitch for k in range(count)]
         if ellipsis:
             del ys[math.ceil(drawn / 2)]
         return [(ox, y) for y in ys]
@@ -48,13 +57,15 @@ class FcnnStyle(Style):
         if item.is_merge:
             return self.merge_glyph()
         drawn, ellipsis = self.slots(item)
-        half = (drawn + (1 if ellipsis else 0) - 1) * PITCH / 2 + RADIUS
-        return Footprint(box(-RADIUS, -half, RADIUS, half), cx=0.0)
+        half = (drawn + (1 if ellipsis else 0) - 1) * self.pitch / 2 + self.radius
+        return Footprint(box(-self.radius, -half, self.radius, half), cx=0.0)
 
     def labels(self, item: Item, fp: Footprint) -> list[Label]:
         # name (×N for a rolled run), then the true size (units, or C@H×W)
         name = self.name_lines(item)[0][0] + (f" ×{item.repeat}" if item.repeat > 1 else "")
-        return self.under(item, fp, lines=[(name, "name"), (item.dims.text(), "op")])
+        dims = self.dims_lines(item, "op")
+        lines = [*dims, *self.repeat_line(item)] if self.compact else [(name, "name"), *dims]
+        return self.under(item, fp, lines=lines)
 
     def draw(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
         if item.is_merge:
@@ -63,7 +74,7 @@ class FcnnStyle(Style):
         fill = self.opts.fill(item.kind)
         centres = self.centres(item, ox, oy)
         for x, y in centres:
-            cv.circle(x, y, RADIUS, fill=fill, stroke=INK, stroke_width="0.9",
+            cv.circle(x, y, self.radius, fill=fill, stroke=INK, stroke_width="0.9",
                       **{"class": "neuron"})
         drawn, ellipsis = self.slots(item)
         if ellipsis:
@@ -79,11 +90,12 @@ class FcnnStyle(Style):
         b = self.centres(dst, *origin(dst.id))
         cv.open(**{"class": "connections"}, stroke=LINK, stroke_width="0.55",
                 stroke_opacity="0.7")
+        r = self.radius
         for x0, y0 in a:
             for x1, y1 in b:
                 length = math.hypot(x1 - x0, y1 - y0)
                 ux, uy = (x1 - x0) / length, (y1 - y0) / length
-                cv.line((x0 + ux * RADIUS, y0 + uy * RADIUS), (x1 - ux * RADIUS, y1 - uy * RADIUS))
+                cv.line((x0 + ux * r, y0 + uy * r), (x1 - ux * r, y1 - uy * r))
         cv.close()
 
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
@@ -93,3 +105,9 @@ class FcnnStyle(Style):
 def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:
     """The graph in the FCNN style (options: see :mod:`netdraw.backends.nnsvg`)."""
     return render_style(FcnnStyle, graph, fmt, **options)
+
+
+def fit(graph: Graph, relaxed: bool = True, **options: Any) -> Fit:
+    """How the fcnn figure of ``graph`` fits ``options["width"]`` (the view choice's
+    measure for this style)."""
+    return fit_style(FcnnStyle, graph, relaxed, **options)[0]

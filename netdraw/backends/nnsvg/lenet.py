@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from netdraw.backends.nnsvg.base import Origin, Style, box, render_style
+from netdraw.backends.nnsvg.base import Origin, Style, box, fit_style, render_style
 from netdraw.backends.nnsvg.canvas import INK, MUTED, Canvas, Scaler, shade
 from netdraw.figure import geometry as geo
+from netdraw.figure.fit import Fit
 from netdraw.figure.items import Item
 from netdraw.figure.layout import Footprint, Label
 from netdraw.ir import Graph
@@ -34,9 +35,10 @@ class LeNetStyle(Style):
         super().__init__(*args)
         items = [i for i in self.ig.items.values() if not i.is_merge]
         maps = [i.dims for i in items if not i.dims.is_vector]
-        self.side = Scaler([d.h for d in maps] + [d.w for d in maps], 14, 110,
+        k = self.size
+        self.side = Scaler([d.h for d in maps] + [d.w for d in maps], 14 * k, 110 * k,
                            self.opts.scale)
-        self.bar = Scaler([i.dims.c for i in items if i.dims.is_vector], 24, 130,
+        self.bar = Scaler([i.dims.c for i in items if i.dims.is_vector], 24 * k, 130 * k,
                           self.opts.scale)
 
     # -- geometry (SVG coordinates relative to the origin: y down) ----------------------
@@ -45,7 +47,7 @@ class LeNetStyle(Style):
         d = item.dims
         n = max(1, min(d.c or 1, self.opts.max_maps))
         w, h = self.side(d.w if d.rank != 2 else 1), self.side(d.h)
-        step = min(6.0, max(2.5, min(w, h) / 5)) if n > 1 else 0.0
+        step = min(6.0 * self.size, max(2.0, min(w, h) / 5)) if n > 1 else 0.0
         return n, step, w, h
 
     def body(self, item: Item) -> tuple[float, float, float, float]:
@@ -78,8 +80,11 @@ class LeNetStyle(Style):
 
     def labels(self, item: Item, fp: Footprint) -> list[Label]:
         x0, _, x1, y1 = geo.bbox(fp.outline)
-        dims = self.text_label(item.dims.text(), "dims", (x0 + x1) / 2, y1 + 2, "south")
-        return [dims, *self.under(item, fp)]
+        out: list[Label] = []
+        for text, role in reversed(self.dims_lines(item, "dims")):  # upwards from the top
+            out.insert(0, self.text_label(text, role, (x0 + x1) / 2, y1 + 2, "south"))
+            y1 = out[0].box()[3] - 2
+        return out + super().labels(item, fp)
 
     # -- drawing --------------------------------------------------------------------------
     def draw(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
@@ -155,3 +160,9 @@ class LeNetStyle(Style):
 def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:
     """The graph in the LeNet style (options: see :mod:`netdraw.backends.nnsvg`)."""
     return render_style(LeNetStyle, graph, fmt, **options)
+
+
+def fit(graph: Graph, relaxed: bool = True, **options: Any) -> Fit:
+    """How the lenet figure of ``graph`` fits ``options["width"]`` (the view choice's
+    measure for this style)."""
+    return fit_style(LeNetStyle, graph, relaxed, **options)[0]

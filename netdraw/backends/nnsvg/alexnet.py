@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from netdraw.backends.nnsvg.base import Origin, Style, fit_style, render_style
-from netdraw.backends.nnsvg.canvas import INK, Canvas, Scaler, shade
+from netdraw.backends.nnsvg.canvas import INK, Canvas, shade
 from netdraw.figure import geometry as geo
 from netdraw.figure.fit import Fit
 from netdraw.figure.items import Item
@@ -41,14 +41,9 @@ class AlexNetStyle(Style):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        items = [i for i in self.ig.items.values() if not i.is_merge]
-        maps = [i.dims for i in items if not i.dims.is_vector]
-        k = self.size
-        self.hw = Scaler([d.h for d in maps] + [d.w for d in maps], 18 * k, 150 * k,
-                         self.opts.scale)
-        self.depth = Scaler([d.c for d in maps], 3, 64 * k, self.opts.scale)
-        self.units = Scaler([i.dims.c for i in items if i.dims.is_vector], 28 * k, 150 * k,
-                            self.opts.scale)
+        self.hw = self.scaler("side", 18, 150)
+        self.depth = self.scaler("channels", 3, 64)
+        self.units = self.scaler("units", 28, 150)
         a = math.radians(self.opts.angle)
         self.ux, self.uy = math.cos(a) * FORESHORTEN, -math.sin(a) * FORESHORTEN
 

@@ -20,6 +20,7 @@ from netdraw.backends.nnsvg.canvas import (
     MUTED,
     Canvas,
     Options,
+    Scaler,
     clean,
     parse_options,
     rounded,
@@ -143,6 +144,18 @@ class Style:
             out.append(lb)
             y = lb.box()[1]
         return out
+
+    def scaler(self, of: str, lo: float, hi: float) -> Scaler:
+        """Pixels for the figure's map sides (``of="side"``), map channels
+        (``"channels"``, thinnest ``lo`` at any size) or vector lengths (``"units"``),
+        from ``lo`` to ``hi`` times the arrangement's glyph size."""
+        items = [i for i in self.ig.items.values() if not i.is_merge]
+        maps = [i.dims for i in items if not i.dims.is_vector]
+        values = {"side": [d.h for d in maps] + [d.w for d in maps],
+                  "channels": [d.c for d in maps],
+                  "units": [i.dims.c for i in items if i.dims.is_vector]}[of]
+        low = lo if of == "channels" else lo * self.size
+        return Scaler(values, low, hi * self.size, self.opts.scale)
 
     def dims_lines(self, item: Item, role: str) -> list[tuple[str, str]]:
         """``C@H×W`` as one line, or when compact as two (``C@`` over ``H×W``)."""

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from netdraw.backends.nnsvg.base import Origin, Style, box, fit_style, render_style
-from netdraw.backends.nnsvg.canvas import INK, MUTED, Canvas, Scaler, shade
+from netdraw.backends.nnsvg.canvas import INK, MUTED, Canvas, shade
 from netdraw.figure import geometry as geo
 from netdraw.figure.fit import Fit
 from netdraw.figure.items import Item
@@ -33,13 +33,8 @@ class LeNetStyle(Style):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        items = [i for i in self.ig.items.values() if not i.is_merge]
-        maps = [i.dims for i in items if not i.dims.is_vector]
-        k = self.size
-        self.side = Scaler([d.h for d in maps] + [d.w for d in maps], 14 * k, 110 * k,
-                           self.opts.scale)
-        self.bar = Scaler([i.dims.c for i in items if i.dims.is_vector], 24 * k, 130 * k,
-                          self.opts.scale)
+        self.side = self.scaler("side", 14, 110)
+        self.bar = self.scaler("units", 24, 130)
 
     # -- geometry (SVG coordinates relative to the origin: y down) ----------------------
     def stack(self, item: Item) -> tuple[int, float, float, float]:

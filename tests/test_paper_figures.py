@@ -259,3 +259,15 @@ def test_svg_styles_report_rows(tmp_path: Path) -> None:
     line = r.stderr.strip().splitlines()[-1]
     assert line.startswith("netdraw: drew the default view at depth")
     assert re.search(r"fcnn figure for --width text \(16\.5 cm\) in \d rows?", line)
+
+
+def test_a_view_that_cannot_fit_keeps_its_labels_and_says_so() -> None:
+    """Every layer of ResNet-50 cannot fit 16.5 cm (no clean cut between its residual
+    blocks): it is drawn as close as it gets with all its labels, and the report says so."""
+    from netdraw.backends import figure_fit
+    from netdraw.passes import ViewOptions, describe_view, make_view
+
+    full = make_view(model("resnet50"), ViewOptions.full(), figure_fit("tex", "tikz", {}))
+    figure = full.meta["view"]["figure"]
+    assert not figure["fits"] and not figure["compact"] and figure["rows"] == 1
+    assert "so it does not fit the page" in describe_view(full)

@@ -302,9 +302,9 @@ def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None
     return fig
 
 
-def arranged(graph: Graph, relaxed: bool = True, **options: object) -> tuple[Fit, Figure]:
+def arranged(graph: Graph, detail: str = "any", **options: object) -> tuple[Fit, Figure]:
     """The figure of ``graph`` laid out to fit ``options["width"]`` (see
-    :mod:`netdraw.figure.fit`; ``relaxed`` allows compact labels), and how it fits."""
+    :mod:`netdraw.figure.fit`; ``detail``: labels any, full or compact), and how it fits."""
     target = medium(options.get("width"))  # type: ignore[arg-type]
 
     def lay(rows: int, size: float, compact: bool) -> Figure:
@@ -315,7 +315,7 @@ def arranged(graph: Graph, relaxed: bool = True, **options: object) -> tuple[Fit
                              spacing=float(options.get("spacing") or 1.0),  # type: ignore[arg-type]
                              rows=rows, size=size, compact=compact)
 
-    return arrange(lay, lambda fig: measure(fig, target), target, relaxed)
+    return arrange(lay, lambda fig: measure(fig, target), target, detail)
 
 
 def measure(fig: Figure, target: Medium) -> Print:
@@ -324,7 +324,7 @@ def measure(fig: Figure, target: Medium) -> Print:
                    target.max_height_cm - BORDER_CM)
 
 
-def fit(graph: Graph, relaxed: bool = True, **options: object) -> Fit:
+def fit(graph: Graph, detail: str = "any", **options: object) -> Fit:
     """How the figure of ``graph`` fits the width ``options["width"]`` (the view choice's
     measure for TikZ)."""
-    return arranged(graph, relaxed, **options)[0]
+    return arranged(graph, detail, **options)[0]

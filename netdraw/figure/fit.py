@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from netdraw.errors import NetdrawError
 from netdraw.figure.layout import Figure
@@ -149,17 +149,29 @@ Layout = Callable[[int, float, bool], Figure]
 
 
 def arrange(lay: Layout, measure: Callable[[Figure], Print], medium_: Medium,
-            relaxed: bool = True) -> tuple[Fit, Figure]:
-    """The arrangement that fits with all labels, else (when ``relaxed``) with compact
-    ones; of those, the fewest rows, then the largest glyphs. If none fits, the one that
-    comes closest. ``lay(rows, size, compact)`` lays the figure out."""
+            detail: str = "any") -> tuple[Fit, Figure]:
+    """The arrangement that fits with all labels, else with compact ones (``detail``:
+    ``any``; ``full`` or ``compact`` tries only those); of those, the fewest rows, then
+    the largest glyphs. If none fits, the one with all labels that comes closest (the
+    reader may zoom). ``lay(rows, size, compact)`` lays the figure out."""
     best: tuple[float, Fit, Figure] | None = None
-    steps = ((False, SIZES), (True, COMPACT_SIZES)) if relaxed else ((False, SIZES),)
+    fallback: tuple[Fit, Figure] | None = None
+    steps = [(c, sizes) for c, sizes in ((False, SIZES), (True, COMPACT_SIZES))
+             if detail == "any" or (detail == "compact") == c]
     for compact, sizes in steps:
-        single = {s: lay(1, s, compact) for s in sizes}
-        printed1 = {s: measure(f) for s, f in single.items()}
-        plan = single[sizes[0]].plan
+        if best is not None and fallback is None:
+            fallback = (best[1], best[2])  # the closest with all labels
+        smallest = lay(1, sizes[-1], compact)  # the smallest glyphs: if even they cannot
+        plan = smallest.plan                   # fit in any number of rows, skip the rest
         most = 1 if plan.u_shaped else min(MAX_ROWS, len(plan.cuts) + 1)
+        first = measure(smallest)
+        if not first.fits and not any(_promising(first, r) for r in range(2, most + 1)):
+            score = first.score()
+            if best is None or score > best[0] + 1e-9:
+                best = (score, Fit(medium_, 1, sizes[-1], compact, first), smallest)
+            continue
+        single = {s: smallest if s == sizes[-1] else lay(1, s, compact) for s in sizes}
+        printed1 = {s: first if s == sizes[-1] else measure(f) for s, f in single.items()}
         for rows in range(1, most + 1):
             for size in sizes:
                 one = printed1[size]
@@ -175,7 +187,7 @@ def arrange(lay: Layout, measure: Callable[[Figure], Print], medium_: Medium,
                 if best is None or p.score() > best[0] + 1e-9:
                     best = (p.score(), fit, fig)
     assert best is not None
-    return best[1], best[2]
+    return fallback or (best[1], best[2])
 
 
 def _promising(one: Print, rows: int) -> bool:
@@ -191,18 +203,40 @@ def _promising(one: Print, rows: int) -> bool:
 @dataclass(frozen=True)
 class ViewFit:
     """A figure style's measure of fit, for the view choice
-    (:func:`netdraw.passes.view.make_view`): ``measure(view, relaxed, **options)`` is the
+    (:func:`netdraw.passes.view.make_view`): ``measure(view, detail, **options)`` is the
     style's own ``fit``. Not ``relaxed``, only all labels count, and a view of fewer than
-    :data:`MIN_LAYERS` layers (a whole Inception module as one block) shows too little."""
+    :data:`MIN_LAYERS` layers (a whole Inception module as one block) shows too little;
+    ``relaxed``, compact labels count too. Results are kept for the views of one choice."""
 
     style: str
     measure: Callable[..., Fit]
     options: dict[str, object]
+    _seen: dict[tuple[int, bool], Fit] = field(default_factory=dict, repr=False,
+                                               compare=False)
 
     def __call__(self, view: Graph, relaxed: bool = True) -> Fit:
-        fit = self.measure(view, relaxed, **self.options)
-        layers = sum(1 for n in view if n.kind not in ("input", "output"))
-        return replace(fit, enough=relaxed or layers >= MIN_LAYERS)
+        key = (id(view), relaxed)
+        if key not in self._seen:
+            strict = self._seen.get((id(view), False))
+            if not relaxed:
+                fit = self.measure(view, "full", **self.options)
+            elif strict is not None and not strict.print.fits:
+                fit = self.measure(view, "compact", **self.options)  # full labels failed
+            else:
+                fit = self.measure(view, "any", **self.options)
+            layers = sum(1 for n in view if n.kind not in ("input", "output"))
+            self._seen[key] = replace(fit, enough=relaxed or layers >= MIN_LAYERS)
+        return self._seen[key]
 
     def summary(self, view: Graph) -> dict[str, object]:
-        return self(view).summary(self.style)
+        """How the figure of ``view`` is drawn (as the style's ``fit`` with any labels
+        would arrange it: all labels if they fit, else compact ones if those fit, else
+        the closest with all labels)."""
+        strict = self._seen.get((id(view), False))
+        relaxed = self._seen.get((id(view), True))
+        if strict is not None and (strict.print.fits or relaxed is not None
+                                   and not relaxed.print.fits):
+            fit = strict
+        else:
+            fit = relaxed or self.measure(view, "any", **self.options)
+        return fit.summary(self.style)

@@ -183,7 +183,7 @@ def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:
     return render_style(AlexNetStyle, graph, fmt, **options)
 
 
-def fit(graph: Graph, relaxed: bool = True, **options: Any) -> Fit:
+def fit(graph: Graph, detail: str = "any", **options: Any) -> Fit:
     """How the alexnet figure of ``graph`` fits ``options["width"]`` (the view choice's
     measure for this style)."""
-    return fit_style(AlexNetStyle, graph, relaxed, **options)[0]
+    return fit_style(AlexNetStyle, graph, detail, **options)[0]

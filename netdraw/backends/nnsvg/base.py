@@ -218,11 +218,11 @@ def layout_style(style_cls: type[Style], graph: Graph, rows: int = 1, size: floa
     return style, fig
 
 
-def fit_style(style_cls: type[Style], graph: Graph, relaxed: bool = True,
+def fit_style(style_cls: type[Style], graph: Graph, detail: str = "any",
               **options: Any) -> tuple[Fit, Style, Figure]:
     """The figure of ``graph`` in a style laid out to fit ``options["width"]`` when the
-    SVG is scaled to it (see :mod:`netdraw.figure.fit`; ``relaxed`` allows compact
-    labels), and how it fits."""
+    SVG is scaled to it (see :mod:`netdraw.figure.fit`; ``labels``: any, full or
+    compact), and how it fits."""
     target = medium(options.get("width"))
     styles: dict[int, Style] = {}
 
@@ -235,7 +235,7 @@ def fit_style(style_cls: type[Style], graph: Graph, relaxed: bool = True,
         return printed(fig, target.cm, CM_PER_PX, lambda role: ROLE_SIZE[role] * PT_PER_PX,
                        height_cm=target.max_height_cm, margin=MARGIN)
 
-    how, fig = arrange(lay, measure, target, relaxed)
+    how, fig = arrange(lay, measure, target, detail)
     return how, styles[id(fig)], fig
 
 

@@ -157,7 +157,7 @@ def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:
     return render_style(LeNetStyle, graph, fmt, **options)
 
 
-def fit(graph: Graph, relaxed: bool = True, **options: Any) -> Fit:
+def fit(graph: Graph, detail: str = "any", **options: Any) -> Fit:
     """How the lenet figure of ``graph`` fits ``options["width"]`` (the view choice's
     measure for this style)."""
-    return fit_style(LeNetStyle, graph, relaxed, **options)[0]
+    return fit_style(LeNetStyle, graph, detail, **options)[0]

@@ -254,11 +254,13 @@ def test_cli_width_errors(args: list[str], message: str, tmp_path: Path) -> None
 
 
 def test_svg_styles_report_rows(tmp_path: Path) -> None:
-    r = run_cli("zoo:resnet50", "-o", str(tmp_path / "r.svg"), "--style", "fcnn")
+    out = tmp_path / "r.svg"
+    r = run_cli("zoo:onnx-resnet", "-o", str(out), "--style", "fcnn")
     assert r.returncode == 0, r.stderr
     line = r.stderr.strip().splitlines()[-1]
     assert line.startswith("netdraw: drew the default view at depth")
-    assert re.search(r"fcnn figure for --width text \(16\.5 cm\) in \d rows?", line)
+    rows = re.search(r"fcnn figure for --width text \(16\.5 cm\) in (\d) rows?", line)
+    assert rows and f'data-rows="{rows.group(1)}"' in out.read_text()
 
 
 def test_a_view_that_cannot_fit_keeps_its_labels_and_says_so() -> None:

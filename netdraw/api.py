@@ -44,9 +44,11 @@ def render(graph: Graph, format: str = "svg", *, style: str | None = None,
     Every format draws the readable view (see :func:`view`; its options are accepted here)
     except ``json``, which writes the full graph unless view options are given. A graph that
     already is a view (``meta["view"]``) is drawn as it is. Other options go to the backend
-    (``rankdir``, ``title``, …). ``html`` writes an interactive page that starts at the
-    view the options choose and can open every block (its options: ``activations``,
-    ``extra``; see :func:`netdraw.backends.html.render`).
+    (``rankdir``, ``title``, …); the figure styles (``style="tikz"``, ``"alexnet"``, …)
+    choose their default view to fit ``width`` (``"text"``, ``"column"`` or ``"12cm"``).
+    ``html`` writes an interactive page that starts at the view the options choose and can
+    open every block (its options: ``activations``, ``extra``; see
+    :func:`netdraw.backends.html.render`).
     """
     fmt = format.lower().lstrip(".")
     given = {k: options.pop(k) for k in VIEW_OPTIONS if k in options}
@@ -56,5 +58,5 @@ def render(graph: Graph, format: str = "svg", *, style: str | None = None,
         return backends.render(graph, fmt, style=style, view=view or chosen, **options)
     explicit = chosen != ViewOptions()
     if explicit or (fmt != "json" and "view" not in graph.meta):
-        graph = make_view(graph, chosen)
+        graph = make_view(graph, chosen, backends.figure_fit(fmt, style, options))
     return backends.render(graph, fmt, style=style, **options)

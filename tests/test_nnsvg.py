@@ -26,12 +26,17 @@ import netdraw
 from netdraw import zoo
 from netdraw.api import view
 from netdraw.backends import find_backend, styles
-from netdraw.backends.nnsvg.figure import build_figure
+from netdraw.backends.nnsvg.alexnet import AlexNetStyle
+from netdraw.backends.nnsvg.base import layout_style
+from netdraw.backends.nnsvg.fcnn import FcnnStyle
+from netdraw.backends.nnsvg.lenet import LeNetStyle
 from netdraw.errors import NetdrawError
+from netdraw.figure.items import TENSORS, build_items
 from netdraw.ir import Graph, Node, TensorSpec
 
 SVG = "{http://www.w3.org/2000/svg}"
 STYLES = ("fcnn", "lenet", "alexnet")
+STYLE_CLASSES = {"fcnn": FcnnStyle, "lenet": LeNetStyle, "alexnet": AlexNetStyle}
 HOSTILE = 'evil " < > & \\ { } % $ # _ ^ ~ \n naïve ∑ 名前 \x01\x1f <script>alert(1)</script>'
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -166,11 +171,12 @@ def hostile() -> Graph:
 @pytest.mark.parametrize("name", list(zoo.ZOO))
 def test_every_zoo_model(name: str, style: str) -> None:
     graph = view(zoo_graph(name))  # the default view, as the CLI draws it
-    figure = build_figure(graph)
+    items = build_items(graph, TENSORS).items.values()
+    _, fig = layout_style(STYLE_CLASSES[style], graph)
+    assert fig.crossings() == []  # no arrow through a glyph or label, no label on another
     root = parse(render(graph, style))
     groups = [g for g in root.iter(f"{SVG}g") if "layer" in (g.get("class") or "").split()]
-    assert sorted(g.get("data-kind") for g in groups) == sorted(
-        layer.kind for layer in figure.layers)
+    assert sorted(g.get("data-kind") for g in groups) == sorted(item.kind for item in items)
     assert "input" in {g.get("data-kind") for g in groups} and len(groups) >= 3
     # Nothing the figure skips (activations, norms, reshapes) is drawn as a layer.
     assert not {g.get("data-kind") for g in groups} & {"activation", "norm", "flatten"}
@@ -277,7 +283,7 @@ def test_residual_skips_are_arcs_and_downsample_a_lane() -> None:
 def test_unet_is_drawn_as_a_u() -> None:
     graph = exported("unet")
     for style in STYLES:
-        root = parse(render(graph, style))
+        root = parse(render(graph, style, depth=2))  # every layer, all labels
         assert with_class(root, "layers")[0].get("data-layout") == "u"
         named = layers(root)
         y = {n: _centre_y(g) for n, g in named.items()}
@@ -346,11 +352,11 @@ def test_collapse_depth_draws_blocks() -> None:
 
 
 def test_default_view_rolls_and_folds() -> None:
-    """What the CLI draws by default: ResNet-18's identical layer1 blocks rolled into one
-    ×2 layer, every Conv-BN-ReLU folded into its convolution."""
+    """The diagram's default view (depth 3) as a figure: ResNet-18's identical layer1
+    blocks rolled into one ×2 layer, every Conv-BN-ReLU folded into its convolution."""
     graph = exported("resnet18")
     for style in STYLES:
-        root = parse(render(graph, style))
+        root = parse(render(graph, style, depth=3, width="40cm"))
         named = layers(root)
         rolled = [g for g in named.values() if g.get("data-kind") == "block"]
         assert len(rolled) == 1 and rolled[0].get("data-dims") == "64@16×16"  # 64×64 input
@@ -397,8 +403,9 @@ def test_options() -> None:
     assert with_class(layers(root)["input"], "front")[0].get("fill") == "#ffffff"
     legend = with_class(root, "legend")[0]
     assert "Convolution" in texts(legend) and "Dense" in texts(legend)
-    wide = parse(render(graph, "lenet", spacing=3))
-    assert float(wide.get("width")) > float(parse(render(graph, "lenet")).get("width")) + 300
+    narrow, wide = (layout_style(LeNetStyle, view(graph), spacing=k)[1].bounds()
+                    for k in (1, 3))
+    assert wide[2] - wide[0] > narrow[2] - narrow[0] + 300  # one row, gaps three times
     for bad, message in (({"scale": "cubic"}, "--scale"), ({"angle": 95}, "--angle"),
                          ({"colors": "conv=url(#x)"}, "colour"),
                          ({"colors": "nosuchkind=#fff"}, "unknown kind"),
@@ -572,3 +579,54 @@ def test_nothing_writes_outside_svg_text() -> None:
     """Numbers in the SVG have at most two decimals (small files, stable bytes)."""
     svg = render(exported("resnet18"), "alexnet")
     assert not re.search(r"\d\.\d{3,}", svg)
+
+
+_GEOMETRY_JS = """() => {
+  const texts = Array.from(document.querySelectorAll('text')).map(t => {
+    const b = t.getBBox(); return [b.x, b.y, b.width, b.height, t.textContent]; });
+  const shapes = [];
+  for (const e of document.querySelectorAll('g.layer rect, g.layer circle, g.layer polygon')) {
+    if (e.tagName === 'rect') {
+      const x = +e.getAttribute('x'), y = +e.getAttribute('y');
+      const w = +e.getAttribute('width'), h = +e.getAttribute('height');
+      shapes.push([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]);
+    } else if (e.tagName === 'circle') {
+      const cx = +e.getAttribute('cx'), cy = +e.getAttribute('cy'), r = +e.getAttribute('r');
+      const pts = [];
+      for (let k = 0; k < 16; k++) {
+        pts.push([cx + r * Math.cos(k * Math.PI / 8), cy + r * Math.sin(k * Math.PI / 8)]);
+      }
+      shapes.push(pts);
+    } else {
+      shapes.push(Array.from(e.points).map(p => [p.x, p.y]));
+    }
+  }
+  return [texts, shapes];
+}"""
+
+
+@pytest.mark.parametrize(("source", "name", "style", "width"), [
+    *[("torch", "resnet18", s, w) for s in STYLES for w in ("text", "40cm")],
+    ("torch", "unet", "alexnet", "text"), ("zoo", "onnx-inception", "lenet", "text"),
+    ("ir", "keras", "alexnet", "text"), ("zoo", "onnx-resnet", "fcnn", "column"),
+])
+def test_chromium_text_is_clear_of_glyphs_and_other_text(
+        browser, tmp_path: Path, source: str, name: str, style: str, width: str) -> None:
+    """Where Chromium really draws every label (getBBox of each text), no label touches
+    another or a glyph: the layout's text measures hold in a real browser."""
+    from netdraw.figure.geometry import polygons_overlap, rect, shrink
+
+    graph = {"zoo": zoo_graph, "torch": exported, "ir": lambda n: keras_like()}[source](name)
+    path = tmp_path / "f.svg"
+    path.write_text(render(graph, style, width=width), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    texts, shapes = page.evaluate(_GEOMETRY_JS)
+    page.close()
+    boxes = [(t[4], shrink(rect(t[0], t[1], t[0] + t[2], t[1] + t[3]), 1.0)) for t in texts]
+    assert len(boxes) > 5 and len(shapes) > 10
+    for i, (text, box) in enumerate(boxes):
+        for other, obox in boxes[i + 1:]:
+            assert not polygons_overlap(box, obox), (text, other)
+        for shape in shapes:
+            assert not polygons_overlap(box, shape), (text, shape)

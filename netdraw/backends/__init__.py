@@ -17,8 +17,8 @@ from netdraw.ir import Graph
 #: Output formats that are bytes (every other format is text, returned as ``str``).
 BINARY_FORMATS = frozenset({"png", "pdf"})
 #: Options of the paper-figure styles (``--scale``, ``--angle``, ``--no-labels``, …).
-FIGURE_OPTIONS = ("scale", "spacing", "angle", "colors", "labels", "legend")
-_NNSVG = ("scale", "spacing", "colors", "labels", "legend")
+FIGURE_OPTIONS = ("scale", "spacing", "angle", "colors", "labels", "legend", "width")
+_NNSVG = ("scale", "spacing", "colors", "labels", "legend", "width")
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,13 @@ BACKENDS: list[BackendSpec] = [
     # NN-SVG figure styles: only chosen by --style (the first backend for a format is its
     # default, so these stay after graphviz).
     BackendSpec("fcnn", "netdraw.backends.nnsvg.fcnn", ("svg",),
-                options=("spacing", "colors", "labels", "legend")),
+                options=("spacing", "colors", "labels", "legend", "width")),
     BackendSpec("lenet", "netdraw.backends.nnsvg.lenet", ("svg",), options=_NNSVG),
     BackendSpec("alexnet", "netdraw.backends.nnsvg.alexnet", ("svg",),
                 options=(*_NNSVG, "angle")),
     # After graphviz, so .pdf/.png stay Graphviz unless --style tikz asks for TikZ.
     BackendSpec("tikz", "netdraw.backends.tikz", ("tex", "pdf", "png"),
-                options=("spacing", "labels", "legend")),
+                options=("spacing", "labels", "legend", "width")),
 ]
 
 
@@ -97,6 +97,19 @@ def find_backend(fmt: str, style: str | None = None) -> BackendSpec:
 def is_binary(fmt: str) -> bool:
     """Whether ``fmt`` is written as bytes (``png``, ``pdf``) rather than text."""
     return fmt in BINARY_FORMATS
+
+
+def figure_fit(fmt: str, style: str | None, options: dict[str, Any]) -> Any:
+    """The measure of fit the view choice uses for a figure style (its backend module's
+    ``fit``, as a :class:`netdraw.figure.fit.ViewFit` with the drawing's options), or
+    None for backends that have none (Graphviz: the view's own rule)."""
+    spec = find_backend(fmt, style)
+    measure = getattr(importlib.import_module(spec.module), "fit", None)
+    if measure is None:
+        return None
+    from netdraw.figure.fit import ViewFit
+
+    return ViewFit(spec.name, measure, dict(options))
 
 
 def render(graph: Graph, fmt: str, style: str | None = None, **options: Any) -> str | bytes:

@@ -7,11 +7,20 @@ own TikZ definitions in ``netdraw/templates/tikz/``, rendered with jinja2 using
 LaTeX-safe delimiters (``<< >>``, ``<% %>``) and a finalizer that escapes every string
 that is not already LaTeX, so a layer name can never run a command.
 
-Options: ``theme`` (``default``, ``colorblind``, ``greyscale``), ``title`` (none unless
-given), ``legend`` and ``labels`` (default True; the CLI's ``--no-legend``, ``--no-labels``),
-``spacing`` (gap factor, ``--spacing``), ``u_shape`` (draw encoder–decoders as a U),
-``fragment``, ``preamble_name`` (the file the fragment's comment tells to ``\\input``),
-``dpi`` (PNG resolution; default ``"auto"``: about 2400 pixels wide, 150 to 300 dpi).
+Options: ``width`` (``text``, the default: 16.5 cm or ``\\textwidth``; ``column``: 8.5 cm
+or ``\\columnwidth``; or a length such as ``12cm``: the width the figure is printed at; it
+is laid out to fit it, see :mod:`netdraw.figure.fit`), ``theme`` (``default``,
+``colorblind``, ``greyscale``), ``title`` (none unless given), ``legend`` and ``labels``
+(default True; the CLI's ``--no-legend``, ``--no-labels``), ``spacing`` (gap factor,
+``--spacing``), ``u_shape`` (draw encoder–decoders as a U), ``fragment``,
+``preamble_name`` (the file the fragment's comment tells to ``\\input``), ``dpi`` (PNG
+resolution; default ``"auto"``: about 2400 pixels wide, 150 to 300 dpi).
+
+The picture's coordinates are layout centimetres times ``\\ndunit``, and its labels are
+scaled by ``\\ndk`` (= ``\\ndunit`` in cm), both set at its top: a standalone document
+is exactly the width wide; a fragment for ``text`` or ``column`` computes them from
+``\\textwidth`` or ``\\columnwidth``, so ``\\input`` at that width needs no
+``\\resizebox``.
 
 >>> from netdraw.ir import Graph, Node, TensorSpec
 >>> g = Graph("tiny")
@@ -33,24 +42,17 @@ from typing import Any
 import jinja2
 
 from netdraw.backends.decorations import Decorations
+from netdraw.backends.tikz_boxes import BORDER_CM, FONT_PT, Box, arranged, fit, label
 from netdraw.describe import plural
 from netdraw.errors import NetdrawError
 from netdraw.figure import themes
-from netdraw.figure.geometry import bbox
-from netdraw.figure.items import Dims, Item
-from netdraw.figure.layout import (
-    GHOST,
-    Figure,
-    Glyph,
-    Label,
-    LegendEntry,
-    layout_figure,
-    text_width,
-)
+from netdraw.figure.fit import PT_PER_CM, Fit, medium
+from netdraw.figure.layout import Figure, Footprint, Label, Placed, place_legend
 from netdraw.ir import Graph
 from netdraw.latex import Tex, compile_pdf, escape, rasterise
 
 FORMATS = ("tex", "pdf", "png")
+__all__ = ["document", "fit", "picture", "preamble", "render"]
 _SYMBOLS = {"add": Tex("$+$"), "multiply": Tex(r"$\times$"), "concat": Tex(r"\textsf{C}"),
             "softmax": Tex(r"$\sigma$")}
 _LIMIT = 40  # characters of a caption before it is shortened
@@ -89,9 +91,15 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, finalize=_finalize, autoescape=False)
 
 
+#: Font shape of each label role (sizes: FONT_PT), in the order the preamble lists them.
+_SHAPES = {"group": r"\itshape", "label": "", "caption": "", "sub": r"\itshape",
+           "repeat": r"\bfseries", "legend": "", "title": r"\bfseries", "symbol": ""}
+
+
 def preamble() -> str:
     """The preamble a ``--tikz-fragment`` picture needs (packages, styles, box macros)."""
-    return _environment().get_template("preamble.tex.j2").render()
+    fonts = {role: (FONT_PT[role], Tex(shape)) for role, shape in _SHAPES.items()}
+    return _environment().get_template("preamble.tex.j2").render(fonts=fonts)
 
 
 def _colour(role: str) -> Tex:
@@ -99,33 +107,35 @@ def _colour(role: str) -> Tex:
     return Tex("nd" + role.replace("_", ""))
 
 
-def _glyph_context(g: Glyph, k: float, fills: dict[int, Tex] | None = None) -> dict[str, Any]:
-    item = g.item
-    ctx: dict[str, Any] = {
-        "shape": g.shape, "fill": (fills or {}).get(id(g)) or _colour(item.category),
-        "comment": f"{item.full_name or item.name} ({item.op_type})", "ghosts": [], "band": None,
-    }
+def _glyph_context(fp: Footprint, comment: str, k: float,
+                   fills: dict[int, Tex] | None = None) -> dict[str, Any]:
+    """What the template needs to draw one glyph; ``fills`` overrides colours by ``id`` of
+    the glyph's :class:`Box` (decorations, see :func:`decorate_figure`)."""
+    g: Box = fp.data
+    ox, oy = fp.origin
+    override = (fills or {}).get(id(g))
+    ctx: dict[str, Any] = {"shape": g.shape, "fill": override or _colour(g.category),
+                           "comment": comment, "ghosts": [], "band": None}
     if g.shape == "ball":
-        ctx.update(cx=num(k * g.cx), cy=num(k * g.yc), r=num(k * g.r),
-                   symbol=_SYMBOLS.get(item.category, Tex("")))
+        ctx.update(cx=num(k * (ox + g.x0 + g.r)), cy=num(k * (oy + g.y0 + g.r)),
+                   r=num(k * g.r), symbol=_SYMBOLS.get(g.category, Tex("")))
         return ctx
-    ctx.update(x0=num(k * g.x0), y0=num(k * g.y0), t=num(k * g.t), h=num(k * g.h),
+    x0, y0 = ox + g.x0, oy + g.y0
+    ctx.update(x0=num(k * x0), y0=num(k * y0), t=num(k * g.t), h=num(k * g.h),
                dx=num(k * g.dx), dy=num(k * g.dy))
-    if g.band > 0:
-        override = (fills or {}).get(id(g))
-        ctx.update(band=num(k * g.band),
-                   band_fill=Tex(f"{override}!75!black") if override
-                   else _colour(themes.band_role(item.category)))
+    if g.band > 0 and g.band_role:
+        ctx.update(band=num(k * g.band), band_fill=Tex(f"{override}!75!black") if override
+                   else _colour(g.band_role))
     for i in range(g.ghosts, 0, -1):
-        ctx["ghosts"].append({"x0": num(k * (g.x0 + i * GHOST)),
-                              "y0": num(k * (g.y0 + i * GHOST))})
+        ctx["ghosts"].append({"x0": num(k * (x0 + i * g.ghost)),
+                              "y0": num(k * (y0 + i * g.ghost))})
     return ctx
 
 
 def _label_context(lb: Label, k: float) -> dict[str, Any]:
-    return {"style": Tex("nd" + lb.font), "anchor": Tex(lb.anchor), "x": num(k * lb.x),
+    return {"style": Tex("nd" + lb.role), "anchor": Tex(lb.anchor), "x": num(k * lb.x),
             "y": num(k * lb.y), "rotate": num(lb.rotate) if lb.rotate else None,
-            "text": escape(lb.text, _LEGEND_LIMIT if lb.font in ("legend", "title")
+            "text": escape(lb.text, _LEGEND_LIMIT if lb.role in ("legend", "title")
                            else _LIMIT)}
 
 
@@ -133,30 +143,51 @@ def _path(points: list[tuple[float, float]], k: float) -> Tex:
     return Tex(" -- ".join(f"({num(k * x)},{num(k * y)})" for x, y in points))
 
 
-def picture(fig: Figure, graph: Graph, *, theme: str | None = None, fragment: bool = False,
-            preamble_name: str = "figure-preamble.tex") -> str:
-    """The ``tikzpicture`` source of a laid-out figure (drawn with the graph's
-    decorations, if it has any: see :func:`decorate_figure`)."""
+def _unit(fit: Fit, k: float, fragment: bool) -> tuple[str, Tex]:
+    """(``\\ndk`` as a number or a pgfmath expression, a comment saying the print size).
+
+    ``k`` shrinks coordinates that TeX could not address; a fragment fills the whole
+    width (a standalone document leaves its border inside it)."""
+    grow = fit.medium.cm / (fit.medium.cm - BORDER_CM) if fragment else 1.0
+    scale = fit.print.scale * grow / k
+    note = (f"{fit.print.width_cm * grow:.1f} cm wide, smallest label "
+            f"{fit.print.smallest_pt * grow:.1f} pt")
+    if fragment and fit.medium.tex:
+        points = fit.medium.cm * PT_PER_CM / scale  # \textwidth / points = \ndk
+        return (f"{fit.medium.tex}/{points:.4f}",
+                Tex(f"at {fit.medium.tex} = {fit.medium.cm:g} cm: {note}"))
+    return f"{scale:.6f}", Tex(note)
+
+
+def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
+            fragment: bool = False, preamble_name: str = "figure-preamble.tex") -> str:
+    """The ``tikzpicture`` source of a laid-out figure, printed as ``fit`` says (drawn
+    with the graph's decorations, if it has any: see :func:`decorate_figure`)."""
     palette = themes.theme(theme)
     extra, fills, arrow_styles = decorate_figure(fig, graph)
     x0, y0, x1, y1 = fig.bounds()
     k = min(1.0, MAX_CM / max(x1 - x0, y1 - y0, 1e-9))
-    glyphs = sorted(fig.glyphs, key=lambda g: (g.x0, -g.yc))
+    unit, printed = _unit(fit, k, fragment)
+    placed = sorted(fig.placed.values(), key=lambda p: (p.row, p.x, -p.y))
+    rows = f", {fig.rows} rows" if fig.rows > 1 else ""
     context = {
         "name": graph.name,
-        "summary": f"{plural(len(fig.glyphs), 'layer')} drawn of "
+        "summary": f"{plural(len(fig.placed), 'layer')} drawn of "
                    f"{plural(len(graph.nodes), 'node')}, "
-                   f"{'U-shaped' if fig.mode == 'u' else 'left to right'}",
+                   f"{'U-shaped' if fig.mode == 'u' else 'left to right'}{rows}",
+        "printed": printed, "unit": Tex(unit), "pgfmath": "/" in unit,
+        "bounds": Tex(f"({num(k * x0)},{num(k * y0)}) rectangle ({num(k * x1)},{num(k * y1)})"),
         "fragment": fragment, "preamble_name": preamble_name,
         "colours": [{"name": _colour(role), "hex": Tex(palette[role])}
                     for role in themes.ROLES] + extra,
-        "glyphs": [_glyph_context(g, k, fills) for g in glyphs]
-                  + [_glyph_context(e.glyph, k, fills) for e in fig.legend],
+        "glyphs": [_glyph_context(p.fp, f"{p.item.full_name} ({p.item.op_type})", k, fills)
+                   for p in placed]
+                  + [_glyph_context(e.fp, "legend", k, fills) for e in fig.legend],
         "arrows": [{"style": arrow_styles.get(id(r)) or Tex("ndskip" if r.skip else "ndflow"),
                     "path": _path(r.points, k)}
                    for r in fig.routes]
-                  + [{"style": Tex("ndbracket"), "path": _path(b.path_points(), k)}
-                     for b in fig.brackets],
+                  + [{"style": Tex("ndbracket"), "path": _path(m.path_points(), k)}
+                     for m in fig.marks],
         "labels": [_label_context(lb, k) for lb in fig.labels()],
     }
     return _environment().get_template("picture.tex.j2").render(**context)
@@ -168,8 +199,8 @@ def decorate_figure(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
     laid-out figure: fill colours and name prefixes of decorated boxes, colours and dashes
     of decorated arrows, and — when the decorations bring a legend — that legend instead
     of the colour legend, followed by one numbered line per box with notes (the box
-    shows its number above it). Returns the extra colours to define and the fill and
-    arrow-style overrides (by ``id`` of glyph and route)."""
+    shows its number under it). Returns the extra colours to define and the fill and
+    arrow-style overrides (by ``id`` of glyph :class:`Box` and of route)."""
     deco = Decorations(graph)
     if not deco:
         return [], {}, {}
@@ -181,21 +212,21 @@ def decorate_figure(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
         return names[hex_value]
 
     fills: dict[int, Tex] = {}
-    notes: list[tuple[Glyph, str]] = []
-    for g in sorted(fig.glyphs, key=lambda g: (g.x0, -g.yc)):
-        style = next((deco.node(n) for n in g.item.node_ids if deco.node(n)), None)
+    notes: list[tuple[Placed, str, str | None]] = []
+    for p in sorted(fig.placed.values(), key=lambda p: (p.row, p.x, -p.y)):
+        style = next((deco.node(n) for n in p.item.node_ids if deco.node(n)), None)
         if style is None:
             continue
         if style.fill:
-            fills[id(g)] = colour(style.fill)
-        for lb in g.labels:
-            if lb.font == "caption" and style.prefix:
+            fills[id(p.fp.data)] = colour(style.fill)
+        for lb in p.labels:
+            if lb.role == "caption" and style.prefix:
                 lb.text = f"{style.prefix} {lb.text}"
         if style.notes:
-            notes.append((g, "; ".join(style.notes)))
+            notes.append((p, "; ".join(style.notes), style.fill))
     arrows: dict[int, Tex] = {}
-    owner = {n: g.item.id for g in fig.glyphs for n in g.item.node_ids}
-    by_items: dict[tuple[str, str], object] = {}
+    owner = {n: p.item.id for p in fig.placed.values() for n in p.item.node_ids}
+    by_items: dict[tuple[str, str], Any] = {}
     for (src, dst), style in deco.edges.items():
         if src in owner and dst in owner and not style.link:
             by_items[(owner[src], owner[dst])] = style
@@ -205,67 +236,50 @@ def decorate_figure(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
             arrows[id(r)] = Tex(f"{'ndskip' if r.skip else 'ndflow'}, draw={colour(style.stroke)}"
                                 + (", dashed" if style.dashed else ""))
     if deco.legend:
-        fig.legend = _decoration_legend(fig, deco, notes, fills, colour)
+        _decoration_legend(fig, deco, notes, fills, colour)
     extra = [{"name": name, "hex": Tex(hex_value[1:].upper())}
              for hex_value, name in names.items()]
     return extra, fills, arrows
 
 
-def _decoration_legend(fig: Figure, deco: Decorations, notes: list[tuple[Glyph, str]],
-                       fills: dict[int, Tex], colour) -> list[LegendEntry]:
-    """Swatches for the decorations' legend, then numbered notes; numbers on the boxes."""
-    for number, (g, _) in enumerate(notes, 1):
-        low = min([g.y0, *(bbox(lb.polygon())[1] for lb in g.labels)])
-        g.labels.append(Label(f"[{number}]", g.x0 + g.width / 2, low - 0.04, "north",
+def _decoration_legend(fig: Figure, deco: Decorations,
+                       notes: list[tuple[Placed, str, str | None]], fills: dict[int, Tex],
+                       colour: Any) -> None:
+    """The decorations' legend instead of the colour legend: swatches, then numbered notes;
+    each noted box shows its number under its labels."""
+    for number, (p, _, _) in enumerate(notes, 1):
+        p.labels.append(label(f"[{number}]", p.cx, p.fp.extent()[1] - 0.04, "north",
                               "repeat"))
-    x_min, y_min, x_max, _ = fig.bounds()
-    wrap = max(x_max - x_min, 12.0)
-    x, y = x_min, y_min - 0.7
-    out: list[LegendEntry] = []
     rows: list[tuple[str, str | None]] = [(item.label, item.fill) for item in deco.legend]
-    for number, (g, text) in enumerate(notes, 1):
-        style = next(s for s in map(deco.node, g.item.node_ids) if s is not None)
-        rows.append((f"[{number}] {g.item.full_name or g.item.name}: {text}", style.fill))
-    for i, (text, fill_hex) in enumerate(rows):
-        sample = Item("legend", "other", [], "", "", Dims())
-        glyph = Glyph(sample, "box", t=0.32, h=0.5, d=0.45)
+    rows += [(f"[{number}] {p.item.full_name or p.item.name}: {text}", fill)
+             for number, (p, text, fill) in enumerate(notes, 1)]
+    entries = []
+    for text, fill_hex in rows:
+        sample = Box("box", "other", None, 0.0, -0.25, 0.32, 0.5, 0.45)
         if fill_hex:
-            fills[id(glyph)] = colour(fill_hex)
-        label_text = text if len(text) <= _LEGEND_LIMIT else text[:_LEGEND_LIMIT - 1] + "…"
-        w = glyph.width + 0.12 + text_width(label_text, "legend")
-        if x > x_min and (x + w > x_min + wrap or i > len(deco.legend)):
-            x, y = x_min, y - 0.75
-        glyph.x0, glyph.yc = x, y - 0.35
-        out.append(LegendEntry(glyph, Label(label_text, x + glyph.width + 0.12,
-                                            glyph.yc + 0.05, "west", "legend"),
-                               ("other", None)))
-        x += w + 0.55
-    return out
+            fills[id(sample)] = colour(fill_hex)
+        shown = text if len(text) <= _LEGEND_LIMIT else text[:_LEGEND_LIMIT - 1] + "…"
+        entries.append((text, Footprint(sample.outline(), data=sample),
+                        label(shown, "legend", 0, 0, "west")))
+    fig.legend = []
+    place_legend(fig, entries, gap=0.7, pad=0.12, entry_gap=0.55, line_gap=0.25,
+                 min_wrap=12.0)
 
 
-def document(graph: Graph, fig: Figure | None = None, **options: Any) -> str:
-    """A standalone LaTeX document with the figure of ``graph`` (laid out unless given)."""
+def document(graph: Graph, **options: Any) -> str:
+    """A standalone LaTeX document with the figure of ``graph``, as wide as the width."""
     from netdraw import __version__
 
-    fig = fig or _layout(graph, options)
-    body = picture(fig, graph, theme=options.get("theme"))
+    how, fig = arranged(graph, **options)
+    body = picture(fig, graph, how, theme=options.get("theme"))
     return _environment().get_template("document.tex.j2").render(
         version=__version__, file_hint=Tex("FILE.tex"), preamble=Tex(preamble()),
         picture=Tex(body))
 
 
-def auto_dpi(fig: Figure, width_px: int = 2400, lo: int = 150, hi: int = 300) -> int:
-    """A PNG resolution that makes the figure about ``width_px`` wide, within [lo, hi]."""
-    x0, _, x1, _ = fig.bounds()
-    return int(min(hi, max(lo, width_px / ((x1 - x0) / 2.54))))
-
-
-def _layout(graph: Graph, options: dict[str, Any]) -> Figure:
-    return layout_figure(graph, legend=options.get("legend") is not False,
-                         title=options.get("title") or None,
-                         u_shape=options.get("u_shape") is not False,
-                         labels=options.get("labels") is not False,
-                         spacing=float(options.get("spacing") or 1.0))
+def auto_dpi(width_cm: float, width_px: int = 2400, lo: int = 150, hi: int = 300) -> int:
+    """A PNG resolution that makes a page ``width_cm`` wide about ``width_px`` pixels."""
+    return int(min(hi, max(lo, width_px / (width_cm / 2.54))))
 
 
 def _file_name(name: object) -> str:
@@ -283,15 +297,15 @@ def render(graph: Graph, fmt: str = "tex", **options: Any) -> str | bytes:
         if fmt != "tex":
             raise NetdrawError("--tikz-fragment writes LaTeX source: give an output ending "
                                "in .tex")
-        fig = _layout(graph, options)
-        return picture(fig, graph, theme=options.get("theme"), fragment=True,
+        how, fig = arranged(graph, **options)
+        return picture(fig, graph, how, theme=options.get("theme"), fragment=True,
                        preamble_name=_file_name(options.get("preamble_name")))
-    fig = _layout(graph, options)
-    source = document(graph, fig, **options)
+    source = document(graph, **options)
     if fmt == "tex":
         return source
     pdf = compile_pdf(source)
     if fmt == "pdf":
         return pdf
     dpi = options.get("dpi") or "auto"
-    return rasterise(pdf, "png", dpi=auto_dpi(fig) if dpi == "auto" else int(dpi))
+    width = medium(options.get("width")).cm
+    return rasterise(pdf, "png", dpi=auto_dpi(width) if dpi == "auto" else int(dpi))

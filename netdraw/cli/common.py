@@ -186,11 +186,12 @@ def view_options(args: argparse.Namespace):  # -> ViewOptions (imported lazily)
 
 
 def report_view(view) -> None:
-    """Say on stderr which view was drawn, when netdraw chose it."""
+    """Say on stderr which view was drawn, when netdraw chose it, and how a figure style's
+    drawing fits its print width."""
     from netdraw.passes import describe_view
 
     info = view.meta.get("view") or {}
-    if info.get("auto"):
+    if info.get("auto") or info.get("figure"):
         print(f"netdraw: {describe_view(view)}", file=sys.stderr)
 
 

@@ -60,6 +60,10 @@ def _add_style_options(draw: argparse.ArgumentParser) -> None:
     fig.add_argument("--colors", metavar="SPEC",
                      help="colour theme 'default' or 'mono' and/or KIND=COLOUR pairs, e.g. "
                           "'mono,conv=#9ecae1,dense=orange'")
+    fig.add_argument("--width", metavar="W",
+                     help="the width the figure is printed at: text (16.5 cm, \\textwidth; "
+                          "the default), column (8.5 cm, \\columnwidth) or a length such "
+                          "as 12cm; the default view, rows and sizes are chosen to fit it")
     fig.add_argument("--no-labels", dest="labels", action="store_false", default=None,
                      help="leave out dimension, name and op labels")
     fig.add_argument("--no-legend", dest="legend", action="store_false", default=None,
@@ -68,7 +72,7 @@ def _add_style_options(draw: argparse.ArgumentParser) -> None:
 
 def _style_options(args: argparse.Namespace) -> dict[str, Any]:
     """The figure-style options the user gave (unset ones are left to the backend)."""
-    names = ("scale", "spacing", "angle", "colors", "labels", "legend")
+    names = ("scale", "spacing", "angle", "colors", "labels", "legend", "width")
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
@@ -98,7 +102,7 @@ def _style_stdout_format(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from netdraw.api import render
-    from netdraw.backends import find_backend
+    from netdraw.backends import figure_fit, find_backend
     from netdraw.output import check_target, write_output
     from netdraw.passes import ViewOptions, make_view
 
@@ -109,14 +113,19 @@ def run(args: argparse.Namespace) -> int:
         raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
     _check_style_options(args, spec)
     check_target(args.output)  # a bad output path fails before the model is read
+    drawing = dict(rankdir=args.rankdir, title=args.title, **_style_options(args), **extra)
+    fit = figure_fit(fmt, style, drawing)
+    if fit is not None:
+        from netdraw.figure.fit import medium
+
+        medium(args.width)  # a bad width fails before the model is read
     options = view_options(args)
     graph = load_model_from_args(args)
     if spec.own_views:  # the HTML page: it starts at this view and can open every block
-        extra["view"] = options
+        drawing["view"] = options
     elif fmt != "json" or options != ViewOptions():
-        graph = make_view(graph, options)
-    data = render(graph, fmt, style=style, rankdir=args.rankdir, title=args.title,
-                  **_style_options(args), **extra)
+        graph = make_view(graph, options, fit)
+    data = render(graph, fmt, style=style, **drawing)
     if args.tikz_fragment:
         from netdraw.backends.tikz import preamble
 

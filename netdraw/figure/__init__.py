@@ -1,11 +1,15 @@
-"""Paper figures in the 3D-box look: IR -> drawable items -> positioned glyphs and routes.
+"""Paper figures, laid out once for every figure style (TikZ, NN-SVG's fcnn, lenet, alexnet).
 
-Pure geometry (no LaTeX here): :mod:`items` simplifies a Graph into the things a figure
-draws, :mod:`layout` places them and routes the arrows, :mod:`geometry` checks the result.
-The TikZ backend turns a :class:`~netdraw.figure.layout.Figure` into LaTeX.
+Pure geometry, no output format here: :mod:`items` simplifies a Graph into the things a
+figure draws, :mod:`plan` finds their structure (main path, lanes, skips, U, clean cuts),
+:mod:`layout` places the footprints a style measured for them and routes the arrows, and
+:mod:`geometry` checks the result. Each backend supplies its look (sizes, labels, fonts)
+and draws the placed figure.
 """
 
-from netdraw.figure.items import Dims, Item, build_items
-from netdraw.figure.layout import Figure, layout_figure
+from netdraw.figure.items import Dims, Item, ItemGraph, build_items
+from netdraw.figure.layout import Figure, Footprint, Label, Spacing, lay_out
+from netdraw.figure.plan import Plan, make_plan
 
-__all__ = ["Dims", "Figure", "Item", "build_items", "layout_figure"]
+__all__ = ["Dims", "Figure", "Footprint", "Item", "ItemGraph", "Label", "Plan", "Spacing",
+           "build_items", "lay_out", "make_plan"]

@@ -1,4 +1,4 @@
-"""2-D geometry for figure checks: polygons, segments, overlaps (all in centimetres)."""
+"""2-D geometry for figures: polygons, segments, overlaps, hulls (in any one unit)."""
 
 from __future__ import annotations
 
@@ -99,3 +99,25 @@ def polygons_overlap(p: Sequence[Point], q: Sequence[Point]) -> bool:
 def circle(cx: float, cy: float, r: float, n: int = 24) -> Polygon:
     return [(cx + r * math.cos(2 * math.pi * k / n), cy + r * math.sin(2 * math.pi * k / n))
             for k in range(n)]
+
+
+def convex_hull(points: Sequence[Point]) -> Polygon:
+    """The convex hull of points, counter-clockwise (Andrew's monotone chain)."""
+    pts = sorted(set(points))
+    if len(pts) <= 2:
+        return list(pts)
+
+    def half(seq: list[Point]) -> list[Point]:
+        out: list[Point] = []
+        for p in seq:
+            while len(out) >= 2 and _orient(out[-2], out[-1], p) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+    lower, upper = half(pts), half(pts[::-1])
+    return lower[:-1] + upper[:-1]
+
+
+def flip(poly: Sequence[Point]) -> Polygon:
+    """The polygon mirrored top to bottom (y -> -y): from y-down drawing to y-up layout."""
+    return [(x, -y) for x, y in poly]

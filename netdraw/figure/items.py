@@ -1,20 +1,28 @@
-"""From a Graph to the items a paper figure draws.
+"""From a Graph to the items a paper figure draws (shared by TikZ and the NN-SVG styles).
 
 A figure does not show plumbing: flatten, reshape, transpose, identity, cast, dropout, pad,
-constants and the graph-output markers are contracted into the edges around them. A layer
-followed by its normalisation and activation is one item (a conv with a coloured *band*
-for the activation), unless the graph already went through the fold pass (nodes carrying
-``attrs["folded"]``, or any view: ``meta["view"]``): then the view decides and only
-``attrs["activation"]`` makes a band (so ``--no-fold`` and ``--full`` show every layer).
-A bias ``Add``/``Mul`` with a single data input is folded into its producer, and an
-activation right after an add or concat is folded into that ball.
+constants, graph-output markers and shape arithmetic (integer or boolean results, tiny
+constant vectors, scalars) are contracted into the edges around them. What else a style
+leaves out is its :class:`Policy`:
 
-Tensor layout rule (documented in docs/tikz.md): 4-D (and 3-D, 5-D) tensors are read as
-channels-first (``N, C, H, W``, as ONNX and PyTorch write them) unless the node has
-``attrs["data_format"] == "channels_last"``, or the graph's ``meta["data_format"]`` is
-``"channels_last"``, or ``meta["framework"] == "keras"`` and the node does not say
-``channels_first`` (Keras' default, ``N, H, W, C``). A 3-D tensor of a non-convolutional
-layer is a sequence ``N, L, D`` (features last). The first dimension is the batch.
+- :data:`OPS` (TikZ, one box per operation): norms, activations and softmax are drawn. In
+  a raw graph (no view made by the passes: no ``meta["view"]``, no node carrying
+  ``attrs["folded"]``) a layer followed by its normalisation and activation becomes one
+  item with the activation as a *band*; a bias ``Add``/``Mul`` with a single data input is
+  folded into its producer, and an activation right after an add or concat into that ball.
+  In a view the passes decided: only ``attrs["activation"]`` makes a band.
+- :data:`TENSORS` (NN-SVG, one layer per tensor that changes shape): activations,
+  normalisations, softmax and element-wise ops are not layers either, and neither is a
+  merge (add, multiply, concat) with fewer than two distinct drawn inputs (a bias add,
+  ``x * sigmoid(x)``): its edges are joined through.
+
+Tensor layout rule (documented in docs/tikz.md and the README): 4-D (and 3-D, 5-D)
+tensors are read as channels-first (``N, C, H, W``, as ONNX and PyTorch write them) unless
+the node has ``attrs["data_format"] == "channels_last"`` (or ``NHWC``…), or the graph's
+``meta["data_format"]`` says so, or ``meta["framework"] == "keras"`` and the node does not
+say ``channels_first`` (Keras' default, ``N, H, W, C``). A 3-D tensor of a
+non-convolutional layer is a sequence ``N, L, D`` (features last). The first dimension is
+the batch.
 """
 
 from __future__ import annotations
@@ -26,12 +34,34 @@ from typing import Any
 
 from netdraw.ir import Graph, Node, TensorSpec
 
-#: IR kinds that a figure never draws (their edges are contracted).
+#: IR kinds that no figure draws (their edges are contracted).
 HIDDEN_KINDS = frozenset({"output", "flatten", "reshape", "transpose", "identity", "cast",
                           "dropout", "pad", "constant", "slice"})
 _SHAPE_OPS = frozenset({"Shape", "Size", "NonZero", "Range", "ConstantOfShape", "EyeLike"})
+MERGE_KINDS = frozenset({"add", "multiply", "concat"})
+#: Kinds drawn even when their output is a single number (a regression head's Dense(1)).
+_WEIGHTED = frozenset({"input", "dense", "conv", "conv_transpose", "block", "subgraph",
+                       "recurrent", "embedding", "attention"})
+_ALWAYS = frozenset({"input", "block", "subgraph", "embedding"})
 
-#: IR kind -> drawing category.
+
+@dataclass(frozen=True)
+class Policy:
+    """Which nodes a figure style draws: ``hidden`` kinds are contracted into edges;
+    ``fuse`` folds norms, activations and bias ops of a raw graph into bands; ``lone``
+    merges (fewer than two drawn inputs) are joined through even in a view."""
+
+    name: str
+    hidden: frozenset[str]
+    fuse: bool
+    lone: bool
+
+
+OPS = Policy("ops", HIDDEN_KINDS, fuse=True, lone=False)
+TENSORS = Policy("tensors", HIDDEN_KINDS | {"activation", "norm", "softmax", "elementwise"},
+                 fuse=False, lone=True)
+
+#: IR kind -> drawing category (colour role and glyph of the TikZ look).
 CATEGORY_OF_KIND: dict[str, str] = {
     "input": "input", "conv": "conv", "conv_transpose": "deconv", "pool": "pool",
     "global_pool": "pool", "upsample": "upsample", "dense": "dense", "matmul": "matmul",
@@ -66,6 +96,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 #: Categories that can carry an activation band (and absorb a following norm).
 BANDABLE = frozenset({"conv", "deconv", "dense", "matmul", "block", "upsample"})
 _CONV_LIKE = frozenset({"conv", "conv_transpose", "pool", "global_pool", "upsample"})
+_VECTOR_KINDS = frozenset({"dense", "recurrent", "embedding", "matmul"})
 
 _ACT_NAMES = {
     "relu": "ReLU", "relu6": "ReLU6", "leakyrelu": "LeakyReLU", "prelu": "PReLU",
@@ -87,8 +118,10 @@ def activation_label(name: str) -> str:
 class Dims:
     """What a glyph's size shows: channels ``c``, spatial ``h`` × ``w`` (and ``d`` for 3-D).
 
-    ``rank`` is the rank without the batch dimension: 3 for an image tensor, 1 for a
-    vector, 0 when unknown. Unknown dims are None.
+    ``rank`` is the rank without the batch dimension: 3 for an image tensor, 2 for a
+    sequence or a 1-D signal (``w`` is None), 1 for a vector, 0 when unknown (``c`` may
+    then hold a layer's declared units, and ``vector`` says a dense-like layer made it).
+    Unknown dims are None.
     """
 
     c: int | None = None
@@ -96,10 +129,30 @@ class Dims:
     w: int | None = None
     d: int | None = None
     rank: int = 0
+    vector: bool = False
 
     @property
     def spatial(self) -> bool:
+        """A map with a known height (TikZ draws it as a box sized by H and W)."""
         return self.rank >= 2 and self.h is not None
+
+    @property
+    def is_vector(self) -> bool:
+        """A vector of ``c`` units: rank 1, a 1×1 map, or a dense-like layer of unknown
+        shape (NN-SVG draws these as neurons or bars)."""
+        if self.rank == 1 or (self.rank == 0 and self.vector):
+            return True
+        return self.rank >= 2 and self.h == 1 and (self.w == 1 or self.rank == 2)
+
+    def text(self) -> str:
+        """``6@28×28`` for a map (``?`` for unknown dims), ``120`` for a vector."""
+        def s(v: int | None) -> str:
+            return "?" if v is None else str(v)
+        if self.is_vector:
+            return s(self.c)
+        if self.rank == 2 or (self.w == 1 and self.h is not None):
+            return f"{s(self.c)}@{s(self.h)}"
+        return f"{s(self.c)}@{s(self.h)}×{s(self.w)}"
 
 
 def _int(dim: Any) -> int | None:
@@ -130,42 +183,64 @@ def tensor_dims(spec: TensorSpec | None, channels_last: bool, conv_like: bool) -
 
 
 def node_dims(graph: Graph, node: Node) -> Dims:
-    """The dims a node's glyph shows: of its first output (or input)."""
+    """The dims a node's glyph shows: of its first output (or input); for a layer whose
+    output shape is unknown, its declared ``units`` / ``out_channels``."""
     spec = node.outputs[0] if node.outputs else (node.inputs[0] if node.inputs else None)
     if node.kind == "recurrent" and spec is not None and spec.shape is not None \
             and len(spec.shape) == 4:
         # ONNX LSTM/GRU/RNN: Y is (sequence, directions, batch, hidden).
         length, dirs, hidden = _int(spec.shape[0]), _int(spec.shape[1]), _int(spec.shape[3])
         return Dims(c=hidden * dirs if hidden and dirs else hidden, h=length, rank=2)
-    return tensor_dims(spec, channels_last(graph, node), node.kind in _CONV_LIKE)
+    dims = tensor_dims(spec, channels_last(graph, node), node.kind in _CONV_LIKE)
+    if dims.rank == 0:
+        units = _int(node.attrs.get("units")) or _int(node.attrs.get("out_channels"))
+        return Dims(c=units, vector=node.kind in _VECTOR_KINDS)
+    return dims
 
 
 def channels_last(graph: Graph, node: Node) -> bool:
     """The layout rule of the module docstring for one node."""
     fmt = node.attrs.get("data_format") or graph.meta.get("data_format")
-    if fmt in ("channels_last", "NHWC", "NWC", "NDHWC"):
-        return True
-    if fmt in ("channels_first", "NCHW", "NCW", "NCDHW"):
-        return False
+    if isinstance(fmt, str) and fmt:
+        if fmt.lower() in ("channels_last", "nhwc", "nwc", "ndhwc"):
+            return True
+        if fmt.lower() in ("channels_first", "nchw", "ncw", "ncdhw"):
+            return False
     return str(graph.meta.get("framework", "")).lower() == "keras"
 
 
 @dataclass
 class Item:
-    """One drawn thing: a layer (with what was folded into it), a ball or a block."""
+    """One drawn thing: a layer (with what was folded into it), a merge or a block."""
 
     id: str
+    index: int  # position in drawing order (topological)
+    node: Node  # the first node; the item shows its output
     category: str
     node_ids: list[str]
-    name: str
+    name: str  # the caption (a style may shorten it)
     op_type: str
     dims: Dims
     params: int = 0
     band: str | None = None  # activation shown as a band, e.g. "ReLU"
     repeat: int = 1
     folded: list[str] = field(default_factory=list)  # kinds folded in (norm, activation…)
-    attrs: dict[str, Any] = field(default_factory=dict)
-    full_name: str = ""  # the first node's name; ``name`` is the caption
+
+    @property
+    def kind(self) -> str:
+        return self.node.kind
+
+    @property
+    def full_name(self) -> str:
+        return self.node.name
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return self.node.attrs
+
+    @property
+    def is_merge(self) -> bool:
+        return self.node.kind in MERGE_KINDS
 
     @property
     def glyph(self) -> str:
@@ -174,6 +249,17 @@ class Item:
     @property
     def legend_key(self) -> tuple[str, str | None]:
         return self.category, (self.band if self.category in BANDABLE else None)
+
+    @property
+    def kernel(self) -> tuple[int, int] | None:
+        """The kernel of the op that made this item (conv/pool), if known."""
+        ks = self.attrs.get("kernel_size")
+        if self.kind not in ("conv", "conv_transpose", "pool") or ks is None:
+            return None
+        ks = list(ks) if isinstance(ks, (list, tuple)) else [ks]
+        if not ks or not all(isinstance(k, int) and k > 0 for k in ks):
+            return None
+        return (ks[-2], ks[-1]) if len(ks) >= 2 else (ks[0], 1)
 
 
 @dataclass
@@ -220,20 +306,22 @@ def tail_name(name: str, limit: int = 16) -> str:
     return tail
 
 
-def hidden(node: Node) -> bool:
-    """Plumbing a figure leaves out: reshapes and friends, and shape arithmetic (integer or
-    boolean results, or tiny vectors such as a scale factor)."""
-    if node.kind in HIDDEN_KINDS or node.op_type in _SHAPE_OPS:
+def hidden(node: Node, policy: Policy = OPS) -> bool:
+    """Whether a figure drawn with ``policy`` leaves ``node`` out: its hidden kinds, and
+    shape arithmetic (integer or boolean results, tiny constant vectors, scalars)."""
+    if node.kind in policy.hidden or node.op_type in _SHAPE_OPS:
         return True
-    if node.kind in ("input", "block", "subgraph", "embedding") or not node.outputs:
+    if node.kind in _ALWAYS or not node.outputs:
         return False
     specs = [o for o in node.outputs if o.dtype or o.shape is not None]
-    if specs and all(o.dtype and (o.dtype.startswith(("int", "uint")) or o.dtype == "bool")
-                     for o in specs):
+    if specs and all(o.dtype and (o.dtype.startswith(("int", "uint", "string"))
+                                  or o.dtype == "bool") for o in specs):
         return True
+    if node.kind in _WEIGHTED:
+        return False
     return bool(specs) and all(
-        o.shape is not None and len(o.shape) <= 1
-        and all(isinstance(d, int) for d in o.shape) and math.prod(o.shape) <= 8
+        o.shape is not None and all(isinstance(d, int) for d in o.shape)
+        and (len(o.shape) <= 1 and math.prod(o.shape) <= 8 or all(d == 1 for d in o.shape))
         for o in specs)
 
 
@@ -251,24 +339,24 @@ def _band_of(node: Node) -> str | None:
     return None
 
 
-def build_items(graph: Graph) -> ItemGraph:
+def build_items(graph: Graph, policy: Policy = OPS) -> ItemGraph:
     """Simplify ``graph`` into items and item edges (see the module docstring)."""
     viewed = "view" in graph.meta or any("folded" in n.attrs for n in graph.nodes.values())
     node_preds = graph.predecessors()
     items: dict[str, Item] = {}
     owner: dict[str, str] = {}  # drawn node id -> item id
     for node in graph.nodes.values():
-        if hidden(node):
+        if hidden(node, policy):
             continue
         cat = _category(node)
-        dims = node_dims(graph, node)
         name = node.name if cat == "block" else short_name(node)  # a roll: "a.0–a.2"
-        item = Item(f"i{len(items)}", cat, [node.id], name, node.op_type, dims,
-                    node.params, band=_band_of(node) if cat in BANDABLE else None,
-                    repeat=int(node.attrs.get("repeat", 1) or 1),
+        repeat = node.attrs.get("repeat", 1)
+        item = Item(f"i{len(items)}", len(items), node, cat, [node.id], name, node.op_type,
+                    node_dims(graph, node), node.params,
+                    band=_band_of(node) if cat in BANDABLE else None,
+                    repeat=repeat if isinstance(repeat, int) and repeat > 1 else 1,
                     folded=[str(f.get("kind", "")) for f in node.attrs.get("folded", [])
-                            if isinstance(f, dict)],
-                    attrs=node.attrs, full_name=node.name)
+                            if isinstance(f, dict)])
         if cat == "block" and not item.op_type:
             item.op_type = "Block"
         items[item.id] = item
@@ -295,8 +383,19 @@ def build_items(graph: Graph) -> ItemGraph:
                 if s != item_id and (s, item_id) not in edges:
                     edges.append((s, item_id))
     ig = ItemGraph(items, edges)
-    if not viewed:
+    raw = policy.fuse and not viewed
+    if raw:
         _fuse(ig, data_inputs)
+    # A merge with a single drawn input (a bias add, x * sigmoid(x)): drawn as a plain edge.
+    while raw or policy.lone:
+        preds = ig.preds()
+        single = next((i for i in ig.items.values() if i.is_merge and len(preds[i.id]) <= 1),
+                      None)
+        if single is None:
+            break
+        _dissolve(ig, single)
+    for k, item in enumerate(ig.items.values()):
+        item.index = k
     return ig
 
 
@@ -326,11 +425,6 @@ def _fuse(ig: ItemGraph, data_inputs: dict[str, int]) -> None:
         else:
             continue
         _merge(ig, host, item)
-    # A bias or scale whose producer feeds other layers too: drawn as a plain edge.
-    for item_id in list(ig.items):
-        item = ig.items[item_id]
-        if item.category in ("add", "multiply") and data_inputs.get(item_id, 0) <= 1:
-            _dissolve(ig, item)
 
 
 def _dissolve(ig: ItemGraph, item: Item) -> None:

@@ -1,99 +1,79 @@
-"""Place figure items and route the arrows between them, from the IR alone.
+"""Place a figure's items and route the arrows between them: one engine for every style.
 
-The *main path* (the longest chain of items) runs left to right in lane 0, one column per
-item. Every other item belongs to a *branch chain* placed in a lane below the main path,
-centred under the span it bridges; direct skips (an edge jumping over main-path items, as
-a ResNet identity shortcut) are lines in those lanes. Lanes are handed out first-fit over
-column intervals, so two branches never share a stretch of lane. Arrows change lanes only
-in the gaps between columns, or straight under a ball (add/concat) when that column is
-free, so no arrow crosses a box or a label.
+A style (the TikZ 3D boxes in centimetres, the NN-SVG looks in pixels) describes each item
+by a :class:`Footprint` in its own unit: the glyph's outline, its labels (text boxes it has
+measured), an optional *face* where an image of the item's output can go, and areas that
+must stay clear. The engine knows nothing of units or looks; it follows the
+:mod:`~netdraw.figure.plan` and guarantees what a reviewer checks:
 
-An encoder–decoder whose main path goes down in resolution and back up, with skips that
-join equal resolutions (a U-Net), is drawn as a U: each item sits at the height of its
-resolution level and the skips are straight arcs in the corridor above their level.
+- Columns are as wide as the widest footprint in them (labels included); a wrapped figure
+  is a stack of rows, each starting at the left, joined by an arrow that goes down from
+  the end of one row, back under it, and into the first item of the next.
+- Rows of a row (the main path's lane, branch lanes below it, or a U's resolution levels)
+  are stacked so that nothing of one reaches the next; labels marked ``hang`` are moved
+  down to one line under the lowest glyph of their lane.
+- Arrows change lanes only in the gaps between columns, or straight into the bottom or top
+  of a ball when nothing is in the way; skips are arcs above everything they pass, nested
+  arcs stacked. So no arrow crosses a glyph, a label or a face (:meth:`Figure.crossings`
+  checks it geometrically, and the tests assert it for every zoo model and style).
+- Group brackets go above their items (below them in a U, or when the style says so),
+  outer groups further out.
 
-Sizes (centimetres): a box's height follows H, its depth W and its thickness C, each on a
-log2 scale clamped to sane bounds (see :func:`extent` and :func:`thickness`).
+Coordinates: x to the right, y up; a style that draws with y down flips them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from netdraw.errors import NetdrawError
 from netdraw.figure import geometry as geo
-from netdraw.figure.items import (
-    BANDABLE,
-    CATEGORIES,
-    Dims,
-    Item,
-    ItemGraph,
-    build_items,
-    tail_name,
-)
+from netdraw.figure.items import Item, ItemGraph, tail_name
+from netdraw.figure.plan import Bracket, Plan, group_text, shown_groups
 from netdraw.ir import Graph
-from netdraw.latex import clean, printed_width
 
 Point = tuple[float, float]
-
-#: Oblique projection of the depth axis: 35 degrees, scale 0.45 (cabinet-like).
-OBLIQUE_DEGREES = 35.0
-OBLIQUE = (0.45 * math.cos(math.radians(OBLIQUE_DEGREES)),
-           0.45 * math.sin(math.radians(OBLIQUE_DEGREES)))
-GAP = 0.6           # between columns
-LANE_GAP = 0.5      # between a lane's labels and the next lane's boxes
-BALL_R = 0.28
-GHOST = 0.14        # offset of the copies drawn behind a repeated block
-PORT = 0.09         # offset between an arrow entering and one leaving a ball / gap
-ARC_MARGIN = 0.4    # U-Net skip arcs: clearance above the boxes they pass
-ARC_STEP = 0.22
-BRACKET_ROW = 0.55  # height of one row of group brackets
-PT = 2.54 / 72.27   # one TeX point in cm
-FONT_PT = {"label": 7.0, "caption": 8.0, "sub": 7.0, "legend": 8.0, "title": 12.0,
-           "repeat": 9.0, "group": 8.0}
-CAPTION_CHARS = 22  # longer names are shortened with an ellipsis
-#: Container classes that say nothing about what a group computes (not printed).
-_PLAIN_CONTAINERS = ("Block", "Sequential", "ModuleList", "ModuleDict", "Functional", "Model")
-
-
-def extent(n: int | None, default: float = 1.1) -> float:
-    """Height (from H or units) or depth (from W) of a box: 0.32·log2(n)+0.1, in [0.35, 2.9]."""
-    if n is None:
-        return default
-    return min(2.9, max(0.35, 0.32 * math.log2(max(n, 1)) + 0.1))
-
-
-def thickness(c: int | None, default: float = 0.4) -> float:
-    """Thickness along the flow from channels: 0.1+0.08·log2(C), in [0.12, 1.05]."""
-    if c is None:
-        return default
-    return min(1.05, max(0.12, 0.1 + 0.08 * math.log2(max(c, 1))))
-
-
-def text_width(text: str, font: str) -> float:
-    """Estimated width in cm of ``text`` at a font size (Computer Modern, generous)."""
-    return printed_width(text) * FONT_PT[font] * 0.52 * PT + 0.08
-
-
-def text_height(font: str) -> float:
-    return FONT_PT[font] * PT * 1.2 + 0.08
 
 
 @dataclass
 class Label:
-    """Plain (unescaped) text at an anchor point, optionally rotated."""
+    """Plain text of measured size ``w`` × ``h`` at an anchor point, optionally rotated.
+
+    ``role`` names the style's font for it; ``hang`` labels are lowered to a line shared
+    by their lane; ``own`` labels may touch their own glyph (a ``×N`` over its copies).
+    """
 
     text: str
     x: float
     y: float
+    w: float
+    h: float
     anchor: str = "north"
-    font: str = "label"
+    role: str = "label"
     rotate: float = 0.0
+    hang: bool = False
+    own: bool = False
+    _cache: tuple[tuple, geo.Polygon, tuple[float, float, float, float]] | None = field(
+        default=None, repr=False, compare=False)
 
     def polygon(self) -> geo.Polygon:
-        w, h = text_width(self.text, self.font), text_height(self.font)
+        return self._cached()[1]
+
+    def box(self) -> tuple[float, float, float, float]:
+        return self._cached()[2]
+
+    def _cached(self) -> tuple[tuple, geo.Polygon, tuple[float, float, float, float]]:
+        key = (self.x, self.y, self.w, self.h, self.anchor, self.rotate)
+        if self._cache is None or self._cache[0] != key:
+            poly = self._polygon()
+            self._cache = (key, poly, geo.bbox(poly))
+        return self._cache
+
+    def _polygon(self) -> geo.Polygon:
+        w, h = self.w, self.h
         ax = {"west": -w / 2, "east": w / 2}.get(self.anchor.split()[-1], 0.0)
         ay = h / 2 if self.anchor.startswith("north") else (
             -h / 2 if self.anchor.startswith("south") else 0.0)
@@ -105,91 +85,154 @@ class Label:
         return geo.rotated_rect(cx, cy, w, h, self.rotate)
 
     def shifted(self, dx: float, dy: float) -> Label:
-        return Label(self.text, self.x + dx, self.y + dy, self.anchor, self.font, self.rotate)
+        return Label(self.text, self.x + dx, self.y + dy, self.w, self.h, self.anchor,
+                     self.role, self.rotate, self.hang, self.own)
 
 
 @dataclass
-class Glyph:
-    """An item's drawn shape: a 3D box (front face at ``x0``, centred on ``yc``) or a ball."""
+class Footprint:
+    """What a style draws for one item, in local coordinates (y up; the item's row line is
+    y = 0): the glyph's ``outline`` (arrows end on it), its ``labels``, the ``face`` where
+    an image of the item's output can go (a box's front face, a stack's front map), other
+    areas that must stay clear (``extras``, e.g. a thumbnail beside the glyph), and the
+    style's own drawing data (in local coordinates: add ``origin``, how far the footprint
+    was moved). ``cx`` is where vertical arrows attach (default: the outline's centre)."""
+
+    outline: geo.Polygon
+    labels: list[Label] = field(default_factory=list)
+    ball: bool = False
+    face: geo.Polygon | None = None
+    extras: list[geo.Polygon] = field(default_factory=list)
+    cx: float | None = None
+    data: Any = None
+    origin: Point = (0.0, 0.0)
+    _cache: tuple[tuple, tuple[float, float, float, float]] | None = field(
+        default=None, repr=False, compare=False)
+
+    def polygons(self) -> list[geo.Polygon]:
+        """Everything that takes room: outline, labels, extras."""
+        return [self.outline, *[lb.polygon() for lb in self.labels], *self.extras]
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """The bounding box of everything that takes room."""
+        key = (id(self.outline), tuple(id(lb) for lb in self.labels), len(self.extras))
+        if self._cache is None or self._cache[0] != key:
+            boxes = [geo.bbox(self.outline), *[lb.box() for lb in self.labels],
+                     *[geo.bbox(p) for p in self.extras]]
+            self._cache = (key, (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                                 max(b[2] for b in boxes), max(b[3] for b in boxes)))
+        return self._cache[1]
+
+    def moved(self, dx: float, dy: float) -> Footprint:
+        def shift(poly: geo.Polygon) -> geo.Polygon:
+            return [(x + dx, y + dy) for x, y in poly]
+        cx = (self.cx if self.cx is not None else _mid(self.outline)) + dx
+        return Footprint(shift(self.outline), [lb.shifted(dx, dy) for lb in self.labels],
+                         self.ball, shift(self.face) if self.face else None,
+                         [shift(p) for p in self.extras], cx, self.data,
+                         (self.origin[0] + dx, self.origin[1] + dy))
+
+
+def _mid(poly: geo.Polygon) -> float:
+    x0, _, x1, _ = geo.bbox(poly)
+    return (x0 + x1) / 2
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """Gaps in the style's unit (multiply by the user's ``--spacing`` with :meth:`times`)."""
+
+    col_gap: float
+    lane_gap: float
+    row_gap: float  # between wrapped rows (the return arrow runs in the middle)
+    arc_margin: float  # skip arcs: clearance above what they pass
+    arc_step: float  # between nested arcs
+    port: float  # offset between arrows entering and leaving a ball or a gap
+    bracket_gap: float  # between a bracket and what it spans
+    bracket_tick: float
+    eps: float  # what counts as touching, not crossing
+
+    def times(self, k: float) -> Spacing:
+        return Spacing(self.col_gap * k, self.lane_gap * k, self.row_gap * k,
+                       self.arc_margin, self.arc_step, self.port, self.bracket_gap,
+                       self.bracket_tick, self.eps)
+
+
+class Look(Protocol):
+    """What the engine asks a style."""
+
+    spacing: Spacing
+    bracket_depths: tuple[int, ...]  # () for no brackets
+    brackets_below: bool  # NN-SVG: under the items; TikZ: above (a U hangs them anyway)
+    uniform: bool  # every column of a non-merge item as wide as the widest
+
+    def footprint(self, item: Item, caption: str | None) -> Footprint:
+        """The item's footprint; ``caption`` is its name shortened by enclosing brackets
+        (None when no bracket shortens it)."""
+
+    def text_label(self, text: str, role: str, x: float, y: float, anchor: str) -> Label:
+        """A measured label in the style's font for ``role``."""
+
+
+# -- the laid-out figure ---------------------------------------------------------------
+
+
+@dataclass
+class Placed:
+    """An item placed: its footprint moved onto its row line, its column, lane and row."""
 
     item: Item
-    shape: str  # "box" or "ball"
-    t: float = 0.0
-    h: float = 0.0
-    d: float = 0.0
-    r: float = BALL_R
-    band: float = 0.0
-    ghosts: int = 0
-    col: int = 0
-    lane: int = 0
-    x0: float = 0.0
-    yc: float = 0.0
-    labels: list[Label] = field(default_factory=list)
+    fp: Footprint
+    col: int
+    lane: int
+    row: int
 
     @property
-    def dx(self) -> float:
-        return OBLIQUE[0] * self.d
+    def id(self) -> str:
+        return self.item.id
 
     @property
-    def dy(self) -> float:
-        return OBLIQUE[1] * self.d
+    def x(self) -> float:
+        return self.fp.origin[0]
 
     @property
-    def y0(self) -> float:
-        return self.yc - self.h / 2
+    def y(self) -> float:
+        """The item's row line."""
+        return self.fp.origin[1]
 
     @property
     def cx(self) -> float:
-        """Centre of the front face (box) or of the ball."""
-        return self.x0 + (self.t / 2 if self.shape == "box" else self.r)
+        return self.fp.cx if self.fp.cx is not None else _mid(self.fp.outline)
 
     @property
-    def width(self) -> float:
-        if self.shape == "ball":
-            return 2 * self.r
-        return self.t + self.dx + self.ghosts * GHOST
+    def labels(self) -> list[Label]:
+        return self.fp.labels
 
     def polygon(self) -> geo.Polygon:
-        if self.shape == "ball":
-            return geo.circle(self.x0 + self.r, self.yc, self.r)
-        x0, y0, t, h = self.x0, self.y0, self.t, self.h
-        dx, dy = self.dx + self.ghosts * GHOST, self.dy + self.ghosts * GHOST
-        return [(x0, y0), (x0 + t, y0), (x0 + t + dx, y0 + dy), (x0 + t + dx, y0 + h + dy),
-                (x0 + dx, y0 + h + dy), (x0, y0 + h)]
+        return self.fp.outline
 
     def top(self) -> float:
-        return geo.bbox(self.polygon())[3]
+        """Top of everything the item occupies."""
+        return self.fp.extent()[3]
 
     def east(self, y: float) -> Point:
-        """Where a horizontal line at height ``y`` leaves the silhouette on the right."""
-        if self.shape == "ball":
-            off = min(abs(y - self.yc), self.r * 0.99)
-            return (self.x0 + self.r + math.sqrt(self.r ** 2 - off ** 2), y)
-        xs = _span(self.polygon(), y, horizontal=True)
-        return (max(xs) if xs else self.x0 + self.width, y)
+        """Where a horizontal line at height ``y`` leaves the outline on the right."""
+        xs = _span(self.fp.outline, y, horizontal=True)
+        return (max(xs) if xs else geo.bbox(self.fp.outline)[2], y)
 
     def west(self, y: float) -> Point:
-        if self.shape == "ball":
-            off = min(abs(y - self.yc), self.r * 0.99)
-            return (self.x0 + self.r - math.sqrt(self.r ** 2 - off ** 2), y)
-        return (self.x0, y)
+        xs = _span(self.fp.outline, y, horizontal=True)
+        return (min(xs) if xs else geo.bbox(self.fp.outline)[0], y)
 
-    def north(self, x: float) -> Point:
-        if self.shape == "ball":
-            off = min(abs(x - self.cx), self.r * 0.99)
-            return (x, self.yc + math.sqrt(self.r ** 2 - off ** 2))
-        ys = _span(self.polygon(), x, horizontal=False)
-        return (x, max(ys) if ys else self.y0 + self.h)
+    def north(self, x: float, clear: bool = False) -> Point:
+        """The outline's top at ``x``; with ``clear``, above any label or extra there."""
+        polys = self.fp.polygons() if clear else [self.fp.outline]
+        ys = [y for p in polys for y in _span(p, x, horizontal=False)]
+        return (x, max(ys) if ys else self.top())
 
     def south(self, x: float) -> Point:
-        if self.shape == "ball":
-            off = min(abs(x - self.cx), self.r * 0.99)
-            return (x, self.yc - math.sqrt(self.r ** 2 - off ** 2))
-        ys = _span(self.polygon(), x, horizontal=False)
-        return (x, min(ys) if ys else self.y0)
-
-    def extent_polygons(self) -> list[geo.Polygon]:
-        return [self.polygon(), *[lb.polygon() for lb in self.labels]]
+        ys = _span(self.fp.outline, x, horizontal=False)
+        return (x, min(ys) if ys else geo.bbox(self.fp.outline)[1])
 
 
 def _span(poly: geo.Polygon, v: float, horizontal: bool) -> list[float]:
@@ -210,48 +253,88 @@ def _span(poly: geo.Polygon, v: float, horizontal: bool) -> list[float]:
 
 @dataclass
 class Route:
-    """An arrow: a polyline from item ``src`` to item ``dst``; ``skip`` marks non-main edges."""
+    """An arrow: a polyline from item ``src`` to item ``dst``. ``skip`` marks edges that
+    are not the main path's next step, ``arc`` the skips drawn as arcs over the main path,
+    ``wrap`` the arrow from one row to the next."""
 
     points: list[Point]
     src: str
     dst: str
     skip: bool = False
+    wrap: bool = False
+    arc: bool = False
+
+
+@dataclass
+class Mark:
+    """A placed group bracket: a line from ``x_lo`` to ``x_hi`` at ``y`` with end ticks
+    (up when ``below``) and its label."""
+
+    bracket: Bracket
+    x_lo: float
+    x_hi: float
+    y: float
+    below: bool
+    label: Label
+    tick: float
+
+    def reach(self) -> tuple[float, float]:
+        """The x range the bracket and its label take."""
+        box = self.label.box()
+        return min(self.x_lo, box[0]), max(self.x_hi, box[2])
+
+    def path_points(self) -> list[Point]:
+        t = self.tick if self.below else -self.tick
+        return [(self.x_lo, self.y + t), (self.x_lo, self.y), (self.x_hi, self.y),
+                (self.x_hi, self.y + t)]
 
 
 @dataclass
 class LegendEntry:
-    glyph: Glyph
+    key: Any
+    fp: Footprint  # the sample glyph, placed
     label: Label
-    key: tuple[str, str | None]
 
 
 @dataclass
 class Figure:
-    """Everything the TikZ template draws, positioned in centimetres."""
+    """Everything a backend draws, positioned in the style's unit (y up)."""
 
-    glyphs: list[Glyph]
+    placed: dict[str, Placed]
     routes: list[Route]
-    legend: list[LegendEntry]
-    title: Label | None
-    mode: str  # "flat" or "u"
-    main: list[str]
-    items: ItemGraph
-    brackets: list[Bracket] = field(default_factory=list)
+    marks: list[Mark]
+    plan: Plan
+    rows: int = 1
+    eps: float = 0.0  # what counts as touching, not crossing (the style's unit)
+    legend: list[LegendEntry] = field(default_factory=list)
+    title: Label | None = None
+
+    @property
+    def mode(self) -> str:
+        return "u" if self.plan.u_shaped else "flat"
+
+    @property
+    def main(self) -> list[str]:
+        return self.plan.main
+
+    @property
+    def items(self) -> ItemGraph:
+        return self.plan.ig
 
     def labels(self) -> list[Label]:
-        out = [lb for g in self.glyphs for lb in g.labels]
-        out += [b.label for b in self.brackets]
+        out = [lb for p in self.placed.values() for lb in p.labels]
+        out += [m.label for m in self.marks]
         out += [e.label for e in self.legend]
         if self.title is not None:
             out.append(self.title)
         return out
 
     def bounds(self) -> tuple[float, float, float, float]:
-        polys = [p for g in self.glyphs for p in g.extent_polygons()]
-        polys += [[pt for pt in r.points] for r in self.routes]
-        polys += [p for e in self.legend for p in e.glyph.extent_polygons()]
+        polys = [q for p in self.placed.values() for q in p.fp.polygons()]
+        polys += [list(r.points) for r in self.routes]
+        polys += [m.path_points() for m in self.marks] + [m.label.polygon() for m in self.marks]
+        polys += [q for e in self.legend for q in e.fp.polygons()]
         polys += [e.label.polygon() for e in self.legend]
-        polys += [b.label.polygon() for b in self.brackets]
         if self.title is not None:
             polys.append(self.title.polygon())
         boxes = [geo.bbox(p) for p in polys if p]
@@ -259,28 +342,32 @@ class Figure:
                 max(b[2] for b in boxes), max(b[3] for b in boxes))
 
     def crossings(self) -> list[str]:
-        """Problems a reviewer would see: arrows through boxes or labels, labels on boxes.
-
-        Empty for a good figure; the tests assert that.
-        """
+        """Problems a reviewer would see: arrows through glyphs, faces or labels, labels on
+        glyphs or on each other. Empty for a good figure; the tests assert that."""
+        eps = self.eps
         problems = []
-        shapes = [(g.item.id, geo.shrink(g.polygon(), 0.03)) for g in self.glyphs]
-        texts = [(g.item.id, lb, geo.shrink(lb.polygon(), 0.03))
-                 for g in self.glyphs for lb in g.labels]
-        texts += [("group " + "/".join(b.path), b.label, geo.shrink(b.label.polygon(), 0.03))
-                  for b in self.brackets]
+        shapes = [(p.id, geo.shrink(q, eps)) for p in self.placed.values()
+                  for q in (p.fp.outline, *p.fp.extras)]
+        texts = [(p.id, lb, geo.shrink(lb.polygon(), eps))
+                 for p in self.placed.values() for lb in p.labels]
+        texts += [("group " + "/".join(m.bracket.path), m.label, geo.shrink(m.label.polygon(),
+                                                                            eps))
+                  for m in self.marks]
         for r in self.routes:
             for gid, poly in shapes:
                 if gid not in (r.src, r.dst) and geo.polyline_hits_polygon(r.points, poly):
-                    problems.append(f"arrow {r.src}->{r.dst} crosses box {gid}")
+                    problems.append(f"arrow {r.src}->{r.dst} crosses glyph {gid}")
             for gid, lb, poly in texts:
                 if geo.polyline_hits_polygon(r.points, poly):
                     problems.append(f"arrow {r.src}->{r.dst} crosses label {lb.text!r} of {gid}")
+        for m in self.marks:
+            for gid, poly in shapes:
+                if geo.polyline_hits_polygon(m.path_points(), poly):
+                    problems.append(f"bracket {m.label.text!r} crosses glyph {gid}")
         for gid, lb, poly in texts:
             for oid, opoly in shapes:
-                if geo.polygons_overlap(poly, opoly) and not (
-                        oid == gid and lb.font == "repeat"):
-                    problems.append(f"label {lb.text!r} of {gid} overlaps box {oid}")
+                if geo.polygons_overlap(poly, opoly) and not (oid == gid and lb.own):
+                    problems.append(f"label {lb.text!r} of {gid} overlaps glyph {oid}")
         for i, (gid, lb, poly) in enumerate(texts):
             for oid, olb, opoly in texts[i + 1:]:
                 if geo.polygons_overlap(poly, opoly):
@@ -288,315 +375,138 @@ class Figure:
         return problems
 
 
-# -- glyphs ----------------------------------------------------------------------------
+# -- laying out ------------------------------------------------------------------------
 
 
-def make_glyph(item: Item, labels: bool = True) -> Glyph:
-    """Size an item's glyph from its dims (positions come later)."""
-    dims = item.dims
-    if item.glyph == "ball":
-        return Glyph(item, "ball")
-    if item.glyph == "bar" or (dims.rank == 1 and item.category != "block"):
-        t, h, d = 0.18, extent(dims.c), 0.18
-    elif dims.spatial:
-        t = thickness(dims.c)
-        h = extent(dims.h)
-        d = extent(dims.w) if dims.w is not None else 0.35
-    else:
-        t, h, d = 0.4, 1.1, 0.8
-    if item.category == "pool":
-        t = max(0.12, 0.5 * t)
-    elif item.category in ("norm", "act"):
-        t = max(0.12, 0.35 * t)
-    elif item.category == "block":
-        t = max(t, 0.4)
-    band = 0.0
-    if item.band and item.category in BANDABLE:
-        band = min(0.35, max(0.07, 0.3 * t))
-    ghosts = min(item.repeat - 1, 2) if item.repeat > 1 else 0
-    g = Glyph(item, "box", t=t, h=h, d=d, band=band, ghosts=ghosts)
-    g.labels = box_labels(g) if labels else [lb for lb in box_labels(g) if lb.font == "repeat"]
-    return g
+def lay_out(graph: Graph, plan: Plan, look: Look, rows: int = 1) -> Figure:
+    """Place ``plan``'s items with ``look``'s footprints in ``rows`` rows (fewer when the
+    main path has too few clean cuts; a U is never wrapped)."""
+    ig = plan.ig
+    if not ig.items:
+        raise NetdrawError("the model has no layers to draw (only inputs, outputs or "
+                           "reshapes); check that the model file is complete")
+    sp = look.spacing
+    first = {v: look.footprint(ig.items[v], None) for v in ig.items}
+    widths = column_widths(plan, first, look.uniform)
+    breaks = [] if plan.u_shaped else choose_breaks(plan, widths, rows, sp.col_gap)
+    row_of = plan.rows_for(breaks)
+    level_of = plan.level_of() if plan.u_shaped else None
+    brackets = shown_groups(graph, ig, plan.main, look.bracket_depths,
+                            lambda v: (row_of[v], level_of[v] if level_of else 0)) \
+        if look.bracket_depths else []
+    names = captions(graph, ig, brackets)
+    fps = {v: look.footprint(ig.items[v], names.get(v)) if v in names else first[v]
+           for v in ig.items}
+    widths = column_widths(plan, fps, look.uniform)
+    room: dict[int, float] = {}  # a U's brackets hang under their level: make room
+    hangs: list[tuple[list[str], float]] = []
+    if level_of is not None:
+        step = look.text_label("Xg", "group", 0, 0, "north").h + sp.bracket_gap
+        for b in brackets:
+            level = level_of[b.items[0]]
+            room[level] = max(room.get(level, 0.0), (b.row + 1) * (step + sp.bracket_tick))
+            text = group_text(b.name, b.class_name)
+            hangs.append((b.items, look.text_label(text, "group", 0, 0, "north").w / 2))
+
+    placed: dict[str, Placed] = {}
+    routes: dict[tuple[str, str], Route] = {}
+    marks: list[Mark] = []
+    prev: tuple[dict[str, Placed], list[Mark]] = ({}, [])
+    offset = prev_bottom = 0.0
+    for r in range(len(breaks) + 1):
+        members = [v for v in ig.items if row_of[v] == r]
+        row, gaps = _place_row(plan, members, fps, widths, sp, r, room, hangs)
+        row_routes = _route(plan, row, sp, gaps)
+        row_marks = _brackets(look, plan.u_shaped, row, row_routes,
+                              [b for b in brackets if row_of[b.items[0]] == r])
+        top = _top(row, row_routes, row_marks)
+        dy = 0.0 if r == 0 else offset - top
+        for p in row.values():
+            _move(p, 0.0, dy)
+        for rt in row_routes.values():
+            rt.points = [(x, y + dy) for x, y in rt.points]
+        for m in row_marks:
+            m.y += dy
+            m.label = m.label.shifted(0.0, dy)
+        if r > 0:
+            corridor = (prev_bottom + top + dy) / 2
+            routes[_wrap_key(plan, breaks[r - 1])] = _wrap_route(
+                plan, prev, (row, row_marks), breaks[r - 1], corridor, sp)
+        placed.update(row)
+        routes.update(row_routes)
+        marks += row_marks
+        prev = (row, row_marks)
+        prev_bottom = _bottom(row, row_routes, row_marks)
+        offset = prev_bottom - sp.row_gap
+    ordered = {v: placed[v] for v in ig.items}
+    return Figure(ordered, [routes[e] for e in ig.edges], marks, plan, len(breaks) + 1,
+                  sp.eps)
 
 
-def dims_text(item: Item) -> tuple[str | None, str | None]:
-    """(C label, H×W label) of an item; None where the figure shows nothing."""
-    dims = item.dims
-    if dims.rank == 0:
-        return None, None
-    if not dims.spatial:
-        return (str(dims.c) if dims.c is not None else None), None
-    def show(v: int | None) -> str:
-        return "?" if v is None else str(v)
-    spatial = show(dims.h) if dims.w is None else f"{show(dims.h)}×{show(dims.w)}"
-    if dims.d is not None:
-        spatial = f"{show(dims.d)}×{spatial}"
-    c = show(dims.c)
-    if item.category in ("pool", "act", "norm"):
-        return None, (spatial if item.category == "pool" else None)
-    return c, spatial
+def column_widths(plan: Plan, fps: dict[str, Footprint], uniform: bool) -> list[float]:
+    """Width of each column: its widest footprint (labels included)."""
+    ncols = max(plan.col.values()) + 1
+    widths = [0.0] * ncols
+    for v, fp in fps.items():
+        x0, _, x1, _ = fp.extent()
+        widths[plan.col[v]] = max(widths[plan.col[v]], x1 - x0)
+    if uniform:
+        wide = {plan.col[v] for v in fps if not plan.ig.items[v].is_merge}
+        widest = max(widths[c] for c in wide) if wide else 0.0
+        widths = [widest if c in wide else w for c, w in enumerate(widths)]
+    return widths
 
 
-def box_labels(g: Glyph) -> list[Label]:
-    """Labels of a box placed at x0=0, yc=0: C under the front face, H×W along the depth
-    edge, the caption centred below both; ``×N`` above a repeated block."""
-    item = g.item
-    out: list[Label] = []
-    c_text, hw_text = dims_text(item)
-    low = g.y0 - 0.04
-    if c_text:
-        out.append(Label(c_text, g.x0 + g.t / 2, low, "north", "label"))
-        low = geo.bbox(out[-1].polygon())[1]
-    if hw_text and g.item.glyph != "bar":
-        mx, my = g.x0 + g.t + g.dx / 2, g.y0 + g.dy / 2
-        along = Label(hw_text, mx + 0.03, my - 0.03, "north", "label", OBLIQUE_DEGREES)
-        if geo.bbox(along.polygon())[3] > g.yc - 0.08:
-            # A flat, deep box: the edge label would reach the arrows; put it underneath.
-            along = Label(hw_text, g.x0 + g.t + 0.06, g.y0 - 0.04, "north west", "label")
-        out.append(along)
-        low = min(low, geo.bbox(out[-1].polygon())[1])
-    centre = g.x0 + (g.t + g.dx) / 2
-    if item.name:
-        out.append(Label(clean(item.name, CAPTION_CHARS), centre, low - 0.02, "north",
-                         "caption"))
-        low = geo.bbox(out[-1].polygon())[1]
-    if item.category == "block" and item.op_type not in ("", item.name, *_PLAIN_CONTAINERS):
-        out.append(Label(clean(item.op_type, CAPTION_CHARS), centre, low, "north", "sub"))
-    if item.repeat > 1:
-        out.append(Label(f"×{item.repeat}", g.x0 + g.width / 2, g.y0 + g.h + g.dy +
-                         g.ghosts * GHOST + 0.04, "south", "repeat"))
-    return out
+def choose_breaks(plan: Plan, widths: list[float], rows: int, gap: float) -> list[int]:
+    """Up to ``rows - 1`` clean cuts that make the widest row as narrow as possible, each
+    row holding at least two main-path items; a cut inside a top-level group (a ResNet
+    stage) counts as if its rows were wider by an eighth of an average row."""
+    ends = plan.cuts  # a row may end after main index i (column i) for i in ends
+    if rows <= 1 or not ends:
+        return []
+    ncols = len(widths)
+    prefix = [0.0]
+    for w in widths:
+        prefix.append(prefix[-1] + w + gap)
+    penalty = prefix[-1] / rows / 8
+    stage = [plan.ig.items[v].node.group[:1] for v in plan.main]
+    inside = {i for i in ends if stage[i] and stage[i] == stage[i + 1]}
+
+    def span(a: int, b: int) -> float:  # width of columns a..b-1, plus its cuts' penalty
+        cuts = (a - 1 in inside) + (b - 1 in inside and b < ncols)
+        return prefix[b] - prefix[a] - gap + penalty * cuts
+
+    inf = float("inf")
+    k = min(rows - 1, len(ends))
+    # best[j][m]: the narrowest widest row over columns 0..ends[j] cut m times, the last
+    # time at ends[j]; how[j][m]: the cut before it.
+    best = [[inf] * (k + 1) for _ in ends]
+    how: list[list[int | None]] = [[None] * (k + 1) for _ in ends]
+    for j, e in enumerate(ends):
+        best[j][1] = span(0, e + 1)
+        for m in range(2, k + 1):
+            for i in range(j):
+                if e - ends[i] < 2:
+                    continue
+                value = max(best[i][m - 1], span(ends[i] + 1, e + 1))
+                if value < best[j][m]:
+                    best[j][m], how[j][m] = value, i
+    while k >= 1:
+        total = [max(best[j][k], span(ends[j] + 1, ncols)) for j in range(len(ends))]
+        j_best = min(range(len(ends)), key=lambda j: (total[j], j))
+        if total[j_best] < inf:
+            break
+        k -= 1
+    out: list[int] = []
+    m, j = k, j_best
+    while j is not None and m >= 1:
+        out.append(ends[j])
+        j, m = how[j][m], m - 1
+    return sorted(out)
 
 
-def _shift_glyph(g: Glyph, dx: float, dy: float) -> None:
-    g.x0 += dx
-    g.yc += dy
-    g.labels = [lb.shifted(dx, dy) for lb in g.labels]
-
-
-def _local_extent(g: Glyph) -> tuple[float, float, float, float]:
-    boxes = [geo.bbox(p) for p in g.extent_polygons()]
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-            max(b[2] for b in boxes), max(b[3] for b in boxes))
-
-
-# -- structure -------------------------------------------------------------------------
-
-
-def longest_path(order: list[str], preds: dict[str, list[str]]) -> list[str]:
-    """A longest path of the DAG (by item count); ties go to earlier predecessors and to
-    the last-listed end, so the result is deterministic."""
-    dist: dict[str, int] = {}
-    parent: dict[str, str | None] = {}
-    for v in order:
-        best, arg = 0, None
-        for p in preds[v]:
-            if dist[p] + 1 > best:
-                best, arg = dist[p] + 1, p
-        dist[v], parent[v] = best, arg
-    end = max(reversed(order), key=lambda v: dist[v])
-    path = [end]
-    while parent[path[-1]] is not None:
-        path.append(parent[path[-1]])  # type: ignore[arg-type]
-    return path[::-1]
-
-
-def assign_columns(order: list[str], main: list[str], preds: dict[str, list[str]],
-                   succs: dict[str, list[str]]) -> dict[str, int]:
-    """Main path: one column each. Others: centred in the slack between their neighbours."""
-    col = {v: i for i, v in enumerate(main)}
-    asap: dict[str, int] = {}
-    for v in order:
-        asap[v] = max((asap[p] + 1 for p in preds[v]), default=0)
-    end = main[-1]
-    down: dict[str, int] = {end: 0}
-    for v in reversed(order):
-        if v == end:
-            continue
-        reach = [down[s] + 1 for s in succs[v] if s in down]
-        if reach:
-            down[v] = max(reach)
-    last = len(main) - 1
-    for v in order:
-        if v in col:
-            continue
-        lo = max((col[p] + 1 for p in preds[v]), default=0)
-        target = asap[v]
-        if v in down:
-            alap = max(asap[v], last - down[v])
-            target = asap[v] + (alap - asap[v]) // 2
-        col[v] = max(target, lo)
-    return col
-
-
-@dataclass
-class Chain:
-    """Off-main items drawn in one lane, bridging columns lo..hi."""
-
-    items: list[str]
-    lo: int
-    hi: int
-    lane: int = 0
-
-
-def make_chains(order: list[str], main: list[str], col: dict[str, int],
-                preds: dict[str, list[str]], succs: dict[str, list[str]]) -> list[Chain]:
-    """Cover the off-main items with chains (each follows first successors greedily)."""
-    on_main = set(main)
-    taken: set[str] = set()
-    chains: list[Chain] = []
-    for v in order:
-        if v in on_main or v in taken:
-            continue
-        run = [v]
-        taken.add(v)
-        while True:
-            nxt = [s for s in succs[run[-1]] if s not in on_main and s not in taken]
-            if not nxt:
-                break
-            run.append(nxt[0])
-            taken.add(nxt[0])
-        lo = min([col[v]] + [col[p] for x in run for p in preds[x]])
-        hi = max([col[run[-1]]] + [col[s] for x in run for s in succs[x]])
-        chains.append(Chain(run, lo, hi))
-    return chains
-
-
-def skip_edges(edges: Iterable[tuple[str, str]], main: list[str],
-               col: dict[str, int]) -> list[tuple[str, str]]:
-    """Edges that jump over main-path items (residual and U-Net skips), shortest first."""
-    on_main = set(main)
-    skips = [(u, v) for u, v in edges if u in on_main and v in on_main and col[v] - col[u] > 1]
-    return sorted(skips, key=lambda e: (col[e[1]] - col[e[0]], col[e[0]]))
-
-
-def assign_lanes(chains: list[Chain]) -> int:
-    """First-fit lanes -1, -2, … so that no two chains in a lane share a column interval."""
-    lanes: list[list[Chain]] = []
-    for ch in sorted(chains, key=lambda c: (c.lo, -(c.hi - c.lo))):
-        for k, lane in enumerate(lanes):
-            if all(ch.hi < o.lo or o.hi < ch.lo for o in lane):
-                lane.append(ch)
-                ch.lane = -(k + 1)
-                break
-        else:
-            lanes.append([ch])
-            ch.lane = -len(lanes)
-    return len(lanes)
-
-
-def u_levels(main: list[str], items: dict[str, Item], chains: list[Chain],
-             skips: list[tuple[str, str]]) -> list[int] | None:
-    """Resolution levels along the main path if the model is a U-Net-like encoder–decoder:
-    no branch items, resolution going down then up by at least two halvings, and skips
-    that join equal levels across the bottom."""
-    if chains or not skips:
-        return None
-    hs: list[int | None] = [items[v].dims.h if items[v].dims.spatial else None for v in main]
-    known = [h for h in hs if h]
-    if not known:
-        return None
-    top = max(known)
-    levels: list[int] = []
-    prev = round(math.log2(top / known[0]))
-    for h in hs:
-        prev = round(math.log2(top / h)) if h else prev
-        levels.append(prev)
-    deepest = max(levels)
-    if deepest < 2:
-        return None
-    first, last = levels.index(deepest), len(levels) - 1 - levels[::-1].index(deepest)
-    if any(levels[i] > levels[i + 1] for i in range(first)) or any(
-            levels[i] < levels[i + 1] for i in range(last, len(levels) - 1)):
-        return None
-    index = {v: i for i, v in enumerate(main)}
-    for u, v in skips:
-        if levels[index[u]] != levels[index[v]] or index[u] > first or index[v] < last:
-            return None
-    return levels
-
-
-# -- group brackets --------------------------------------------------------------------
-
-
-@dataclass
-class Bracket:
-    """A group (module) drawn as a labelled bracket over the items it holds."""
-
-    path: tuple[str, ...]
-    items: list[str]
-    text: str
-    row: int = 0
-    x_lo: float = 0.0
-    x_hi: float = 0.0
-    y: float = 0.0
-    below: bool = False  # opens upwards with its label under the line (U layout)
-
-    @property
-    def label(self) -> Label:
-        if self.below:
-            return Label(self.text, (self.x_lo + self.x_hi) / 2, self.y - 0.05, "north", "group")
-        return Label(self.text, (self.x_lo + self.x_hi) / 2, self.y + 0.05, "south", "group")
-
-    def path_points(self) -> list[Point]:
-        tick = 0.12 if self.below else -0.12
-        return [(self.x_lo, self.y + tick), (self.x_lo, self.y), (self.x_hi, self.y),
-                (self.x_hi, self.y + tick)]
-
-
-def shown_groups(graph: Graph, ig: ItemGraph, main: list[str],
-                 row_of: dict[str, int] | None = None) -> list[Bracket]:
-    """Brackets for groups of depth 1 and 2 that hold at least two items, not all of them,
-    and a contiguous run of the main path; in a U layout only groups within one level. A
-    group overlapping an earlier one of the same depth, or wrapping exactly its parent's
-    items, is left out."""
-    members: dict[tuple[str, ...], list[str]] = {}
-    for item in ig.items.values():
-        node = graph.nodes.get(item.node_ids[0]) if item.node_ids else None
-        if node is None:
-            continue
-        for depth in (1, 2):
-            if len(node.group) >= depth:
-                members.setdefault(node.group[:depth], []).append(item.id)
-    on_main = {v: i for i, v in enumerate(main)}
-    out: list[Bracket] = []
-    spans: dict[int, list[tuple[int, int]]] = {1: [], 2: []}
-    for path, ids in members.items():
-        if not 2 <= len(ids) < len(ig.items):
-            continue
-        if len(path) == 2 and members.get(path[:1]) == ids:
-            continue  # a wrapper (e.g. a Sequential) holding exactly its parent's layers
-        idx = [on_main[i] for i in ids if i in on_main]
-        if not idx or (row_of is not None and len({row_of.get(i) for i in ids}) > 1):
-            continue
-        span = (min(idx), max(idx))
-        if any(not (span[1] < lo or hi < span[0]) for lo, hi in spans[len(path)]):
-            continue
-        if span[1] - span[0] + 1 != len(idx):
-            continue  # not contiguous along the main path: a bracket would claim others
-        spans[len(path)].append(span)
-        group = graph.groups.get(path)
-        name = group.display_name if group else path[-1]
-        parent = graph.groups.get(path[:-1]) if len(path) > 1 else None
-        if parent is not None and name.startswith(parent.display_name + ".") \
-                and not name[len(parent.display_name) + 1:].isdigit():
-            name = name[len(parent.display_name) + 1:]
-        out.append(Bracket(path, ids, clean(group_text(name, group.class_name if group else ""),
-                                            40)))
-    inner = [b for b in out if len(b.path) == 2]
-    for b in out:  # an outer bracket goes a row further out only over an inner one
-        b.row = 1 if len(b.path) == 1 and any(i.path[0] == b.path[0] for i in inner) else 0
-    return out
-
-
-def group_text(name: str, class_name: str) -> str:
-    if class_name and class_name != name and class_name not in _PLAIN_CONTAINERS:
-        return f"{name} · {class_name}"
-    return name
-
-
-def captions(graph: Graph, ig: ItemGraph, brackets: list[Bracket]) -> None:
-    """Shorten item names by the label of the deepest bracket that encloses them (or the
+def captions(graph: Graph, ig: ItemGraph, brackets: list[Bracket]) -> dict[str, str]:
+    """Item names shortened by the label of the deepest bracket that encloses them (or the
     next one out when that would leave a bare number): ``layer1.0.conv1`` under the
     ``layer1.0`` bracket is ``conv1``; ``features.0`` under ``features`` stays."""
     prefixes: dict[str, list[str]] = {}
@@ -605,168 +515,169 @@ def captions(graph: Graph, ig: ItemGraph, brackets: list[Bracket]) -> None:
         label = group.display_name if group else b.path[-1]
         for i in b.items:
             prefixes.setdefault(i, []).append(label + ".")
+    out: dict[str, str] = {}
     for item in ig.items.values():
         if "–" in item.full_name:
             continue  # a rolled run keeps its whole name ("layer1.0–layer1.2")
         for p in prefixes.get(item.id, []):
             rest = item.full_name[len(p):] if item.full_name.startswith(p) else ""
             if rest and not rest.isdigit():
-                item.name = tail_name(rest)
+                out[item.id] = tail_name(rest)
                 break
+    return out
 
 
-# -- the whole figure ------------------------------------------------------------------
+def _move(p: Placed, dx: float, dy: float) -> None:
+    p.fp = p.fp.moved(dx, dy)
 
 
-def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None,
-                  u_shape: bool = True, groups: bool = True, labels: bool = True,
-                  spacing: float = 1.0) -> Figure:
-    """Lay out ``graph`` as a 3D-box figure (see the module docstring).
-
-    ``labels`` False leaves out dimension labels and captions (``×N`` stays); ``spacing``
-    multiplies the gaps between columns and rows.
-    """
-    if not 0.2 <= spacing <= 10:
-        raise NetdrawError(f"--spacing must be between 0.2 and 10, not {spacing:g}")
-    gap, lane_gap = GAP * spacing, LANE_GAP * spacing
-    ig = build_items(graph)
-    if not ig.items:
-        raise NetdrawError("the model has no layers to draw (only inputs, outputs or "
-                           "reshapes); check that the model file is complete")
-    order = list(ig.items)
-    preds, succs = ig.preds(), ig.succs()
-    main = longest_path(order, preds)
-    col = assign_columns(order, main, preds, succs)
-    chains = make_chains(order, main, col, preds, succs)
-    skips = skip_edges(ig.edges, main, col)
-    levels = u_levels(main, ig.items, chains, skips) if u_shape else None
-    assign_lanes(chains)
-    index = {v: i for i, v in enumerate(main)}
-    level_of = {v: levels[index[v]] for v in main} if levels is not None else None
-    brackets = shown_groups(graph, ig, main, level_of) if groups else []
-    captions(graph, ig, brackets)
-    glyphs = {v: make_glyph(ig.items[v], labels) for v in order}
-    lane_of = {v: 0 for v in main}
-    for ch in chains:
-        for v in ch.items:
-            lane_of[v] = ch.lane
-    for v, g in glyphs.items():
-        g.col, g.lane = col[v], lane_of[v]
-
-    # Columns: wide enough for every glyph in them and its labels.
-    ncols = max(col.values()) + 1
-    widths = [0.0] * ncols
-    local = {v: _local_extent(g) for v, g in glyphs.items()}
-    for v, g in glyphs.items():
-        x_lo, _, x_hi, _ = local[v]
-        widths[g.col] = max(widths[g.col], x_hi - x_lo)
-    xs = [0.0] * ncols
-    for c in range(1, ncols):
-        xs[c] = xs[c - 1] + widths[c - 1] + gap
-
-    # Rows: lanes (flat) or resolution levels (U), top row at y = 0; in a U the brackets
-    # hang under their level, so each level reserves room for them.
-    if level_of is not None:
-        row_of = dict(level_of)
-        rows_below = {r: 0 for r in row_of.values()}
-        for b in brackets:
-            r = row_of[b.items[0]]
-            rows_below[r] = max(rows_below[r], b.row + 1)
-        for v in row_of:
-            x_lo, y_lo, x_hi, y_hi = local[v]
-            local[v] = (x_lo, y_lo - BRACKET_ROW * rows_below[row_of[v]], x_hi, y_hi)
-        arcs_per_row: dict[int, int] = {}
-        for u, _ in skips:
-            arcs_per_row[row_of[u]] = arcs_per_row.get(row_of[u], 0) + 1
-        rows = sorted(set(row_of.values()))
-        ys = _stack_rows(rows, row_of, local, lambda r: ARC_MARGIN + 0.15 +
-                         ARC_STEP * arcs_per_row.get(r, 0), lane_gap)
+def _place_row(plan: Plan, members: list[str], fps: dict[str, Footprint],
+               widths: list[float], sp: Spacing, row: int, room_below: dict[int, float],
+               hangs: list[tuple[list[str], float]]
+               ) -> tuple[dict[str, Placed], dict[int, float]]:
+    """Place one row's items: columns from x = 0, its lanes (or U levels) from y = 0 down,
+    with ``room_below`` a band for hanging brackets (``hangs``: their items and half the
+    width of their label). Returns the placed items and the x of the gap after each
+    column (where arrows change rows)."""
+    if plan.u_shaped:
+        levels = plan.level_of()
+        band = {v: levels[v] for v in members}
     else:
-        row_of = dict(lane_of)
-        rows = sorted(set(row_of.values()), reverse=True)
-        ys = _stack_rows(rows, row_of, local, lambda r: 0.0, lane_gap)
-    for v, g in glyphs.items():
-        x_lo, _, x_hi, _ = local[v]
-        dx = xs[g.col] + (widths[g.col] - (x_hi - x_lo)) / 2 - x_lo
-        _shift_glyph(g, dx, ys[row_of[v]])
-
-    gaps = [xs[c] + widths[c] + gap / 2 for c in range(ncols)]
-    routes = _route(ig, glyphs, main, skips, gaps)
-    fig = Figure([glyphs[v] for v in order], routes, [], None,
-                 "u" if levels is not None else "flat", main, ig)
-    if fig.mode == "u":
-        _hang_brackets(glyphs, brackets)
-    else:
-        _place_brackets(fig, glyphs, brackets)
-    fig.brackets = brackets
-    if legend:
-        fig.legend = _legend(fig)
-    if title:
-        x0, _, x1, y1 = fig.bounds()
-        fig.title = Label(clean(title, 100), (x0 + x1) / 2, y1 + 0.3, "south", "title")
-    return fig
-
-
-def _place_brackets(fig: Figure, glyphs: dict[str, Glyph], brackets: list[Bracket]) -> None:
-    """Brackets go above everything under them: row 0 first, then row 1 above those."""
-    for row in (0, 1):
-        for b in (b for b in brackets if b.row == row):
-            members = [glyphs[i] for i in b.items]
-            b.x_lo = min(g.x0 for g in members) + 0.05
-            b.x_hi = max(g.x0 + g.width for g in members) - 0.05
-            top = max(g.top() for g in fig.glyphs
-                      if g.x0 < b.x_hi + 0.3 and g.x0 + g.width > b.x_lo - 0.3)
-            for r in fig.routes:
-                for (xa, ya), (xb, yb) in zip(r.points, r.points[1:], strict=False):
-                    if min(xa, xb) <= b.x_hi and max(xa, xb) >= b.x_lo:
-                        top = max(top, ya, yb)
-            for g in fig.glyphs:
-                for lb in g.labels:
-                    if lb.font == "repeat" and b.x_lo - 0.3 < lb.x < b.x_hi + 0.3:
-                        top = max(top, geo.bbox(lb.polygon())[3])
-            for o in brackets:
-                if o.row < row and o.x_hi > b.x_lo and o.x_lo < b.x_hi:
-                    top = max(top, geo.bbox(o.label.polygon())[3])
-            b.y = top + 0.3
-
-
-def _hang_brackets(glyphs: dict[str, Glyph], brackets: list[Bracket]) -> None:
-    """U layout: brackets open upwards under their items' labels, label below the line."""
-    for b in brackets:
-        members = [glyphs[i] for i in b.items]
-        b.x_lo = min(g.x0 for g in members) + 0.05
-        b.x_hi = max(g.x0 + g.width for g in members) - 0.05
-        low = min(geo.bbox(p)[1] for g in members for p in g.extent_polygons())
-        b.y = low - 0.2 - BRACKET_ROW * b.row
-        b.below = True
-
-
-def _stack_rows(rows: list[int], row_of: dict[str, int],
-                local: dict[str, tuple[float, float, float, float]],
-                extra: object, lane_gap: float = LANE_GAP) -> dict[int, float]:
-    """y of each row; ``rows`` are listed from the top one (at y=0) downwards."""
+        band = {v: -plan.lane[v] for v in members}
+    order = sorted(set(band.values()))
+    floor: dict[int, float] = {}
+    for v in members:
+        floor[band[v]] = min(floor.get(band[v], math.inf), geo.bbox(fps[v].outline)[1])
+    local = {v: _hung(fps[v], floor[band[v]]) for v in members}
     above: dict[int, float] = {}
     below: dict[int, float] = {}
-    for v, r in row_of.items():
-        _, y_lo, _, y_hi = local[v]
-        above[r] = max(above.get(r, 0.15), y_hi)
-        below[r] = max(below.get(r, 0.15), -y_lo)
+    arcs_above: dict[int, int] = {}
+    for v in members:
+        _, y_lo, _, y_hi = local[v].extent()
+        above[band[v]] = max(above.get(band[v], 0.0), y_hi)
+        below[band[v]] = max(below.get(band[v], 0.0), -y_lo + room_below.get(band[v], 0.0))
+    if plan.u_shaped:
+        for u, _ in plan.skips:
+            if u in band:
+                arcs_above[band[u]] = arcs_above.get(band[u], 0) + 1
     ys: dict[int, float] = {}
     y = 0.0
+    for k, b in enumerate(order):
+        if k:
+            extra = (sp.arc_margin + sp.arc_step * (arcs_above[b] + 1)) if b in arcs_above \
+                else 0.0
+            y -= below[order[k - 1]] + sp.lane_gap + above[b] + extra
+        ys[b] = y
+    if plan.u_shaped:
+        dxs, gaps = _pack_u(sorted(members, key=plan.col.__getitem__), local, band, plan, sp,
+                            hangs)
+    else:
+        dxs, gaps = _columns(members, local, plan, widths, sp)
+    out = {v: Placed(plan.ig.items[v], local[v].moved(dxs[v], ys[band[v]]), plan.col[v],
+                     plan.lane[v], row) for v in members}
+    return out, gaps
+
+
+def _columns(members: list[str], local: dict[str, Footprint], plan: Plan,
+             widths: list[float], sp: Spacing) -> tuple[dict[str, float], dict[int, float]]:
+    """x shift of each item centred in its column, columns side by side from x = 0."""
+    cols = sorted({plan.col[v] for v in members})
+    xs: dict[int, float] = {}
+    gaps: dict[int, float] = {cols[0] - 1: -sp.col_gap / 2}
+    x = 0.0
+    for c in range(cols[0], cols[-1] + 1):
+        xs[c] = x
+        x += widths[c] + sp.col_gap
+        gaps[c] = x - sp.col_gap / 2
+    dxs = {}
+    for v in members:
+        x_lo, _, x_hi, _ = local[v].extent()
+        c = plan.col[v]
+        dxs[v] = xs[c] + (widths[c] - (x_hi - x_lo)) / 2 - x_lo
+    return dxs, gaps
+
+
+def _pack_u(main: list[str], local: dict[str, Footprint], band: dict[str, int], plan: Plan,
+            sp: Spacing, hangs: list[tuple[list[str], float]]
+            ) -> tuple[dict[str, float], dict[int, float]]:
+    """x shifts of a U's items, packed: an item may reach under (or over) its neighbour at
+    another level, as long as nothing of one level meets the other and the vertical part of
+    the arrow between them passes clear of everything it meets. Per level, ``upper`` and
+    ``lower`` hold the right edge of what is placed above and below the level's line."""
+    upper: dict[int, float] = {}
+    lower: dict[int, float] = {}
+    dxs: dict[str, float] = {}
+    gaps: dict[int, float] = {}
     prev = None
-    for r in rows:
-        if prev is not None:
-            y -= below.get(prev, 0.15) + lane_gap + above.get(r, 0.15) + extra(r)  # type: ignore[operator]
-        ys[r] = y
-        prev = r
-    return ys
+    for v in main:
+        up_v, low_v = _halves(local[v])
+        full_left = min(up_v[0], low_v[0])
+        if prev is None:
+            dx = -full_left
+        else:
+            u = prev
+            level = max(upper.get(band[v], -math.inf), lower.get(band[v], -math.inf))
+            need = [level + sp.col_gap - full_left]  # apart from the level's earlier items
+            if band[u] != band[v]:  # the arrow drops (or climbs) at x = gap
+                a, b = sorted((band[u], band[v]))
+                passed = [max(upper[k], lower[k]) for k in range(a + 1, b) if k in upper]
+                if band[v] > band[u]:  # down: below u's line, above v's
+                    passed += [lower[band[u]], upper.get(band[v], -math.inf)]
+                    edge = up_v[0]
+                else:  # up: above u's line, below v's
+                    passed += [upper[band[u]], lower.get(band[v], -math.inf)]
+                    edge = low_v[0]
+                gap = max(passed) + sp.col_gap / 2
+                gaps[plan.col[u]] = gap
+                need.append(gap + sp.col_gap / 2 - edge)
+            dx = max(need)
+        dxs[v] = dx
+        upper[band[v]] = max(upper.get(band[v], -math.inf), up_v[1] + dx)
+        lower[band[v]] = max(lower.get(band[v], -math.inf), low_v[1] + dx)
+        for items, half in hangs:  # a bracket hanging under its items, label centred
+            if items and v == max(items, key=main.index):
+                xs = [x + dxs[i] for i in items for x in geo.bbox(local[i].outline)[::2]]
+                lower[band[v]] = max(lower[band[v]], (min(xs) + max(xs)) / 2 + half)
+        if prev is not None and band[prev] == band[v]:
+            u_right = local[prev].extent()[2] + dxs[prev]
+            gaps[plan.col[prev]] = (u_right + local[v].extent()[0] + dx) / 2
+        prev = v
+    first = main[0]
+    gaps[plan.col[first] - 1] = local[first].extent()[0] + dxs[first] - sp.col_gap / 2
+    if prev is not None:
+        gaps[plan.col[prev]] = local[prev].extent()[2] + dxs[prev] + sp.col_gap / 2
+    return dxs, gaps
 
 
-def _route(ig: ItemGraph, glyphs: dict[str, Glyph], main: list[str],
-           skips: list[tuple[str, str]], gaps: list[float]) -> list[Route]:
-    """Polylines for every item edge (see the module docstring for the rules)."""
-    main_next = {main[i]: main[i + 1] for i in range(len(main) - 1)}
-    occupied = {(g.col, g.lane) for g in glyphs.values()}
+def _halves(fp: Footprint) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(left, right) of what reaches above the row line, and of what reaches below it
+    (the glyph counts in both)."""
+    x0, _, x1, _ = geo.bbox(fp.outline)
+    up, low = [x0, x1], [x0, x1]
+    for poly in [*[lb.polygon() for lb in fp.labels], *fp.extras]:
+        bx0, by0, bx1, by1 = geo.bbox(poly)
+        if by1 > 0:
+            up += [bx0, bx1]
+        if by0 < 0:
+            low += [bx0, bx1]
+    return (min(up), max(up)), (min(low), max(low))
+
+
+def _hung(fp: Footprint, floor: float) -> Footprint:
+    """``fp`` with its hanging labels lowered to ``floor``, the lane's lowest glyph."""
+    if not any(lb.hang for lb in fp.labels):
+        return fp
+    drop = floor - geo.bbox(fp.outline)[1]
+    labels = [lb.shifted(0.0, drop) if lb.hang else lb for lb in fp.labels]
+    return Footprint(fp.outline, labels, fp.ball, fp.face, fp.extras, fp.cx, fp.data,
+                     fp.origin)
+
+
+def _route(plan: Plan, row: dict[str, Placed], sp: Spacing,
+           gaps: dict[int, float]) -> dict[tuple[str, str], Route]:
+    """Polylines for the edges inside one row (see the module docstring for the rules)."""
+    main_next = {plan.main[i]: plan.main[i + 1] for i in range(len(plan.main) - 1)}
+    occupied = {(p.col, p.lane) for p in row.values()}
     routes: dict[tuple[str, str], Route] = {}
     arcs: list[tuple[int, int, float]] = []
 
@@ -774,15 +685,16 @@ def _route(ig: ItemGraph, glyphs: dict[str, Glyph], main: list[str],
         lo, hi = sorted((lane_a, lane_b))
         return not any((c, k) in occupied for k in range(lo + 1, hi))
 
-    for u, v in skips:  # shortest first, so longer arcs pass over shorter ones
-        routes[(u, v)] = Route(_arc(glyphs[u], glyphs[v], glyphs, arcs), u, v, True)
-    for u, v in ig.edges:
-        if (u, v) in routes:
+    for u, v in plan.skips:  # shortest first, so longer arcs pass over shorter ones
+        if u in row and v in row:
+            routes[(u, v)] = Route(_arc(row[u], row[v], row, arcs, sp), u, v, True, arc=True)
+    for u, v in plan.ig.edges:
+        if (u, v) in routes or u not in row or v not in row:
             continue
-        a, b = glyphs[u], glyphs[v]
+        a, b = row[u], row[v]
         skip = main_next.get(u) != v
-        ya, yb = a.yc, b.yc
-        if abs(ya - yb) < 1e-9 and (b.col == a.col + 1 or not _between(glyphs, a, b)):
+        ya, yb = a.y, b.y
+        if abs(ya - yb) < 1e-9 and (b.col == a.col + 1 or not _between(row, a, b)):
             routes[(u, v)] = Route([a.east(ya), b.west(yb)], u, v, skip)
             continue
         # Travel along the source's branch lane, else along the target's row.
@@ -793,42 +705,40 @@ def _route(ig: ItemGraph, glyphs: dict[str, Glyph], main: list[str],
         pts: list[Point] = []
         if abs(travel - ya) < 1e-9:
             pts.append(a.east(ya))
-        elif a.shape == "ball" and a.lane != lane and column_free(a.col, a.lane, lane):
-            x = a.cx + PORT
+        elif a.fp.ball and a.lane != lane and column_free(a.col, a.lane, lane):
+            x = a.cx + sp.port
             pts += [a.south(x) if travel < ya else a.north(x), (x, travel)]
         else:
-            gx = gaps[a.col] + PORT
+            gx = gaps[a.col] + sp.port
             pts += [a.east(ya), (gx, ya), (gx, travel)]
         if abs(travel - yb) < 1e-9:
             pts.append(b.west(yb))
-        elif b.shape == "ball" and b.lane != lane and column_free(b.col, lane, b.lane):
-            x = b.cx - PORT
+        elif b.fp.ball and b.lane != lane and column_free(b.col, lane, b.lane):
+            x = b.cx - sp.port
             pts += [(x, travel), b.south(x) if travel < yb else b.north(x)]
         else:
-            gx = gaps[b.col - 1] - PORT
+            gx = gaps[b.col - 1] - sp.port
             pts += [(gx, travel), (gx, yb), b.west(yb)]
         routes[(u, v)] = Route(_tidy(pts), u, v, skip)
-    return [routes[e] for e in ig.edges]
+    return routes
 
 
-def _between(glyphs: dict[str, Glyph], a: Glyph, b: Glyph) -> bool:
-    return any(g.lane == a.lane and a.col < g.col < b.col and abs(g.yc - a.yc) < 1e-9
-               for g in glyphs.values())
+def _between(row: dict[str, Placed], a: Placed, b: Placed) -> bool:
+    return any(p.lane == a.lane and a.col < p.col < b.col and abs(p.y - a.y) < 1e-9
+               for p in row.values())
 
 
-def _arc(a: Glyph, b: Glyph, glyphs: dict[str, Glyph],
-         arcs: list[tuple[int, int, float]]) -> list[Point]:
+def _arc(a: Placed, b: Placed, row: dict[str, Placed], arcs: list[tuple[int, int, float]],
+         sp: Spacing) -> list[Point]:
     """A skip over everything between two items: up, across, down into the target's top."""
-    top = max(g.top() for g in glyphs.values() if a.col <= g.col <= b.col)
-    top = max([top] + [geo.bbox(lb.polygon())[3] for g in glyphs.values()
-                       if a.col <= g.col <= b.col for lb in g.labels if lb.font == "repeat"])
-    height = top + ARC_MARGIN
-    while any(lo < b.col and a.col < hi and abs(h - height) < ARC_STEP * 0.9
+    top = max(p.top() for p in row.values() if a.col <= p.col <= b.col and p.y >= a.y - 1e-9)
+    height = top + sp.arc_margin
+    while any(lo < b.col and a.col < hi and abs(h - height) < sp.arc_step * 0.9
               for lo, hi, h in arcs):
-        height += ARC_STEP
+        height += sp.arc_step
     arcs.append((a.col, b.col, height))
-    xa, xb = a.cx + PORT, b.cx - PORT
-    return [a.north(xa), (xa, height), (xb, height), b.north(xb)]
+    xa, xb = a.cx + sp.port, b.cx - sp.port
+    return [a.north(xa, clear=True), (xa, height), (xb, height), b.north(xb, clear=True)]
 
 
 def _tidy(points: list[Point]) -> list[Point]:
@@ -847,48 +757,125 @@ def _tidy(points: list[Point]) -> list[Point]:
     return out
 
 
-# -- legend ----------------------------------------------------------------------------
-
-_LEGEND_ORDER = ["input", "conv", "deconv", "pool", "upsample", "dense", "matmul", "norm",
-                 "act", "attention", "embedding", "recurrent", "block", "other", "add",
-                 "multiply", "concat", "softmax"]
-_SHORT = {"conv": "Conv", "deconv": "Transp. conv", "dense": "FC", "matmul": "MatMul",
-          "block": "Block", "upsample": "Up-sampling"}
+def _wrap_key(plan: Plan, cut: int) -> tuple[str, str]:
+    return plan.main[cut], plan.main[cut + 1]
 
 
-def legend_text(key: tuple[str, str | None]) -> str:
-    cat, band = key
-    if band:
-        return f"{_SHORT.get(cat, CATEGORIES[cat][1])} + {band}"
-    return CATEGORIES[cat][1]
+def _wrap_route(plan: Plan, before: tuple[dict[str, Placed], list[Mark]],
+                after: tuple[dict[str, Placed], list[Mark]], cut: int, corridor: float,
+                sp: Spacing) -> Route:
+    """From the last item of a row: right, down to the corridor under the row, back to the
+    left edge, down to the next row's line and into its first item."""
+    u, v = _wrap_key(plan, cut)
+    a, b = before[0][u], after[0][v]
+    right = max([q.fp.extent()[2] for q in before[0].values()]
+                + [m.label.box()[2] for m in before[1]]) + sp.col_gap / 2
+    left = min([q.fp.extent()[0] for q in after[0].values()]
+               + [m.label.box()[0] for m in after[1]]) - sp.col_gap / 2
+    pts = [a.east(a.y), (right, a.y), (right, corridor), (left, corridor), (left, b.y),
+           b.west(b.y)]
+    return Route(_tidy(pts), u, v, False, wrap=True)
 
 
-def _legend(fig: Figure) -> list[LegendEntry]:
-    keys = sorted({g.item.legend_key for g in fig.glyphs},
-                  key=lambda k: (_LEGEND_ORDER.index(k[0]), k[1] or ""))
+def _brackets(look: Look, u_shaped: bool, row: dict[str, Placed],
+              routes: dict[tuple[str, str], Route], brackets: list[Bracket]) -> list[Mark]:
+    """Place a row's brackets: above what they span, or under it (U, or the style says)."""
+    sp = look.spacing
+    below = look.brackets_below or u_shaped
+    marks: list[Mark] = []
+    for level in (0, 1):
+        for b in (b for b in brackets if b.row == level):
+            members = [row[i] for i in b.items]
+            x_lo = min(geo.bbox(p.polygon())[0] for p in members) + sp.eps
+            x_hi = max(geo.bbox(p.polygon())[2] for p in members) - sp.eps
+            text = group_text(b.name, b.class_name)
+            half = look.text_label(text, "group", 0, 0, "north").w / 2
+            lo, hi = min(x_lo, (x_lo + x_hi) / 2 - half), max(x_hi, (x_lo + x_hi) / 2 + half)
+            near = [p for p in row.values() if _overlaps(p.fp.extent(), lo, hi, sp)]
+            stacked = [m for m in marks if m.reach()[0] < hi and m.reach()[1] > lo]
+            if below:  # the style's brackets share one line under the row; a U's hang
+                pool = list(row.values()) if look.brackets_below else members
+                low = min([p.fp.extent()[1] for p in pool]
+                          + [m.label.box()[1] for m in stacked])
+                y = low - sp.bracket_gap
+                label = look.text_label(text, "group", (x_lo + x_hi) / 2,
+                                        y - sp.bracket_tick / 2, "north")
+            else:
+                top = max([p.top() for p in near] + [
+                    max(ya, yb) for r in routes.values()
+                    for (xa, ya), (xb, yb) in zip(r.points, r.points[1:], strict=False)
+                    if min(xa, xb) <= hi and max(xa, xb) >= lo]
+                    + [m.label.box()[3] for m in stacked])
+                y = top + sp.bracket_gap
+                label = look.text_label(text, "group", (x_lo + x_hi) / 2,
+                                        y + sp.bracket_tick / 2, "south")
+            marks.append(Mark(b, x_lo, x_hi, y, below, label, sp.bracket_tick))
+    return marks
+
+
+def _overlaps(box: tuple[float, float, float, float], lo: float, hi: float,
+              sp: Spacing) -> bool:
+    return box[0] < hi + sp.col_gap / 2 and box[2] > lo - sp.col_gap / 2
+
+
+def _top(row: dict[str, Placed], routes: dict[tuple[str, str], Route],
+         marks: list[Mark]) -> float:
+    ys = [p.top() for p in row.values()] + [y for r in routes.values() for _, y in r.points]
+    ys += [m.label.box()[3] for m in marks] + [m.y for m in marks]
+    return max(ys)
+
+
+def _bottom(row: dict[str, Placed], routes: dict[tuple[str, str], Route],
+            marks: list[Mark]) -> float:
+    ys = [p.fp.extent()[1] for p in row.values()] + [y for r in routes.values()
+                                                      for _, y in r.points]
+    ys += [m.label.box()[1] for m in marks] + [m.y for m in marks]
+    return min(ys)
+
+
+# -- legend and title ------------------------------------------------------------------
+
+
+def place_legend(fig: Figure, entries: Sequence[tuple[Any, Footprint, Label]], *,
+                 gap: float, pad: float, entry_gap: float, line_gap: float,
+                 min_wrap: float) -> None:
+    """Put legend entries (a sample glyph, then its label) in lines under the figure,
+    wrapping at the figure's width (at least ``min_wrap``)."""
+    if not entries:
+        return
     x_min, y_min, x_max, _ = fig.bounds()
-    wrap = max(x_max - x_min, 12.0)
-    x, y = x_min, y_min - 0.7
-    out: list[LegendEntry] = []
-    for key in keys:
-        cat, band = key
-        sample = Item("legend", cat, [], "", "", Dims(), band=band)
-        shape = CATEGORIES[cat][0]
-        if shape == "ball":
-            g = Glyph(sample, "ball", r=0.2)
-        elif shape == "bar":
-            g = Glyph(sample, "box", t=0.16, h=0.6, d=0.16)
-        else:
-            g = Glyph(sample, "box", t=0.32, h=0.5, d=0.45)
-        if band and cat in BANDABLE:
-            g.band = 0.4 * g.t
-        text = clean(legend_text(key), 40)
-        w = g.width + 0.12 + text_width(text, "legend")
+    wrap = max(x_max - x_min, min_wrap)
+    height = max(max(geo.bbox(fp.outline)[3] - geo.bbox(fp.outline)[1], lb.h)
+                 for _, fp, lb in entries)
+    x, y = x_min, y_min - gap - height / 2
+    for key, fp, lb in entries:
+        gx0, gy0, gx1, gy1 = geo.bbox(fp.outline)
+        w = gx1 - gx0 + pad + lb.w
         if x > x_min and x + w > x_min + wrap:
-            x, y = x_min, y - 0.95
-        g.x0 = x
-        g.yc = y - 0.35
-        out.append(LegendEntry(g, Label(text, x + g.width + 0.12, g.yc + 0.05, "west",
-                                        "legend"), key))
-        x += w + 0.55
-    return out
+            x, y = x_min, y - height - line_gap
+        sample = fp.moved(x - gx0, y - (gy0 + gy1) / 2)
+        label = Label(lb.text, x + gx1 - gx0 + pad, y, lb.w, lb.h, "west", lb.role)
+        fig.legend.append(LegendEntry(key, sample, label))
+        x += w + entry_gap
+
+
+def place_title(fig: Figure, label: Label, gap: float, centred: bool) -> None:
+    """Put ``label`` (its text and size) above the figure, centred or at the left."""
+    x0, _, x1, y1 = fig.bounds()
+    if centred:
+        fig.title = Label(label.text, (x0 + x1) / 2, y1 + gap, label.w, label.h, "south",
+                          label.role)
+    else:
+        fig.title = Label(label.text, x0, y1 + gap, label.w, label.h, "south west",
+                          label.role)
+
+
+def check_spacing(spacing: float) -> float:
+    """The ``--spacing`` factor, or a NetdrawError saying what is allowed."""
+    try:
+        value = float(spacing)
+    except (TypeError, ValueError):
+        raise NetdrawError(f"--spacing must be a number, not {spacing!r}") from None
+    if not 0.2 <= value <= 10 or math.isnan(value):
+        raise NetdrawError(f"--spacing must be between 0.2 and 10, not {value:g}")
+    return value

@@ -11,14 +11,19 @@ the node limit. Wrappers (a group whose only child is one group) are no depth le
 their own (:mod:`netdraw.passes.collapse`). The chosen view is described in
 ``meta["view"]`` and by :func:`describe_view`.
 
+**Figure styles** measure the fit their own way: :func:`make_view` takes their ``fit``
+(:class:`netdraw.figure.fit.ViewFit`), called as ``fit(view, relaxed)``; the deepest
+depth whose figure fits with all its labels wins, else the deepest that fits with compact
+labels (``relaxed``). How the figure fits is recorded in ``meta["view"]["figure"]``.
+
 Costs: :func:`prepare` is O(N + E) per pass (prune, fold, groups); choosing the default
-view builds one view per depth, each O(N·depth + E).
+view builds one view per depth, each O(N·depth + E) (plus a figure style's own measure).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from netdraw.describe import plural
 from netdraw.errors import NetdrawError
@@ -105,20 +110,21 @@ class ViewPlan:
     view: Graph
 
 
-def plan_view(graph: Graph, options: ViewOptions | None = None) -> ViewPlan:
-    """The view of ``graph`` that ``options`` ask for, with everything that made it."""
+def plan_view(graph: Graph, options: ViewOptions | None = None, fit: Any = None) -> ViewPlan:
+    """The view of ``graph`` that ``options`` ask for, with everything that made it;
+    ``fit`` is a figure style's measure of fit (see the module docstring)."""
     with paused_gc():
-        return _plan_view(graph, options or ViewOptions())
+        return _plan_view(graph, options or ViewOptions(), fit)
 
 
-def _plan_view(graph: Graph, options: ViewOptions) -> ViewPlan:
+def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
     prepared = prepare(graph, options)
     index = GroupIndex(prepared)
     expand = resolve_paths(prepared, options.expand, "--expand")
     collapse = resolve_paths(prepared, options.collapse, "--collapse")
     auto = options.depth is None
     if auto:
-        depth, view = _choose(index, expand, collapse, options)
+        depth, view = _choose(index, expand, collapse, options, fit)
     else:
         depth = min(options.depth, index.full_depth)
         view = view_at(index, depth, expand, collapse, options.roll)
@@ -140,11 +146,14 @@ def _plan_view(graph: Graph, options: ViewOptions) -> ViewPlan:
         "inferred_groups": prepared.meta.get("inferred_groups"),
     }
     view.meta.pop("inferred_groups", None)
+    if fit is not None:
+        view.meta["view"]["figure"] = fit.summary(view)
     return ViewPlan(prepared, index, depth, expand, collapse, options, view)
 
 
-def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
-    """The view of ``graph`` that ``options`` ask for (a new graph; the input is untouched).
+def make_view(graph: Graph, options: ViewOptions | None = None, fit: Any = None) -> Graph:
+    """The view of ``graph`` that ``options`` ask for (a new graph; the input is untouched);
+    ``fit`` is a figure style's measure of fit (see the module docstring).
 
     >>> from netdraw import load
     >>> from netdraw.zoo.onnx_models import small_resnet
@@ -152,12 +161,17 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
     >>> [n.name for n in view if n.attrs.get("repeat")]
     ['layer1.0–layer1.1']
     """
-    return plan_view(graph, options).view
+    return plan_view(graph, options, fit).view
 
 
-def _fits_page(view: Graph) -> tuple[bool, float]:
-    """Whether the drawing of ``view`` fits a page (its longer side at most
-    :data:`layout.MAX_ASPECT` times the shorter once wrapped), and that aspect."""
+def _fits_page(view: Graph, fit: Any = None, relaxed: bool | None = None
+               ) -> tuple[bool, float]:
+    """Whether the drawing of ``view`` fits a page, and its aspect: for a diagram, its
+    longer side at most :data:`layout.MAX_ASPECT` times the shorter once wrapped; for a
+    figure style, its own ``fit`` (with compact labels allowed when ``relaxed``)."""
+    if fit is not None:
+        measured = fit(view, bool(relaxed))
+        return measured.fits, measured.print.aspect
     _, ratio = layout.columns_for(view)
     return ratio <= layout.MAX_ASPECT, ratio
 
@@ -167,33 +181,38 @@ def _is_single_block(view: Graph) -> bool:
 
 
 def _choose(index: GroupIndex, expand: set, collapse: set,
-            options: ViewOptions) -> tuple[int, Graph]:
-    """The deepest view with at most ``max_nodes`` nodes whose drawing fits; else the best
-    shaped view under the node limit; else the smallest. Never a single block when a view
-    of five or more nodes is under the limit. O(full depth × view_at)."""
-    tried: list[tuple[int, Graph, float]] = []
-    chosen: tuple[int, Graph] | None = None
-    for depth in range(index.full_depth, 0, -1):
-        view = view_at(index, depth, expand, collapse, options.roll)
-        small = len(view) <= options.max_nodes
-        fits, ratio = _fits_page(view) if small else (False, math.inf)
-        if small and fits:
-            chosen = depth, view
+            options: ViewOptions, fit: Any = None) -> tuple[int, Graph]:
+    """The deepest view with at most ``max_nodes`` nodes whose drawing fits (a figure
+    style: with all labels, else with compact ones); else the best-shaped view under the
+    node limit; else the smallest. Never a single block when a view of five or more nodes
+    is under the limit. O(full depth × view_at)."""
+    views: dict[int, Graph] = {}
+    aspect: dict[int, float] = {}
+    chosen: int | None = None
+    for relaxed in (False, True) if fit is not None else (None,):
+        for depth in range(index.full_depth, 0, -1):
+            view = views.get(depth) or view_at(index, depth, expand, collapse, options.roll)
+            views[depth] = view
+            if len(view) > options.max_nodes:
+                continue
+            fits, ratio = _fits_page(view, fit, relaxed)
+            aspect.setdefault(depth, ratio)
+            if fits:
+                chosen = depth
+                break
+        if chosen is not None:
             break
-        tried.append((depth, view, ratio))
-    under = [t for t in tried if len(t[1]) <= options.max_nodes]
+    under = [d for d in views if len(views[d]) <= options.max_nodes]
     if chosen is None:
         if under:  # nothing fits: the best proportions under the node limit, deeper on ties
-            depth, view, _ = min(under, key=lambda t: (t[2], -t[0]))
+            chosen = min(under, key=lambda d: (aspect[d], -d))
         else:
-            depth, view, _ = min(tried, key=lambda t: (len(t[1]), -t[0]))
-        chosen = depth, view
-    if _is_single_block(chosen[1]):
-        richer = [t for t in under if len(t[1]) >= 5]
+            chosen = min(views, key=lambda d: (len(views[d]), -d))
+    if _is_single_block(views[chosen]):
+        richer = [d for d in under if len(views[d]) >= 5]
         if richer:
-            depth, view, _ = min(richer, key=lambda t: (t[2], -t[0]))
-            chosen = depth, view
-    return chosen
+            chosen = min(richer, key=lambda d: (aspect[d], -d))
+    return chosen, views[chosen]
 
 
 def describe_view(view: Graph) -> str:
@@ -216,4 +235,20 @@ def describe_view(view: Graph) -> str:
     detail = f" ({'; '.join(parts)})" if parts else ""
     return (f"drew the {which} at {depth}: {info['nodes']} of "
             f"{plural(info['source_nodes'], 'node')}"
-            f"{detail}; --full draws every node, --depth N chooses the depth")
+            f"{detail}{_describe_figure(info.get('figure'))}; --full draws every node, "
+            "--depth N chooses the depth")
+
+
+def _describe_figure(figure: dict | None) -> str:
+    """``; tikz figure for --width text (16.5 cm) in 2 rows, smallest label 7.1 pt``."""
+    if not figure:
+        return ""
+    rows = figure["rows"]
+    text = (f"; {figure['style']} figure for --width {figure['width']} "
+            f"({figure['width_of']:g} cm) in {plural(rows, 'row')}"
+            f"{', compact labels' if figure.get('compact') else ''}, smallest label "
+            f"{figure['smallest_pt']:g} pt")
+    if not figure.get("fits"):
+        text += (f" and {figure['aspect']:g}:1, so it does not fit the page (labels under "
+                 "6 pt, or longer than 4:1): try a smaller --depth or a wider --width")
+    return text

@@ -10,12 +10,17 @@ Pure Python (svgwrite), no Graphviz. Each style is a backend for ``.svg`` chosen
 - ``alexnet``: 3D boxes whose height, depth into the page and thickness follow H, W and C,
   kernel pyramids between layers, dimension labels on the edges; dense layers as thin bars.
 
-Which nodes become layers, how shapes are read (NCHW vs NHWC) and how non-sequential graphs
-are laid out (branches in lanes, skips as arcs, U-Nets as a U) is described in
-:mod:`~netdraw.backends.nnsvg.figure` and :mod:`~netdraw.backends.nnsvg.layout`.
+Which nodes become layers (policy ``TENSORS``), how shapes are read (NCHW vs NHWC) and how
+non-sequential graphs are laid out (branches in lanes, skips as arcs, U-Nets as a U) is the
+shared figure layout's business (:mod:`netdraw.figure`, also drawn by the TikZ backend);
+:mod:`~netdraw.backends.nnsvg.base` sizes the layers in pixels and writes the SVG.
 
 Options (CLI flag in brackets):
 
+- ``width`` (``--width``): the width the figure is meant to be printed at (``text``, 16.5
+  cm, the default; ``column``, 8.5 cm; or a length): rows, glyph sizes and labels are
+  chosen so that, scaled to it, the drawing is at most 4:1 with labels of 6 pt or more
+  (:mod:`netdraw.figure.fit`).
 - ``scale`` (``--scale log|linear``): how dimensions map to sizes; default ``log``.
 - ``spacing`` (``--spacing X``): multiply the gaps between layers by X (0.2–10).
 - ``angle`` (``--angle DEG``): alexnet only, angle of the receding axis, 5–85°, default 40.

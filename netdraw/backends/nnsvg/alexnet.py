@@ -14,14 +14,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from netdraw.backends.nnsvg.base import SMALL_SIZE, Style, render_style
-from netdraw.backends.nnsvg.canvas import INK, Canvas, Scaler, shade, text_width
-from netdraw.backends.nnsvg.figure import Layer
-from netdraw.backends.nnsvg.layout import Placement, Shape
+from netdraw.backends.nnsvg.base import Origin, Style, fit_style, render_style
+from netdraw.backends.nnsvg.canvas import INK, Canvas, shade
+from netdraw.figure import geometry as geo
+from netdraw.figure.fit import Fit
+from netdraw.figure.items import Item
+from netdraw.figure.layout import Footprint, Label
 from netdraw.ir import Graph
 
 FORESHORTEN = 0.6  # how much of W shows along the receding axis
 BAR = 9.0  # thickness and depth of a dense bar
+BEHIND = 5.0  # offset of each copy drawn behind a rolled run
 KERNEL_FILL = "#5aa9e6"
 PYRAMID_FILL = "#f4a6a6"
 #: Where kernels sit on a face (relative y, z): the upper half, clear of the H label.
@@ -36,49 +39,28 @@ class AlexNetStyle(Style):
     row_gap = 34.0
     links_above = False  # a pyramid runs into the next box, which is drawn over its tip
 
-    def __init__(self, fig: Any, opts: Any) -> None:
-        super().__init__(fig, opts)
-        maps = [lay.dims for lay in fig.layers if not lay.dims.is_vector and not lay.is_merge]
-        self.hw = Scaler([d.height for d in maps] + [d.width for d in maps], 18, 150,
-                         opts.scale)
-        self.depth = Scaler([d.channels for d in maps], 3, 64, opts.scale)
-        self.units = Scaler([lay.dims.units for lay in fig.layers if lay.dims.is_vector],
-                            28, 150, opts.scale)
-        a = math.radians(opts.angle)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.hw = self.scaler("side", 18, 150)
+        self.depth = self.scaler("channels", 3, 64)
+        self.units = self.scaler("units", 28, 150)
+        a = math.radians(self.opts.angle)
         self.ux, self.uy = math.cos(a) * FORESHORTEN, -math.sin(a) * FORESHORTEN
 
-    # -- geometry -------------------------------------------------------------------------
-    def extents(self, layer: Layer) -> tuple[float, float, float]:
+    # -- geometry (SVG coordinates relative to the origin: y down) ----------------------
+    def extents(self, item: Item) -> tuple[float, float, float]:
         """(thickness along the chain, height, depth into the page) in pixels."""
-        d = layer.dims
+        d = item.dims
         if d.is_vector:
-            return BAR, self.units(d.units), BAR / FORESHORTEN
-        return self.depth(d.channels), self.hw(d.height), self.hw(d.width)
+            return BAR, self.units(d.c), BAR / FORESHORTEN
+        return self.depth(d.c), self.hw(d.h), self.hw(1 if d.rank == 2 else d.w)
 
     def project(self, x: float, y: float, z: float) -> Point:
         """A box-local 3D point (x along the chain, y down, z into the page) on screen."""
         return x + z * self.ux, y + z * self.uy
 
-    def shape(self, layer: Layer) -> Shape:
-        if layer.is_merge:
-            return self.merge_shape()
-        dx, dy, dz = self.extents(layer)
-        h = dy / 2
-        rx, ry = self.project(dx, -h, dz)
-        back = 5.0 * (min(layer.repeat, 3) - 1)
-        body = (0.0, ry - back, rx + back, h)
-        extra = 0.0
-        if self.opts.labels:
-            d = layer.dims
-            left = text_width(str(d.height), SMALL_SIZE) + 4 if not d.is_vector else 0.0
-            right = text_width(str(d.width), SMALL_SIZE) + 4 if not d.is_vector else 0.0
-            extra = rx + 2 * max(left, right)
-        return self.labelled(layer, body, (0.0, 0.0), (dx + dz * self.ux / 2, 0.0),
-                             extra_w=extra)
-
-    # -- drawing --------------------------------------------------------------------------
-    def faces(self, layer: Layer, ox: float, oy: float) -> dict[str, list[Point]]:
-        dx, dy, dz = self.extents(layer)
+    def faces(self, item: Item, ox: float, oy: float) -> dict[str, list[Point]]:
+        dx, dy, dz = self.extents(item)
         h = dy / 2
 
         def p(x: float, y: float, z: float) -> Point:
@@ -91,60 +73,71 @@ class AlexNetStyle(Style):
             "side": [p(dx, -h, 0), p(dx, -h, dz), p(dx, h, dz), p(dx, h, 0)],
         }
 
-    def draw(self, cv: Canvas, layer: Layer, ox: float, oy: float) -> None:
-        if layer.is_merge:
-            self.draw_merge(cv, layer, ox, oy)
+    def glyph(self, item: Item) -> Footprint:
+        if item.is_merge:
+            return self.merge_glyph()
+        corners = []
+        for k in range(min(item.repeat, 3)):  # a rolled run: copies peeking out behind
+            for face in self.faces(item, BEHIND * k, -BEHIND * k).values():
+                corners += face
+        faces = self.faces(item, 0.0, 0.0)
+        return Footprint(geo.flip(geo.convex_hull(corners)), face=geo.flip(faces["side"]),
+                         cx=self.extents(item)[0] / 2)
+
+    def labels(self, item: Item, fp: Footprint) -> list[Label]:
+        d = item.dims
+        dx, dy, dz = self.extents(item)
+        h = dy / 2
+        c = self.text_label("?" if d.c is None else str(d.c), "dim-c", dx / 2, -h - 2, "north")
+        out = [c]
+        if self.compact:  # H×W under C, nothing beside the box
+            if not d.is_vector:
+                hw = f"{'?' if d.h is None else d.h}" + (
+                    "" if d.rank == 2 else f"×{'?' if d.w is None else d.w}")
+                out.append(self.text_label(hw, "dim-h", dx / 2, c.box()[1], "north"))
+            low = min(lb.box()[1] for lb in out)
+            return out + self.under(item, fp, geo.bbox(fp.outline)[1] - low + 2,
+                                    self.repeat_line(item))
+        if not d.is_vector:
+            out.append(self.text_label("?" if d.h is None else str(d.h), "dim-h", -3, -h / 2,
+                                       "east"))
+            if d.rank != 2:  # a sequence (T×D) has no width to label
+                wx, wy = self.project(dx, h, dz / 2)
+                out.append(self.text_label("?" if d.w is None else str(d.w), "dim-w",
+                                           wx + 2, -wy - 1, "north west"))
+        low = min(lb.box()[1] for lb in out)
+        return out + self.under(item, fp, gap=geo.bbox(fp.outline)[1] - low + 4)
+
+    # -- drawing --------------------------------------------------------------------------
+    def draw(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
+        if item.is_merge:
+            self.draw_merge(cv, item, ox, oy)
             return
-        fill = self.opts.fill(layer.kind)
-        faces = self.faces(layer, ox, oy)
+        fill = self.opts.fill(item.kind)
+        faces = self.faces(item, ox, oy)
         tint = {"front": fill, "top": shade(fill, 1.45), "side": shade(fill, 0.8)}
-        if layer.repeat > 1:  # a rolled run of N blocks: copies peeking out behind
-            for k in range(min(layer.repeat, 3) - 1, 0, -1):
-                back = self.faces(layer, ox + 5 * k, oy - 5 * k)
-                for name in ("side", "top", "front"):
-                    cv.polygon(back[name], fill=shade(tint[name], 0.93), stroke=INK,
-                               stroke_width="0.6", **{"class": f"repeat {name}-behind"})
+        for k in range(min(item.repeat, 3) - 1, 0, -1):
+            back = self.faces(item, ox + BEHIND * k, oy - BEHIND * k)
+            for name in ("side", "top", "front"):
+                cv.polygon(back[name], fill=shade(tint[name], 0.93), stroke=INK,
+                           stroke_width="0.6", **{"class": f"repeat {name}-behind"})
         for name in ("side", "top", "front"):
             cv.polygon(faces[name], fill=tint[name], stroke=INK, stroke_width="0.8",
                        stroke_linejoin="round", **{"class": name})
-        if not self.opts.labels:
-            return
-        d = layer.dims
-        dx, dy, dz = self.extents(layer)
-        h = dy / 2
-        if not d.is_vector:
-            cv.text(ox - 3, oy + h / 2 + 3, "?" if d.height is None else str(d.height), SMALL_SIZE,
-                    anchor="end", **{"class": "dim-h"})
-            if d.width != 1:  # a sequence (T×D) has no width to label
-                wx, wy = self.project(dx, h, dz / 2)
-                cv.text(ox + wx + 3, oy + wy + 3, "?" if d.width is None else str(d.width),
-                        SMALL_SIZE, anchor="start", **{"class": "dim-w"})
-        size = d.size
-        cv.text(ox + dx / 2, oy + h + SMALL_SIZE + 2, "?" if size is None else str(size),
-                SMALL_SIZE, **{"class": "dim-c"})
-        self.draw_lines(cv, self.label_lines(layer), ox + (dx + dz * self.ux) / 2,
-                        self.label_y(layer) + SMALL_SIZE + 4)
 
-    def labelled(self, layer: Layer, *args: Any, **kwargs: Any) -> Shape:
-        shape = super().labelled(layer, *args, **kwargs)
-        if self.opts.labels:  # room for the channel count under the box
-            shape = Shape(shape.body, shape.in_port, shape.out_port, shape.above,
-                          shape.below + SMALL_SIZE + 6, shape.label_w)
-        return shape
-
-    def can_link(self, src: Layer, dst: Layer) -> bool:
+    def can_link(self, src: Item, dst: Item) -> bool:
         return not (src.is_merge or dst.is_merge or src.dims.is_vector or dst.dims.is_vector
                     or dst.kernel is None)
 
-    def link(self, cv: Canvas, src: Layer, dst: Layer, pl: Placement) -> None:
+    def link(self, cv: Canvas, src: Item, dst: Item, origin: Origin) -> None:
         kernel = dst.kernel
         if kernel is None:
             return
-        (sx, sy), (tx, ty) = pl.origin[src.index], pl.origin[dst.index]
+        (sx, sy), (tx, ty) = origin(src.id), origin(dst.id)
         sdx, sdy, sdz = self.extents(src)
         _, tdy, tdz = self.extents(dst)
-        kh = _kernel_px(sdy, kernel[0], src.dims.height)
-        kz = _kernel_px(sdz, kernel[1], src.dims.width)
+        kh = _kernel_px(sdy, kernel[0], src.dims.h)
+        kz = _kernel_px(sdz, kernel[1], src.dims.w)
         ry, rz = _SPOTS[dst.index % len(_SPOTS)]
         y0 = -sdy / 2 + ry * (sdy - kh)
         z0 = rz * (sdz - kz)
@@ -188,3 +181,9 @@ def _kernel_px(face: float, k: int, size: int | None) -> float:
 def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:
     """The graph in the AlexNet style (options: see :mod:`netdraw.backends.nnsvg`)."""
     return render_style(AlexNetStyle, graph, fmt, **options)
+
+
+def fit(graph: Graph, detail: str = "any", **options: Any) -> Fit:
+    """How the alexnet figure of ``graph`` fits ``options["width"]`` (the view choice's
+    measure for this style)."""
+    return fit_style(AlexNetStyle, graph, detail, **options)[0]

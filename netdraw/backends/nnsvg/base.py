@@ -1,13 +1,17 @@
-"""What the three NN-SVG styles share: the Style interface and the drawing driver.
+"""What the three NN-SVG styles share: the Style (the shared layout's questions answered in
+pixels) and the driver that turns a laid-out figure into SVG.
 
-A style measures and draws one layer (its glyph and labels) and the link between two
-adjacent layers of a row (kernel projections, full connections); the driver places the
-layers (:mod:`layout`), draws the other edges (arcs, elbows), stage brackets for top-level
-groups, the title and the legend.
+A style sizes one item's glyph (:meth:`Style.glyph`, in layout coordinates: y up, the row
+line at y = 0), draws it (:meth:`Style.draw`, in SVG coordinates: y down) and may draw its
+own link between adjacent items of a row (kernel projections, full connections). Labels
+are made here: the layer's name and op hang under the lowest glyph of its lane, one line
+for the lane; the driver draws them where the layout put them, with the arrows, skip arcs,
+group brackets under the groups, the title and the legend.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from netdraw.backends.nnsvg.canvas import (
@@ -16,100 +20,168 @@ from netdraw.backends.nnsvg.canvas import (
     MUTED,
     Canvas,
     Options,
+    Scaler,
     clean,
     parse_options,
+    rounded,
     text_width,
 )
-from netdraw.backends.nnsvg.figure import KIND_NAMES, Figure, Layer, build_figure
-from netdraw.backends.nnsvg.layout import Arc, Placement, Shape, Spacing, place, rounded
+from netdraw.backends.nnsvg.captions import KIND_NAMES, layer_name, op_text, tooltip
 from netdraw.errors import NetdrawError
+from netdraw.figure import geometry as geo
+from netdraw.figure.fit import Fit, Print, arrange, medium, printed
+from netdraw.figure.items import TENSORS, Item, ItemGraph, build_items
+from netdraw.figure.layout import (
+    Figure,
+    Footprint,
+    Label,
+    Route,
+    Spacing,
+    lay_out,
+    place_legend,
+    place_title,
+)
+from netdraw.figure.plan import make_plan
 from netdraw.ir import Graph
 
 MARGIN = 16.0
+CM_PER_PX = 2.54 / 96  # an SVG pixel at its natural size (CSS: 96 per inch)
+PT_PER_PX = 72.27 / 96
 LABEL_SIZE = 10.5
 SMALL_SIZE = 9.0
+#: Font size (px) of each label role; the SVG class of the text is the role, except for
+#: the name and op lines under a layer (class ``label``).
+ROLE_SIZE = {"name": LABEL_SIZE, "op": LABEL_SIZE, "dims": LABEL_SIZE, "dim-h": SMALL_SIZE,
+             "dim-w": SMALL_SIZE, "dim-c": SMALL_SIZE, "group": SMALL_SIZE,
+             "legend": LABEL_SIZE, "title": 15.0}
+_CLASS = {"name": "label", "op": "label"}
+_FILL = {"op": MUTED, "group": MUTED}
+Point = tuple[float, float]
+Origin = Callable[[str], Point]
 
 
 class Style:
-    """Base class of a figure style; subclasses set the gaps and draw the layers."""
+    """Base class of a figure style; subclasses set the gaps and size and draw the glyphs."""
 
     name = "base"
     col_gap = 40.0
     row_gap = 40.0
     links_above = True  # draw adjacent-layer links after all layers (False: before the next)
     uniform = False  # evenly spaced columns
+    brackets_below = True
 
-    def __init__(self, fig: Figure, opts: Options) -> None:
-        self.fig, self.opts = fig, opts
-        self.pl: Placement  # set by the driver once the layers are placed
+    def __init__(self, ig: ItemGraph, graph: Graph, opts: Options, size: float = 1.0,
+                 compact: bool = False) -> None:
+        self.ig, self.graph, self.opts, self.size = ig, graph, opts, size
+        self.compact = compact  # for print: only the dimensions, stacked narrow
+        k = opts.spacing * size
+        self.spacing = Spacing(col_gap=self.col_gap * k, lane_gap=self.row_gap * k,
+                               row_gap=self.row_gap * k, arc_margin=10.0, arc_step=12.0,
+                               port=4.0, bracket_gap=10.0, bracket_tick=5.0, eps=0.5)
+        self.bracket_depths: tuple[int, ...] = (1,) if opts.labels else ()
 
     # -- to override ----------------------------------------------------------------------
-    def shape(self, layer: Layer) -> Shape:
+    def glyph(self, item: Item) -> Footprint:
+        """The glyph's outline (and face) in layout coordinates, without labels."""
         raise NotImplementedError
 
-    def draw(self, cv: Canvas, layer: Layer, ox: float, oy: float) -> None:
+    def labels(self, item: Item, fp: Footprint) -> list[Label]:
+        """The item's labels (default: its name and op hanging under the lane; compact,
+        only the ``×N`` of a rolled run)."""
+        if self.compact:
+            return self.under(item, fp, lines=self.repeat_line(item))
+        return self.under(item, fp)
+
+    def repeat_line(self, item: Item) -> list[tuple[str, str]]:
+        return [(f"×{item.repeat}", "name")] if item.repeat > 1 else []
+
+    def draw(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
+        """Draw the glyph with its row-line origin at SVG point (ox, oy)."""
         raise NotImplementedError
 
-    def can_link(self, src: Layer, dst: Layer) -> bool:
-        """Whether the style draws its own link between these adjacent layers."""
+    def can_link(self, src: Item, dst: Item) -> bool:
+        """Whether the style draws its own link between these adjacent items."""
         return False
 
-    def link(self, cv: Canvas, src: Layer, dst: Layer, pl: Placement) -> None:
-        """Draw the style's own link between adjacent layers (see :meth:`can_link`)."""
+    def link(self, cv: Canvas, src: Item, dst: Item, origin: Origin) -> None:
+        """Draw the style's own link between adjacent items (see :meth:`can_link`)."""
 
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
         """A 12×12 legend sample for ``kind`` with its top-left corner at (x, y)."""
         cv.rect(x, y, 12, 12, fill=self.opts.fill(kind), stroke=INK, stroke_width="0.8")
 
-    # -- shared helpers -------------------------------------------------------------------
-    def label_lines(self, layer: Layer) -> list[str]:
-        """The lines under a layer: its name and the op that made it (no repeats)."""
-        if not self.opts.labels or layer.is_merge:
-            return []
-        lines = [clean(layer.name, 28)]
-        if layer.op_text and layer.op_text.lower() != layer.name.lower():
-            lines.append(clean(layer.op_text, 28))
+    # -- the shared layout's questions ----------------------------------------------------
+    def footprint(self, item: Item, caption: str | None) -> Footprint:
+        fp = self.glyph(item)
+        if self.opts.labels and not item.is_merge:
+            fp.labels = self.labels(item, fp)
+        return fp
+
+    def text_label(self, text: str, role: str, x: float, y: float, anchor: str) -> Label:
+        size = ROLE_SIZE[role]
+        text = clean(text, 120)
+        return Label(text, x, y, text_width(text, size), size * 1.25, anchor, role)
+
+    # -- helpers --------------------------------------------------------------------------
+    def name_lines(self, item: Item) -> list[tuple[str, str]]:
+        """(text, role) of the lines under a layer: its name and the op that made it."""
+        name = clean(layer_name(item.node, self.graph), 28)
+        lines = [(name, "name")]
+        op = op_text(item.node)
+        if op and op.lower() != name.lower():
+            lines.append((clean(op, 28), "op"))
         return lines
 
-    def lines_extent(self, lines: list[str], size: float = LABEL_SIZE) -> tuple[float, float]:
-        """(width, height) of a block of label lines."""
-        if not lines:
-            return 0.0, 0.0
-        return max(text_width(s, size) for s in lines), len(lines) * size * 1.25
+    def under(self, item: Item, fp: Footprint, gap: float = 4.0,
+              lines: list[tuple[str, str]] | None = None) -> list[Label]:
+        """Lines centred under the glyph, hanging from the lowest glyph of the lane."""
+        x0, y0, x1, _ = geo.bbox(fp.outline)
+        out: list[Label] = []
+        y = y0 - gap
+        for text, role in self.name_lines(item) if lines is None else lines:
+            lb = self.text_label(text, role, (x0 + x1) / 2, y, "north")
+            lb.hang = True
+            out.append(lb)
+            y = lb.box()[1]
+        return out
 
-    def draw_lines(self, cv: Canvas, lines: list[str], cx: float, y: float,
-                   size: float = LABEL_SIZE, cls: str = "label") -> None:
-        """Label lines centred on ``cx``, the first baseline at ``y + size``."""
-        for k, line in enumerate(lines):
-            cv.text(cx, y + size * (1 + 1.25 * k) - 1.5, line, size,
-                    fill=INK if k == 0 else MUTED, **{"class": cls})
+    def scaler(self, of: str, lo: float, hi: float) -> Scaler:
+        """Pixels for the figure's map sides (``of="side"``), map channels
+        (``"channels"``, thinnest ``lo`` at any size) or vector lengths (``"units"``),
+        from ``lo`` to ``hi`` times the arrangement's glyph size."""
+        items = [i for i in self.ig.items.values() if not i.is_merge]
+        maps = [i.dims for i in items if not i.dims.is_vector]
+        values = {"side": [d.h for d in maps] + [d.w for d in maps],
+                  "channels": [d.c for d in maps],
+                  "units": [i.dims.c for i in items if i.dims.is_vector]}[of]
+        low = lo if of == "channels" else lo * self.size
+        return Scaler(values, low, hi * self.size, self.opts.scale)
 
-    def merge_shape(self, r: float = 9.0) -> Shape:
-        return Shape((-r, -r, r, r), (-r, 0.0), (r, 0.0))
+    def dims_lines(self, item: Item, role: str) -> list[tuple[str, str]]:
+        """``C@H×W`` as one line, or when compact as two (``C@`` over ``H×W``)."""
+        text = item.dims.text()
+        if not self.compact or "@" not in text:
+            return [(text, role)]
+        c, hw = text.split("@", 1)
+        return [(f"{c}@", role), (hw, role)]
 
-    def labelled(self, layer: Layer, body: tuple[float, float, float, float],
-                 in_port: tuple[float, float], out_port: tuple[float, float],
-                 above: list[str] = (), extra_w: float = 0.0) -> Shape:
-        """A Shape with room for ``above`` lines over the body and the label lines below."""
-        lines = self.label_lines(layer)
-        lw, lh = self.lines_extent(lines)
-        aw, ah = self.lines_extent(list(above))
-        return Shape(body, in_port, out_port, above=ah + 3 if above else 0.0,
-                     below=lh + 5 if lines else 0.0, label_w=max(lw, aw, extra_w))
+    @property
+    def merge_r(self) -> float:
+        return 9.0 * max(self.size, 0.7)
 
-    def label_y(self, layer: Layer) -> float:
-        """Where the label lines under a layer start (its row's shared baseline)."""
-        return self.pl.row_floor[self.pl.row[layer.index]] + 4
+    def merge_glyph(self) -> Footprint:
+        return Footprint(geo.circle(0.0, 0.0, self.merge_r, 32), ball=True, cx=0.0)
 
-    def draw_merge(self, cv: Canvas, layer: Layer, ox: float, oy: float, r: float = 9.0) -> None:
+    def draw_merge(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
         """A merge as a circle: ⊕ add, ⊗ multiply, two bars for concat."""
-        cv.circle(ox, oy, r, fill=self.opts.fill(layer.kind), stroke=INK, stroke_width="1",
+        r = self.merge_r
+        cv.circle(ox, oy, r, fill=self.opts.fill(item.kind), stroke=INK, stroke_width="1",
                   **{"class": "merge"})
         k = r * 0.55
-        if layer.kind == "concat":
+        if item.kind == "concat":
             for dx in (-k / 2.5, k / 2.5):
                 cv.line((ox + dx, oy - k), (ox + dx, oy + k), stroke=INK, stroke_width="1.3")
-        elif layer.kind == "multiply":
+        elif item.kind == "multiply":
             d = k * 0.75
             cv.line((ox - d, oy - d), (ox + d, oy + d), stroke=INK, stroke_width="1.3")
             cv.line((ox - d, oy + d), (ox + d, oy - d), stroke=INK, stroke_width="1.3")
@@ -118,188 +190,172 @@ class Style:
             cv.line((ox, oy - k), (ox, oy + k), stroke=INK, stroke_width="1.3")
 
 
-def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any) -> str:
-    """Draw ``graph`` in a style: the whole SVG document as text."""
-    if fmt != "svg":
-        raise NetdrawError(f"the {style_cls.name} style writes .svg only, not .{fmt}")
+def box(x0: float, y0: float, x1: float, y1: float) -> geo.Polygon:
+    """A rectangle given in SVG coordinates (y down), as a layout polygon (y up)."""
+    return geo.flip(geo.rect(x0, y0, x1, y1))
+
+
+def layout_style(style_cls: type[Style], graph: Graph, rows: int = 1, size: float = 1.0,
+                 compact: bool = False, **options: Any) -> tuple[Style, Figure]:
+    """The figure of ``graph`` in a style, laid out in ``rows`` rows with glyphs ``size``
+    times their natural size and ``compact`` labels (legend and title included)."""
     opts = parse_options(**options)
-    fig = build_figure(graph)
-    if not fig.layers:
+    ig = build_items(graph, TENSORS)
+    if not ig.items:
         if not len(graph):
             raise NetdrawError(f"the graph {graph.name!r} has no layers to draw: it is empty")
         raise NetdrawError(f"the graph {graph.name!r} has no layers the {style_cls.name} style "
                            "draws (only plumbing such as reshapes and activations); use "
                            "--style graph")
-    style = style_cls(fig, opts)
-    shapes = [style.shape(layer) for layer in fig.layers]
-    title = graph.name if opts.title is None else opts.title
-    title = clean(title, 120)
-    top = MARGIN + (26.0 if title else 0.0)
-    spacing = Spacing(style.col_gap * opts.spacing, style.row_gap * opts.spacing)
-    pl = style.pl = place(fig, shapes, spacing, MARGIN, top, style.uniform)
+    style = style_cls(ig, graph, opts, size, compact)
+    fig = lay_out(graph, make_plan(ig), style, rows)
+    if opts.legend:
+        _legend(style, fig)
+    title = clean(graph.name if opts.title is None else opts.title, 120)
+    if title:
+        place_title(fig, style.text_label(title, "title", 0, 0, "south west"), 10.0,
+                    centred=False)
+    return style, fig
 
+
+def fit_style(style_cls: type[Style], graph: Graph, detail: str = "any",
+              **options: Any) -> tuple[Fit, Style, Figure]:
+    """The figure of ``graph`` in a style laid out to fit ``options["width"]`` when the
+    SVG is scaled to it (see :mod:`netdraw.figure.fit`; ``labels``: any, full or
+    compact), and how it fits."""
+    target = medium(options.get("width"))
+    styles: dict[int, Style] = {}
+
+    def lay(rows: int, size: float, compact: bool) -> Figure:
+        style, fig = layout_style(style_cls, graph, rows, size, compact, **options)
+        styles[id(fig)] = style
+        return fig
+
+    def measure(fig: Figure) -> Print:
+        return printed(fig, target.cm, CM_PER_PX, lambda role: ROLE_SIZE[role] * PT_PER_PX,
+                       height_cm=target.max_height_cm, margin=MARGIN)
+
+    how, fig = arrange(lay, measure, target, detail)
+    return how, styles[id(fig)], fig
+
+
+def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any) -> str:
+    """Draw ``graph`` in a style: the whole SVG document as text."""
+    if fmt != "svg":
+        raise NetdrawError(f"the {style_cls.name} style writes .svg only, not .{fmt}")
+    _, style, fig = fit_style(style_cls, graph, **options)
+    x_min, y_min, x_max, y_max = fig.bounds()
+
+    def at(x: float, y: float) -> Point:
+        return x - x_min + MARGIN, y_max - y + MARGIN
+
+    def origin(item_id: str) -> Point:
+        return at(*fig.placed[item_id].fp.origin)
+
+    ig = style.ig
+    links = {(u, v) for u, v in ig.edges if _adjacent(fig, u, v)
+             and style.can_link(ig.items[u], ig.items[v])}
     cv = Canvas()
     cv.open(**{"class": "edges"})
-    _draw_edges(cv, style, pl, spacing)
+    for route in fig.routes:
+        if (route.src, route.dst) not in links:
+            _arrow(cv, route, at)
     cv.close()
-    order = sorted(range(len(fig.layers)), key=lambda i: (pl.col[i], pl.row[i]))
+    placed = sorted(fig.placed.values(), key=lambda p: (p.row, p.col, -p.lane))
     pending = []
-    cv.open(**{"class": "layers", "data-layout": "u" if pl.u_shaped else "lanes"})
-    for i in order:
-        layer = fig.layers[i]
-        ox, oy = pl.origin[i]
-        cv.open(tooltip=layer.tooltip, id=f"layer-{i}",
-                **{"class": f"layer {layer.kind}", "data-kind": layer.kind,
-                   "data-dims": layer.dims.text(), "data-name": clean(layer.name, 200)})
-        style.draw(cv, layer, ox, oy)
+    cv.open(**{"class": "layers", "data-layout": "u" if fig.mode == "u" else "lanes",
+               "data-rows": str(fig.rows)})
+    for p in placed:
+        item = p.item
+        cv.open(tooltip=tooltip(item.node), id=f"layer-{item.index}",
+                **{"class": f"layer {item.kind}", "data-kind": item.kind,
+                   "data-dims": item.dims.text(),
+                   "data-name": clean(layer_name(item.node, style.graph), 200)})
+        style.draw(cv, item, *origin(item.id))
+        for lb in p.labels:
+            _text(cv, lb, at)
         cv.close()
-        for j in layer.succs:
-            if _adjacent(pl, i, j) and style.can_link(layer, fig.layers[j]):
+        for u, v in sorted(links):
+            if u == item.id:
                 if style.links_above:
-                    pending.append((i, j))
+                    pending.append((u, v))
                 else:
-                    style.link(cv, layer, fig.layers[j], pl)
+                    style.link(cv, item, ig.items[v], origin)
     cv.close()
     cv.open(**{"class": "links"})
-    for i, j in pending:
-        style.link(cv, fig.layers[i], fig.layers[j], pl)
+    for u, v in pending:
+        style.link(cv, ig.items[u], ig.items[v], origin)
     cv.close()
-
-    y = pl.bottom
-    if opts.labels:
-        y = _brackets(cv, fig, pl, y + 14)
-    width = pl.width
-    if opts.legend:
-        width = max(width, MARGIN + 360)
-        y = _legend(cv, style, fig, pl, y + 18, width)
-    if title:
-        width = max(width, MARGIN + text_width(title, 15) * 1.05)
-        cv.text(MARGIN, MARGIN + 13, title, 15, anchor="start", limit=120, font_weight="bold",
-                **{"class": "title"})
-    return cv.tostring(width + MARGIN, y + MARGIN, title or graph.name)
-
-
-def _adjacent(pl: Placement, i: int, j: int) -> bool:
-    return pl.row[i] == pl.row[j] and pl.col[j] == pl.col[i] + 1
-
-
-def _straight(cv: Canvas, pl: Placement, a: int, b: int) -> None:
-    (ax, ay), (bx, by) = pl.port(a, "out_port"), pl.port(b, "in_port")
-    if abs(ay - by) < 0.5:
-        cv.arrow(rounded([(ax, ay), (bx - 1, by)]))
-    else:
-        mx = pl.col_x[pl.col[b]] - (pl.col_x[pl.col[b]] - ax) / 2
-        cv.arrow(rounded([(ax, ay), (mx, ay), (mx, by), (bx - 1, by)]))
-
-
-def _draw_edges(cv: Canvas, style: Style, pl: Placement, spacing: Spacing) -> None:
-    fig = style.fig
-    arcs = {(arc.src, arc.dst): arc for arc in pl.arcs}
-    main = set(pl.main)
-    for a, b in fig.edges:
-        if (a, b) in arcs:
-            _arc(cv, pl, arcs[(a, b)], spacing)
-        elif pl.row[a] == pl.row[b]:
-            if not (_adjacent(pl, a, b) and style.can_link(fig.layers[a], fig.layers[b])):
-                _straight(cv, pl, a, b)
-        else:
-            _elbow(cv, fig, pl, a, b, spacing, a in main, b in main)
+    if fig.marks:
+        cv.open(**{"class": "groups"})
+        for m in fig.marks:
+            pts = [at(x, y) for x, y in m.path_points()]
+            cv.path("M" + " L".join(f"{x:.2f},{y:.2f}" for x, y in pts), fill="none",
+                    stroke=MUTED, stroke_width="0.9")
+            _text(cv, m.label, at, font_style="italic")
+        cv.close()
+    if fig.legend:
+        cv.open(**{"class": "legend"})
+        for e in fig.legend:
+            x0, _, _, y1 = geo.bbox(e.fp.outline)
+            sx, sy = at(x0, y1)
+            if e.key == "\x00skip":
+                cv.path(f"M{sx:.2f},{sy + 12:.2f} V{sy + 4:.2f} Q{sx:.2f},{sy + 1:.2f} "
+                        f"{sx + 3:.2f},{sy + 1:.2f} H{sx + 9:.2f} Q{sx + 12:.2f},{sy + 1:.2f} "
+                        f"{sx + 12:.2f},{sy + 4:.2f} V{sy + 12:.2f}", fill="none", stroke=EDGE,
+                        stroke_width="1.1")
+            else:
+                style.swatch(cv, e.key, sx, sy)
+            _text(cv, e.label, at)
+        cv.close()
+    if fig.title is not None:
+        _text(cv, fig.title, at, font_weight="bold")
+    return cv.tostring(x_max - x_min + 2 * MARGIN, y_max - y_min + 2 * MARGIN,
+                       fig.title.text if fig.title else graph.name)
 
 
-def _arc(cv: Canvas, pl: Placement, arc: Arc, spacing: Spacing) -> None:
-    a, b = arc.src, arc.dst
-    lo, hi = pl.col[a], pl.col[b]
-    tops = [pl.box(i)[1] for i in range(len(pl.col))
-            if pl.row[i] == arc.row and lo <= pl.col[i] <= hi]
-    peak = min(tops) - spacing.arc_margin - arc.level * spacing.arc_step
-    (sx, sy), (ex, ey) = pl.port(a, "top_port"), pl.port(b, "top_port")
-    element = cv.arrow(rounded([(sx, sy), (sx, peak), (ex, peak), (ex, ey - 1)], 8))
-    element.attribs["class"] = "skip"
+def _adjacent(fig: Figure, u: str, v: str) -> bool:
+    a, b = fig.placed[u], fig.placed[v]
+    return a.row == b.row and a.lane == b.lane and b.col == a.col + 1 and abs(a.y - b.y) < 1e-6
 
 
-def _elbow(cv: Canvas, fig: Figure, pl: Placement, a: int, b: int, spacing: Spacing,
-           a_main: bool, b_main: bool) -> None:
-    (ax, ay) = pl.port(a, "out_port")
-    gap_after = pl.col_x[pl.col[a]] + pl.col_w[pl.col[a]] + spacing.col_gap / 2
-    gap_before = pl.col_x[pl.col[b]] - spacing.col_gap / 2
-    dst = fig.layers[b]
-    if not b_main or a_main:
-        # Turn right after the source's column, then run along the target's row.
-        bx, by = pl.port(b, "in_port")
-        pts = [(ax, ay), (gap_after, ay), (gap_after, by), (bx - 1, by)]
-    elif dst.is_merge:
-        below = pl.row[a] > pl.row[b]
-        bx, by = pl.port(b, "bottom_port" if below else "top_port")
-        by = by + 1 if below else by - 1
-        pts = [(ax, ay), (bx, ay), (bx, by)]
-    else:
-        bx, by = pl.port(b, "in_port")
-        pts = [(ax, ay), (gap_before, ay), (gap_before, by), (bx - 1, by)]
-    cv.arrow(rounded(pts))
+def _arrow(cv: Canvas, route: Route, at: Callable[[float, float], Point]) -> None:
+    """The route as an SVG path, its end pulled back so the arrowhead's tip touches."""
+    pts = [at(x, y) for x, y in route.points]
+    (xa, ya), (xb, yb) = pts[-2], pts[-1]
+    length = max(((xb - xa) ** 2 + (yb - ya) ** 2) ** 0.5, 1e-9)
+    pts[-1] = (xb - (xb - xa) / length, yb - (yb - ya) / length)
+    element = cv.arrow(rounded(pts, 8.0 if route.arc else 6.0))
+    if route.arc:
+        element.attribs["class"] = "skip"
+    elif route.wrap:
+        element.attribs["class"] = "wrap"
 
 
-def _brackets(cv: Canvas, fig: Figure, pl: Placement, y: float) -> float:
-    """Brackets under the columns of each top-level group with two or more layers."""
-    spans: dict[str, list[int]] = {}
-    for layer in fig.layers:
-        if layer.group:
-            spans.setdefault(layer.group, []).append(layer.index)
-    items = []
-    for name, idx in spans.items():
-        if len(idx) < 2:
-            continue
-        x0 = min(pl.box(i, "body")[0] for i in idx)
-        x1 = max(pl.box(i, "body")[2] for i in idx)
-        items.append((x0, x1, name))
-    if not items:
-        return y - 14
-    levels: list[list[tuple[float, float]]] = []
-    placed = []
-    for x0, x1, name in sorted(items):
-        w = max(x1 - x0, text_width(clean(name, 30), SMALL_SIZE))
-        cx = (x0 + x1) / 2
-        lx0, lx1 = cx - w / 2 - 4, cx + w / 2 + 4
-        level = 0
-        while level < len(levels) and any(lx0 < e and s < lx1 for s, e in levels[level]):
-            level += 1
-        if level == len(levels):
-            levels.append([])
-        levels[level].append((lx0, lx1))
-        placed.append((x0, x1, name, level))
-    cv.open(**{"class": "groups"})
-    step = 24.0
-    for x0, x1, name, level in placed:
-        by = y + level * step
-        cv.path(f"M{x0:.2f},{by - 5:.2f} V{by:.2f} H{x1:.2f} V{by - 5:.2f}", fill="none",
-                stroke=MUTED, stroke_width="0.9")
-        cv.text((x0 + x1) / 2, by + 11, clean(name, 30), SMALL_SIZE, fill=MUTED,
-                font_style="italic")
-    cv.close()
-    return y + len(levels) * step - 6
+def _text(cv: Canvas, lb: Label, at: Callable[[float, float], Point], **attrs: Any) -> None:
+    """A label drawn inside the box the layout gave it."""
+    x0, y0, x1, y1 = lb.box()
+    size = ROLE_SIZE[lb.role]
+    side = lb.anchor.split()[-1]
+    anchor, x = {"west": ("start", x0), "east": ("end", x1)}.get(side, ("middle",
+                                                                         (x0 + x1) / 2))
+    sx, sy = at(x, (y0 + y1) / 2)
+    attrs.setdefault("fill", _FILL.get(lb.role, INK))
+    cv.text(sx, sy + 0.36 * size, lb.text, size, anchor=anchor, limit=200,
+            **{"class": _CLASS.get(lb.role, lb.role)}, **attrs)
 
 
-def _legend(cv: Canvas, style: Style, fig: Figure, pl: Placement, y: float,
-            width: float) -> float:
+def _legend(style: Style, fig: Figure) -> None:
     kinds: list[str] = []
-    for layer in fig.layers:
-        if layer.kind not in kinds:
-            kinds.append(layer.kind)
-    entries: list[tuple[str, str]] = [(k, KIND_NAMES.get(k, k)) for k in kinds]
-    if pl.arcs:
-        entries.append(("\x00skip", "skip connection"))
-    x = MARGIN
-    cv.open(**{"class": "legend"})
-    for kind, name in entries:
-        w = 18 + text_width(name, LABEL_SIZE) + 16
-        if x + w > width and x > MARGIN:
-            x, y = MARGIN, y + 20
-        if kind == "\x00skip":
-            cv.path(f"M{x:.2f},{y + 12:.2f} V{y + 4:.2f} Q{x:.2f},{y + 1:.2f} {x + 3:.2f},"
-                    f"{y + 1:.2f} H{x + 9:.2f} Q{x + 12:.2f},{y + 1:.2f} {x + 12:.2f},"
-                    f"{y + 4:.2f} V{y + 12:.2f}", fill="none", stroke=EDGE, stroke_width="1.1")
-        else:
-            style.swatch(cv, kind, x, y)
-        cv.text(x + 18, y + 10, name, LABEL_SIZE, anchor="start")
-        x += w
-    cv.close()
-    return y + 14
+    for p in fig.placed.values():
+        if p.item.kind not in kinds:
+            kinds.append(p.item.kind)
+    entries: list[tuple[Any, Footprint, Label]] = []
+    names = [(k, KIND_NAMES.get(k, k)) for k in kinds]
+    if any(r.arc for r in fig.routes):
+        names.append(("\x00skip", "skip connection"))
+    for key, text in names:
+        entries.append((key, Footprint(box(0, -6, 12, 6)),
+                        style.text_label(text, "legend", 0, 0, "west")))
+    place_legend(fig, entries, gap=18.0, pad=6.0, entry_gap=16.0, line_gap=8.0,
+                 min_wrap=150.0)

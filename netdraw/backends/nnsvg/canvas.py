@@ -265,3 +265,24 @@ class Canvas:
         background = self.dwg.rect(insert=("0", "0"), size=("100%", "100%"), fill="#ffffff")
         self.dwg.elements.insert(2, background)
         return '<?xml version="1.0" encoding="utf-8" ?>\n' + self.dwg.tostring() + "\n"
+
+
+def rounded(points: list[tuple[float, float]], radius: float = 6.0) -> str:
+    """SVG path data through ``points`` with rounded corners."""
+    pts = [p for k, p in enumerate(points) if k == 0 or p != points[k - 1]]
+    if len(pts) < 2:
+        return ""
+    d = [f"M{num(pts[0][0])},{num(pts[0][1])}"]
+    for k in range(1, len(pts) - 1):
+        (x0, y0), (x1, y1), (x2, y2) = pts[k - 1], pts[k], pts[k + 1]
+        la = math.hypot(x1 - x0, y1 - y0)
+        lb = math.hypot(x2 - x1, y2 - y1)
+        r = min(radius, la / 2, lb / 2)
+        if r <= 0.5:
+            d.append(f"L{num(x1)},{num(y1)}")
+            continue
+        ax, ay = x1 - (x1 - x0) * r / la, y1 - (y1 - y0) * r / la
+        bx, by = x1 + (x2 - x1) * r / lb, y1 + (y2 - y1) * r / lb
+        d.append(f"L{num(ax)},{num(ay)} Q{num(x1)},{num(y1)} {num(bx)},{num(by)}")
+    d.append(f"L{num(pts[-1][0])},{num(pts[-1][1])}")
+    return " ".join(d)

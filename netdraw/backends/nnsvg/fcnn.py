@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from netdraw.backends.nnsvg.base import Style, render_style
+from netdraw.backends.nnsvg.base import Origin, Style, box, fit_style, render_style
 from netdraw.backends.nnsvg.canvas import INK, Canvas
-from netdraw.backends.nnsvg.figure import Layer
-from netdraw.backends.nnsvg.layout import Placement, Shape
+from netdraw.figure.fit import Fit
+from netdraw.figure.items import Item
+from netdraw.figure.layout import Footprint, Label
 from netdraw.ir import Graph
 
 RADIUS = 7.5
@@ -29,65 +30,72 @@ class FcnnStyle(Style):
     links_above = False
     uniform = True
 
-    def slots(self, layer: Layer) -> tuple[int, bool]:
+    @property
+    def radius(self) -> float:
+        return RADIUS * self.size
+
+    @property
+    def pitch(self) -> float:
+        return PITCH * self.size
+
+    def slots(self, item: Item) -> tuple[int, bool]:
         """(circles drawn, whether an ellipsis stands for the hidden ones)."""
-        n = layer.dims.size or 1
+        n = item.dims.c or 1
         cap = self.opts.max_neurons
         return (n, False) if n <= cap else (cap - 1, True)
 
-    def centres(self, layer: Layer, ox: float, oy: float) -> list[tuple[float, float]]:
-        drawn, ellipsis = self.slots(layer)
+    def centres(self, item: Item, ox: float, oy: float) -> list[tuple[float, float]]:
+        drawn, ellipsis = self.slots(item)
         count = drawn + (1 if ellipsis else 0)
-        top = oy - (count - 1) * PITCH / 2
-        ys = [top + k * PITCH for k in range(count)]
+        top = oy - (count - 1) * self.pitch / 2
+        ys = [top + k * self.pitch for k in range(count)]
         if ellipsis:
             del ys[math.ceil(drawn / 2)]
         return [(ox, y) for y in ys]
 
-    def shape(self, layer: Layer) -> Shape:
-        if layer.is_merge:
-            return self.merge_shape()
-        drawn, ellipsis = self.slots(layer)
-        half = (drawn + (1 if ellipsis else 0) - 1) * PITCH / 2 + RADIUS
-        body = (-RADIUS, -half, RADIUS, half)
-        return self.labelled(layer, body, (-RADIUS, 0.0), (RADIUS, 0.0))
+    def glyph(self, item: Item) -> Footprint:
+        if item.is_merge:
+            return self.merge_glyph()
+        drawn, ellipsis = self.slots(item)
+        half = (drawn + (1 if ellipsis else 0) - 1) * self.pitch / 2 + self.radius
+        return Footprint(box(-self.radius, -half, self.radius, half), cx=0.0)
 
-    def label_lines(self, layer: Layer) -> list[str]:
-        lines = super().label_lines(layer)
-        if lines:  # name (×N for a rolled run), then the true size (units, or C@H×W)
-            name = lines[0] + (f" ×{layer.repeat}" if layer.repeat > 1 else "")
-            lines = [name, layer.dims.text()]
-        return lines
+    def labels(self, item: Item, fp: Footprint) -> list[Label]:
+        # name (×N for a rolled run), then the true size (units, or C@H×W)
+        name = self.name_lines(item)[0][0] + (f" ×{item.repeat}" if item.repeat > 1 else "")
+        dims = self.dims_lines(item, "op")
+        lines = [*dims, *self.repeat_line(item)] if self.compact else [(name, "name"), *dims]
+        return self.under(item, fp, lines=lines)
 
-    def draw(self, cv: Canvas, layer: Layer, ox: float, oy: float) -> None:
-        if layer.is_merge:
-            self.draw_merge(cv, layer, ox, oy)
+    def draw(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
+        if item.is_merge:
+            self.draw_merge(cv, item, ox, oy)
             return
-        fill = self.opts.fill(layer.kind)
-        centres = self.centres(layer, ox, oy)
+        fill = self.opts.fill(item.kind)
+        centres = self.centres(item, ox, oy)
         for x, y in centres:
-            cv.circle(x, y, RADIUS, fill=fill, stroke=INK, stroke_width="0.9",
+            cv.circle(x, y, self.radius, fill=fill, stroke=INK, stroke_width="0.9",
                       **{"class": "neuron"})
-        drawn, ellipsis = self.slots(layer)
+        drawn, ellipsis = self.slots(item)
         if ellipsis:
             gap_y = (centres[math.ceil(drawn / 2) - 1][1] + centres[math.ceil(drawn / 2)][1]) / 2
             for dy in (-5.0, 0.0, 5.0):
                 cv.circle(ox, gap_y + dy, 1.6, fill=INK, **{"class": "ellipsis"})
-        self.draw_lines(cv, self.label_lines(layer), ox, self.label_y(layer))
 
-    def can_link(self, src: Layer, dst: Layer) -> bool:
+    def can_link(self, src: Item, dst: Item) -> bool:
         return not (src.is_merge or dst.is_merge)
 
-    def link(self, cv: Canvas, src: Layer, dst: Layer, pl: Placement) -> None:
-        a = self.centres(src, *pl.origin[src.index])
-        b = self.centres(dst, *pl.origin[dst.index])
+    def link(self, cv: Canvas, src: Item, dst: Item, origin: Origin) -> None:
+        a = self.centres(src, *origin(src.id))
+        b = self.centres(dst, *origin(dst.id))
         cv.open(**{"class": "connections"}, stroke=LINK, stroke_width="0.55",
                 stroke_opacity="0.7")
+        r = self.radius
         for x0, y0 in a:
             for x1, y1 in b:
                 length = math.hypot(x1 - x0, y1 - y0)
                 ux, uy = (x1 - x0) / length, (y1 - y0) / length
-                cv.line((x0 + ux * RADIUS, y0 + uy * RADIUS), (x1 - ux * RADIUS, y1 - uy * RADIUS))
+                cv.line((x0 + ux * r, y0 + uy * r), (x1 - ux * r, y1 - uy * r))
         cv.close()
 
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
@@ -97,3 +105,9 @@ class FcnnStyle(Style):
 def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:
     """The graph in the FCNN style (options: see :mod:`netdraw.backends.nnsvg`)."""
     return render_style(FcnnStyle, graph, fmt, **options)
+
+
+def fit(graph: Graph, detail: str = "any", **options: Any) -> Fit:
+    """How the fcnn figure of ``graph`` fits ``options["width"]`` (the view choice's
+    measure for this style)."""
+    return fit_style(FcnnStyle, graph, detail, **options)[0]

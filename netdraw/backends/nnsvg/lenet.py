@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from netdraw.backends.nnsvg.base import LABEL_SIZE, Style, render_style
-from netdraw.backends.nnsvg.canvas import INK, MUTED, Canvas, Scaler, shade
-from netdraw.backends.nnsvg.figure import Layer
-from netdraw.backends.nnsvg.layout import Placement, Shape
+from netdraw.backends.nnsvg.base import Origin, Style, box, fit_style, render_style
+from netdraw.backends.nnsvg.canvas import INK, MUTED, Canvas, shade
+from netdraw.figure import geometry as geo
+from netdraw.figure.fit import Fit
+from netdraw.figure.items import Item
+from netdraw.figure.layout import Footprint, Label
 from netdraw.ir import Graph
 
 BAR = 10.0  # thickness of a dense bar
@@ -29,76 +31,81 @@ class LeNetStyle(Style):
     row_gap = 36.0
     links_above = True
 
-    def __init__(self, fig: Any, opts: Any) -> None:
-        super().__init__(fig, opts)
-        maps = [lay.dims for lay in fig.layers if not lay.dims.is_vector and not lay.is_merge]
-        self.side = Scaler([d.height for d in maps] + [d.width for d in maps], 14, 110,
-                           opts.scale)
-        self.bar = Scaler([lay.dims.units for lay in fig.layers if lay.dims.is_vector],
-                          24, 130, opts.scale)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.side = self.scaler("side", 14, 110)
+        self.bar = self.scaler("units", 24, 130)
 
-    # -- geometry -------------------------------------------------------------------------
-    def stack(self, layer: Layer) -> tuple[int, float, float, float]:
+    # -- geometry (SVG coordinates relative to the origin: y down) ----------------------
+    def stack(self, item: Item) -> tuple[int, float, float, float]:
         """(squares, step, width, height) of a map layer's stack."""
-        d = layer.dims
-        n = max(1, min(d.channels or 1, self.opts.max_maps))
-        w, h = self.side(d.width), self.side(d.height)
-        step = min(6.0, max(2.5, min(w, h) / 5)) if n > 1 else 0.0
+        d = item.dims
+        n = max(1, min(d.c or 1, self.opts.max_maps))
+        w, h = self.side(d.w if d.rank != 2 else 1), self.side(d.h)
+        step = min(6.0 * self.size, max(2.0, min(w, h) / 5)) if n > 1 else 0.0
         return n, step, w, h
 
-    def body(self, layer: Layer) -> tuple[float, float, float, float]:
-        if layer.dims.is_vector:
-            s = self.bar(layer.dims.units) / math.sqrt(2)
+    def body(self, item: Item) -> tuple[float, float, float, float]:
+        if item.dims.is_vector:
+            s = self.bar(item.dims.c) / math.sqrt(2)
             return 0.0, -s / 2, s + BAR, s / 2
-        n, step, w, h = self.stack(layer)
+        n, step, w, h = self.stack(item)
         tw, th = w + (n - 1) * step, h + (n - 1) * step
         return 0.0, -th / 2, tw, th / 2
 
-    def front(self, layer: Layer, ox: float, oy: float) -> tuple[float, float, float, float]:
+    def front(self, item: Item, ox: float, oy: float) -> tuple[float, float, float, float]:
         """(x, y, w, h) of the front (last) map of a stack."""
-        n, step, w, h = self.stack(layer)
-        x0, y0, _, _ = self.body(layer)
+        n, step, w, h = self.stack(item)
+        x0, y0, _, _ = self.body(item)
         return ox + x0 + (n - 1) * step, oy + y0 + (n - 1) * step, w, h
 
-    def shape(self, layer: Layer) -> Shape:
-        if layer.is_merge:
-            return self.merge_shape()
-        x0, y0, x1, y1 = self.body(layer)
-        above = [layer.dims.text()] if self.opts.labels else []
-        if layer.dims.is_vector:  # a diagonal bar: edges meet it half way down
-            mid = (x1 - x0 - BAR) / 2
-            return self.labelled(layer, (x0, y0, x1, y1), (mid, 0.0), (mid + BAR, 0.0), above)
-        return self.labelled(layer, (x0, y0, x1, y1), (x0, 0.0), (x1, 0.0), above)
+    def glyph(self, item: Item) -> Footprint:
+        if item.is_merge:
+            return self.merge_glyph()
+        x0, y0, x1, y1 = self.body(item)
+        if item.dims.is_vector:  # a diagonal bar: edges meet it half way down
+            s = x1 - x0 - BAR
+            return Footprint(geo.flip([(x0, y0), (x0 + BAR, y0), (x0 + BAR + s, y1),
+                                       (x0 + s, y1)]))
+        n, step, w, h = self.stack(item)
+        fx, fy, _, _ = self.front(item, 0.0, 0.0)
+        outline = geo.flip([(x0, y0), (x0 + w, y0), (x1, fy), (x1, y1), (fx, y1),
+                            (x0, y0 + h)])
+        return Footprint(outline, face=box(fx, fy, fx + w, fy + h))
+
+    def labels(self, item: Item, fp: Footprint) -> list[Label]:
+        x0, _, x1, y1 = geo.bbox(fp.outline)
+        out: list[Label] = []
+        for text, role in reversed(self.dims_lines(item, "dims")):  # upwards from the top
+            out.insert(0, self.text_label(text, role, (x0 + x1) / 2, y1 + 2, "south"))
+            y1 = out[0].box()[3] - 2
+        return out + super().labels(item, fp)
 
     # -- drawing --------------------------------------------------------------------------
-    def draw(self, cv: Canvas, layer: Layer, ox: float, oy: float) -> None:
-        if layer.is_merge:
-            self.draw_merge(cv, layer, ox, oy)
+    def draw(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
+        if item.is_merge:
+            self.draw_merge(cv, item, ox, oy)
             return
-        fill = self.opts.fill(layer.kind)
-        x0, y0, x1, y1 = self.body(layer)
-        if layer.dims.is_vector:
+        fill = self.opts.fill(item.kind)
+        x0, y0, x1, y1 = self.body(item)
+        if item.dims.is_vector:
             s = x1 - x0 - BAR
             cv.polygon([(ox, oy + y0), (ox + BAR, oy + y0), (ox + BAR + s, oy + y1),
                         (ox + s, oy + y1)], fill=fill, stroke=INK, stroke_width="0.9",
                        **{"class": "bar"})
-        else:
-            n, step, w, h = self.stack(layer)
-            for k in range(n):
-                cv.rect(ox + x0 + k * step, oy + y0 + k * step, w, h,
-                        fill=fill if (n - 1 - k) % 2 == 0 else shade(fill, 0.82),
-                        stroke=INK, stroke_width="0.8", **{"class": "map"})
-        if self.opts.labels:
-            cv.text(ox + (x0 + x1) / 2, oy + y0 - 4, layer.dims.text(), LABEL_SIZE,
-                    **{"class": "dims"})
-            self.draw_lines(cv, self.label_lines(layer), ox + (x0 + x1) / 2, self.label_y(layer))
+            return
+        n, step, w, h = self.stack(item)
+        for k in range(n):
+            cv.rect(ox + x0 + k * step, oy + y0 + k * step, w, h,
+                    fill=fill if (n - 1 - k) % 2 == 0 else shade(fill, 0.82),
+                    stroke=INK, stroke_width="0.8", **{"class": "map"})
 
-    def can_link(self, src: Layer, dst: Layer) -> bool:
+    def can_link(self, src: Item, dst: Item) -> bool:
         return not (src.is_merge or dst.is_merge or (src.dims.is_vector
                                                      and not dst.dims.is_vector))
 
-    def link(self, cv: Canvas, src: Layer, dst: Layer, pl: Placement) -> None:
-        (sx, sy), (dx, dy) = pl.origin[src.index], pl.origin[dst.index]
+    def link(self, cv: Canvas, src: Item, dst: Item, origin: Origin) -> None:
+        (sx, sy), (dx, dy) = origin(src.id), origin(dst.id)
         style = {"stroke": MUTED, "stroke_width": "0.7", "class": "projection"}
         if dst.dims.is_vector:
             a, b = self._ends(src, sx, sy, right=True)
@@ -114,8 +121,8 @@ class LeNetStyle(Style):
             cv.line((fx + fw, fy), (gx, gy), **style)
             cv.line((fx + fw, fy + fh), (gx, gy + gh), **style)
             return
-        kh = min(fh * 0.6, max(3.0, fh * kernel[0] / (src.dims.height or kernel[0] * 4)))
-        kw = min(fw * 0.6, max(3.0, fw * kernel[1] / (src.dims.width or kernel[1] * 4)))
+        kh = min(fh * 0.6, max(3.0, fh * kernel[0] / (src.dims.h or kernel[0] * 4)))
+        kw = min(fw * 0.6, max(3.0, fw * kernel[1] / (src.dims.w or kernel[1] * 4)))
         rx, ry = _SPOTS[dst.index % len(_SPOTS)]
         kx, ky = fx + rx * (fw - kw), fy + ry * (fh - kh)
         tx, ty = gx + rx * gw, gy + ry * gh
@@ -124,16 +131,16 @@ class LeNetStyle(Style):
         cv.line((kx + kw, ky), (tx, ty), **style)
         cv.line((kx + kw, ky + kh), (tx, ty), **style)
 
-    def _ends(self, layer: Layer, ox: float, oy: float,
+    def _ends(self, item: Item, ox: float, oy: float,
               right: bool) -> tuple[tuple[float, float], tuple[float, float]]:
-        """Top and bottom attachment points of a layer's right or left side."""
-        x0, y0, x1, y1 = self.body(layer)
-        if layer.dims.is_vector:
+        """Top and bottom attachment points of an item's right or left side."""
+        x0, y0, x1, y1 = self.body(item)
+        if item.dims.is_vector:
             s = x1 - x0 - BAR
             if right:
                 return (ox + BAR, oy + y0), (ox + BAR + s, oy + y1)
             return (ox, oy + y0), (ox + s, oy + y1)
-        fx, fy, fw, fh = self.front(layer, ox, oy)
+        fx, fy, fw, fh = self.front(item, ox, oy)
         return (fx + fw, fy), (fx + fw, fy + fh)
 
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
@@ -148,3 +155,9 @@ class LeNetStyle(Style):
 def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:
     """The graph in the LeNet style (options: see :mod:`netdraw.backends.nnsvg`)."""
     return render_style(LeNetStyle, graph, fmt, **options)
+
+
+def fit(graph: Graph, detail: str = "any", **options: Any) -> Fit:
+    """How the lenet figure of ``graph`` fits ``options["width"]`` (the view choice's
+    measure for this style)."""
+    return fit_style(LeNetStyle, graph, detail, **options)[0]

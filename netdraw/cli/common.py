@@ -4,7 +4,6 @@ one-line view report and output-format checks. Imports no framework."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -133,20 +132,29 @@ def add_view_arguments(parser: argparse.ArgumentParser) -> None:
 def view_options(args: argparse.Namespace):  # -> ViewOptions (imported lazily)
     from netdraw.api import view_options as make
 
-    if args.full and args.depth is not None:
-        raise NetdrawError("--full draws every level; drop --depth or --full")
-    return make(full=args.full, depth=args.depth, expand=args.expand, collapse=args.collapse,
+    full, depth = args.full, args.depth
+    if full and depth is not None:
+        from netdraw.settings import from_config
+
+        if from_config(args, "full") and not from_config(args, "depth"):
+            full = False  # --depth typed on the command line wins over full = true
+        elif from_config(args, "depth") and not from_config(args, "full"):
+            depth = None
+        else:
+            raise NetdrawError("--full draws every level; drop --depth or --full")
+    return make(full=full, depth=depth, expand=args.expand, collapse=args.collapse,
                 roll=not args.no_roll, fold=not args.no_fold, fold_patterns=args.fold,
                 keep_all=args.keep_all, max_nodes=args.max_nodes)
 
 
 def report_view(view) -> None:
-    """Say on stderr which view was drawn, when netdraw chose it."""
+    """Say on stderr which view was drawn, when netdraw chose it (not with --quiet)."""
     from netdraw.passes import describe_view
+    from netdraw.progress import note
 
     info = view.meta.get("view") or {}
     if info.get("auto"):
-        print(f"netdraw: {describe_view(view)}", file=sys.stderr)
+        note(f"netdraw: {describe_view(view)}")
 
 
 # -- outputs ---------------------------------------------------------------------------

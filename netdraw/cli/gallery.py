@@ -12,8 +12,11 @@ from netdraw.errors import NetdrawError
 def add_parser(sub: argparse._SubParsersAction) -> None:
     gallery = sub.add_parser(
         "gallery", help="render the built-in zoo into a folder",
-        description="Render zoo models into DIR. Without NAMEs: every model whose framework "
-                    "is installed (the others are listed on stderr as skipped).")
+        description="Render zoo models into DIR in every style (Graphviz .svg/.png/.json, "
+                    "the NN-SVG looks, TikZ .tex and .tikz.png) and write DIR/index.html, one "
+                    "page showing every model found in DIR in every style. Without NAMEs: "
+                    "every model whose framework is installed (the others are listed on "
+                    "stderr as skipped).")
     gallery.add_argument("-o", "--output", default="gallery", metavar="DIR")
     gallery.add_argument("names", nargs="*", metavar="NAME", help="zoo models (default: all)")
 

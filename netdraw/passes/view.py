@@ -123,13 +123,18 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
 
 def _choose(index: GroupIndex, expand: set, collapse: set,
             options: ViewOptions) -> tuple[int, Graph]:
+    from netdraw.progress import task
+
     tried: list[tuple[int, Graph]] = []
-    for depth in range(index.full_depth, 0, -1):
-        view = view_at(index, depth, expand, collapse, options.roll)
-        _, ratio = layout.columns_for(view)
-        if len(view) <= options.max_nodes and ratio <= layout.MAX_ASPECT:
-            return depth, view
-        tried.append((depth, view))
+    with task("choosing the view", total=index.full_depth) as searching:
+        for depth in range(index.full_depth, 0, -1):
+            searching.update(description=f"choosing the view: trying depth {depth}")
+            view = view_at(index, depth, expand, collapse, options.roll)
+            _, ratio = layout.columns_for(view)
+            if len(view) <= options.max_nodes and ratio <= layout.MAX_ASPECT:
+                return depth, view
+            tried.append((depth, view))
+            searching.advance()
     depth, view = min(tried, key=lambda t: (len(t[1]), -t[0]))
     return depth, view
 

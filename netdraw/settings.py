@@ -32,10 +32,14 @@ from typing import Any
 
 from netdraw.errors import NetdrawError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+
+def _tomllib():
+    """The TOML parser (imported only when a file is read: ``--help`` stays quick)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
 
 #: Option destinations that describe one run's output, never a project default.
 PER_RUN = frozenset({"output", "format", "help", "version"})
@@ -88,6 +92,7 @@ def find_config(start: Path | None = None) -> ConfigFile | None:
 
 def read_config(path: Path) -> ConfigFile | None:
     """Read ``path``; ``None`` for a ``pyproject.toml`` without ``[tool.netdraw]``."""
+    tomllib = _tomllib()
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)

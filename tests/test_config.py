@@ -17,7 +17,7 @@ from conftest import assert_one_line_error, cli_env, run_cli
 
 from netdraw import settings
 from netdraw.cli import build_parser, parse_args
-from netdraw.settings import tomllib
+from netdraw.settings import _tomllib
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_config_command_prints_toml_with_sources(project, env):
     (project / "sub" / "x").mkdir()
     proc = run_cli("config", cwd=project / "sub" / "x", env=env)
     assert proc.returncode == 0, proc.stderr
-    parsed = tomllib.loads(proc.stdout)["tool"]["netdraw"]
+    parsed = _tomllib().loads(proc.stdout)["tool"]["netdraw"]
     assert parsed["draw"]["depth"] == 1 and parsed["draw"]["rankdir"] == "LR"
     assert parsed["draw"]["no-roll"] is True and parsed["draw"]["max-nodes"] == 40
     assert parsed["summary"]["depth"] == 1 and "rankdir" not in parsed["summary"]
@@ -146,7 +146,7 @@ def test_config_command_prints_toml_with_sources(project, env):
     assert proc.stdout.startswith(f"# configuration file: {project / 'pyproject.toml'}")
     alone = run_cli("config", "summary", cwd=project.parent, env=env)
     assert alone.returncode == 0 and "no configuration file" in alone.stdout
-    assert tomllib.loads(alone.stdout)["tool"]["netdraw"].keys() == {"summary"}
+    assert _tomllib().loads(alone.stdout)["tool"]["netdraw"].keys() == {"summary"}
 
 
 def test_every_option_is_configurable_without_touching_the_config_code(
@@ -190,4 +190,4 @@ def test_no_config_environment_switch(project, env):
     assert "no configuration file" in proc.stdout
     env["NETDRAW_CONFIG"] = str(project / "pyproject.toml")
     proc = run_cli("config", "draw", cwd=project.parent, env=env)
-    assert tomllib.loads(proc.stdout)["tool"]["netdraw"]["draw"]["rankdir"] == "LR"
+    assert _tomllib().loads(proc.stdout)["tool"]["netdraw"]["draw"]["rankdir"] == "LR"

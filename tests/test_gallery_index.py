@@ -67,7 +67,6 @@ def test_index_shows_every_model_in_every_style(gallery):
 def test_index_loads_offline_in_chromium(gallery):
     pytest.importorskip("playwright")
     from playwright.sync_api import sync_playwright
-
     from test_nnsvg import CHROMIUM_ARGS
 
     errors, outside = [], []

@@ -416,12 +416,12 @@ def test_json_example_shows_the_keys_netdraw_writes(workdir):
 def test_toml_example_is_a_valid_configuration():
     """Every ```toml block is a pyproject.toml fragment netdraw accepts, key by key."""
     from netdraw import settings
-    from netdraw.settings import tomllib
+    from netdraw.settings import _tomllib
 
     blocks = [b for b in BLOCKS if b.lang == "toml"]
     assert blocks, "the README shows no configuration example"
     for block in blocks:
-        data = tomllib.loads("\n".join(block.lines))
+        data = _tomllib().loads("\n".join(block.lines))
         config = settings.ConfigFile(Path("pyproject.toml"), data["tool"]["netdraw"])
         loaded = settings.load_settings(build_parser(), config)  # raises on a bad key
         assert loaded.commands, block.where

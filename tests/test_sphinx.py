@@ -163,6 +163,8 @@ def test_parallel_build(tmp_path):
     (src / "index.rst").write_text(INDEX + "".join(f"   extra{i}\n" for i in range(8)))
     proc = sphinx(src, src / "_build", "html", "-j", "2")
     assert proc.returncode == 0, proc.stderr
+    assert re.search(r"reading sources\.\.\. \[\s*\d+%\] \S+ \.\. \S+", proc.stdout), \
+        "Sphinx did not read in parallel chunks"
     assert len(warnings(proc)) == 1, proc.stderr
     for i in range(8):
         ((uri, _),) = _images((src / "_build" / f"extra{i}.html").read_text())

@@ -1,16 +1,19 @@
-"""Renders every zoo model into ``gallery/`` (the README's main command runs this)."""
+"""Renders every zoo model into ``gallery/`` in every style, with an ``index.html`` that shows
+them all on one page (the README's main command runs this)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from netdraw import zoo
+from netdraw import progress, zoo
 from netdraw.api import render
 from netdraw.ir import Graph
 from netdraw.output import write_output
 
-#: (suffix, render options) written for every zoo model.
+#: (suffix, render options) written for every zoo model: the Graphviz diagram.
 GALLERY_OUTPUTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("svg", {}),
     ("png", {}),
@@ -18,18 +21,39 @@ GALLERY_OUTPUTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("html", {}),  # the interactive preview: open it in a browser, offline
 )
 
-#: Zoo models also drawn in the NN-SVG figure styles as NAME.STYLE.svg, with their render
-#: options; a name not (yet) in the zoo is skipped.
+#: Render options of the figure styles (NN-SVG looks and TikZ) for some zoo models; every
+#: other model is drawn with the defaults. Names not (yet) in the zoo are ignored.
 FIGURE_MODELS: dict[str, dict[str, object]] = {
     "lenet5": {}, "alexnet": {}, "resnet18": {"depth": 2},
     "onnx-lenet5": {}, "onnx-resnet": {},
     "resnet50": {}, "transformer": {},  # as drawn by default, for a 16.5 cm text width
 }
+#: The NN-SVG figure styles, written as NAME.STYLE.svg for every model.
 FIGURE_STYLES = ("fcnn", "lenet", "alexnet")
 
-#: Zoo models that also get a TikZ paper figure: NAME.tex and NAME.tikz.png (pdflatex and
-#: pdftoppm). Names not in the zoo are skipped, so entries can precede their models.
-TIKZ_GALLERY: tuple[str, ...] = ("lenet5", "resnet18", "unet", "resnet50", "transformer")
+
+@dataclass(frozen=True)
+class Style:
+    """One look in the gallery: its files for a model NAME (the first is the thumbnail)."""
+
+    name: str
+    title: str
+    files: tuple[str, ...]  # patterns with {name}
+
+    def paths(self, name: str) -> list[str]:
+        return [pattern.format(name=name) for pattern in self.files]
+
+
+#: Every style, in the order of the index page.
+STYLES: tuple[Style, ...] = (
+    Style("graph", "Graphviz diagram", ("{name}.svg", "{name}.png", "{name}.json")),
+    Style("fcnn", "FCNN (NN-SVG)", ("{name}.fcnn.svg",)),
+    Style("lenet", "LeNet (NN-SVG)", ("{name}.lenet.svg",)),
+    Style("alexnet", "AlexNet (NN-SVG)", ("{name}.alexnet.svg",)),
+    Style("tikz", "TikZ (PlotNeuralNet look)", ("{name}.tikz.png", "{name}.tex")),
+    Style("html", "Interactive preview", ("{name}.html",)),
+)
+
 
 #: Zoo models shown on the first page of a two-column article, NAME.paper.png: the figure
 #: \\input at the column width (its text-width version follows on the next page).
@@ -110,35 +134,47 @@ def render_transformer_gallery(folder: Path, names: list[str] | None = None
 
 
 def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str]:
-    """Write each zoo model's gallery files (and the transformer gallery's); yields one
-    progress line per file."""
+    """Write each model's gallery files — zoo models, and the :data:`TRANSFORMER_GALLERY`
+    ones, all of them by default — and then ``index.html``; yields one line per file
+    written. Shows progress on stderr (see :mod:`netdraw.progress`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = [n for n in TRANSFORMER_GALLERY if names is None or n in names]
-    if wanted:
-        yield from render_transformer_gallery(folder, wanted)
-    for name in [n for n in names or list(zoo.ZOO) if n not in TRANSFORMER_GALLERY]:
-        graph = zoo.load(name)
-        for suffix, options in GALLERY_OUTPUTS:
-            target = folder / f"{name}.{suffix}"
-            write_output(str(target), render(graph, suffix, **options))
-            yield f"wrote {target}"
-        if name in FIGURE_MODELS:
-            for style in FIGURE_STYLES:
-                target = folder / f"{name}.{style}.svg"
-                write_output(str(target), render(graph, "svg", style=style,
-                                                 **FIGURE_MODELS[name]))
-                yield f"wrote {target}"
-        if name in VIZ_GALLERY:
-            yield from render_viz(folder, name)
-        if name in TIKZ_GALLERY:
-            for target, fmt, options in ((folder / f"{name}.tex", "tex", {}),
-                                         (folder / f"{name}.tikz.png", "png", {})):
-                write_output(str(target), render(graph, fmt, style="tikz", **options))
-                yield f"wrote {target}"
-        if name in PAPER_GALLERY:
-            target = folder / f"{name}.paper.png"
-            write_output(str(target), paper_page(graph))
-            yield f"wrote {target}"
+    names = names or [*zoo.ZOO, *TRANSFORMER_GALLERY]
+    transformers = [n for n in names if n in TRANSFORMER_GALLERY]
+    models = [n for n in names if n not in TRANSFORMER_GALLERY]
+    with progress.task("gallery", total=len(models) + bool(transformers)) as bar:
+        for name in models:
+            bar.update(description=f"gallery: {name}")
+            yield from _render_model(folder, name)
+            bar.advance()
+        if transformers:
+            bar.update(description="gallery: transformers")
+            yield from render_transformer_gallery(folder, transformers)
+            bar.advance()
+    target = folder / "index.html"
+    write_output(str(target), index_html(folder))
+    yield f"wrote {target}"
+
+
+def _render_model(folder: Path, name: str) -> Iterator[str]:
+    graph = zoo.load(name)
+    for suffix, options in GALLERY_OUTPUTS:
+        target = folder / f"{name}.{suffix}"
+        write_output(str(target), render(graph, suffix, **options))
+        yield f"wrote {target}"
+    options = FIGURE_MODELS.get(name, {})
+    for style in FIGURE_STYLES:
+        target = folder / f"{name}.{style}.svg"
+        write_output(str(target), render(graph, "svg", style=style, **options))
+        yield f"wrote {target}"
+    for target, fmt in ((folder / f"{name}.tex", "tex"), (folder / f"{name}.tikz.png", "png")):
+        write_output(str(target), render(graph, fmt, style="tikz", **options))
+        yield f"wrote {target}"
+    if name in PAPER_GALLERY:
+        target = folder / f"{name}.paper.png"
+        write_output(str(target), paper_page(graph))
+        yield f"wrote {target}"
+    if name in VIZ_GALLERY:
+        yield from render_viz(folder, name)
 
 
 def render_viz(folder: Path, name: str) -> Iterator[str]:
@@ -182,3 +218,38 @@ def render_viz(folder: Path, name: str) -> Iterator[str]:
         results = [run_cam(opened.runtime, [one], None, "auto", method) for method in METHODS]
         rows.append((f"input: {names[labels[picks[k]]]}" if names else "input", results))
     yield write("cam", cam_panel(examples, rows, names))
+
+
+# -- the index page ---------------------------------------------------------------------------
+
+
+def index_html(folder: Path) -> str:
+    """``index.html`` for a gallery folder: every zoo model found there in every style, one
+    page, each thumbnail linking to its full file. Plain HTML with its CSS inline: no script,
+    nothing fetched from the network, links relative so the folder can be moved."""
+    from netdraw import __version__
+
+    models = []
+    for name, entry in zoo.ZOO.items():
+        styles = []
+        for style in STYLES:
+            present = [p for p in style.paths(name) if (folder / p).is_file()]
+            if present and present[0] == style.paths(name)[0]:
+                styles.append({"name": style.name, "title": style.title, "thumb": present[0],
+                               "files": present})
+        if styles:
+            models.append({"name": name, "description": entry.description,
+                           "framework": zoo.FRAMEWORK_NAMES.get(entry.framework,
+                                                                entry.framework),
+                           "styles": styles})
+    return _environment().get_template("index.html.j2").render(
+        models=models, styles=STYLES, version=__version__)
+
+
+@functools.lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("netdraw", "templates/gallery"),
+                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)

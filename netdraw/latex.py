@@ -23,6 +23,7 @@ import unicodedata
 from pathlib import Path
 
 from netdraw.errors import NetdrawError
+from netdraw.progress import task
 
 TEXLIVE_PACKAGES = ("texlive-latex-base texlive-latex-recommended texlive-latex-extra "
                     "texlive-pictures")
@@ -160,8 +161,9 @@ def compile_pdf(source: str, timeout: float = 120.0) -> bytes:
         cmd = [exe, "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode",
                "-file-line-error", "figure.tex"]
         try:
-            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
+            with task("pdflatex"):
+                proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True,
+                                      timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             raise NetdrawError(f"pdflatex did not finish within {timeout:.0f} s; write .tex "
                                "and compile it yourself to see why") from None

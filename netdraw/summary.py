@@ -59,17 +59,22 @@ def rows(graph: Graph) -> list[Row]:
     return out
 
 
-def table(graph: Graph, fmt: str = "text") -> str:
-    """The summary table of ``graph`` (usually a view) in ``fmt``."""
-    if fmt not in FORMATS:
-        raise NetdrawError(f"unknown summary format {fmt!r}; choose one of {', '.join(FORMATS)}")
+def table_cells(graph: Graph) -> tuple[list[tuple[str, ...]], tuple[str, ...]]:
+    """The table's rows as text cells (columns :data:`HEADER`) and its total row."""
     body = rows(graph)
     total_params = sum(r.params for r in body)
     total_macs = None
     for r in body:
         total_macs = add_macs(total_macs, r.macs)
     cells = [(r.name, r.kind, r.shape, f"{r.params:,}", format_macs(r.macs)) for r in body]
-    total = ("Total", "", "", f"{total_params:,}", format_macs(total_macs))
+    return cells, ("Total", "", "", f"{total_params:,}", format_macs(total_macs))
+
+
+def table(graph: Graph, fmt: str = "text") -> str:
+    """The summary table of ``graph`` (usually a view) in ``fmt``."""
+    if fmt not in FORMATS:
+        raise NetdrawError(f"unknown summary format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    cells, total = table_cells(graph)
     return {"text": _text, "markdown": _markdown, "latex": _latex}[fmt](graph, cells, total)
 
 

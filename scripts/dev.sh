@@ -20,6 +20,7 @@ declare -A NEED=(
   [pdftoppm]="poppler-utils"
   [chromium]="chromium"
   [npm]="npm"
+  [rsvg-convert]="librsvg2-bin"  # SVG figures in a Sphinx LaTeX build (netdraw.sphinx)
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -67,7 +68,7 @@ want="$(cat pyproject.toml setup.py constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "== installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -c constraints.txt -e ".[all,test]"
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[all,test,docs]"
   echo "$want" > "$stamp"
 fi
 
@@ -78,6 +79,8 @@ case "$JOB" in
     ;;
   test)
     .venv/bin/ruff check netdraw tests benchmarks
+    # The documentation, warnings as errors (figures are cached in docs/_build).
+    .venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
     .venv/bin/python -m pytest -q -p no:cacheprovider tests
     ;;
 esac

@@ -41,7 +41,8 @@ README = ROOT / "README.md"
 
 #: netdraw commands whose README examples this test runs (they finish by themselves and
 #: need only the placeholder files). The shorthand ``netdraw MODEL -o OUT`` is ``draw``.
-RUN_COMMANDS = {"draw", "summary", "zoo", "gallery", "diff", "activations", "filters", "cam"}
+RUN_COMMANDS = {"draw", "summary", "zoo", "gallery", "diff", "activations", "filters", "cam",
+                "config"}
 
 #: Commands never run, each with the reason; matched against a command's first words.
 NOT_RUN: dict[tuple[str, ...], str] = {
@@ -438,9 +439,23 @@ def test_json_example_shows_the_keys_netdraw_writes(workdir):
         assert set(shown["edges"][0]) == set(written["edges"][0]), block.where
 
 
+def test_toml_example_is_a_valid_configuration():
+    """Every ```toml block is a pyproject.toml fragment netdraw accepts, key by key."""
+    from netdraw import settings
+    from netdraw.settings import _tomllib
+
+    blocks = [b for b in BLOCKS if b.lang == "toml"]
+    assert blocks, "the README shows no configuration example"
+    for block in blocks:
+        data = _tomllib().loads("\n".join(block.lines))
+        config = settings.ConfigFile(Path("pyproject.toml"), data["tool"]["netdraw"])
+        loaded = settings.load_settings(build_parser(), config)  # raises on a bad key
+        assert loaded.commands, block.where
+
+
 def test_every_block_is_understood():
     for block in BLOCKS:
-        known = SHELL_LANGS | TEXT_LANGS | {"python", "json"}
+        known = SHELL_LANGS | TEXT_LANGS | {"python", "json", "toml"}
         assert block.lang in known, (
             f"{block.where}: a ```{block.lang} block, which tests/test_readme_examples.py "
             "does not check: teach it (or use ```text for prose)")

@@ -4,7 +4,6 @@ one-line view report and output-format checks. Imports no framework."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -140,9 +139,12 @@ def read_inputs(opened: Any, args: argparse.Namespace) -> Any:
 
 def report_inputs(batch: Any) -> None:
     """Say on stderr how each input was preprocessed (after the command succeeded: netdraw
-    cannot know how the model was trained, so the user must see what it assumed)."""
-    for note in batch.notes:
-        print(f"netdraw: input {note}", file=sys.stderr)
+    cannot know how the model was trained, so the user must see what it assumed; not with
+    --quiet)."""
+    from netdraw.progress import note
+
+    for text in batch.notes:
+        note(f"netdraw: input {text}")
 
 
 # -- views -----------------------------------------------------------------------------
@@ -178,21 +180,30 @@ def add_view_arguments(parser: argparse.ArgumentParser) -> None:
 def view_options(args: argparse.Namespace):  # -> ViewOptions (imported lazily)
     from netdraw.api import view_options as make
 
-    if args.full and args.depth is not None:
-        raise NetdrawError("--full draws every level; drop --depth or --full")
-    return make(full=args.full, depth=args.depth, expand=args.expand, collapse=args.collapse,
+    full, depth = args.full, args.depth
+    if full and depth is not None:
+        from netdraw.settings import from_config
+
+        if from_config(args, "full") and not from_config(args, "depth"):
+            full = False  # --depth typed on the command line wins over full = true
+        elif from_config(args, "depth") and not from_config(args, "full"):
+            depth = None
+        else:
+            raise NetdrawError("--full draws every level; drop --depth or --full")
+    return make(full=full, depth=depth, expand=args.expand, collapse=args.collapse,
                 roll=not args.no_roll, fold=not args.no_fold, fold_patterns=args.fold,
                 keep_all=args.keep_all, max_nodes=args.max_nodes)
 
 
 def report_view(view) -> None:
     """Say on stderr which view was drawn, when netdraw chose it, and how a figure style's
-    drawing fits its print width."""
+    drawing fits its print width (not with --quiet)."""
     from netdraw.passes import describe_view
+    from netdraw.progress import note
 
     info = view.meta.get("view") or {}
     if info.get("auto") or info.get("figure"):
-        print(f"netdraw: {describe_view(view)}", file=sys.stderr)
+        note(f"netdraw: {describe_view(view)}")
 
 
 # -- outputs ---------------------------------------------------------------------------

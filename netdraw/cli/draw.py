@@ -77,11 +77,16 @@ def _style_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _check_style_options(args: argparse.Namespace, spec: Any) -> None:
-    """Refuse a figure option the chosen style does not read (it would be ignored)."""
+    """Refuse a figure option the chosen style does not read (it would be ignored); one set
+    by the configuration file is a default for the styles that read it, dropped here."""
     from netdraw.backends import BACKENDS, FIGURE_OPTIONS
+    from netdraw.settings import from_config
 
     for name in FIGURE_OPTIONS:
         if getattr(args, name, None) is None or name in spec.options:
+            continue
+        if from_config(args, name):
+            setattr(args, name, None)
             continue
         flag = f"--no-{name}" if name in ("labels", "legend") else f"--{name}"
         users = [(s.aliases or (s.name,))[0] for s in BACKENDS if name in s.options]
@@ -138,8 +143,22 @@ def run(args: argparse.Namespace) -> int:
 
 def _tikz_options(args: argparse.Namespace, fmt: str) -> tuple[str | None, dict[str, Any]]:
     """The style to draw with and the TikZ-only options (--theme, --tikz-fragment)."""
+    from netdraw.settings import from_config
+
     style = args.style
     extra: dict[str, Any] = {}
+    if style and from_config(args, "style"):
+        from netdraw.backends import BACKENDS
+
+        spec = next((s for s in BACKENDS if s.answers_to(style)), None)
+        if spec is not None and fmt not in spec.formats:
+            style = args.style = None  # a configured style is for the formats it writes
+    if args.tikz_fragment and from_config(args, "tikz_fragment") and fmt != "tex":
+        args.tikz_fragment = False
+    if args.theme and from_config(args, "theme") and not args.tikz_fragment and (
+            style not in (None, "tikz") or fmt not in ("tex", "pdf", "png")
+            or (style is None and fmt != "tex")):
+        args.theme = None  # a configured theme is for the TikZ figures only
     if args.theme or args.tikz_fragment:
         if style not in (None, "tikz") or fmt not in ("tex", "pdf", "png"):
             raise NetdrawError("--theme and --tikz-fragment are for TikZ figures: write .tex, "

@@ -12,8 +12,11 @@ from netdraw.errors import NetdrawError
 def add_parser(sub: argparse._SubParsersAction) -> None:
     gallery = sub.add_parser(
         "gallery", help="render the built-in zoo into a folder",
-        description="Render zoo models into DIR. Without NAMEs: every model whose framework "
-                    "is installed (the others are listed on stderr as skipped).")
+        description="Render zoo models into DIR in every style (Graphviz .svg/.png/.json, "
+                    "the NN-SVG looks, TikZ .tex and .tikz.png) and write DIR/index.html, one "
+                    "page showing every model found in DIR in every style. Without NAMEs: "
+                    "every model whose framework is installed (the others are listed on "
+                    "stderr as skipped).")
     gallery.add_argument("-o", "--output", default="gallery", metavar="DIR")
     gallery.add_argument("names", nargs="*", metavar="NAME", help="zoo models (default: all)")
 
@@ -21,14 +24,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from netdraw import zoo
     from netdraw.describe import plural
-    from netdraw.gallery import render_gallery
+    from netdraw.gallery import TRANSFORMER_GALLERY, render_gallery
 
     if args.names:
         for name in args.names:
-            zoo.require(name)  # a named model that cannot be built fails before any output
+            if name not in TRANSFORMER_GALLERY:
+                zoo.require(name)  # a named model that cannot be built fails before any output
         names = list(args.names)
     else:
         names = [name for name, entry in zoo.ZOO.items() if entry.available()]
+        names += list(TRANSFORMER_GALLERY)
         skipped = [name for name in zoo.ZOO if name not in names]
         if skipped:
             packages = sorted({zoo.ZOO[n].framework for n in skipped})

@@ -189,19 +189,26 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
     views: dict[int, Graph] = {}
     aspect: dict[int, float] = {}
     chosen: int | None = None
-    for relaxed in (False, True) if fit is not None else (None,):
-        for depth in range(index.full_depth, 0, -1):
-            view = views.get(depth) or view_at(index, depth, expand, collapse, options.roll)
-            views[depth] = view
-            if len(view) > options.max_nodes:
-                continue
-            fits, ratio = _fits_page(view, fit, relaxed)
-            aspect.setdefault(depth, ratio)
-            if fits:
-                chosen = depth
+    from netdraw.progress import task
+
+    passes = (False, True) if fit is not None else (None,)
+    with task("choosing the view", total=index.full_depth * len(passes)) as searching:
+        for relaxed in passes:
+            for depth in range(index.full_depth, 0, -1):
+                searching.update(description=f"choosing the view: trying depth {depth}")
+                searching.advance()
+                view = views.get(depth) or view_at(index, depth, expand, collapse,
+                                                   options.roll)
+                views[depth] = view
+                if len(view) > options.max_nodes:
+                    continue
+                fits, ratio = _fits_page(view, fit, relaxed)
+                aspect.setdefault(depth, ratio)
+                if fits:
+                    chosen = depth
+                    break
+            if chosen is not None:
                 break
-        if chosen is not None:
-            break
     under = [d for d in views if len(views[d]) <= options.max_nodes]
     if chosen is None:
         if under:  # nothing fits: the best proportions under the node limit, deeper on ties

@@ -1,0 +1,99 @@
+"""``netdraw gallery`` writes ``index.html``: every model in every style, thumbnails linking
+to the full files, no script, nothing fetched from outside the folder.
+
+Checked by Python's HTML parser (every link and image points at a file in the folder) and by
+Chromium (the page loads from disk with no console error and no request leaving the folder,
+and every thumbnail decodes).
+"""
+
+from __future__ import annotations
+
+import html.parser
+from pathlib import Path
+
+import pytest
+from conftest import cli_env, run_cli
+
+from netdraw.gallery import STYLES
+
+NAMES = ["onnx-lenet5", "onnx-inception"]
+
+
+class Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.images: list[tuple[str, str]] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+        if tag == "img":
+            self.images.append((attrs["src"], attrs.get("alt", "")))
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("gallery")
+    env = cli_env()
+    env["NETDRAW_CONFIG"] = ""
+    proc = run_cli("gallery", "-o", str(folder / "g"), *NAMES, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == f"wrote {folder / 'g' / 'index.html'}"
+    return folder / "g"
+
+
+def test_index_shows_every_model_in_every_style(gallery):
+    page = Links()
+    page.feed((gallery / "index.html").read_text(encoding="utf-8"))
+    assert "script" not in page.tags and "link" not in page.tags
+    thumbs = {src for src, _ in page.images}
+    for name in NAMES:
+        for style in STYLES:
+            files = style.paths(name)
+            assert files[0] in thumbs, (name, style.name)
+            for file in files:
+                assert file in page.hrefs and (gallery / file).is_file(), file
+    for target in [*page.hrefs, *thumbs]:
+        if not target.startswith("#"):
+            assert "/" not in target and (gallery / target).is_file(), target
+    alts = {alt for _, alt in page.images}
+    assert "onnx-inception, TikZ (PlotNeuralNet look)" in alts
+
+
+def test_index_loads_offline_in_chromium(gallery):
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+    from test_nnsvg import CHROMIUM_ARGS
+
+    errors, outside = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("request", lambda r: None if r.url.startswith(gallery.as_uri())
+                else outside.append(r.url))
+        page.goto((gallery / "index.html").as_uri())
+        page.wait_for_load_state("load")
+        for img in page.query_selector_all("img"):
+            img.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.wait_for_function("[...document.images].every(i => i.complete)")
+        broken = page.eval_on_selector_all(
+            "img", "els => els.filter(e => !(e.naturalWidth > 0)).map(e => e.src)")
+        count = page.eval_on_selector_all("img", "els => els.length")
+        browser.close()
+    assert not errors and not outside, (errors, outside)
+    assert count == len(NAMES) * len(STYLES) and broken == [], broken
+
+
+def test_index_is_rewritten_for_a_partial_run(gallery):
+    env = cli_env()
+    env["NETDRAW_CONFIG"] = ""
+    proc = run_cli("gallery", "-o", str(gallery), "onnx-lenet5", env=env)
+    assert proc.returncode == 0, proc.stderr
+    text = (gallery / "index.html").read_text(encoding="utf-8")
+    assert 'id="onnx-inception"' in text  # files already in the folder stay on the page

@@ -244,7 +244,7 @@ def test_cli_width_is_written_into_the_fragment(width: str, unit: str, tmp_path:
 @pytest.mark.parametrize("args, message", [
     (["--width", "wide"], "--width must be text, column or a length"),
     (["--width", "100cm"], "--width must be text, column or a length"),
-    (["--style", "graph", "--width", "text"], "--width is the print width of the figure"),
+    (["--style", "graph", "--width", "text"], "--width is an option of --style"),
 ])
 def test_cli_width_errors(args: list[str], message: str, tmp_path: Path) -> None:
     out = tmp_path / ("x.svg" if "graph" in args else "x.tex")

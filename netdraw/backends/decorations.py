@@ -24,6 +24,7 @@ escaped by each backend like every other label.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +124,11 @@ class Decorations:
 
     def node(self, nid: str) -> NodeStyle | None:
         return self.nodes.get(nid)
+
+    def first(self, nids: Iterable[str]) -> NodeStyle | None:
+        """The style of the first of ``nids`` that has one (a figure item drawn for several
+        nodes takes its first decorated node's)."""
+        return next((self.nodes[n] for n in nids if n in self.nodes), None)
 
     def edge(self, src: str, dst: str) -> EdgeStyle | None:
         return self.edges.get((src, dst))

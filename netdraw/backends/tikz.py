@@ -42,12 +42,12 @@ from typing import Any
 import jinja2
 
 from netdraw.backends.decorations import Decorations
-from netdraw.backends.tikz_boxes import BORDER_CM, FONT_PT, Box, arranged, fit, label
+from netdraw.backends.tikz_boxes import BORDER_CM, FONT_PT, LEGEND_CHARS, Box, arranged, fit
 from netdraw.describe import plural
 from netdraw.errors import NetdrawError
 from netdraw.figure import themes
 from netdraw.figure.fit import PT_PER_CM, Fit, medium
-from netdraw.figure.layout import Figure, Footprint, Label, Placed, place_legend
+from netdraw.figure.layout import Figure, Footprint, Label
 from netdraw.ir import Graph
 from netdraw.latex import Tex, compile_pdf, escape, rasterise
 
@@ -56,7 +56,6 @@ __all__ = ["document", "fit", "picture", "preamble", "render"]
 _SYMBOLS = {"add": Tex("$+$"), "multiply": Tex(r"$\times$"), "concat": Tex(r"\textsf{C}"),
             "softmax": Tex(r"$\sigma$")}
 _LIMIT = 40  # characters of a caption before it is shortened
-_LEGEND_LIMIT = 90  # characters of a legend line (a diff's numbered notes are long)
 #: Largest figure side in cm; bigger figures are scaled down (TeX stops near 575 cm).
 MAX_CM = 540.0
 
@@ -135,7 +134,7 @@ def _glyph_context(fp: Footprint, comment: str, k: float,
 def _label_context(lb: Label, k: float) -> dict[str, Any]:
     return {"style": Tex("nd" + lb.role), "anchor": Tex(lb.anchor), "x": num(k * lb.x),
             "y": num(k * lb.y), "rotate": num(lb.rotate) if lb.rotate else None,
-            "text": escape(lb.text, _LEGEND_LIMIT if lb.role in ("legend", "title")
+            "text": escape(lb.text, LEGEND_CHARS if lb.role in ("legend", "title")
                            else _LIMIT)}
 
 
@@ -162,9 +161,9 @@ def _unit(fit: Fit, k: float, fragment: bool) -> tuple[str, Tex]:
 def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
             fragment: bool = False, preamble_name: str = "figure-preamble.tex") -> str:
     """The ``tikzpicture`` source of a laid-out figure, printed as ``fit`` says (drawn
-    with the graph's decorations, if it has any: see :func:`decorate_figure`)."""
+    with the graph's decorations, if it has any: see :func:`decoration_styles`)."""
     palette = themes.theme(theme)
-    extra, fills, arrow_styles = decorate_figure(fig, graph)
+    extra, fills, arrow_styles = decoration_styles(fig, graph)
     x0, y0, x1, y1 = fig.bounds()
     k = min(1.0, MAX_CM / max(x1 - x0, y1 - y0, 1e-9))
     unit, printed = _unit(fit, k, fragment)
@@ -193,14 +192,13 @@ def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
     return _environment().get_template("picture.tex.j2").render(**context)
 
 
-def decorate_figure(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
-                                                       dict[int, Tex], dict[int, Tex]]:
-    """Apply ``graph.meta["decorations"]`` (see :mod:`netdraw.backends.decorations`) to a
-    laid-out figure: fill colours and name prefixes of decorated boxes, colours and dashes
-    of decorated arrows, and — when the decorations bring a legend — that legend instead
-    of the colour legend, followed by one numbered line per box with notes (the box
-    shows its number under it). Returns the extra colours to define and the fill and
-    arrow-style overrides (by ``id`` of glyph :class:`Box` and of route)."""
+def decoration_styles(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
+                                                          dict[int, Tex], dict[int, Tex]]:
+    """The colours ``graph.meta["decorations"]`` give a laid-out figure (whose layout
+    :func:`netdraw.backends.tikz_boxes.decorate_layout` already made): fills of decorated
+    boxes and of the decorations' legend samples, colours and dashes of decorated arrows.
+    Returns the colours to define and the fill and arrow-style overrides (by ``id`` of
+    glyph :class:`Box` and of route)."""
     deco = Decorations(graph)
     if not deco:
         return [], {}, {}
@@ -212,18 +210,13 @@ def decorate_figure(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
         return names[hex_value]
 
     fills: dict[int, Tex] = {}
-    notes: list[tuple[Placed, str, str | None]] = []
-    for p in sorted(fig.placed.values(), key=lambda p: (p.row, p.x, -p.y)):
-        style = next((deco.node(n) for n in p.item.node_ids if deco.node(n)), None)
-        if style is None:
-            continue
-        if style.fill:
+    for p in fig.placed.values():
+        style = deco.first(p.item.node_ids)
+        if style is not None and style.fill:
             fills[id(p.fp.data)] = colour(style.fill)
-        for lb in p.labels:
-            if lb.role == "caption" and style.prefix:
-                lb.text = f"{style.prefix} {lb.text}"
-        if style.notes:
-            notes.append((p, "; ".join(style.notes), style.fill))
+    for entry in fig.legend:
+        if isinstance(entry.key, tuple) and entry.key[0] == "decoration" and entry.key[1]:
+            fills[id(entry.fp.data)] = colour(entry.key[1])
     arrows: dict[int, Tex] = {}
     owner = {n: p.item.id for p in fig.placed.values() for n in p.item.node_ids}
     by_items: dict[tuple[str, str], Any] = {}
@@ -235,35 +228,9 @@ def decorate_figure(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
         if style is not None and style.stroke:
             arrows[id(r)] = Tex(f"{'ndskip' if r.skip else 'ndflow'}, draw={colour(style.stroke)}"
                                 + (", dashed" if style.dashed else ""))
-    if deco.legend:
-        _decoration_legend(fig, deco, notes, fills, colour)
     extra = [{"name": name, "hex": Tex(hex_value[1:].upper())}
              for hex_value, name in names.items()]
     return extra, fills, arrows
-
-
-def _decoration_legend(fig: Figure, deco: Decorations,
-                       notes: list[tuple[Placed, str, str | None]], fills: dict[int, Tex],
-                       colour: Any) -> None:
-    """The decorations' legend instead of the colour legend: swatches, then numbered notes;
-    each noted box shows its number under its labels."""
-    for number, (p, _, _) in enumerate(notes, 1):
-        p.labels.append(label(f"[{number}]", p.cx, p.fp.extent()[1] - 0.04, "north",
-                              "repeat"))
-    rows: list[tuple[str, str | None]] = [(item.label, item.fill) for item in deco.legend]
-    rows += [(f"[{number}] {p.item.full_name or p.item.name}: {text}", fill)
-             for number, (p, text, fill) in enumerate(notes, 1)]
-    entries = []
-    for text, fill_hex in rows:
-        sample = Box("box", "other", None, 0.0, -0.25, 0.32, 0.5, 0.45)
-        if fill_hex:
-            fills[id(sample)] = colour(fill_hex)
-        shown = text if len(text) <= _LEGEND_LIMIT else text[:_LEGEND_LIMIT - 1] + "…"
-        entries.append((text, Footprint(sample.outline(), data=sample),
-                        label(shown, "legend", 0, 0, "west")))
-    fig.legend = []
-    place_legend(fig, entries, gap=0.7, pad=0.12, entry_gap=0.55, line_gap=0.25,
-                 min_wrap=12.0)
 
 
 def document(graph: Graph, **options: Any) -> str:

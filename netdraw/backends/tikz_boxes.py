@@ -32,6 +32,7 @@ from netdraw.figure.layout import (
     Figure,
     Footprint,
     Label,
+    Placed,
     Spacing,
     check_spacing,
     lay_out,
@@ -55,6 +56,7 @@ PT = 2.54 / 72.27  # one TeX point in cm
 FONT_PT = {"label": 7.0, "caption": 8.0, "sub": 7.0, "legend": 8.0, "title": 12.0,
            "repeat": 9.0, "group": 8.0, "symbol": 9.0}
 CAPTION_CHARS = 22  # longer names are shortened with an ellipsis
+LEGEND_CHARS = 90  # characters of a legend line (a diff's numbered notes are long)
 BORDER_CM = 2 * 6 * PT  # the standalone document's border, both sides
 CAP = 1.15  # a small figure is enlarged at most this much to fill the width
 
@@ -73,10 +75,15 @@ def thickness(c: int | None, default: float = 0.4) -> float:
     return min(1.05, max(0.12, 0.1 + 0.08 * math.log2(max(c, 1))))
 
 
+#: Roles set in bold (the preamble's \bfseries): Computer Modern's bold is about 15 % wider.
+_BOLD = {"title": 1.15, "repeat": 1.15}
+
+
 def text_size(text: str, role: str) -> tuple[float, float]:
     """Estimated (width, height) in cm of ``text`` in a role's font (Computer Modern)."""
     pt = FONT_PT[role]
-    return printed_width(text) * pt * 0.52 * PT + 0.08, pt * PT * 1.2 + 0.08
+    return (printed_width(text) * pt * 0.52 * PT * _BOLD.get(role, 1.0) + 0.08,
+            pt * PT * 1.2 + 0.08)
 
 
 @dataclass(frozen=True)
@@ -297,9 +304,51 @@ def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None
     fig = lay_out(graph, make_plan(ig, u_shape), look, rows)
     if legend:
         add_legend(fig)
+    decorate_layout(fig, graph, legend)
     if title:
         place_title(fig, label(clean(title, 100), "title", 0, 0), 0.3, centred=True)
     return fig
+
+
+def decorate_layout(fig: Figure, graph: Graph, legend: bool = True) -> None:
+    """What ``graph.meta["decorations"]`` (a diff's statuses, see
+    :mod:`netdraw.backends.decorations`) changes in the layout: name prefixes on captions,
+    and — when the decorations bring a legend — that legend instead of the colour legend,
+    followed by one numbered line per box with notes (the box shows its number under its
+    labels). Legend entries are keyed ``("decoration", fill)``; the colours themselves are
+    the backend's (:func:`netdraw.backends.tikz.decoration_styles`)."""
+    from netdraw.backends.decorations import Decorations
+
+    deco = Decorations(graph)
+    if not deco:
+        return
+    notes: list[tuple[Placed, str, str | None]] = []
+    for p in sorted(fig.placed.values(), key=lambda p: (p.row, p.x, -p.y)):
+        style = deco.first(p.item.node_ids)
+        if style is None:
+            continue
+        if style.prefix:
+            p.fp.labels = [label(f"{style.prefix} {lb.text}", lb.role, lb.x, lb.y, lb.anchor,
+                                 lb.rotate, lb.own) if lb.role == "caption" else lb
+                           for lb in p.fp.labels]
+        if style.notes:
+            notes.append((p, "; ".join(style.notes), style.fill))
+    if not (legend and deco.legend):
+        return
+    for number, (p, _, _) in enumerate(notes, 1):
+        p.fp.labels.append(label(f"[{number}]", "repeat", p.cx, p.fp.extent()[1] - 0.04))
+    rows = [(item.label, item.fill) for item in deco.legend]
+    rows += [(f"[{number}] {p.item.full_name or p.item.name}: {text}", fill)
+             for number, (p, text, fill) in enumerate(notes, 1)]
+    entries = []
+    for text, fill in rows:
+        sample = Box("box", "other", None, 0.0, -0.25, 0.32, 0.5, 0.45)
+        shown = text if len(text) <= LEGEND_CHARS else text[:LEGEND_CHARS - 1] + "…"
+        entries.append((("decoration", fill), Footprint(sample.outline(), data=sample),
+                        label(shown, "legend", 0, 0, "west")))
+    fig.legend = []
+    place_legend(fig, entries, gap=0.7, pad=0.12, entry_gap=0.55, line_gap=0.25,
+                 min_wrap=12.0)
 
 
 def arranged(graph: Graph, detail: str = "any", **options: object) -> tuple[Fit, Figure]:

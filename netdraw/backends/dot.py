@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 import html
 import re
+import shutil
 from typing import Any
 
-import graphviz
-
+from netdraw import tools
 from netdraw.describe import (
     display_name,
     fill_colour,
@@ -207,20 +207,24 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     return "\n".join(lines) + "\n"
 
 
-def render_dot(source: str, fmt: str) -> bytes:
-    """Lay out DOT source with Graphviz's ``dot`` and return the ``fmt`` bytes."""
+def render_dot(source: str, fmt: str, timeout: float | str | None = None) -> bytes:
+    """Lay out DOT source with Graphviz's ``dot`` and return the ``fmt`` bytes (within the
+    time limit of :func:`netdraw.tools.time_limit`)."""
     if fmt not in RENDER_FORMATS:
         raise NetdrawError(f"Graphviz cannot render {fmt!r} here; choose one of "
                            f"{', '.join(RENDER_FORMATS)}")
-    try:
-        return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
-    except graphviz.ExecutableNotFound:
+    exe = shutil.which("dot")
+    if exe is None:
         raise NetdrawError(f"rendering .{fmt} needs Graphviz's 'dot' program, which is not "
                            "installed: run 'apt-get install graphviz' (Debian/Ubuntu) or "
-                           "'brew install graphviz', or write .dot text instead") from None
-    except graphviz.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise NetdrawError(f"Graphviz 'dot' failed: {detail[-1] if detail else exc}") from None
+                           "'brew install graphviz', or write .dot text instead")
+    proc = tools.run([exe, f"-T{fmt}"], program="Graphviz 'dot'", input=source.encode("utf-8"),
+                     timeout=timeout)
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise NetdrawError(f"Graphviz 'dot' failed: "
+                           f"{detail[-1][:300] if detail else f'exit status {proc.returncode}'}")
+    return proc.stdout
 
 
 def render(graph: Graph, fmt: str = "dot", **options: Any) -> str | bytes:
@@ -228,4 +232,4 @@ def render(graph: Graph, fmt: str = "dot", **options: Any) -> str | bytes:
     source = to_dot(graph, **options)
     if fmt in ("dot", "gv"):
         return source
-    return render_dot(source, fmt)
+    return render_dot(source, fmt, options.get("timeout"))

@@ -160,6 +160,12 @@ def view_options(args: argparse.Namespace):  # -> ViewOptions (imported lazily)
                 keep_all=args.keep_all, max_nodes=args.max_nodes)
 
 
+def warn_view(view) -> None:
+    """Print the view's warnings (``--full`` on a very wide graph) before it is drawn."""
+    for warning in (view.meta.get("view") or {}).get("warnings") or []:
+        print(f"netdraw: warning: {warning}", file=sys.stderr, flush=True)
+
+
 def report_view(view) -> None:
     """Say on stderr which view was drawn, when netdraw chose it."""
     from netdraw.passes import describe_view

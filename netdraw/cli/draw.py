@@ -14,6 +14,7 @@ from netdraw.cli.common import (
     output_format,
     report_view,
     view_options,
+    warn_view,
 )
 from netdraw.errors import NetdrawError
 
@@ -97,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     graph = load_model_from_args(args)
     if fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options)
+        warn_view(graph)
     data = render(graph, fmt, style=style, rankdir=args.rankdir, title=args.title,
                   **_style_options(args), **extra)
     if args.tikz_fragment:

@@ -19,6 +19,7 @@ from netdraw.passes.collapse import GroupIndex, resolve_paths, view_at
 from netdraw.passes.fold import default_patterns, parse_pattern
 from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.groups import dissolve_singletons, infer_groups, is_flat
+from netdraw.passes.parallel import merge_parallel, wide_anchors
 from netdraw.passes.prune import prune
 from netdraw.passes.stats import annotate, total_macs
 
@@ -40,11 +41,14 @@ class ViewOptions:
     fold_patterns: tuple[str, ...] = field(default_factory=tuple)
     keep_all: bool = False
     max_nodes: int = 40
+    #: Draw more than ``parallel.MAX_PARALLEL`` parallel lanes as one (see passes/parallel).
+    merge_parallel: bool = True
 
     @classmethod
     def full(cls) -> ViewOptions:
-        """Every node of the graph: all depths, nothing rolled, folded or hidden."""
-        return cls(depth=FULL_DEPTH, roll=False, fold=False, keep_all=True)
+        """Every node of the graph: all depths, nothing rolled, folded, hidden or merged."""
+        return cls(depth=FULL_DEPTH, roll=False, fold=False, keep_all=True,
+                   merge_parallel=False)
 
     def __post_init__(self) -> None:
         if self.depth is not None and (not isinstance(self.depth, int) or self.depth < 0):
@@ -89,7 +93,11 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
     ['layer1.0–layer1.1']
     """
     options = options or ViewOptions()
-    prepared = prepare(graph, options)
+    merged, notes = merge_parallel(graph) if options.merge_parallel else (graph, [])
+    warnings = [] if options.merge_parallel else \
+        [f"{w}; drawing them all can take the layout very long (drop --full to draw them as "
+         "one node)" for w in wide_anchors(graph)]
+    prepared = prepare(merged, options)
     index = GroupIndex(prepared)
     expand = resolve_paths(prepared, options.expand, "--expand")
     collapse = resolve_paths(prepared, options.collapse, "--collapse")
@@ -109,7 +117,9 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
         "source_nodes": len(graph),
         "rolled": sum(1 for n in view if n.attrs.get("repeat")),
         "folded": folded,
-        "hidden": len(graph) - len(prepared) - folded,
+        "hidden": len(merged) - len(prepared) - folded,
+        "merged": notes,
+        "warnings": warnings,
         "columns": columns,
         "aspect": round(ratio, 2),
         "params": view.total_params,
@@ -146,6 +156,7 @@ def describe_view(view: Graph) -> str:
         parts.append(f"{info['folded']} layers folded")
     if info.get("hidden"):
         parts.append(f"{info['hidden']} plumbing nodes hidden")
+    parts += info.get("merged") or []
     if info.get("inferred_groups"):
         parts.append(f"blocks inferred from {info['inferred_groups']}")
     which = "default view" if info.get("auto") else "view"

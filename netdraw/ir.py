@@ -277,7 +277,7 @@ class Graph:
         except NetdrawError as exc:
             raise NetdrawError(f"invalid netdraw graph: {exc}") from None
         try:
-            graph = cls(str(data.get("name") or "model"))
+            graph = cls(str(data.get("name", "model")))
             for nd in data.get("nodes") or []:
                 node = Node.from_dict(nd)
                 if node.id in graph.nodes:
@@ -320,6 +320,13 @@ class Graph:
     def __repr__(self) -> str:
         return (f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges, "
                 f"{self.total_params:,} params>")
+
+
+def folded_layers(node: Node) -> list[dict[str, Any]]:
+    """The layers a fold absorbed into ``node`` (``attrs["folded"]``, see the README), each
+    a dict; anything else a hand-edited or hostile JSON file put there is skipped."""
+    folded = node.attrs.get("folded")
+    return [f for f in folded if isinstance(f, dict)] if isinstance(folded, list) else []
 
 
 class UniqueIds:

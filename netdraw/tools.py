@@ -38,9 +38,10 @@ def time_limit(timeout: float | str | None = None) -> float:
 
 def run(cmd: Sequence[str], *, program: str, input: bytes | None = None,
         timeout: float | str | None = None, cwd: str | None = None,
-        env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run ``cmd`` (output captured); a NetdrawError naming ``program`` if it runs too long
-    or cannot start. The exit status is the caller's to judge."""
+        env: Mapping[str, str] | None = None,
+        advice: str = SMALLER_VIEW) -> subprocess.CompletedProcess[bytes]:
+    """Run ``cmd`` (output captured); a NetdrawError naming ``program`` (and giving
+    ``advice``) if it runs too long or cannot start. The exit status is the caller's."""
     limit = time_limit(timeout)
     try:
         return subprocess.run(list(cmd), input=input, capture_output=True, cwd=cwd,
@@ -48,7 +49,7 @@ def run(cmd: Sequence[str], *, program: str, input: bytes | None = None,
                               stdin=subprocess.DEVNULL if input is None else None)
     except subprocess.TimeoutExpired:
         raise NetdrawError(f"{program} did not finish within {limit:g} s and was stopped; "
-                           f"{SMALLER_VIEW}") from None
+                           f"{advice}") from None
     except OSError as exc:
         raise NetdrawError(f"could not run {program} ({cmd[0]}): {exc.strerror or exc}"
                            ) from None

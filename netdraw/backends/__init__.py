@@ -69,5 +69,17 @@ def find_backend(fmt: str, style: str | None = None) -> BackendSpec:
 
 
 def render(graph: Graph, fmt: str, style: str | None = None, **options: Any) -> str | bytes:
+    """Draw ``graph`` as ``fmt`` with the backend that writes it (text is valid Unicode)."""
     spec = find_backend(fmt, style)
-    return importlib.import_module(spec.module).render(graph, fmt, **options)
+    data = importlib.import_module(spec.module).render(graph, fmt, **options)
+    return valid_unicode(data) if isinstance(data, str) else data
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (``"\\ud800"``, which JSON input can hold but no file
+    can store) replaced by U+FFFD, so every text output encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

@@ -15,6 +15,7 @@ import shutil
 from typing import Any
 
 from netdraw import tools
+from netdraw.backends import valid_unicode
 from netdraw.describe import (
     display_name,
     fill_colour,
@@ -28,7 +29,8 @@ from netdraw.ir import Graph, Node
 from netdraw.passes.layout import split
 
 RENDER_FORMATS = ("svg", "png", "pdf")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Characters XML (and so Graphviz's label parser) refuses: controls, noncharacters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _MAX_LABEL = 60
 _MERGE = {"shape": "ellipse", "style": "filled"}
 #: Shape overrides by kind: inputs/outputs stand out, merges are round.
@@ -44,11 +46,12 @@ _ROLLED = {"shape": "box3d", "style": "filled", "penwidth": "1.0"}
 
 @functools.lru_cache(maxsize=1 << 16)  # shapes, op types and details repeat across nodes
 def _text(value: str, limit: int = _MAX_LABEL) -> str:
-    """Escape for an HTML-like label; newlines become spaces, long names are shortened."""
+    """Escape for an HTML-like label; newlines become spaces, long names are shortened.
+    Never empty: Graphviz refuses an empty ``<b></b>`` or ``label=<>``."""
     s = _CONTROL.sub("", " ".join(str(value).split()))
     if len(s) > limit:
         s = s[: limit - 1] + "…"
-    return html.escape(s, quote=True)
+    return html.escape(s, quote=True) or " "
 
 
 def _tooltip(value: str) -> str:
@@ -229,7 +232,7 @@ def render_dot(source: str, fmt: str, timeout: float | str | None = None) -> byt
 
 def render(graph: Graph, fmt: str = "dot", **options: Any) -> str | bytes:
     """DOT text for ``dot``/``gv``; rendered bytes for ``svg``/``png``/``pdf``."""
-    source = to_dot(graph, **options)
+    source = valid_unicode(to_dot(graph, **options))
     if fmt in ("dot", "gv"):
         return source
     return render_dot(source, fmt, options.get("timeout"))

@@ -106,6 +106,10 @@ def _int(dim: Any) -> int | None:
     return dim if isinstance(dim, int) and not isinstance(dim, bool) and dim > 0 else None
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def tensor_dims(spec: TensorSpec | None, channels_last: bool, conv_like: bool) -> Dims:
     """Read C, H, W from a tensor spec by the layout rule in the module docstring."""
     if spec is None or spec.shape is None or len(spec.shape) == 0:
@@ -265,8 +269,8 @@ def build_items(graph: Graph) -> ItemGraph:
         name = node.name if cat == "block" else short_name(node)  # a roll: "a.0–a.2"
         item = Item(f"i{len(items)}", cat, [node.id], name, node.op_type, dims,
                     node.params, band=_band_of(node) if cat in BANDABLE else None,
-                    repeat=int(node.attrs.get("repeat", 1) or 1),
-                    folded=[str(f.get("kind", "")) for f in node.attrs.get("folded", [])
+                    repeat=_int(node.attrs.get("repeat")) or 1,
+                    folded=[str(f.get("kind", "")) for f in _list(node.attrs.get("folded"))
                             if isinstance(f, dict)],
                     attrs=node.attrs, full_name=node.name)
         if cat == "block" and not item.op_type:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from netdraw.errors import NetdrawError
-from netdraw.ir import Edge, Graph, Node
+from netdraw.ir import Edge, Graph, Node, folded_layers
 from netdraw.passes._graph import clone_node, is_prefix, rebuild
 
 #: Folded by default, tried in this order (longest first).
@@ -162,14 +162,15 @@ def fold(graph: Graph, patterns: list[FoldPattern] | None = None) -> Graph:
 
 
 def _absorb(head: Node, chain: list[Node], pattern: FoldPattern) -> None:
-    folded = list(head.attrs.get("folded") or [])
+    folded = folded_layers(head)
     for n in chain:
         folded.append({"id": n.id, "name": n.name, "kind": n.kind, "op_type": n.op_type,
                        "params": n.params, "attrs": dict(n.attrs)})
         head.params += n.params
         macs = n.attrs.get("macs")
         if isinstance(macs, int):
-            head.attrs["macs"] = head.attrs.get("macs", 0) + macs
+            base = head.attrs.get("macs", 0)
+            head.attrs["macs"] = (base if isinstance(base, int) else 0) + macs
         if n.kind in ("activation", "softmax"):
             head.attrs["activation"] = activation_name(n)
     head.attrs["folded"] = folded

@@ -108,7 +108,7 @@ def make_view(graph: Graph, options: ViewOptions | None = None) -> Graph:
         depth = min(options.depth, index.full_depth)
         view = view_at(index, depth, expand, collapse, options.roll)
     columns, ratio = layout.columns_for(view)
-    folded = sum(len(n.attrs.get("folded") or ()) for n in prepared)
+    folded = sum(len(f) for n in prepared if isinstance(f := n.attrs.get("folded"), list))
     view.meta["view"] = {
         "auto": auto,
         "depth": depth,

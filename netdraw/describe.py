@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.ir import Graph, Node, TensorSpec, folded_layers
 
 #: Fill colour per kind (a muted, print-friendly palette; documented in the README).
 PALETTE: dict[str, str] = {
@@ -81,16 +81,15 @@ _NORM_SHORT = {"batchnormalization": "BN", "batchnorm1d": "BN", "batchnorm2d": "
 def fold_suffix(node: Node) -> str:
     """``+BN+relu`` for a node that absorbed a BatchNorm and a ReLU; empty when not folded."""
     parts = []
-    for f in node.attrs.get("folded") or []:
-        if not isinstance(f, dict):
-            continue
+    for f in folded_layers(node):
         kind, op = f.get("kind", ""), str(f.get("op_type", ""))
         if kind == "norm":
             parts.append(_NORM_SHORT.get(op.lower(), op or "norm"))
         elif kind in ("activation", "softmax"):
-            act = (f.get("attrs") or {}).get("activation")
+            attrs = f.get("attrs")
+            act = attrs.get("activation") if isinstance(attrs, dict) else None
             parts.append(str(act if isinstance(act, str) and act else op).lower())
-        elif kind == "add" and (f.get("params") or 0) > 0:
+        elif kind == "add" and isinstance(f.get("params"), int) and f["params"] > 0:
             parts.append("bias")
         else:
             parts.append(op or kind)
@@ -135,8 +134,9 @@ def _key_attrs(node: Node) -> str:
         return f"{a['num_embeddings']}→{a.get('embedding_dim', '?')}"
     if node.kind == "attention" and a.get("num_heads") is not None:
         return f"{a['num_heads']} heads"
-    if node.kind == "block" and a.get("repeat", 1) > 1:
-        return f"×{a['repeat']}"
+    repeat = a.get("repeat", 1)
+    if node.kind == "block" and isinstance(repeat, int) and repeat > 1:
+        return f"×{repeat}"
     if a.get("activation") and node.kind != "activation" and not a.get("folded"):
         return str(a["activation"])
     return ""

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -267,10 +268,16 @@ class Graph:
     def from_dict(cls, data: dict[str, Any]) -> Graph:
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-            raise NetdrawError(f"not a netdraw graph (schema {found!r}, expected {SCHEMA!r}); "
-                               "write one with 'netdraw MODEL -o graph.json'")
+            raise NetdrawError(f"not a netdraw graph (schema {str(found)[:60]!r}, expected "
+                               f"{SCHEMA!r}); write one with 'netdraw MODEL -o graph.json'")
+        from netdraw.schema import validate
+
         try:
-            graph = cls(str(data.get("name") or "model"))
+            validate(data)  # the published schema and its limits, before any field is used
+        except NetdrawError as exc:
+            raise NetdrawError(f"invalid netdraw graph: {exc}") from None
+        try:
+            graph = cls(str(data.get("name", "model")))
             for nd in data.get("nodes") or []:
                 node = Node.from_dict(nd)
                 if node.id in graph.nodes:
@@ -295,9 +302,12 @@ class Graph:
     @classmethod
     def from_json(cls, text: str | bytes) -> Graph:
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise NetdrawError(f"invalid JSON ({exc}); is the file complete?") from None
+            raise NetdrawError(f"invalid JSON ({str(exc)[:200]}); is the file complete?"
+                               ) from None
+        except RecursionError:
+            raise NetdrawError("invalid JSON: nested too deeply") from None
         return cls.from_dict(data)
 
     # -- Jupyter ------------------------------------------------------------------------
@@ -316,6 +326,13 @@ class Graph:
     def __repr__(self) -> str:
         return (f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges, "
                 f"{self.total_params:,} params>")
+
+
+def folded_layers(node: Node) -> list[dict[str, Any]]:
+    """The layers a fold absorbed into ``node`` (``attrs["folded"]``, see the README), each
+    a dict; anything else a hand-edited or hostile JSON file put there is skipped."""
+    folded = node.attrs.get("folded")
+    return [f for f in folded if isinstance(f, dict)] if isinstance(folded, list) else []
 
 
 class UniqueIds:
@@ -384,9 +401,16 @@ def _clone_json(value: Any) -> Any:
 
 
 def _sorted_json(value: Any) -> Any:
-    """Attrs/meta with dict keys sorted and tuples as lists, so JSON output is stable."""
+    """Attrs/meta with dict keys sorted and tuples as lists, so JSON output is stable; a
+    non-finite float (which JSON cannot hold) is written as its text (``"nan"``)."""
     if isinstance(value, dict):
         return {str(k): _sorted_json(value[k]) for k in sorted(value, key=str)}
     if isinstance(value, (list, tuple)):
         return [_sorted_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")

@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import unicodedata
 from pathlib import Path
 
+from netdraw import tools
 from netdraw.errors import NetdrawError
 from netdraw.progress import task
 
@@ -148,10 +148,11 @@ def pdflatex_path() -> str:
     return exe
 
 
-def compile_pdf(source: str, timeout: float = 120.0) -> bytes:
+def compile_pdf(source: str, timeout: float | str | None = None) -> bytes:
     """Compile a standalone LaTeX document with one ``pdflatex`` run; returns the PDF bytes.
 
-    Runs with ``-no-shell-escape -halt-on-error`` in a private temporary folder.
+    Runs with ``-no-shell-escape -halt-on-error`` in a private temporary folder, within the
+    time limit of :func:`netdraw.tools.time_limit`.
     """
     exe = pdflatex_path()
     with tempfile.TemporaryDirectory(prefix="netdraw-tex-") as tmp:
@@ -160,13 +161,8 @@ def compile_pdf(source: str, timeout: float = 120.0) -> bytes:
         env = dict(os.environ, openout_any="p", openin_any="p")
         cmd = [exe, "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode",
                "-file-line-error", "figure.tex"]
-        try:
-            with task("pdflatex"):
-                proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True,
-                                      timeout=timeout, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise NetdrawError(f"pdflatex did not finish within {timeout:.0f} s; write .tex "
-                               "and compile it yourself to see why") from None
+        with task("pdflatex"):
+            proc = tools.run(cmd, program="pdflatex", cwd=tmp, env=env, timeout=timeout)
         pdf = Path(tmp) / "figure.pdf"
         if proc.returncode != 0 or not pdf.is_file():
             log = (Path(tmp) / "figure.log")
@@ -188,7 +184,8 @@ def first_tex_error(log: str) -> str:
     return clean(lines[-1] if lines else "no log", 200)
 
 
-def rasterise(pdf: bytes, fmt: str = "png", dpi: int = 150, timeout: float = 120.0) -> bytes:
+def rasterise(pdf: bytes, fmt: str = "png", dpi: int = 150,
+              timeout: float | str | None = None) -> bytes:
     """The first page of a PDF as PNG (or PPM with ``fmt="ppm"``) through ``pdftoppm``."""
     exe = shutil.which("pdftoppm")
     if exe is None:
@@ -198,9 +195,9 @@ def rasterise(pdf: bytes, fmt: str = "png", dpi: int = 150, timeout: float = 120
     with tempfile.TemporaryDirectory(prefix="netdraw-ppm-") as tmp:
         src = Path(tmp) / "figure.pdf"
         src.write_bytes(pdf)
-        proc = subprocess.run([exe, *flag, "-r", str(dpi), "-f", "1", "-l", "1",
-                               "-singlefile", str(src), str(Path(tmp) / "page")],
-                              capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = tools.run([exe, *flag, "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile",
+                          str(src), str(Path(tmp) / "page")], program="pdftoppm",
+                         timeout=timeout)
         out = Path(tmp) / f"page.{fmt}"
         if proc.returncode != 0 or not out.is_file():
             detail = clean(proc.stderr.decode("utf-8", "replace"), 200)

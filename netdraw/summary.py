@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from netdraw.describe import output_spec
 from netdraw.errors import NetdrawError
-from netdraw.ir import Graph, Node
+from netdraw.ir import Graph, Node, folded_layers
 from netdraw.passes.macs import add_macs, format_macs
 
 FORMATS = ("text", "markdown", "latex")
@@ -34,13 +34,14 @@ def kind_text(node: Node) -> str:
     if node.kind == "block":
         repeat = node.attrs.get("repeat")
         return f"{node.op_type} ×{repeat}" if repeat else node.op_type
-    folded = node.attrs.get("folded") or []
+    folded = folded_layers(node)
     if folded:
         parts = [node.kind]
         for f in folded:
-            kind = f.get("kind", "")
+            kind = str(f.get("kind", ""))
             if kind in ("activation", "softmax"):
-                kind = str((f.get("attrs") or {}).get("activation") or f.get("op_type") or kind)
+                attrs = f.get("attrs") if isinstance(f.get("attrs"), dict) else {}
+                kind = str(attrs.get("activation") or f.get("op_type") or kind)
                 kind = kind.lower()
             parts.append(kind)
         return "+".join(parts)

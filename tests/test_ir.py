@@ -57,7 +57,7 @@ def test_from_json_rejects_bad_documents():
     dangling = {"schema": SCHEMA, "nodes": [{"id": "a"}], "edges": [{"src": "a", "dst": "z"}]}
     with pytest.raises(NetdrawError, match="unknown node"):
         Graph.from_dict(dangling)
-    with pytest.raises(NetdrawError, match="malformed"):
+    with pytest.raises(NetdrawError, match='invalid netdraw graph: nodes.0.: missing "id"'):
         Graph.from_dict({"schema": SCHEMA, "nodes": [{"name": "no id"}]})
 
 

@@ -118,4 +118,15 @@ def render(graph: Graph, fmt: str, style: str | None = None, **options: Any) -> 
     data = importlib.import_module(spec.module).render(graph, fmt, **options)
     if is_binary(fmt):
         return data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    return data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+    text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+    return valid_unicode(text)
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (``"\\ud800"``, which JSON input can hold but no file
+    can store) replaced by U+FFFD, so every text output encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 import html
 import re
+import shutil
 from typing import Any
 
-import graphviz
-
+from netdraw import tools
+from netdraw.backends import valid_unicode
 from netdraw.backends.decorations import Decorations, NodeStyle
 from netdraw.describe import (
     display_name,
@@ -30,7 +31,8 @@ from netdraw.passes.layout import split
 from netdraw.passes.macs import format_macs
 
 RENDER_FORMATS = ("svg", "png", "pdf")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Characters XML (and so Graphviz's label parser) refuses: controls, noncharacters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _MAX_LABEL = 60
 _MERGE = {"shape": "ellipse", "style": "filled"}
 #: Shape overrides by kind: inputs/outputs stand out, merges are round.
@@ -46,11 +48,12 @@ _ROLLED = {"shape": "box3d", "style": "filled", "penwidth": "1.0"}
 
 @functools.lru_cache(maxsize=1 << 16)  # shapes, op types and details repeat across nodes
 def _text(value: str, limit: int = _MAX_LABEL) -> str:
-    """Escape for an HTML-like label; newlines become spaces, long names are shortened."""
+    """Escape for an HTML-like label; newlines become spaces, long names are shortened.
+    Never empty: Graphviz refuses an empty ``<b></b>`` or ``label=<>``."""
     s = _CONTROL.sub("", " ".join(str(value).split()))
     if len(s) > limit:
         s = s[: limit - 1] + "…"
-    return html.escape(s, quote=True)
+    return html.escape(s, quote=True) or " "
 
 
 def _tooltip(value: str) -> str:
@@ -345,25 +348,29 @@ def _decoration_lines(decorations: Decorations, ids: dict[str, str]) -> list[str
     return lines
 
 
-def render_dot(source: str, fmt: str) -> bytes:
-    """Lay out DOT source with Graphviz's ``dot`` and return the ``fmt`` bytes."""
+def render_dot(source: str, fmt: str, timeout: float | str | None = None) -> bytes:
+    """Lay out DOT source with Graphviz's ``dot`` and return the ``fmt`` bytes (within the
+    time limit of :func:`netdraw.tools.time_limit`)."""
     if fmt not in RENDER_FORMATS:
         raise NetdrawError(f"Graphviz cannot render {fmt!r} here; choose one of "
                            f"{', '.join(RENDER_FORMATS)}")
-    try:
-        return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
-    except graphviz.ExecutableNotFound:
+    exe = shutil.which("dot")
+    if exe is None:
         raise NetdrawError(f"rendering .{fmt} needs Graphviz's 'dot' program, which is not "
                            "installed: run 'apt-get install graphviz' (Debian/Ubuntu) or "
-                           "'brew install graphviz', or write .dot text instead") from None
-    except graphviz.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise NetdrawError(f"Graphviz 'dot' failed: {detail[-1] if detail else exc}") from None
+                           "'brew install graphviz', or write .dot text instead")
+    proc = tools.run([exe, f"-T{fmt}"], program="Graphviz 'dot'", input=source.encode("utf-8"),
+                     timeout=timeout)
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise NetdrawError(f"Graphviz 'dot' failed: "
+                           f"{detail[-1][:300] if detail else f'exit status {proc.returncode}'}")
+    return proc.stdout
 
 
 def render(graph: Graph, fmt: str = "dot", **options: Any) -> str | bytes:
     """DOT text for ``dot``/``gv``; rendered bytes for ``svg``/``png``/``pdf``."""
-    source = to_dot(graph, **options)
+    source = valid_unicode(to_dot(graph, **options))
     if fmt in ("dot", "gv"):
         return source
-    return render_dot(source, fmt)
+    return render_dot(source, fmt, options.get("timeout"))

@@ -270,9 +270,10 @@ def render(graph: Graph, fmt: str = "tex", **options: Any) -> str | bytes:
     source = document(graph, **options)
     if fmt == "tex":
         return source
-    pdf = compile_pdf(source)
+    pdf = compile_pdf(source, options.get("timeout"))
     if fmt == "pdf":
         return pdf
     dpi = options.get("dpi") or "auto"
     width = medium(options.get("width")).cm
-    return rasterise(pdf, "png", dpi=auto_dpi(width) if dpi == "auto" else int(dpi))
+    return rasterise(pdf, "png", dpi=auto_dpi(width) if dpi == "auto" else int(dpi),
+                     timeout=options.get("timeout"))

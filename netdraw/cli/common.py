@@ -4,6 +4,7 @@ one-line view report and output-format checks. Imports no framework."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,12 @@ def view_options(args: argparse.Namespace):  # -> ViewOptions (imported lazily)
     return make(full=full, depth=depth, expand=args.expand, collapse=args.collapse,
                 roll=not args.no_roll, fold=not args.no_fold, fold_patterns=args.fold,
                 keep_all=args.keep_all, max_nodes=args.max_nodes)
+
+
+def warn_view(view) -> None:
+    """Print the view's warnings (``--full`` on a very wide graph) before it is drawn."""
+    for warning in (view.meta.get("view") or {}).get("warnings") or []:
+        print(f"netdraw: warning: {warning}", file=sys.stderr, flush=True)
 
 
 def report_view(view) -> None:

@@ -14,6 +14,7 @@ from netdraw.cli.common import (
     output_format,
     report_view,
     view_options,
+    warn_view,
 )
 from netdraw.errors import NetdrawError
 
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         drawing["view"] = options
     elif fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options, fit)
+        warn_view(graph)
     data = render(graph, fmt, style=style, **drawing)
     if args.tikz_fragment:
         from netdraw.backends.tikz import preamble

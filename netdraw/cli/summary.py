@@ -11,6 +11,7 @@ from netdraw.cli.common import (
     load_model_from_args,
     report_view,
     view_options,
+    warn_view,
 )
 
 
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     options = view_options(args)
     graph = load_model_from_args(args)
     view = make_view(graph, options)
+    warn_view(view)
     report_view(view)
     fmt = "markdown" if args.markdown else "latex" if args.latex else "text"
     write_output(args.output, table(view, fmt))

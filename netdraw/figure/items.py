@@ -159,6 +159,10 @@ def _int(dim: Any) -> int | None:
     return dim if isinstance(dim, int) and not isinstance(dim, bool) and dim > 0 else None
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def tensor_dims(spec: TensorSpec | None, channels_last: bool, conv_like: bool) -> Dims:
     """Read C, H, W from a tensor spec by the layout rule in the module docstring."""
     if spec is None or spec.shape is None or len(spec.shape) == 0:
@@ -350,12 +354,11 @@ def build_items(graph: Graph, policy: Policy = OPS) -> ItemGraph:
             continue
         cat = _category(node)
         name = node.name if cat == "block" else short_name(node)  # a roll: "a.0–a.2"
-        repeat = node.attrs.get("repeat", 1)
         item = Item(f"i{len(items)}", len(items), node, cat, [node.id], name, node.op_type,
                     node_dims(graph, node), node.params,
                     band=_band_of(node) if cat in BANDABLE else None,
-                    repeat=repeat if isinstance(repeat, int) and repeat > 1 else 1,
-                    folded=[str(f.get("kind", "")) for f in node.attrs.get("folded", [])
+                    repeat=_int(node.attrs.get("repeat")) or 1,
+                    folded=[str(f.get("kind", "")) for f in _list(node.attrs.get("folded"))
                             if isinstance(f, dict)])
         if cat == "block" and not item.op_type:
             item.op_type = "Block"

@@ -48,7 +48,9 @@ IMPORTERS: list[ImporterSpec] = [
     # PyTorch: Keras 3 models on the torch backend are torch Modules too.
     ImporterSpec("Keras", "netdraw.importers.keras", (".keras", ".h5", ".hdf5"),
                  (("keras", "Model"),), "netdraw[keras]"),
-    ImporterSpec("PyTorch", "netdraw.importers.pytorch", (".pt2", ".pt", ".pth"),
+    # torch.export archives are read as data, without torch (see importers/pt2.py).
+    ImporterSpec("torch.export archive", "netdraw.importers.pt2", (".pt2",)),
+    ImporterSpec("PyTorch", "netdraw.importers.pytorch", (".pt", ".pth"),
                  (("torch", "Module"), ("torch", "ExportedProgram")), "netdraw[torch]"),
 ]
 

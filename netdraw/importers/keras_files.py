@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from netdraw.errors import NetdrawError
+from netdraw.importers.h5_attrs import read_attributes
 from netdraw.importers.keras_config import graph_from_config
 from netdraw.ir import Graph
 
@@ -82,21 +83,10 @@ def read_keras_config(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def read_h5_config(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ``model_config`` attribute of a legacy HDF5 model file (needs h5py)."""
-    try:
-        import h5py
-    except ImportError:
-        raise NetdrawError("reading .h5 Keras models needs h5py, which is not installed: "
-                           "pip install h5py (or save the model as .keras, which needs "
-                           "nothing)") from None
-    try:
-        with h5py.File(path, "r") as handle:
-            raw = handle.attrs.get("model_config")
-            version = handle.attrs.get("keras_version")
-            backend = handle.attrs.get("backend")
-    except OSError as exc:
-        raise NetdrawError(f"{path} is not a readable HDF5 file ({exc}); is it truncated or "
-                           "of another format?") from None
+    """The ``model_config`` attribute of a legacy HDF5 model file (read by h5py in a child
+    process: the HDF5 library can crash on a damaged file, see :mod:`h5_attrs`)."""
+    attrs = read_attributes(path, ["model_config", "keras_version", "backend"])
+    raw, version, backend = attrs["model_config"], attrs["keras_version"], attrs["backend"]
     if raw is None:
         raise NetdrawError(f"{path} has no model_config: it holds weights only "
                            "(model.save_weights); save the whole model with model.save()")

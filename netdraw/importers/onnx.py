@@ -21,7 +21,7 @@ from typing import Any
 
 from netdraw import ops
 from netdraw.errors import NetdrawError
-from netdraw.importers import onnx_proto
+from netdraw.importers import onnx_checks, onnx_proto
 from netdraw.ir import Edge, Graph, Node, TensorSpec, UniqueIds, topological_order
 from netdraw.perf import paused_gc
 
@@ -67,6 +67,8 @@ def _convert(source: str | os.PathLike[str] | pb.ModelProto, name: str | None,
     if not model.graph.node and not model.graph.output:
         raise NetdrawError("the ONNX model has no nodes and no outputs; "
                            "is the file empty or truncated?")
+    onnx_checks.check_text(model)
+    onnx_checks.check_expansion(model)
     expanded = _expand_local_functions(model)
     owned = expanded is not model or not isinstance(source, pb.ModelProto)
     data = expanded.SerializeToString() if keep_weights else _without_weights(expanded, owned)
@@ -267,6 +269,16 @@ def _qualified(scopes: list[str]) -> str:
     return name
 
 
+def _literal_list(text: str) -> list:
+    """A metadata value written as a Python list literal; [] when it is anything else (a
+    damaged or crafted file). ``ast.literal_eval`` evaluates no code."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
 def _scopes(node: pb.NodeProto, name: str) -> tuple[list[tuple[str, str]], str]:
     """The enclosing scopes of a node as (path element, class name) pairs, and the ATen op
     the dynamo exporter made it for (``view_3``; empty for other exporters)."""
@@ -276,13 +288,11 @@ def _scopes(node: pb.NodeProto, name: str) -> tuple[list[tuple[str, str]], str]:
         return [], ""
     meta = {p.key: p.value for p in node.metadata_props}
     if _GROUP_KEY in meta:
-        return [tuple(g.split("\x1f", 1)) for g in ast.literal_eval(meta[_GROUP_KEY])], ""
+        return [(*str(g).split("\x1f", 1), "")[:2]  # type: ignore[misc]
+                for g in _literal_list(meta[_GROUP_KEY])], ""
     if _SCOPES_KEY in meta:
-        try:
-            names = ast.literal_eval(meta[_SCOPES_KEY])
-            classes = ast.literal_eval(meta.get("pkg.torch.onnx.class_hierarchy", "[]"))
-        except (ValueError, SyntaxError):
-            names, classes = [], []
+        names = _literal_list(meta[_SCOPES_KEY])
+        classes = _literal_list(meta.get("pkg.torch.onnx.class_hierarchy", "[]"))
         classes = [*classes, *[""] * len(names)]
         # names[0] is the root module, names[-1] the op itself.
         return ([(str(n), str(c).rsplit(".", 1)[-1])
@@ -550,7 +560,8 @@ def _refine(kind: str, inputs: list[str], attrs: dict[str, Any],
     weight_spec = specs.get(inputs[1]) if len(inputs) > 1 else None
     wshape = weight_spec.shape if weight_spec and weight_spec.shape else None
     if kind in ("conv", "conv_transpose") and wshape and len(wshape) >= 3:
-        groups = int(attrs.get("groups", 1) or 1)
+        groups = attrs.get("groups", 1)
+        groups = groups if isinstance(groups, int) and groups > 0 else 1  # a damaged file
         if kind == "conv":
             attrs["out_channels"] = wshape[0]
             attrs["in_channels"] = _mul(wshape[1], groups)

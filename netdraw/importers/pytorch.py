@@ -1,8 +1,9 @@
 """PyTorch importer: live ``nn.Module`` objects, ``torch.export`` programs and ``.pt2`` files.
 
 A live module is traced by running one forward pass on an example input (see
-:mod:`netdraw.importers.torch_trace`); an ``ExportedProgram`` (in memory or saved with
-``torch.export.save``) is read from its graph (:mod:`netdraw.importers.torch_export`).
+:mod:`netdraw.importers.torch_trace`); an ``ExportedProgram`` in memory is read from its
+graph (:mod:`netdraw.importers.torch_export`), and a ``.pt2`` archive saved with
+``torch.export.save`` from the program's JSON without torch (:mod:`netdraw.importers.pt2`).
 A ``.pt``/``.pth`` file is only ever opened with ``torch.load(weights_only=True)``: a state
 dict holds no architecture, so it gets an error that says how to draw the model instead.
 
@@ -141,25 +142,10 @@ def _load_file(path: Path, name: str | None) -> Graph:
     if path.stat().st_size == 0:
         raise NetdrawError(f"{path} is empty; save the model again")
     if path.suffix.lower() == ".pt2":
-        return _load_pt2(path, name or path.stem)
+        from netdraw.importers import pt2
+
+        return pt2.load(path, name=name)
     return _explain_checkpoint(path)
-
-
-def _load_pt2(path: Path, name: str) -> Graph:
-    from netdraw.importers import torch_export
-
-    if not zipfile.is_zipfile(path):
-        raise NetdrawError(f"{path} is not a torch.export archive (not a zip file); write one "
-                           "with torch.export.save(torch.export.export(model, args), 'm.pt2')")
-    try:
-        program = torch.export.load(str(path))
-    except Exception as exc:
-        detail = " ".join(str(exc).split())[:200]
-        raise NetdrawError(f"{path} could not be read as a torch.export program "
-                           f"({type(exc).__name__}: {detail}); is it an AOTInductor package or "
-                           "from another torch version? Re-export it with torch.export.save"
-                           ) from None
-    return torch_export.convert(program, name)
 
 
 _HOW = ("netdraw needs the architecture: draw the model from Python with "

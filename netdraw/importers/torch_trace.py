@@ -21,7 +21,6 @@ so their node ids are exactly those of ``netdraw.load``.
 from __future__ import annotations
 
 import inspect
-import math
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,17 +32,19 @@ from torch.overrides import TorchFunctionMode
 
 from netdraw import ops
 from netdraw.errors import NetdrawError
+from netdraw.importers.torch_ops import (
+    ATOMIC_MODULES,
+    NOISE_ATTRS,
+    canonical_name,
+    expand_spatial,
+    function_attrs,
+    plain,
+)
 from netdraw.ir import Graph, Node, TensorSpec, UniqueIds
 
-#: torch.nn classes that are drawn as one node although they have submodules.
-ATOMIC_MODULES = frozenset({"MultiheadAttention"})
 #: torch.nn classes that only hold other modules: never a leaf, never a kind.
 _CONTAINERS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
                          "ParameterDict", "Container"})
-#: Module attributes that say nothing about the architecture.
-_NOISE_ATTRS = frozenset({"training", "inplace", "transposed", "batch_first", "dump_patches",
-                          "call_super_init", "cudnn_enabled"})
-_SPATIAL_ATTRS = ("kernel_size", "stride", "padding", "dilation")
 #: Kinds whose parameter operands are data flowing in (a position embedding added, a class
 #: token concatenated), not weights of the op: such a parameter becomes a source node.
 _DATA_KINDS = frozenset({"add", "concat", "reshape", "transpose", "slice", "pad", "flatten",
@@ -71,6 +72,23 @@ def dim_value(d: Any) -> int | str:
 def spec_of(t: torch.Tensor) -> TensorSpec:
     return TensorSpec(tuple(d if type(d) is int else dim_value(d) for d in t.shape),
                       dtype_name(t.dtype))
+
+
+def as_specs(obj: Any) -> Any:
+    """Arguments with tensors as TensorSpec, dtypes as names and SymInts as text (the form
+    :func:`~netdraw.importers.torch_ops.function_attrs` reads)."""
+    if isinstance(obj, torch.Tensor):
+        return spec_of(obj)
+    if isinstance(obj, torch.dtype):
+        return dtype_name(obj)
+    if isinstance(obj, torch.SymInt):
+        return dim_value(obj)
+    if isinstance(obj, (tuple, list)):
+        return [as_specs(v) for v in obj] if isinstance(obj, list) else \
+            tuple(as_specs(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: as_specs(v) for k, v in obj.items()}
+    return obj
 
 
 def iter_tensors(obj: Any) -> Iterator[torch.Tensor]:
@@ -121,55 +139,19 @@ def op_name(func: Any) -> str:
     return canonical_name(name)
 
 
-def canonical_name(name: str) -> str:
-    """``__radd__``, ``add_`` and ``_add`` -> ``add``; aliases from :data:`ops.TORCH_ALIASES`."""
-    if name.startswith("__") and name.endswith("__"):
-        name = name[2:-2]
-    elif name.endswith("_") and not name.startswith("_"):
-        name = name[:-1]  # in-place variant
-    name = name.lstrip("_") or "op"
-    return ops.TORCH_ALIASES.get(name, name)
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-friendly attribute value, or None when it is not worth keeping."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, (tuple, list)) and len(value) <= 8:
-        items = [_plain(v) for v in value]
-        if all(isinstance(v, (int, float, str, bool)) for v in items):
-            return items
-    if isinstance(value, torch.dtype):
-        return dtype_name(value)
-    return None
-
-
-def _expand_spatial(attrs: dict[str, Any], ndim: int) -> None:
-    """Ints for kernel/stride/padding/dilation become per-dimension lists ([3, 3])."""
-    if ndim <= 0:
-        return
-    for key in _SPATIAL_ATTRS:
-        if isinstance(attrs.get(key), int) and not isinstance(attrs[key], bool):
-            attrs[key] = [attrs[key]] * ndim
-
-
 def module_attrs(module: nn.Module, kind: str, cls_name: str,
                  renames: dict[str, str]) -> dict[str, Any]:
     """A leaf module's public hyper-parameters under the IR's attribute names."""
     attrs: dict[str, Any] = {}
     for key, value in vars(module).items():
-        if key.startswith("_") or key in _NOISE_ATTRS:
+        if key.startswith("_") or key in NOISE_ATTRS:
             continue
-        plain = _plain(value)
-        if plain is not None:
-            attrs[renames.get(key, key)] = plain
+        value = plain(dtype_name(value) if isinstance(value, torch.dtype) else value)
+        if value is not None:
+            attrs[renames.get(key, key)] = value
     if kind in ("conv", "conv_transpose", "pool"):
         digits = [c for c in cls_name if c.isdigit()]
-        _expand_spatial(attrs, int(digits[-1]) if digits else 0)
+        expand_spatial(attrs, int(digits[-1]) if digits else 0)
     if kind == "pool" and "output_size" in attrs:
         size = attrs["output_size"]
         sizes = size if isinstance(size, list) else [size]
@@ -181,64 +163,6 @@ def module_attrs(module: nn.Module, kind: str, cls_name: str,
             attrs["num_features"] = shape[-1]
     if kind == "activation":
         attrs["activation"] = ops.TORCH_ACTIVATIONS.get(cls_name, cls_name.lower())
-    return attrs
-
-
-def function_attrs(name: str, kind: str, args: tuple | list, kwargs: dict,
-               renames: dict[str, str]) -> dict[str, Any]:
-    """Hyper-parameters of a functional op, from its arguments (and weight shapes)."""
-    bound: dict[str, Any] = {}
-    names = ops.TORCH_SIGNATURES.get(name, ())
-    for i, value in enumerate(args):
-        if i < len(names):
-            bound[names[i]] = value
-    bound.update(kwargs)
-    attrs: dict[str, Any] = {}
-    for key, value in bound.items():
-        if isinstance(value, torch.Tensor) or key.startswith("_") or key in _NOISE_ATTRS \
-                or key in ("input", "self", "tensors"):
-            continue
-        plain = _plain(value)
-        if plain is not None:
-            attrs[renames.get(key, key)] = plain
-    first = next(iter_tensors(args), None)
-    weight = bound.get("weight")
-    if kind == "activation":
-        attrs["activation"] = name
-    elif kind in ("conv", "conv_transpose") and isinstance(weight, torch.Tensor):
-        groups = int(attrs.get("groups", 1) or 1)
-        w = list(weight.shape)
-        if kind == "conv":
-            attrs.update(out_channels=w[0], in_channels=w[1] * groups)
-        else:
-            attrs.update(in_channels=w[0], out_channels=w[1] * groups)
-        attrs["kernel_size"] = w[2:]
-        _expand_spatial(attrs, len(w) - 2)
-    elif kind == "dense" and isinstance(weight, torch.Tensor) and weight.dim() == 2:
-        attrs.update(units=int(weight.shape[0]), in_features=int(weight.shape[1]))
-    elif kind == "pool" and first is not None:
-        if "output_size" in attrs:
-            size = attrs["output_size"]
-            if all(s == 1 for s in (size if isinstance(size, list) else [size])):
-                attrs["global"] = True
-        _expand_spatial(attrs, first.dim() - 2)
-    elif kind == "norm" and first is not None:
-        shape = attrs.get("normalized_shape")
-        if isinstance(shape, list) and shape:
-            attrs["num_features"] = shape[-1]
-        elif first.dim() >= 2:
-            attrs["num_features"] = dim_value(first.shape[1])
-    elif kind == "embedding":
-        table = next((t for t in iter_tensors(args) if t.is_floating_point() and t.dim() == 2),
-                     None)
-        if table is not None:
-            attrs.update(num_embeddings=dim_value(table.shape[0]),
-                         embedding_dim=dim_value(table.shape[1]))
-    elif kind == "attention" and first is not None and first.dim() == 4:
-        heads, width = dim_value(first.shape[1]), dim_value(first.shape[3])
-        attrs["num_heads"] = heads
-        if isinstance(heads, int) and isinstance(width, int):
-            attrs["embed_dim"] = heads * width
     return attrs
 
 
@@ -481,7 +405,7 @@ class Recorder(TorchFunctionMode):
         scope = group[-1] if group else ""
         node_name = (f"{scope}.{name}" if scope else name) + (f"_{count}" if count > 1 else "")
         nid = self.unique_id(node_name)
-        attrs = function_attrs(name, kind, args, kwargs, renames)
+        attrs = function_attrs(name, kind, as_specs(args), as_specs(kwargs), renames)
         if kind == "pool" and attrs.pop("global", False):
             kind = "global_pool"
         node = Node(nid, node_name, kind, name, attrs=attrs, params=self.count_params(params),

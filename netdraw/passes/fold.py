@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from netdraw.errors import NetdrawError
-from netdraw.ir import Edge, Graph, Node
+from netdraw.ir import Edge, Graph, Node, folded_layers
 from netdraw.passes._graph import clone_node, is_prefix, rebuild, shared_copy
 from netdraw.passes.macs import add_macs
 
@@ -173,7 +173,7 @@ def fold(graph: Graph, patterns: list[FoldPattern] | None = None) -> Graph:
 
 
 def _absorb(head: Node, chain: list[Node], pattern: FoldPattern) -> None:
-    folded = list(head.attrs.get("folded") or [])
+    folded = folded_layers(head)
     for n in chain:
         folded.append({"id": n.id, "name": n.name, "kind": n.kind, "op_type": n.op_type,
                        "params": n.params, "attrs": dict(n.attrs)})

@@ -31,9 +31,11 @@ def node_signature(node: Node) -> tuple:
     """
     attrs = dict(node.attrs)
     folded = attrs.pop("folded", None)
-    if folded:
+    if isinstance(folded, list) and folded:
         attrs["folded"] = [{k: v for k, v in f.items() if k not in ("id", "name", "params")}
                            for f in folded if isinstance(f, dict)]
+    elif folded is not None:
+        attrs["folded"] = folded  # not the list the fold pass writes: compared as it is
     attrs.pop("macs", None)
     return (node.kind, node.op_type, _freeze(attrs),
             tuple(shape_key(t.shape) for t in node.inputs),

@@ -33,6 +33,7 @@ from netdraw.passes.collapse import GroupIndex, resolve_paths, view_at
 from netdraw.passes.fold import default_patterns, parse_pattern
 from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.groups import dissolve_singletons, has_singletons, infer_groups, is_flat
+from netdraw.passes.parallel import merge_parallel, wide_anchors
 from netdraw.passes.prune import prune
 from netdraw.passes.stats import annotate, total_macs
 from netdraw.perf import paused_gc
@@ -55,11 +56,14 @@ class ViewOptions:
     fold_patterns: tuple[str, ...] = field(default_factory=tuple)
     keep_all: bool = False
     max_nodes: int = 40
+    #: Draw more than ``parallel.MAX_PARALLEL`` parallel lanes as one (see passes/parallel).
+    merge_parallel: bool = True
 
     @classmethod
     def full(cls) -> ViewOptions:
-        """Every node of the graph: all depths, nothing rolled, folded or hidden."""
-        return cls(depth=FULL_DEPTH, roll=False, fold=False, keep_all=True)
+        """Every node of the graph: all depths, nothing rolled, folded, hidden or merged."""
+        return cls(depth=FULL_DEPTH, roll=False, fold=False, keep_all=True,
+                   merge_parallel=False)
 
     def __post_init__(self) -> None:
         if self.depth is not None and (not isinstance(self.depth, int) or self.depth < 0):
@@ -118,7 +122,11 @@ def plan_view(graph: Graph, options: ViewOptions | None = None, fit: Any = None)
 
 
 def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
-    prepared = prepare(graph, options)
+    merged, notes = merge_parallel(graph) if options.merge_parallel else (graph, [])
+    warnings = [] if options.merge_parallel else \
+        [f"{w}; drawing them all can take the layout very long (drop --full to draw them as "
+         "one node)" for w in wide_anchors(graph)]
+    prepared = prepare(merged, options)
     index = GroupIndex(prepared)
     expand = resolve_paths(prepared, options.expand, "--expand")
     collapse = resolve_paths(prepared, options.collapse, "--collapse")
@@ -129,7 +137,7 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
         depth = min(options.depth, index.full_depth)
         view = view_at(index, depth, expand, collapse, options.roll)
     columns, ratio = layout.columns_for(view)
-    folded = sum(len(n.attrs.get("folded") or ()) for n in prepared)
+    folded = sum(len(f) for n in prepared if isinstance(f := n.attrs.get("folded"), list))
     view.meta["view"] = {
         "auto": auto,
         "depth": depth,
@@ -138,7 +146,9 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
         "source_nodes": len(graph),
         "rolled": sum(1 for n in view if n.attrs.get("repeat")),
         "folded": folded,
-        "hidden": len(graph) - len(prepared) - folded,
+        "hidden": len(merged) - len(prepared) - folded,
+        "merged": notes,
+        "warnings": warnings,
         "columns": columns,
         "aspect": round(ratio, 2),
         "params": view.total_params,
@@ -234,6 +244,7 @@ def describe_view(view: Graph) -> str:
         parts.append(f"{plural(info['folded'], 'layer')} folded")
     if info.get("hidden"):
         parts.append(f"{plural(info['hidden'], 'plumbing node')} hidden")
+    parts += info.get("merged") or []
     if info.get("inferred_groups"):
         parts.append(f"blocks inferred from {info['inferred_groups']}")
     which = "default view" if info.get("auto") else "view"

@@ -1,0 +1,151 @@
+"""What a torch op's arguments say about the layer, without importing torch.
+
+Shared by the live tracer (:mod:`netdraw.importers.torch_trace`) and the torch.export
+converter (:mod:`netdraw.importers.torch_program`), which also reads ``.pt2`` archives with
+no torch installed. Tensors appear here as :class:`~netdraw.ir.TensorSpec` (shape and
+dtype); the live tracer turns its tensors into specs before asking.
+
+>>> from netdraw.ir import TensorSpec
+>>> weight = TensorSpec((16, 3, 5, 5), "float32")
+>>> function_attrs("conv2d", "conv", (TensorSpec((1, 3, 32, 32)), weight), {"stride": 2}, {})
+{'stride': [2, 2], 'out_channels': 16, 'in_channels': 3, 'kernel_size': [5, 5]}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from netdraw import ops
+from netdraw.ir import TensorSpec
+
+#: torch.nn classes that are drawn as one node although they have submodules.
+ATOMIC_MODULES = frozenset({"MultiheadAttention"})
+#: Module and function arguments that say nothing about the architecture.
+NOISE_ATTRS = frozenset({"training", "inplace", "transposed", "batch_first", "dump_patches",
+                         "call_super_init", "cudnn_enabled"})
+SPATIAL_ATTRS = ("kernel_size", "stride", "padding", "dilation")
+
+
+def canonical_name(name: str) -> str:
+    """``__radd__``, ``add_`` and ``_add`` -> ``add``; aliases from :data:`ops.TORCH_ALIASES`."""
+    if name.startswith("__") and name.endswith("__"):
+        name = name[2:-2]
+    elif name.endswith("_") and not name.startswith("_"):
+        name = name[:-1]  # in-place variant
+    name = name.lstrip("_") or "op"
+    return ops.TORCH_ALIASES.get(name, name)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-friendly attribute value, or None when it is not worth keeping."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (tuple, list)) and len(value) <= 8:
+        items = [plain(v) for v in value]
+        if all(isinstance(v, (int, float, str, bool)) for v in items):
+            return items
+    return None
+
+
+def expand_spatial(attrs: dict[str, Any], ndim: int) -> None:
+    """Ints for kernel/stride/padding/dilation become per-dimension lists ([3, 3])."""
+    if ndim <= 0:
+        return
+    for key in SPATIAL_ATTRS:
+        if isinstance(attrs.get(key), int) and not isinstance(attrs[key], bool):
+            attrs[key] = [attrs[key]] * ndim
+
+
+def iter_specs(obj: Any) -> Iterator[TensorSpec]:
+    """Every tensor spec inside nested tuples, lists and dicts, in order."""
+    if isinstance(obj, TensorSpec):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from iter_specs(item)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            yield from iter_specs(item)
+
+
+def _rank(spec: TensorSpec | None) -> int:
+    return len(spec.shape) if spec is not None and spec.shape is not None else -1
+
+
+def _is_float(spec: TensorSpec) -> bool:
+    return "float" in (spec.dtype or "")
+
+
+def function_attrs(name: str, kind: str, args: tuple | list, kwargs: dict,
+                   renames: dict[str, str]) -> dict[str, Any]:
+    """Hyper-parameters of a functional op, from its arguments (and weight shapes).
+
+    ``args`` and ``kwargs`` hold plain values and :class:`TensorSpec` for tensors.
+    """
+    bound: dict[str, Any] = {}
+    names = ops.TORCH_SIGNATURES.get(name, ())
+    for i, value in enumerate(args):
+        if i < len(names):
+            bound[names[i]] = value
+    bound.update(kwargs)
+    attrs: dict[str, Any] = {}
+    for key, value in bound.items():
+        if isinstance(value, TensorSpec) or key.startswith("_") or key in NOISE_ATTRS \
+                or key in ("input", "self", "tensors"):
+            continue
+        value = plain(value)
+        if value is not None:
+            attrs[renames.get(key, key)] = value
+    first = next(iter_specs(args), None)
+    weight = bound.get("weight")
+    weight_shape = list(weight.shape) if isinstance(weight, TensorSpec) and weight.shape \
+        is not None else None
+    if kind == "activation":
+        attrs["activation"] = name
+    elif kind in ("conv", "conv_transpose") and weight_shape is not None and \
+            len(weight_shape) >= 2:
+        groups = attrs.get("groups", 1)
+        groups = groups if isinstance(groups, int) and groups > 0 else 1
+        w = weight_shape
+        if kind == "conv":
+            attrs.update(out_channels=w[0], in_channels=_times(w[1], groups))
+        else:
+            attrs.update(in_channels=w[0], out_channels=_times(w[1], groups))
+        attrs["kernel_size"] = w[2:]
+        expand_spatial(attrs, len(w) - 2)
+    elif kind == "dense" and weight_shape is not None and len(weight_shape) == 2:
+        attrs.update(units=weight_shape[0], in_features=weight_shape[1])
+    elif kind == "pool" and first is not None:
+        if "output_size" in attrs:
+            size = attrs["output_size"]
+            if all(s == 1 for s in (size if isinstance(size, list) else [size])):
+                attrs["global"] = True
+        expand_spatial(attrs, _rank(first) - 2)
+    elif kind == "norm" and first is not None:
+        shape = attrs.get("normalized_shape")
+        if isinstance(shape, list) and shape:
+            attrs["num_features"] = shape[-1]
+        elif _rank(first) >= 2 and first.shape[1] is not None:  # type: ignore[index]
+            attrs["num_features"] = first.shape[1]  # type: ignore[index]
+    elif kind == "embedding":
+        table = next((t for t in iter_specs(args) if _is_float(t) and _rank(t) == 2), None)
+        if table is not None:
+            attrs.update(num_embeddings=table.shape[0],  # type: ignore[index]
+                         embedding_dim=table.shape[1])  # type: ignore[index]
+    elif kind == "attention" and _rank(first) == 4:
+        heads, width = first.shape[1], first.shape[3]  # type: ignore[union-attr,index]
+        attrs["num_heads"] = heads
+        if isinstance(heads, int) and isinstance(width, int):
+            attrs["embed_dim"] = heads * width
+    return attrs
+
+
+def _times(dim: Any, groups: int) -> Any:
+    """A weight dim times the group count; a symbolic or unknown dim stays as it is."""
+    return dim * groups if isinstance(dim, int) else dim

@@ -45,8 +45,13 @@ def onnx_only(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     source = root / "source"  # a copy: pip's in-tree build would leave build/ in the checkout
     shutil.copytree(ROOT / "netdraw", source / "netdraw",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "package.json"):
         shutil.copy(ROOT / name, source / name)
+    # The README's order: 'npm ci' first, so the build puts the HTML preview's library in.
+    library = Path("node_modules", "@hpcc-js", "wasm-graphviz")
+    for name in ("dist/index.js", "LICENSE"):
+        (source / library / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / library / name, source / library / name)
     venv = Venv(root / "venv")
     for command in ([sys.executable, "-m", "venv", str(venv.folder)],
                     [str(venv.bin / "python"), "-m", "pip", "install", "--quiet",
@@ -94,16 +99,17 @@ def test_gallery_renders_what_it_can_and_names_the_rest(onnx_only, tmp_path):
 
     result = onnx_only.run("gallery", "-o", "g", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    torch_models = [n for n, e in zoo.ZOO.items() if e.framework == "torch"]
+    others = [n for n, e in zoo.ZOO.items() if e.framework != "onnx"]  # torch and keras
     onnx_models = [n for n, e in zoo.ZOO.items() if e.framework == "onnx"]
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"netdraw: skipped {len(torch_models)} zoo models") and \
-        INSTALL_TORCH in line and all(n in line for n in torch_models), line
+    assert line.startswith(f"netdraw: skipped {len(others)} zoo models") and \
+        INSTALL_TORCH in line and "pip install 'netdraw[keras]'" in line and \
+        all(n in line for n in others), line
     written = {p.name for p in (tmp_path / "g").iterdir()}
     for name in onnx_models:
-        assert {f"{name}.svg", f"{name}.png", f"{name}.json"} <= written
+        assert {f"{name}.svg", f"{name}.png", f"{name}.json", f"{name}.html"} <= written
         json.loads((tmp_path / "g" / f"{name}.json").read_text())
-    assert not any(p.split(".")[0] in torch_models for p in written)
+    assert not any(p.split(".")[0] in others for p in written)
 
 
 def test_keras_files_without_keras(onnx_only, tmp_path):

@@ -1,8 +1,10 @@
 """Cost grows linearly with the graph: doubling the nodes at most about doubles the time.
 
 No absolute times are asserted (the machine is shared): the CPU time of the same pipeline
-on 10k and 20k nodes, best of two runs each, must stay under a ratio of 2.5 (a quadratic
-pass would give 4). Oracles: the node counts and the ratio itself.
+on 5k and 20k nodes, best of two runs each, must stay under a ratio of 7 — linear work gives
+4, n log n about 5, a quadratic pass 16 — so noise on a loaded machine (caches, allocation)
+does not read as a failure and a quadratic pass still does. Oracles: the node counts and the
+ratio itself.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def _best_cpu(work: Callable[[], object], runs: int = 2) -> float:
 
 def _ratio(make: Callable[[int], Callable[[], object]]) -> float:
     make(1_000)()  # imports and first-call costs
-    small, large = make(10_000), make(20_000)
+    small, large = make(5_000), make(20_000)
     return _best_cpu(large) / _best_cpu(small)
 
 
@@ -55,7 +57,9 @@ def test_onnx_to_dot_grows_linearly(full: bool) -> None:
             return to_dot(make_view(graph, options))
         return run
 
-    assert _ratio(make) < 2.5
+    ratio = _ratio(make)
+    print(f"CPU time 20k / 5k nodes: {ratio:.2f}")
+    assert ratio < 7
 
 
 def _flat_keras_like(n: int) -> Graph:
@@ -92,4 +96,6 @@ def test_group_inference_from_names_grows_linearly() -> None:
             return view
         return run
 
-    assert _ratio(make) < 2.5
+    ratio = _ratio(make)
+    print(f"CPU time 20k / 5k nodes: {ratio:.2f}")
+    assert ratio < 7

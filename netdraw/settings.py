@@ -191,12 +191,22 @@ def load_settings(parser: argparse.ArgumentParser, config: ConfigFile | None) ->
         if not any(name in known for known in options.values()):
             raise NetdrawError(_unknown(config, None, key, options))
         top[name] = (key, value)
+    # A top-level key applies to every command that has the option and accepts the value
+    # (``style = "lenet"`` sets draw's style; diff, whose --style draws only graph or tikz,
+    # keeps its default). A value no command accepts is an error.
+    refused: dict[str, NetdrawError] = {}
+    accepted: set[str] = set()
     for command, known in options.items():
         chosen: dict[str, Setting] = {}
         for name, (key, value) in top.items():
-            if name in known:
+            if name not in known:
+                continue
+            try:
                 chosen[known[name].dest] = _setting(config, None, key, value, known[name],
                                                     command)
+                accepted.add(name)
+            except NetdrawError as exc:
+                refused.setdefault(name, exc)
         table = config.table.get(command)
         if isinstance(table, dict):
             for key, value in table.items():
@@ -206,6 +216,9 @@ def load_settings(parser: argparse.ArgumentParser, config: ConfigFile | None) ->
                 chosen[action.dest] = _setting(config, command, key, value, action, command)
         if chosen:
             settings.commands[command] = chosen
+    for name, error in refused.items():
+        if name not in accepted:
+            raise error
     return settings
 
 

@@ -140,7 +140,8 @@ def test_config_command_prints_toml_with_sources(project, env):
     assert parsed["draw"]["depth"] == 1 and parsed["draw"]["rankdir"] == "LR"
     assert parsed["draw"]["no-roll"] is True and parsed["draw"]["max-nodes"] == 40
     assert parsed["summary"]["depth"] == 1 and "rankdir" not in parsed["summary"]
-    lines = {ln.split("=")[0].strip(): ln for ln in proc.stdout.splitlines() if "=" in ln}
+    draw_table = proc.stdout.split("[tool.netdraw.draw]\n", 1)[1].split("\n[", 1)[0]
+    lines = {ln.split("=")[0].strip(): ln for ln in draw_table.splitlines() if "=" in ln}
     assert f"{project / 'pyproject.toml'} [tool.netdraw.draw]" in lines["rankdir"]
     assert "default" in lines["max-nodes"]
     assert proc.stdout.startswith(f"# configuration file: {project / 'pyproject.toml'}")

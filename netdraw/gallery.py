@@ -46,12 +46,13 @@ class Style:
 
 #: Every style, in the order of the index page.
 STYLES: tuple[Style, ...] = (
-    Style("graph", "Graphviz diagram", ("{name}.svg", "{name}.png", "{name}.json")),
+    # The interactive preview is the Graphviz look too: a link beside the diagram's files.
+    Style("graph", "Graphviz diagram", ("{name}.svg", "{name}.png", "{name}.json",
+                                        "{name}.html")),
     Style("fcnn", "FCNN (NN-SVG)", ("{name}.fcnn.svg",)),
     Style("lenet", "LeNet (NN-SVG)", ("{name}.lenet.svg",)),
     Style("alexnet", "AlexNet (NN-SVG)", ("{name}.alexnet.svg",)),
     Style("tikz", "TikZ (PlotNeuralNet look)", ("{name}.tikz.png", "{name}.tex")),
-    Style("html", "Interactive preview", ("{name}.html",)),
 )
 
 

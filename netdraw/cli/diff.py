@@ -46,9 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_arguments(parser, "A", "a")
     add_model_arguments(parser, "B", "b")
     parser.add_argument("-o", "--output", metavar="OUT",
-                        help="write the drawing: .svg .png .pdf .dot .gv .json .tex .html; "
-                             "'-' "
-                             "for stdout (text formats, with --format)")
+                        help="write the drawing: .svg .png .pdf .dot .gv .json .tex .html "
+                             "(the interactive preview); '-' for stdout (text formats, "
+                             "with --format)")
     parser.add_argument("--format", help="output format when OUT is '-' (default: dot)")
     parser.add_argument("--summary", action="store_true",
                         help="print the table of changes (the default without -o)")

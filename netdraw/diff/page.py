@@ -82,6 +82,7 @@ class DiffPage:
                                                if x in LOOKS[k]}}]
                   for k in LEGEND_ORDER] if self.legend else []
         return {"nodes": nodes, "groups": groups, "edges": edges, "legend": legend,
+                "status_text": dict(_STATUS_TEXT),
                 "looks": {k: _look(k, []) for k in LOOKS}, "edge_looks": EDGE_LOOKS}
 
     def anchor(self, prepared: Graph, union_id: str) -> tuple[str | None, bool, Path]:
@@ -176,7 +177,7 @@ def _group_rows(group: GroupDiff, label: str) -> list[list[str]]:
     rows = [["status", _STATUS_TEXT[label]]]
     counts = " · ".join(f"{n} {k}" for k, n in group.counts.items() if n)
     if counts:
-        rows.append(["layers", counts])
+        rows.append(["nodes", counts])
     if group.class_name_a and group.class_name and group.class_name_a != group.class_name:
         rows.append(["class", f"{group.class_name_a} → {group.class_name}"])
     if group.params_a != group.params_b:

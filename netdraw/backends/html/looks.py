@@ -76,6 +76,7 @@ def apply_looks(model: dict[str, Any], builder: Any, data: dict[str, Any],
         "legend": [[status, dot.legend_attrs(legend_item(spec))]
                    for status, spec in data["legend"]],
         "edge_labels": builder.edge_labels,
+        "status_text": {str(k): str(v) for k, v in data.get("status_text", {}).items()},
     }
 
 

@@ -653,8 +653,11 @@
                         ["MACs", count(v.macs)], ["layers", V.groupDigits(v.count)]]));
       if (model.looks) {
         const status = V.rollStatus(model, v.run);
+        const params = status.paramsA !== status.paramsB
+          ? `${V.groupDigits(status.paramsA)} → ${V.groupDigits(status.paramsB)}` : null;
         box.append(section(model.extra_title || "Details",
-          table([["status", status.label], ...status.notes.map((n) => ["", n])])));
+          table([["status", model.looks.status_text[status.label] || status.label],
+                 ...status.notes.map((n) => ["", n]), ["parameters A → B", params]])));
       }
       box.append(section("Inputs", shapes(v.inputs)), section("Outputs", shapes(v.outputs)));
       const ul = h("ul", { class: "nd-members" });

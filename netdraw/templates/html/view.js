@@ -441,7 +441,7 @@ const NetdrawView = (() => {
       }
       notes.push(`params ${before} → ${after}`);
     }
-    return { label, notes: label === "same" ? [] : notes.slice(0, 3) };
+    return { label, notes: label === "same" ? [] : notes.slice(0, 3), paramsA, paramsB };
   }
 
   function statusOf(model, v) {

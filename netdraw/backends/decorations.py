@@ -77,6 +77,33 @@ class LegendItem:
     dashed: bool = False
 
 
+def node_style(spec: Any) -> NodeStyle | None:
+    """A node's look from its (untrusted) decoration entry; None when it is no mapping."""
+    if not isinstance(spec, dict):
+        return None
+    notes = spec.get("notes")
+    notes = [n for n in notes if isinstance(n, str)] if isinstance(notes, list) else []
+    return NodeStyle(
+        _colour(spec.get("fill")), _colour(spec.get("stroke")),
+        spec.get("dashed") is True, _width(spec.get("width")),
+        _text(spec.get("prefix"))[:3], tuple(notes[:_MAX_NOTES]),
+        _colour(spec.get("note_colour")), spec.get("muted") is True)
+
+
+def edge_style(spec: dict[str, Any]) -> EdgeStyle:
+    """An edge's look from its (untrusted) decoration entry."""
+    label = spec.get("label")
+    return EdgeStyle(_colour(spec.get("stroke")), spec.get("dashed") is True,
+                     _width(spec.get("width")), label if isinstance(label, str) else None,
+                     spec.get("link") is True)
+
+
+def legend_item(spec: dict[str, Any]) -> LegendItem:
+    """A legend entry from its decoration entry (``label`` must be text)."""
+    return LegendItem(spec["label"], _colour(spec.get("fill")), _colour(spec.get("stroke")),
+                      spec.get("dashed") is True)
+
+
 class Decorations:
     """The validated decorations of a graph (empty when it has none)."""
 
@@ -86,15 +113,9 @@ class Decorations:
         self.nodes: dict[str, NodeStyle] = {}
         nodes = data.get("nodes")
         for nid, spec in (nodes.items() if isinstance(nodes, dict) else ()):
-            if isinstance(spec, dict) and nid in graph.nodes:
-                notes = spec.get("notes")
-                notes = [n for n in notes if isinstance(n, str)] if isinstance(notes, list) \
-                    else []
-                self.nodes[nid] = NodeStyle(
-                    _colour(spec.get("fill")), _colour(spec.get("stroke")),
-                    spec.get("dashed") is True, _width(spec.get("width")),
-                    _text(spec.get("prefix"))[:3], tuple(notes[:_MAX_NOTES]),
-                    _colour(spec.get("note_colour")), spec.get("muted") is True)
+            style = node_style(spec)
+            if style is not None and nid in graph.nodes:
+                self.nodes[nid] = style
         self.edges: dict[tuple[str, str], EdgeStyle] = {}
         edges = data.get("edges")
         for spec in (edges if isinstance(edges, list) else ()):
@@ -102,15 +123,10 @@ class Decorations:
                 continue
             src, dst = spec.get("src"), spec.get("dst")
             if isinstance(src, str) and isinstance(dst, str):
-                label = spec.get("label")
-                self.edges[(src, dst)] = EdgeStyle(
-                    _colour(spec.get("stroke")), spec.get("dashed") is True,
-                    _width(spec.get("width")), label if isinstance(label, str) else None,
-                    spec.get("link") is True)
+                self.edges[(src, dst)] = edge_style(spec)
         legend = data.get("legend")
         self.legend: list[LegendItem] = [
-            LegendItem(spec["label"], _colour(spec.get("fill")), _colour(spec.get("stroke")),
-                       spec.get("dashed") is True)
+            legend_item(spec)
             for spec in (legend if isinstance(legend, list) else ())
             if isinstance(spec, dict) and isinstance(spec.get("label"), str)]
         align = data.get("align")

@@ -16,7 +16,7 @@ from typing import Any
 
 from netdraw import tools
 from netdraw.backends import valid_unicode
-from netdraw.backends.decorations import Decorations, NodeStyle
+from netdraw.backends.decorations import Decorations, EdgeStyle, LegendItem, NodeStyle
 from netdraw.describe import (
     display_name,
     fill_colour,
@@ -302,7 +302,7 @@ def _node_overrides(deco: NodeStyle, style: str) -> dict[str, str]:
     return out
 
 
-def _edge_attrs(label: str, deco) -> str:
+def _edge_attrs(label: str, deco: EdgeStyle) -> str:
     attrs: dict[str, str] = {}
     if label:
         attrs["label"] = f"<{_text(label)}>"
@@ -336,16 +336,25 @@ def _decoration_lines(decorations: Decorations, ids: dict[str, str]) -> list[str
         for i, item in enumerate(decorations.legend):
             name = f"legend{i}"
             names.append(name)
-            attrs = {"label": f"<{_text(item.label)}>", "shape": "box",
-                     "style": "rounded,filled" + (",dashed" if item.dashed else ""),
-                     "fillcolor": item.fill or "#ffffff", "color": item.stroke or "#555555",
-                     "penwidth": "1.4", "fontsize": "11", "margin": "0.1,0.04"}
-            lines.append(f"\t\t{name} {_attrs(attrs)}")
+            lines.append(f"\t\t{name} {legend_attrs(item)}")
         lines.append("\t\t{rank=same; " + " ".join(names) + "}")
         for a, b in zip(names, names[1:], strict=False):
             lines.append(f'\t\t{a} -> {b} [style="invis"]')
         lines.append("\t}")
     return lines
+
+
+def legend_attrs(item: LegendItem) -> str:
+    """The attribute list of one legend box."""
+    return _attrs({"label": f"<{_text(item.label)}>", "shape": "box",
+                   "style": "rounded,filled" + (",dashed" if item.dashed else ""),
+                   "fillcolor": item.fill or "#ffffff", "color": item.stroke or "#555555",
+                   "penwidth": "1.4", "fontsize": "11", "margin": "0.1,0.04"})
+
+
+def decorated_edge_attrs(label: str, deco: EdgeStyle) -> str:
+    """`` [label=<…> color=…]``: a decorated edge's attributes (``label`` escaped here)."""
+    return _edge_attrs(label, deco)
 
 
 def render_dot(source: str, fmt: str, timeout: float | str | None = None) -> bytes:

@@ -46,8 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_arguments(parser, "A", "a")
     add_model_arguments(parser, "B", "b")
     parser.add_argument("-o", "--output", metavar="OUT",
-                        help="write the drawing: .svg .png .pdf .dot .gv .json .tex; '-' "
-                             "for stdout (text formats, with --format)")
+                        help="write the drawing: .svg .png .pdf .dot .gv .json .tex .html "
+                             "(the interactive preview); '-' for stdout (text formats, "
+                             "with --format)")
     parser.add_argument("--format", help="output format when OUT is '-' (default: dot)")
     parser.add_argument("--summary", action="store_true",
                         help="print the table of changes (the default without -o)")
@@ -94,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     view = union_view(result, options, legend=args.legend)
     if args.output:
         style = "tikz" if args.style == "tikz" else None
-        data = render_diff(result, fmt, view=view, side_by_side=args.side_by_side,
+        data = render_diff(result, fmt, view=view, view_opts=options,
+                           side_by_side=args.side_by_side,
                            title=args.title, legend=args.legend, style=style,
                            rankdir=args.rankdir)
         write_output(args.output, data)

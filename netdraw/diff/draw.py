@@ -60,18 +60,29 @@ def default_title(result: DiffResult) -> str:
 
 def render_diff(result: DiffResult, format: str = "svg", *, side_by_side: bool = False,
                 title: str | None = None, legend: bool = True, style: str | None = None,
-                view: Graph | None = None, **options: Any) -> str | bytes:
+                view: Graph | None = None, view_opts: ViewOptions | None = None,
+                **options: Any) -> str | bytes:
     """Draw ``result`` as ``format``. View options (``depth``, ``expand``, ``collapse``,
-    ``full``…) as for :func:`netdraw.render`, or ``view`` (made by :func:`union_view`);
+    ``full``…) as for :func:`netdraw.render` or as ``view_opts``, or ``view`` (made by
+    :func:`union_view`; an HTML page makes its views itself, from ``view_opts``);
     ``title`` (default: names and totals; ``""`` for none), ``legend``, ``rankdir`` and
     other backend options pass on."""
     from netdraw import backends
 
     fmt = format.lower().lstrip(".")
     chosen, rest = _options(dict(options))
+    chosen = view_opts or chosen
     if side_by_side and fmt not in SIDE_BY_SIDE_FORMATS:
         raise NetdrawError(f"--side-by-side draws with Graphviz: write "
                            f"{', '.join('.' + f for f in SIDE_BY_SIDE_FORMATS)}, not .{fmt}")
+    if fmt in ("html", "htm") and not side_by_side:
+        # The page makes every view itself, from the union graph: each gets the looks.
+        from netdraw.diff.page import DiffPage
+
+        if title is None:
+            title = default_title(result)
+        return backends.render(result.union, fmt, style=style, title=title, view=chosen,
+                               looks=DiffPage(result, legend=legend), **rest)
     if view is None:
         view = union_view(result, chosen, legend=legend)
     graph = side_by_side_graph(result, view, chosen) if side_by_side else view

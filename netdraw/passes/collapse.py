@@ -242,12 +242,16 @@ def _same_class_as_blocks(index: GroupIndex, assign: dict[str, tuple[str, Path]]
         if node.id in assign or not group or group in named:
             continue
         if group not in leaf:
-            leaf[group] = (index.class_name(group) in blocked
-                           and not index.child_groups(group)
-                           and not any(nodes[m].kind in _LAYER_KINDS
-                                       for m in index.members[group]))
+            leaf[group] = index.class_name(group) in blocked and is_plain_group(index, group)
         if leaf[group]:
             assign[node.id] = ("group", group)
+
+
+def is_plain_group(index: GroupIndex, path: Path) -> bool:
+    """A group without child groups built from plain operations only (no layer kinds)."""
+    nodes = index.graph.nodes
+    return not index.child_groups(path) and not any(nodes[m].kind in _LAYER_KINDS
+                                                     for m in index.members[path])
 
 
 def _only_group(graph: Graph, items: list[tuple[str, Path | str]]) -> bool:
@@ -263,11 +267,19 @@ def _follows_open_twin(index: GroupIndex, items: list[tuple[str, Path | str]], a
     drawn open and is a block of the same kind: the same class, or, where the exporter
     recorded no classes, the same name but for the number (``layer.0``, ``layer.1``).
     Then the run's blocks are already shown once."""
+    twin = twin_before(index, items, at)
+    return twin is not None and is_open(twin)
+
+
+def twin_before(index: GroupIndex, items: list[tuple[str, Path | str]], at: int
+                ) -> Path | None:
+    """The group item before ``items[at]`` (within 8 items) when it is a block of the same
+    kind as ``items[at]`` (see :func:`_follows_open_twin`), else None."""
     first = items[at][1]
     for kind, item in reversed(items[max(0, at - 8):at]):
         if kind == "group":
-            return is_open(item) and _same_kind(index, item, first)
-    return False
+            return item if _same_kind(index, item, first) else None
+    return None
 
 
 def _same_kind(index: GroupIndex, a: Path, b: Path) -> bool:
@@ -423,6 +435,12 @@ class _Squash:
         return table
 
 
+def drawn_groups(index: GroupIndex) -> dict[Path, Group]:
+    """The group table of every view of ``index`` (wrappers squashed, see
+    :meth:`GroupIndex.squash`)."""
+    return _Squash(index).groups()
+
+
 def _new_block(index: GroupIndex, kind: str, path: Path, runs: dict[Path, list[Path]],
                bid: str) -> Node:
     graph = index.graph
@@ -450,4 +468,5 @@ def collapse_to_depth(graph: Graph, depth: int) -> Graph:
     return view_at(GroupIndex(graph), depth, roll=False)
 
 
-__all__ = ["GroupIndex", "block_id", "collapse_to_depth", "resolve_paths", "view_at"]
+__all__ = ["GroupIndex", "block_id", "collapse_to_depth", "drawn_groups", "is_plain_group",
+           "resolve_paths", "twin_before", "view_at"]

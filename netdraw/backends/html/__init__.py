@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from netdraw.backends.html.looks import LooksSource
 from netdraw.backends.html.model import page_model
 from netdraw.backends.html.page import build_page
 from netdraw.ir import Graph
@@ -28,7 +29,7 @@ def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
            activations: Mapping[str, Any] | None = None,
            extra: Mapping[str, Any] | None = None, extra_title: str = "Details",
            serve: Mapping[str, Any] | None = None, prelayout: bool = True,
-           **_: Any) -> str:
+           looks: LooksSource | None = None, **_: Any) -> str:
     """The page as text.
 
     ``activations``: node id -> thumbnail (PNG bytes or a ``data:image/…`` URI) shown in
@@ -36,10 +37,12 @@ def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
     ``extra_title``. ``serve`` (used by ``netdraw serve``): ``{"events": URL, "version": N,
     "error": text or None}`` makes the page follow the server's reload events.
     ``prelayout=False`` leaves even the first view to the page's WebAssembly Graphviz.
+    ``looks`` colours every view by a status (``netdraw diff``'s, see
+    :mod:`netdraw.backends.html.looks`).
     """
     model = page_model(graph, view, rankdir=rankdir, title=title, edge_labels=edge_labels,
                        activations=activations, extra=extra, extra_title=extra_title,
-                       prelayout=prelayout)
+                       prelayout=prelayout, looks=looks)
     if serve:
         model["serve"] = dict(serve)
     return build_page(model)

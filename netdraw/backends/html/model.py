@@ -20,9 +20,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from netdraw.backends import dot
+from netdraw.backends.html.looks import LooksSource, apply_looks
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node, TensorSpec
-from netdraw.passes.collapse import GroupIndex, block_id, view_at
+from netdraw.passes._graph import shared_copy
+from netdraw.passes.collapse import (
+    GroupIndex,
+    block_id,
+    drawn_groups,
+    is_plain_group,
+    twin_before,
+    view_at,
+)
 from netdraw.passes.view import ViewOptions, plan_view
 
 SCHEMA = "netdraw.page/1"
@@ -38,7 +47,8 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
                title: str | None = None, edge_labels: bool = True,
                activations: Mapping[str, Any] | None = None,
                extra: Mapping[str, Any] | None = None,
-               extra_title: str = "Details", prelayout: bool = True) -> dict[str, Any]:
+               extra_title: str = "Details", prelayout: bool = True,
+               looks: LooksSource | None = None) -> dict[str, Any]:
     """Everything the page needs, as JSON-ready data (schema ``netdraw.page/1``).
 
     ``view`` chooses the first view (as for every other format). A graph that already is a
@@ -47,7 +57,8 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
     the side panel; ``extra`` maps node ids to ``{label: text}`` rows shown under
     ``extra_title`` (another tool's per-node facts, e.g. what changed). ``prelayout`` lays
     the first view out with the ``dot`` program, when installed, so the page paints it
-    without waiting for the WebAssembly build.
+    without waiting for the WebAssembly build. ``looks`` colours nodes and edges by a
+    status in every view (a diff's; see :mod:`netdraw.backends.html.looks`).
     """
     options = view or ViewOptions()
     if "view" in graph.meta:
@@ -66,6 +77,7 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
     header = dot.header_lines(prepared, rankdir, title)
     builder = _Builder(prepared, index, edge_labels)
     model = builder.build()
+    _source_names(model["nodes"], graph)
     gi = builder.group_index
     model.update({
         "schema": SCHEMA,
@@ -82,10 +94,25 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
         "activations": _thumbnails(activations, builder.node_index),
         "extra": _extra(extra, builder.node_index),
         "extra_title": str(extra_title),
+    })
+    if looks is not None:
+        apply_looks(model, builder, looks.page_data(prepared), looks.title)
+        first = looks.decorate(first)
+    model.update({
         "first_svg": _first_drawing(first, rankdir, title, edge_labels) if prelayout else None,
         "first_ids": list(first.nodes),
     })
     return model
+
+
+def _source_names(nodes: list[dict[str, Any]], graph: Graph) -> None:
+    """A node the view renamed (a one-layer module's layer takes the module's name) keeps
+    the name it has in the loaded model as ``source_name``: the panel shows it and search
+    finds it."""
+    for entry in nodes:
+        source = graph.nodes.get(entry["id"])
+        if source is not None and source.name != entry["name"]:
+            entry["source_name"] = source.name
 
 
 def _first_drawing(view: Graph, rankdir: str, title: str | None,
@@ -112,6 +139,14 @@ class _Builder:
         self.group_index: dict[Path, int] = {(): 0}
         for path in paths:
             self.group_index[path] = len(self.group_index)
+        # Views draw a wrapper and its only child as one cluster (GroupIndex.squash): each
+        # group's drawn cluster is that of its representative, the outermost of the chain.
+        self.drawn_graph = Graph(graph.name)
+        self.drawn_graph.groups = drawn_groups(index)
+        self.representative: dict[Path, Path] = {}
+        for path in sorted(self.group_index, key=len):
+            wrapped = len(path) > 1 and path[:-1] in index.wrappers
+            self.representative[path] = self.representative[path[:-1]] if wrapped else path
         self.tensors: list[dict[str, Any]] = []
         self.tensor_index: dict[TensorSpec, int] = {}
         self.shape_keys: dict[tuple, int] = {}
@@ -134,7 +169,9 @@ class _Builder:
         nodes = [self.node(node) for node in g.nodes.values()]
         edges = [[self.node_index[e.src], self.node_index[e.dst], self.tensor(e.tensor)]
                  for e in g.edges]
-        blocks = _group_blocks(g, index)
+        blocks = self.blocks = _group_blocks(g, index)
+        for block in blocks.values():
+            block.group = index.squash(block.group)
         groups = []
         for path, i in self.group_index.items():
             groups.append(self.group(path, blocks.get(path)))
@@ -153,17 +190,40 @@ class _Builder:
             "inputs": [self.tensor(t) for t in node.inputs],
             "outputs": [self.tensor(t) for t in node.outputs],
             "io": node.kind in _IO,
-            "dot": dot.format_attrs(dot.node_attrs(node, self.graph)),
+            "dot": dot.format_attrs(dot.node_attrs(self.drawn(node), self.drawn_graph)),
         }
+
+    def drawn(self, node: Node) -> Node:
+        """The node as views draw it: in its group's drawn cluster (names are shortened
+        by that cluster's name)."""
+        drawn = self.index.squash(node.group)
+        if drawn == node.group:
+            return node
+        copy = shared_copy(node)
+        copy.group = drawn
+        return copy
 
     def group(self, path: Path, block: Node | None) -> dict[str, Any]:
         index = self.index
+        rep = self.representative[path]
+        drawn = index.squash(path)
+        group = self.drawn_graph.groups.get(drawn) if drawn else None
         entry: dict[str, Any] = {
             "path": list(path), "label": index.label(path), "class": index.class_name(path),
             "parent": self.group_index[path[:-1]] if path else -1,
             "items": self.items(path),
             "sig": None, "scattered": path in index.scattered,
-            "cluster": dot.cluster_attrs(self.graph, path) if path else "",
+            # the depth from which it is open (wrappers are no level of their own)
+            "level": index.level[path],
+            # the group whose cluster draws it, and that cluster's parent cluster
+            "drawn": self.group_index[rep],
+            "up": self.group_index[self.representative[rep[:-1]]] if rep else -1,
+            "cluster": dot.cluster_attrs(self.drawn_graph, drawn) if path == rep and path
+            else "",
+            # the drawn cluster's name, which names inside it are shortened by
+            "shown": group.display_name if group is not None else None,
+            # no child groups and no real layer: a block where its class is one elsewhere
+            "plain": bool(path) and is_plain_group(index, path),
         }
         if path in index.signature:
             entry["sig"] = self.signature_id(index.signature[path])
@@ -175,18 +235,20 @@ class _Builder:
                 "nodes": block.attrs["nodes"],
                 "inputs": [self.tensor(t) for t in block.inputs],
                 "outputs": [self.tensor(t) for t in block.outputs],
-                "dot": dot.format_attrs(dot.node_attrs(block, self.graph)),
+                "dot": dot.format_attrs(dot.node_attrs(block, self.drawn_graph)),
             })
         return entry
 
     def items(self, path: Path) -> list[list[int]]:
-        """Children in order: ``[0, node]`` or ``[1, group, chains]``, where ``chains`` is 1
-        when this group may roll on from the group item just before it (same signature
-        and class, and the one before feeds it)."""
+        """Children in order: ``[0, node]`` or ``[1, group, chains, twin]``, where ``chains``
+        is 1 when this group may roll on from the group item just before it (same signature
+        and class, and the one before feeds it), and ``twin`` the group before it of the
+        same kind, if any, else -1 (a run after an open twin rolls whole)."""
         out: list[list[int]] = []
         prev: Path | None = None
         index = self.index
-        for kind, item in index.children.get(path, []):
+        items = index.children.get(path, [])
+        for at, (kind, item) in enumerate(items):
             if kind == "node":
                 out.append([0, self.node_index[item]])
                 prev = None
@@ -196,7 +258,9 @@ class _Builder:
                          and index.signature[prev] == index.signature[item]
                          and index.class_name(prev) == index.class_name(item)
                          and (prev, item) in index.links)
-            out.append([1, self.group_index[item], chains])
+            twin = twin_before(index, items, at)
+            out.append([1, self.group_index[item], chains,
+                        -1 if twin is None else self.group_index[twin]])
             prev = item
         return out
 

@@ -406,10 +406,22 @@
       state.collapse.delete(gi);
       // Closed by depth, or a member of an unrolled run: opening it names it.
       state.open.add(gi);
+      // A wrapper (a group whose only child is one group) opens with its child, as views
+      // draw them: one cluster, the child's contents inside.
+      for (let g = gi, c = wrapped(g); c >= 0; g = c, c = wrapped(g)) {
+        state.collapse.delete(c);
+        state.open.add(c);
+      }
       selection = { type: "group", index: gi };
     }
     relayout({ focus: selection, anchor });
     return true;
+  }
+
+  function wrapped(gi) {
+    // The only child of wrapper gi (same level as gi), else -1.
+    const kids = G[gi].items.filter((it) => it[0] === 1);
+    return kids.length === 1 && G[kids[0][1]].level === G[gi].level ? kids[0][1] : -1;
   }
 
   function collapseGroup(gi, anchor) {
@@ -581,10 +593,13 @@
     box.append(h("div", { class: "nd-kind", text: n.kind }), nameHeading(n.name));
     box.append(pathLinks(n.group));
     box.append(table([
-      ["op type", n.op], ["id", n.id !== n.name ? n.id : null],
+      ["op type", n.op], ["name in the model", n.source_name ?? null],
+      ["id", n.id !== n.name ? n.id : null],
       ["parameters", count(n.params)], ["MACs", count(n.macs)],
       ["pattern", a.pattern ? String(a.pattern) : null],
     ]));
+    const extra = model.extra && model.extra[String(i)];
+    if (Array.isArray(extra) && extra.length) box.append(section(model.extra_title || "Details", table(extra)));
     const image = model.activations && model.activations[String(i)];
     if (typeof image === "string" && image.startsWith("data:image/")) {
       const img = h("img", { class: "nd-thumb", alt: `activation of ${n.name}` });
@@ -595,8 +610,6 @@
     const shown = Object.entries(a).filter(([k]) => !["folded", "pattern"].includes(k));
     if (shown.length) box.append(section("Attributes", table(shown.map(([k, v]) => [k, valueText(v)]))));
     if (Array.isArray(a.folded) && a.folded.length) box.append(section("Folded layers", foldedTable(a.folded)));
-    const extra = model.extra && model.extra[String(i)];
-    if (Array.isArray(extra) && extra.length) box.append(section(model.extra_title || "Details", table(extra)));
     return box;
   }
 
@@ -632,12 +645,20 @@
     box.append(h("div", { class: "nd-kind", text: drawnAs }));
     if (isRoll) {
       const f = V.rollFacts(model, v);
-      box.append(nameHeading(f.name));
+      box.append(nameHeading(f.full));
       box.append(pathLinks(g.parent));
       box.append(h("div", { class: "nd-actions" },
         h("button", { type: "button", text: `Draw the ${v.run.length} blocks one by one`, onclick: () => expandKey(v.key) })));
       box.append(table([["class", f.op], ["repeat", `×${v.run.length}`], ["parameters", count(v.params)],
                         ["MACs", count(v.macs)], ["layers", V.groupDigits(v.count)]]));
+      if (model.looks) {
+        const status = V.rollStatus(model, v.run);
+        const params = status.paramsA !== status.paramsB
+          ? `${V.groupDigits(status.paramsA)} → ${V.groupDigits(status.paramsB)}` : null;
+        box.append(section(model.extra_title || "Details",
+          table([["status", model.looks.status_text[status.label] || status.label],
+                 ...status.notes.map((n) => ["", n]), ["parameters A → B", params]])));
+      }
       box.append(section("Inputs", shapes(v.inputs)), section("Outputs", shapes(v.outputs)));
       const ul = h("ul", { class: "nd-members" });
       for (const m of v.run) {
@@ -663,6 +684,7 @@
     box.append(table([["class", g.class || null], ["path", g.path.join(" / ") || null],
                       ["parameters", count(g.params)], ["MACs", count(g.macs)],
                       ["layers", g.nodes !== undefined ? V.groupDigits(g.nodes) : null]]));
+    if (Array.isArray(g.rows) && g.rows.length) box.append(section(model.extra_title || "Details", table(g.rows)));
     if (g.inputs) box.append(section("Inputs", shapes(g.inputs)), section("Outputs", shapes(g.outputs)));
     const kids = g.items.filter((it) => it[0] === 1).map((it) => it[1]);
     if (kids.length) {
@@ -726,7 +748,7 @@
   const results = $("nd-results");
   let matches = [];
   let cursor = -1;
-  const haystack = N.map((n) => [n.name, n.kind, n.op, n.id,
+  const haystack = N.map((n) => [n.name, n.kind, n.op, n.id, n.source_name ?? "",
     ...(Array.isArray(n.attrs.folded) ? n.attrs.folded.flatMap((f) => [String(f && f.name), String(f && f.op_type)]) : [])]
     .map((s) => String(s).toLowerCase()));
   const groupHay = G.map((g) => [g.label, g.class, g.path.join("/")].map((s) => String(s).toLowerCase()));

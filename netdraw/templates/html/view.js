@@ -92,21 +92,32 @@ const NetdrawView = (() => {
     }
     const unrolled = new Set();
     const isOpen = (g) => !(state.collapse.has(g) || unrolled.has(g)) &&
-      (opened.has(g) || G[g].path.length < state.depth);
+      (opened.has(g) || G[g].level < state.depth);
     const visibleOpen = (g) => chain[g].every(isOpen);
 
     const assign = new Map();
     const runs = new Map();
     if (state.roll) {
+      const inRun = new Set(); // groups rolled into a run: their insides stay unrolled
       for (let p = 0; p < G.length; p++) {
-        if (!visibleOpen(p)) continue;
-        for (const run of findRuns(G, G[p].items, opened)) {
+        if (!visibleOpen(p) || chain[p].some((a) => inRun.has(a))) continue;
+        const items = G[p].items;
+        for (let run of findRuns(G, items, opened)) {
           if (state.unroll.has(p)) {
             run.forEach((g) => unrolled.add(g));
             continue;
           }
+          if (run.length > 2 && isOpen(run[0])) {
+            // The first block is drawn open (its layers show once), unless an open block
+            // of the same kind stands just before the run.
+            const twin = items.find((it) => it[0] === 1 && it[1] === run[0])[3];
+            if (!(twin >= 0 && isOpen(twin))) run = run.slice(1);
+          }
           runs.set(run[0], run);
-          for (const g of run) for (const n of members[g]) assign.set(n, "r" + run[0]);
+          for (const g of run) {
+            inRun.add(g);
+            for (const n of members[g]) assign.set(n, "r" + run[0]);
+          }
         }
       }
     }
@@ -119,9 +130,36 @@ const NetdrawView = (() => {
         }
       }
     }
+    sameClassAsBlocks(model, assign, named);
     const view = merge(model, assign, runs);
     view.runs = runs;
     return view;
+  }
+
+  function sameClassAsBlocks(model, assign, named) {
+    // collapse._same_class_as_blocks: a plain-operation group whose class is hidden in a
+    // block elsewhere is a block too.
+    const G = model.groups;
+    const N = model.nodes;
+    const { chain } = prepare(model);
+    const blocked = new Set();
+    const seen = new Set();
+    for (const [n, key] of assign) {
+      const group = N[n].group;
+      const depth = G[Number(key.slice(1))].path.length;
+      const mark = group + ":" + depth;
+      if (seen.has(mark)) continue;
+      seen.add(mark);
+      const ancestry = chain[group];
+      for (let d = Math.max(1, depth); d < ancestry.length; d++) blocked.add(G[ancestry[d]].class);
+    }
+    blocked.delete("");
+    if (!blocked.size) return;
+    for (let n = 0; n < N.length; n++) {
+      const group = N[n].group;
+      if (assign.has(n) || group === 0 || named.has(group)) continue;
+      if (G[group].plain && blocked.has(G[group].class)) assign.set(n, "g" + group);
+    }
   }
 
   function findRuns(G, items, opened) {
@@ -186,7 +224,8 @@ const NetdrawView = (() => {
       const key = assign.get(n);
       if (key === undefined) {
         rep[n] = "n" + n;
-        nodes.push({ key: rep[n], type: "node", index: n, id: N[n].id, group: N[n].group });
+        nodes.push({ key: rep[n], type: "node", index: n, id: N[n].id,
+                     group: G[N[n].group].drawn });
         continue;
       }
       rep[n] = key;
@@ -195,10 +234,10 @@ const NetdrawView = (() => {
         const g = Number(key.slice(1));
         if (key[0] === "r") {
           const run = runs.get(g);
-          block = { key, type: "roll", index: g, run, group: G[g].parent,
+          block = { key, type: "roll", index: g, run, group: G[G[g].parent].drawn,
                     id: "roll:" + G[g].path.join("/") };
         } else {
-          block = { key, type: "group", index: g, group: g === 0 ? 0 : G[g].parent,
+          block = { key, type: "group", index: g, group: g === 0 ? 0 : G[G[g].parent].drawn,
                     id: blockId(model, g) };
         }
         Object.assign(block, { params: 0, macs: null, count: 0, inputs: [], outputs: [] });
@@ -289,6 +328,7 @@ const NetdrawView = (() => {
     const G = model.groups;
     const run = block.run;
     const name = G[run[0]].label + "–" + G[run[run.length - 1]].label;
+    const shown = displayName(name, G[block.group].shown);
     const op = G[run[0]].class || "Block";
     const detail = `${op} ×${run.length}`;
     const spec = block.outputs.length ? block.outputs[0] :
@@ -301,17 +341,183 @@ const NetdrawView = (() => {
       tooltip += `: ${groupDigits(block.params)} params`;
       if (block.macs !== null) tooltip += `, ${formatCount(block.macs)} MACs`;
     }
-    return { name, op, detail: detail !== name ? detail : "", facts: facts.join(" · "), tooltip };
+    return { name: shown, full: name, op, detail: detail !== shown ? detail : "",
+             facts: facts.join(" · "), tooltip };
+  }
+
+  function displayName(name, scope) {
+    // netdraw.describe.display_name for a rolled run inside the cluster named ``scope``.
+    if (name.startsWith("/")) {
+      const parts = name.split("/").filter((p) => p !== "");
+      return parts.length ? parts[parts.length - 1] : name;
+    }
+    if (scope === null || scope === undefined) return name;
+    const prefix = scope + ".";
+    if (prefix === ".") return name;
+    const parts = name.split("–");
+    const rests = parts.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+    if (rests.length === parts.length && rests.every((r) => /\p{L}/u.test(r))) {
+      return rests.join("–");
+    }
+    return name;
   }
 
   function nodeAttrs(model, v) {
     if (v.type === "node") return model.nodes[v.index].dot;
     if (v.type === "group") return model.groups[v.index].dot;
     const f = rollFacts(model, v);
-    const template = f.facts ? model.roll_labels.facts : model.roll_labels.plain;
     const values = { "\ue000": labelText(f.name), "\ue001": labelText(f.detail),
                      "\ue002": labelText(f.facts), "\ue003": tooltipText(f.tooltip) };
-    return template.replace(/[\ue000-\ue003]/g, (c) => values[c]);
+    let template = f.facts ? model.roll_labels.facts : model.roll_labels.plain;
+    if (model.looks) {
+      const status = rollStatus(model, v.run);
+      const prefix = model.looks.prefix[status.label];
+      template = model.looks.rolls[status.label][status.notes.length][f.facts ? "facts" : "plain"];
+      values["\ue000"] = labelText((prefix ? prefix + " " : "") + f.name);
+      status.notes.forEach((note, i) => { values[String.fromCharCode(0xe004 + i)] = labelText(note); });
+    }
+    return template.replace(/[\ue000-\ue006]/g, (c) => values[c]);
+  }
+
+  // -- status looks (a diff's colours; see netdraw/backends/html/looks.py) ------------------
+
+  function combine(labels) {
+    // netdraw.diff.view.combine
+    const found = new Set(labels);
+    if (!found.size) return "same";
+    if (found.size === 1) return [...found][0];
+    if ([...found].every((l) => l === "same" || l === "reshaped")) return "reshaped";
+    return "changed";
+  }
+
+  function rollStatus(model, run) {
+    // netdraw.diff.view._group_status over the run's groups, from their summaries.
+    const groups = run.map((g) => model.groups[g].summary).filter((x) => x);
+    const counts = { changed: 0, reshaped: 0, added: 0, removed: 0, same: 0 };
+    const labels = [];
+    const causes = [];
+    let paramsA = 0;
+    let paramsB = 0;
+    let edges = 0;
+    let explained = 0;
+    for (const g of groups) {
+      explained += g.explained;
+      counts.changed += g.counts.changed - g.reshaped;
+      counts.reshaped += g.reshaped;
+      for (const k of ["added", "removed", "same"]) counts[k] += g.counts[k];
+      labels.push(g.label);
+      causes.push(...g.causes);
+      paramsA += g.params_a;
+      paramsB += g.params_b;
+      edges += g.edges;
+    }
+    const label = combine(labels);
+    const notes = [];
+    const shared = new Set(groups.map((g) => g.explanation));
+    if ((label === "added" || label === "removed") && shared.size === 1 && !shared.has("")) {
+      notes.push([...shared][0] || "");
+    }
+    if (label === "changed" || label === "reshaped") {
+      const classes = new Set(groups.filter((g) => g.class_a && g.class_b && g.class_a !== g.class_b)
+        .map((g) => JSON.stringify([g.class_a, g.class_b])));
+      if (classes.size === 1) {
+        const [before, after] = JSON.parse([...classes][0]);
+        notes.push(`${before} → ${after}`);
+      }
+      if (causes.length === 1 && counts.added + counts.removed === 0) notes.push(causes[0]);
+      const words = ["changed", "reshaped", "added", "removed"].filter((k) => counts[k])
+        .map((k) => `${counts[k]} ${k}`);
+      let text = words.join(" · ");
+      if (explained) text = `${text} (${explained} explained)`;
+      if (text) notes.push(text);
+      else if (edges) notes.push(`${edges} connection${edges !== 1 ? "s" : ""} changed`);
+    }
+    if (label !== "same" && paramsA !== paramsB && label !== "added" && label !== "removed") {
+      let before = formatCount(paramsA);
+      let after = formatCount(paramsB);
+      if (before === after) {
+        before = groupDigits(paramsA);
+        after = groupDigits(paramsB);
+      }
+      notes.push(`params ${before} → ${after}`);
+    }
+    return { label, notes: label === "same" ? [] : notes.slice(0, 3), paramsA, paramsB };
+  }
+
+  function statusOf(model, v) {
+    // The status label a view node is drawn with.
+    if (v.type === "node") return model.nodes[v.index].status || "same";
+    if (v.type === "group") return model.groups[v.index].status || "same";
+    return rollStatus(model, v.run).label;
+  }
+
+  function edgeStatuses(model, view) {
+    // netdraw.diff.view.edge_statuses: "src>dst" of each view edge -> [status, label].
+    const blockOf = new Map();
+    for (const v of view.nodes) {
+      if (v.type === "group") blockOf.set(v.index, v.key);
+      else if (v.type === "roll") for (const g of v.run) blockOf.set(g, v.key);
+    }
+    const where = ([k, io, prefixes]) => {
+      if (k >= 0 && view.byKey.has("n" + k)) return "n" + k;
+      if (io) return null;
+      for (const g of prefixes) if (blockOf.has(g)) return blockOf.get(g);
+      return null;
+    };
+    const found = new Map();
+    for (const [a, b, status, label] of model.looks.edges) {
+      const s = where(a);
+      const d = where(b);
+      if (s === null || d === null || s === d) continue;
+      const key = s + ">" + d;
+      if (!found.has(key)) found.set(key, []);
+      found.get(key).push([status, label]);
+    }
+    const out = new Map();
+    for (const e of view.edges) {
+      const key = e.src + ">" + e.dst;
+      const records = found.get(key);
+      if (!records) {
+        const ends = [statusOf(model, view.byKey.get(e.src)), statusOf(model, view.byKey.get(e.dst))];
+        out.set(key, [ends.includes("removed") ? "removed" : ends.includes("added") ? "added" : "same", null]);
+        continue;
+      }
+      const kinds = new Set(records.map((r) => r[0]));
+      let status;
+      let label = null;
+      if (kinds.has("changed")) {
+        status = "changed";
+        label = records.find((r) => r[0] === "changed")[1];
+      } else if (kinds.size === 1) status = [...kinds][0];
+      else status = kinds.has("same") ? "same" : "changed";
+      out.set(key, [status, label]);
+    }
+    return out;
+  }
+
+  function edgeAttrs(model, e, looks) {
+    if (!looks) return model.tensors[e.tensor].dot;
+    const [status, label] = looks.get(e.src + ">" + e.dst);
+    const text = model.looks.edge_labels ? (label ?? model.tensors[e.tensor].text) : "";
+    const attrs = model.looks.edge_attrs[status];
+    return text ? attrs.label.replace("\ue000", () => labelText(text)) : attrs.plain;
+  }
+
+  function legendLines(model, view, looks) {
+    // dot._decoration_lines: the legend of the statuses drawn.
+    if (!model.looks.legend.length) return [];
+    const shown = new Set(view.nodes.map((v) => statusOf(model, v)));
+    for (const [status] of looks.values()) shown.add(status);
+    const items = model.looks.legend.filter(([status]) => shown.has(status));
+    if (!items.length) return [];
+    const lines = ["\tsubgraph cluster_legend {",
+      '\t\tgraph [label=<<b>Legend</b>> style="rounded" color="#bbbbbb" fontsize="11" labeljust="l" margin="10"]'];
+    const names = items.map((_, i) => "legend" + i);
+    items.forEach(([, attrs], i) => lines.push(`\t\t${names[i]} ${attrs}`));
+    lines.push("\t\t{rank=same; " + names.join(" ") + "}");
+    for (let i = 0; i + 1 < names.length; i++) lines.push(`\t\t${names[i]} -> ${names[i + 1]} [style="invis"]`);
+    lines.push("\t}");
+    return lines;
   }
 
   function toDot(model, view) {
@@ -325,8 +531,8 @@ const NetdrawView = (() => {
       let g = v.group;
       if (!members.has(g)) members.set(g, []);
       members.get(g).push(v);
-      while (g !== 0 && !(childSet.get(G[g].parent) || new Set()).has(g)) {
-        const parent = G[g].parent;
+      while (g !== 0 && !(childSet.get(G[g].up) || new Set()).has(g)) {
+        const parent = G[g].up;
         if (!children.has(parent)) {
           children.set(parent, []);
           childSet.set(parent, new Set());
@@ -357,9 +563,11 @@ const NetdrawView = (() => {
       }
     };
     emit(0, "\t");
+    const looks = model.looks ? edgeStatuses(model, view) : null;
     for (const e of view.edges) {
-      lines.push(`\t${ids.get(e.src)} -> ${ids.get(e.dst)}${model.tensors[e.tensor].dot}`);
+      lines.push(`\t${ids.get(e.src)} -> ${ids.get(e.dst)}${edgeAttrs(model, e, looks)}`);
     }
+    if (looks) lines.push(...legendLines(model, view, looks));
     lines.push("}");
     view.ids = ids;
     view.clusterOf = clusterOf;
@@ -367,5 +575,5 @@ const NetdrawView = (() => {
   }
 
   return { computeView, toDot, formatCount, groupDigits, labelText, tooltipText, rollFacts,
-           prepare, blockId };
+           prepare, blockId, rollStatus, statusOf };
 })();

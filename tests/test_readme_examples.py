@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, cli_env
+from test_bounded import wide_concat
 
 import netdraw
 from netdraw.cli import COMMANDS, build_parser
@@ -233,6 +234,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     onnx.save(zoo.build("onnx-resnet"), folder / "model.onnx")
     onnx.save(_mlp_onnx(), folder / "mlp.onnx")
     _resnet50_onnx(folder / "resnet50.onnx")
+    onnx.save(wide_concat(20_000), folder / "wide.onnx")  # one Concat of 20,000 inputs
     _shape_png(folder / "shape.png")
     return folder
 

@@ -34,6 +34,7 @@ RENDER_FORMATS = ("svg", "png", "pdf")
 #: Characters XML (and so Graphviz's label parser) refuses: controls, noncharacters.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _MAX_LABEL = 60
+_PDF_DATE = re.compile(rb"/CreationDate \(D:\d{14}Z\)")
 _MERGE = {"shape": "ellipse", "style": "filled"}
 #: Shape overrides by kind: inputs/outputs stand out, merges are round.
 _NODE_STYLE: dict[str, dict[str, str]] = {
@@ -84,9 +85,10 @@ def label_parts(node: Node, graph: Graph | None = None,
 
 
 def label_table(name: str, detail: str = "", facts: str = "",
-                style: NodeStyle | None = None) -> str:
+                style: NodeStyle | None = None, extra_rows: str = "") -> str:
     """The HTML-like label of a box from its three lines (each escaped here); ``style`` (a
-    node's decoration, e.g. its diff status) adds a name prefix and note lines."""
+    node's decoration, e.g. its diff status) adds a name prefix and note lines;
+    ``extra_rows`` (generated table rows: activation thumbnails) go last."""
     prefix = f"{style.prefix} " if style is not None and style.prefix else ""
     rows = [f'<tr><td><b>{_text(prefix + name)}</b></td></tr>']
     if detail:
@@ -98,14 +100,17 @@ def label_table(name: str, detail: str = "", facts: str = "",
         colour = style.note_colour or "#222222"
         rows.append(f'<tr><td><font point-size="10" color="{colour}"><b>{_text(note)}</b>'
                     "</font></td></tr>")
+    if extra_rows:
+        rows.append(extra_rows)
     return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + \
         "".join(rows) + "</table>>"
 
 
 def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True,
-               style: NodeStyle | None = None) -> str:
+               style: NodeStyle | None = None, extra_rows: str = "") -> str:
     """The HTML-like label of a node (see :func:`label_parts`, :func:`label_table`)."""
-    return label_table(*label_parts(node, graph, show_shapes), style=style)
+    return label_table(*label_parts(node, graph, show_shapes), style=style,
+                       extra_rows=extra_rows)
 
 
 _CONNECTOR = {"shape": "circle", "style": "filled", "fillcolor": "#ffffff", "width": "0.3",
@@ -147,11 +152,15 @@ def tooltip_text(node: Node) -> str:
 
 
 def node_attrs(node: Node, graph: Graph | None = None,
-               deco: NodeStyle | None = None) -> dict[str, str]:
+               deco: NodeStyle | None = None, extra_rows: str = "") -> dict[str, str]:
     """A node's DOT attributes (label, colours, shape, tooltip), every user string escaped;
-    ``deco`` is the node's decoration (see :mod:`netdraw.backends.decorations`)."""
+    ``deco`` is the node's decoration (see :mod:`netdraw.backends.decorations`),
+    ``extra_rows`` its thumbnail rows (:mod:`netdraw.backends.dot_thumbs`)."""
     style = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
-    attrs = {"label": node_label(node, graph, style=deco), "fillcolor": fill_colour(node.kind),
+    if extra_rows and style is _MERGE:
+        style = {"style": "rounded,filled"}  # an ellipse would crop the thumbnails
+    attrs = {"label": node_label(node, graph, style=deco, extra_rows=extra_rows),
+             "fillcolor": fill_colour(node.kind),
              "tooltip": _tooltip(tooltip_text(node)), **style}
     if deco is not None:
         attrs.update(_node_overrides(deco, attrs.get("style", "rounded,filled")))
@@ -199,12 +208,19 @@ def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None) ->
 
 
 def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
-           edge_labels: bool = True, columns: int | None = None, **_: Any) -> str:
+           edge_labels: bool = True, columns: int | None = None,
+           activations: Any = None, images: Any = None, **_: Any) -> str:
     """The graph as DOT source text (written directly: linear time, no per-line overhead).
 
     ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
-    number the view suggests in ``meta["view"]["columns"]``, else 1).
+    number the view suggests in ``meta["view"]["columns"]``, else 1). ``activations``
+    (:class:`netdraw.viz.thumbnails.Thumbnails`) puts thumbnails under the labels; their
+    image files are named in ``images`` (a :class:`netdraw.backends.dot_thumbs.ImageFiles`).
     """
+    if activations is not None:
+        from netdraw.backends import dot_thumbs
+
+        images = images if images is not None else dot_thumbs.ImageFiles()
     lines = header_lines(graph, rankdir, title)
 
     ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
@@ -238,7 +254,9 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     def emit(path: tuple[str, ...], indent: str) -> None:
         nonlocal cluster_count
         for node in members.get(path, []):
-            attrs = node_attrs(node, graph, decorations.node(node.id))
+            thumb = activations.get(node.id) if activations is not None else None
+            rows = dot_thumbs.thumb_rows(thumb, images) if thumb is not None else ""
+            attrs = node_attrs(node, graph, decorations.node(node.id), rows)
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):
             if (len(members.get(child, [])) == 1 and not children.get(child)) or \
@@ -282,6 +300,8 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
         for a, b in zip(ordered, ordered[1:], strict=False):
             lines.append(f'\t{a} -> {b} [style="invis"]')
     lines.extend(_decoration_lines(decorations, ids))
+    if activations is not None and len(activations):
+        lines.extend(dot_thumbs.legend_lines(activations, images))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -348,9 +368,11 @@ def _decoration_lines(decorations: Decorations, ids: dict[str, str]) -> list[str
     return lines
 
 
-def render_dot(source: str, fmt: str, timeout: float | str | None = None) -> bytes:
+def render_dot(source: str, fmt: str, timeout: float | str | None = None,
+               cwd: str | None = None) -> bytes:
     """Lay out DOT source with Graphviz's ``dot`` and return the ``fmt`` bytes (within the
-    time limit of :func:`netdraw.tools.time_limit`)."""
+    time limit of :func:`netdraw.tools.time_limit`), run in ``cwd`` (where images are).
+    A PDF's creation date is fixed, so the same graph gives the same bytes."""
     if fmt not in RENDER_FORMATS:
         raise NetdrawError(f"Graphviz cannot render {fmt!r} here; choose one of "
                            f"{', '.join(RENDER_FORMATS)}")
@@ -360,17 +382,37 @@ def render_dot(source: str, fmt: str, timeout: float | str | None = None) -> byt
                            "installed: run 'apt-get install graphviz' (Debian/Ubuntu) or "
                            "'brew install graphviz', or write .dot text instead")
     proc = tools.run([exe, f"-T{fmt}"], program="Graphviz 'dot'", input=source.encode("utf-8"),
-                     timeout=timeout)
+                     timeout=timeout, cwd=cwd)
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise NetdrawError(f"Graphviz 'dot' failed: "
                            f"{detail[-1][:300] if detail else f'exit status {proc.returncode}'}")
+    if not proc.stdout:
+        raise NetdrawError(f"Graphviz 'dot' wrote no .{fmt} (exit status 0, no output)")
+    if fmt == "pdf":  # same length, so the cross-reference offsets stay right
+        return _PDF_DATE.sub(b"/CreationDate (D:20000101000000Z)", proc.stdout, count=1)
     return proc.stdout
 
 
 def render(graph: Graph, fmt: str = "dot", **options: Any) -> str | bytes:
-    """DOT text for ``dot``/``gv``; rendered bytes for ``svg``/``png``/``pdf``."""
-    source = valid_unicode(to_dot(graph, **options))
-    if fmt in ("dot", "gv"):
-        return source
-    return render_dot(source, fmt, options.get("timeout"))
+    """DOT text for ``dot``/``gv``; rendered bytes for ``svg``/``png``/``pdf``.
+
+    ``activations`` (:class:`netdraw.viz.thumbnails.Thumbnails`) draws each node's
+    thumbnail under its label: SVG carries the images as ``data:`` URIs, PNG and PDF
+    embed them; DOT text cannot hold images and refuses them."""
+    thumbs = options.get("activations")
+    if thumbs is not None and fmt in ("dot", "gv"):
+        raise NetdrawError(f".{fmt} text cannot hold activation thumbnails; write .svg, .png "
+                           "or .pdf (or leave out --input)")
+    if thumbs is None:
+        source = valid_unicode(to_dot(graph, **options))
+        if fmt in ("dot", "gv"):
+            return source
+        return render_dot(source, fmt, options.get("timeout"))
+    from netdraw.backends import dot_thumbs
+
+    images = dot_thumbs.ImageFiles()
+    source = valid_unicode(to_dot(graph, **{**options, "images": images}))
+    return dot_thumbs.render_with_images(
+        source, fmt, images, lambda src, f, cwd: render_dot(src, f, options.get("timeout"),
+                                                            cwd))

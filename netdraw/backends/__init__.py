@@ -163,6 +163,11 @@ def render(graph: Graph, fmt: str, style: str | None = None, **options: Any) -> 
     if is_binary(fmt):
         return data.encode("utf-8") if isinstance(data, str) else bytes(data)
     text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+    files = getattr(text, "files", None)
+    if files:  # a TikZ figure's images (netdraw.output.TextWithFiles) stay attached
+        from netdraw.output import TextWithFiles
+
+        return TextWithFiles(valid_unicode(text), files)
     return valid_unicode(text)
 
 

@@ -137,7 +137,7 @@ def _style_stdout_format(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from netdraw.api import render
     from netdraw.backends import figure_fit, find_backend
-    from netdraw.output import check_target, write_output
+    from netdraw.output import check_target, write_output, write_with_files
     from netdraw.passes import ViewOptions, make_view
 
     fmt = output_format(args.output, args.format or _style_stdout_format(args))
@@ -163,12 +163,14 @@ def run(args: argparse.Namespace) -> int:
     elif fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options, fit)
         warn_view(graph)
+    if args.output != "-":
+        drawing["image_stem"] = Path(args.output).stem  # TikZ: FIG-images/ beside FIG.tex
     data = render(graph, fmt, style=style, **drawing)
     if args.tikz_fragment:
         from netdraw.backends.tikz import preamble
 
         write_output(extra["preamble_name"], preamble())
-    write_output(args.output, data)
+    write_with_files(args.output, data)
     if not spec.own_views:
         report_view(graph)
     return 0

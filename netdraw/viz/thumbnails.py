@@ -117,6 +117,13 @@ class NodeThumb:
         picked = scale.levels(self.units[[i for i in indices if i < self.units.size]])
         return [hex_colour(table[int(round(float(v) * 255))]) for v in picked]
 
+    def vertical_png(self) -> bytes:
+        """A strip's picture turned upright (first value at the top), as PNG."""
+        from PIL import Image
+
+        rgb = np.ascontiguousarray(self.tiles[0].rgb.transpose(1, 0, 2))
+        return pictures.to_png(Image.fromarray(rgb))
+
     @property
     def caption(self) -> str:
         if self.kind == "maps":
@@ -163,6 +170,16 @@ class Thumbnails:
         if self.cam_note:
             ramp = pictures.colormap("heat")[None, :, :].repeat(8, axis=0)
             out.append(("cam", "0", "1", _tile(ramp, None)))
+        return out
+
+    def legend_labels(self) -> list[tuple[str, str, Tile]]:
+        """``(cmap, one-line text, ramp tile)`` per colour scale, for a figure's legend."""
+        out = []
+        for cmap, low, high, tile in self.legend():
+            if cmap == "cam":
+                out.append((cmap, "class-activation map 0 … 1", tile))
+            else:
+                out.append((cmap, f"activation {low} … {high} (per layer)", tile))
         return out
 
     def legend_text(self) -> str:

@@ -376,23 +376,12 @@ def _legend(style: Style, fig: Figure) -> None:
                  min_wrap=150.0)
 
 
-_SCALE_NAMES = {"sequential": "activation 0 … max", "diverging": "activation −max … +max",
-                "heat": "activation 0 … max", "gray": "activation 0 … max",
-                "cam": "class-activation map 0 … 1"}
-
-
 def _scale_entries(style: Style) -> list[tuple[str, str]]:
     """Legend entries for the colour scales of the thumbnails (fcnn: its diverging scale
     of unit values)."""
     if style.name == "fcnn":
         return [("\x00scale:diverging", "unit value −max … +max (per layer)")]
-    out = []
-    for cmap, low, _, _ in style.thumbs.legend():
-        text = _SCALE_NAMES.get(cmap, cmap)
-        if cmap != "cam" and low == "0" and cmap == "diverging":
-            text = "activation 0 … max"
-        out.append((f"\x00scale:{cmap}", text + (" (per layer)" if cmap != "cam" else "")))
-    return out
+    return [(f"\x00scale:{cmap}", text) for cmap, text, _ in style.thumbs.legend_labels()]
 
 
 def _scale_swatch(cv: Canvas, key: str, style: Style, x: float, y: float) -> None:

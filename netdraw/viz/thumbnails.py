@@ -389,17 +389,43 @@ def strip_of(thumb: NodeThumb) -> np.ndarray:
 
 def html_images(activations: Any, thumbnails: int | None = None,
                 thumbnail_order: str | None = None, colormap: str | None = None,
-                pixels: np.ndarray | None = None, cam: Any = None) -> dict[str, bytes]:
-    """For the HTML page's side panel: node id -> one PNG of its thumbnail (the tiles side
-    by side). A mapping of PNG bytes or data URIs passes through unchanged."""
+                pixels: np.ndarray | None = None, cam: Any = None) -> Any:
+    """For the HTML page's side panel: a function that, given the page's prepared graph,
+    returns node id -> one PNG per node (the picture ``netdraw activations`` draws: the
+    channels with their numbers, the layer's colour bar and range; the input node shows
+    the input picture, with the CAM over it when given). A mapping of PNG bytes or data
+    URIs passes through unchanged."""
     if isinstance(activations, Mapping):
         return dict(activations)
+    if not isinstance(activations, Activations):
+        raise NetdrawError(f"activations= takes netdraw.viz.capture(...)'s result, not a "
+                           f"{type(activations).__name__}")
     if hasattr(cam, "heatmaps"):
         cam = cam.heatmaps[0]
-    thumbs = as_thumbnails(activations, activations.graph, count=thumbnails or 8,
-                           order=thumbnail_order or "mean", colormap=colormap or "auto",
-                           pixels=pixels, cam=cam)
-    from PIL import Image
+    count, order = thumbnails or 4, thumbnail_order or "mean"
+    if order not in ORDERS:
+        raise NetdrawError(f"--thumbnail-order must be one of {', '.join(ORDERS)}, "
+                           f"not {order!r}")
 
-    return {nid: pictures.to_png(Image.fromarray(strip_of(t)))
-            for nid, t in thumbs.nodes.items()}
+    def images(graph: Graph) -> dict[str, bytes]:
+        from netdraw.viz.report import activation_image
+
+        acts = activations.for_graph(graph)
+        thumbs = make_thumbnails(acts, count=count, order=order,
+                                 colormap=colormap or "auto", pixels=pixels, cam=cam)
+        out: dict[str, bytes] = {}
+        for nid, thumb in thumbs.nodes.items():
+            if thumb.kind == "image":
+                out[nid] = thumb.tiles[0].png
+                continue
+            shown = acts
+            if thumb.kind == "strip" and acts.kind(nid) == "spatial":  # a 1×1 map: values
+                value = acts[nid]
+                shown = Activations(acts.graph, {nid: value.reshape(value.shape[0], -1)},
+                                    {nid: "NF"}, acts.layout)
+            picture = activation_image(shown, nid, channels=count, order=order)
+            if picture is not None:
+                out[nid] = pictures.to_png(picture)
+        return out
+
+    return images

@@ -387,14 +387,35 @@ def strip_of(thumb: NodeThumb) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
+def panel_png(thumb: NodeThumb) -> bytes:
+    """One picture of a thumbnail for a side panel: its tiles (channel maps numbered
+    ``#k``, a heat strip, or the input picture) with the layer's colour bar."""
+    from PIL import Image
+
+    if thumb.kind == "image":
+        return thumb.tiles[0].png
+    tiles = [Image.fromarray(t.rgb) for t in thumb.tiles]
+    if thumb.kind == "maps":
+        body = pictures.grid(tiles, [t.label for t in thumb.tiles],
+                             columns=min(4, len(tiles)))
+    else:
+        body = tiles[0]
+    scale = thumb.scale
+    bar, _ = pictures.colorbar(max(body.height, 60), scale.vmin, scale.vmax, scale.cmap, "")
+    canvas = Image.new("RGB", (body.width + 8 + bar.width, max(body.height, bar.height)),
+                       pictures.BACKGROUND)
+    canvas.paste(body, (0, (canvas.height - body.height) // 2))
+    canvas.paste(bar, (body.width + 8, (canvas.height - bar.height) // 2))
+    return pictures.to_png(canvas)
+
+
 def html_images(activations: Any, thumbnails: int | None = None,
                 thumbnail_order: str | None = None, colormap: str | None = None,
                 pixels: np.ndarray | None = None, cam: Any = None) -> Any:
     """For the HTML page's side panel: a function that, given the page's prepared graph,
-    returns node id -> one PNG per node (the picture ``netdraw activations`` draws: the
-    channels with their numbers, the layer's colour bar and range; the input node shows
-    the input picture, with the CAM over it when given). A mapping of PNG bytes or data
-    URIs passes through unchanged."""
+    returns node id -> one PNG per node (:func:`panel_png`: the channels with their
+    numbers and the layer's colour bar; the input node shows the input picture, with the
+    CAM over it when given). A mapping of PNG bytes or data URIs passes through."""
     if isinstance(activations, Mapping):
         return dict(activations)
     if not isinstance(activations, Activations):
@@ -408,24 +429,8 @@ def html_images(activations: Any, thumbnails: int | None = None,
                            f"not {order!r}")
 
     def images(graph: Graph) -> dict[str, bytes]:
-        from netdraw.viz.report import activation_image
-
-        acts = activations.for_graph(graph)
-        thumbs = make_thumbnails(acts, count=count, order=order,
+        thumbs = make_thumbnails(activations.for_graph(graph), count=count, order=order,
                                  colormap=colormap or "auto", pixels=pixels, cam=cam)
-        out: dict[str, bytes] = {}
-        for nid, thumb in thumbs.nodes.items():
-            if thumb.kind == "image":
-                out[nid] = thumb.tiles[0].png
-                continue
-            shown = acts
-            if thumb.kind == "strip" and acts.kind(nid) == "spatial":  # a 1×1 map: values
-                value = acts[nid]
-                shown = Activations(acts.graph, {nid: value.reshape(value.shape[0], -1)},
-                                    {nid: "NF"}, acts.layout)
-            picture = activation_image(shown, nid, channels=count, order=order)
-            if picture is not None:
-                out[nid] = pictures.to_png(picture)
-        return out
+        return {nid: panel_png(thumb) for nid, thumb in thumbs.nodes.items()}
 
     return images

@@ -218,7 +218,8 @@ def layout_style(style_cls: type[Style], graph: Graph, rows: int = 1, size: floa
                            "draws (only plumbing such as reshapes and activations); use "
                            "--style graph")
     style = style_cls(ig, graph, opts, size, compact)
-    style.thumbs = options.get("activations")
+    thumbs = options.get("activations")
+    style.thumbs = thumbs if hasattr(thumbs, "legend_labels") else None
     fig = lay_out(graph, make_plan(ig), style, rows)
     if opts.legend:
         _legend(style, fig)

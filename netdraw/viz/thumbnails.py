@@ -70,12 +70,21 @@ class Scale:
 
 @dataclass
 class Tile:
-    """One picture of a thumbnail: colours, their 0-1 levels on the scale, PNG bytes."""
+    """One picture of a thumbnail: colours, their 0-1 levels on the scale, PNG bytes
+    (encoded when first asked for)."""
 
     rgb: np.ndarray
     levels: np.ndarray | None
-    png: bytes
     label: str = ""
+    _png: bytes | None = field(default=None, repr=False)
+
+    @property
+    def png(self) -> bytes:
+        if self._png is None:
+            from PIL import Image
+
+            self._png = pictures.to_png(Image.fromarray(np.ascontiguousarray(self.rgb)))
+        return self._png
 
     @property
     def size(self) -> tuple[int, int]:
@@ -206,10 +215,7 @@ def item_thumb(thumbs: Thumbnails | None, node_ids: list[str]) -> NodeThumb | No
 
 
 def _tile(rgb: np.ndarray, levels: np.ndarray | None, label: str = "") -> Tile:
-    from PIL import Image
-
-    return Tile(rgb, levels, pictures.to_png(Image.fromarray(np.ascontiguousarray(rgb))),
-                label)
+    return Tile(rgb, levels, label)
 
 
 def _fit(rgb: np.ndarray, levels: np.ndarray | None,

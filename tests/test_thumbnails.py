@@ -148,9 +148,10 @@ def test_order_max_picks_the_channels_with_the_largest_peaks(captured, shape_png
     relu = hooked(shape_png)["block3.relu"][0]
     svg = render(graph, "svg", activations=acts, thumbnail_order="max")
     strongest = np.argsort(-relu.reshape(32, -1).max(1), kind="stable")[:4]
-    caption = re.search(r"4 of 32 channels: (#\d+) (#\d+) (#\d+) (#\d+)",
-                        svg[svg.index("block3.conv (Conv2d)"):])
-    assert [int(c[1:]) for c in caption.groups()] == [int(c) for c in strongest]
+    node = svg[svg.index("block3.conv (Conv2d)"):]
+    node = node[:node.index('class="node"')]
+    titles = re.findall(r"<title>#(\d+) of 32 channels</title>", node)  # each tile's tooltip
+    assert [int(c) for c in titles] == [int(c) for c in strongest]
 
 
 def test_no_thumbnails_where_nothing_was_captured(captured) -> None:
@@ -161,48 +162,39 @@ def test_no_thumbnails_where_nothing_was_captured(captured) -> None:
     assert "<image" not in render(graph, "svg")  # without activations: no images at all
 
 
-def test_thumbnails_never_overlap_text_or_other_nodes(captured) -> None:
-    """Parse the Graphviz SVG: each image lies inside its own node's box, clear of every
-    text line and of every other node's box."""
+def test_thumbnails_never_overlap_text_or_other_nodes(captured, tmp_path) -> None:
+    """The geometry Chromium lays out (getBBox of every shape, text and image): each image
+    lies inside its own node's box, clear of every text line and of every other node."""
+    from playwright.sync_api import sync_playwright
+
     graph, acts = captured
-    root = ET.fromstring(render(graph, "svg", activations=acts, thumbnails=8))
-    boxes, texts, images = [], [], []
-    for g in root.iter(f"{SVG}g"):
-        if g.get("class") != "node":
-            continue
-        points = []
-        for shape in [*g.iter(f"{SVG}path"), *g.iter(f"{SVG}polygon")]:
-            data = shape.get("d") or shape.get("points") or ""
-            nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", data)]
-            points += list(zip(nums[::2], nums[1::2], strict=False))
-        for e in g.iter(f"{SVG}ellipse"):  # the connectors of a wrapped column
-            cx, cy, rx, ry = (float(e.get(k)) for k in ("cx", "cy", "rx", "ry"))
-            points += [(cx - rx, cy - ry), (cx + rx, cy + ry)]
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        box = (min(xs), min(ys), max(xs), max(ys))
-        for t in g.iter(f"{SVG}text"):
-            size = float(t.get("font-size"))
-            width = len("".join(t.itertext())) * size * 0.6
-            x, y = float(t.get("x")), float(t.get("y"))
-            left = x - width / 2 if t.get("text-anchor") == "middle" else x
-            texts.append((left, y - size * 0.8, left + width, y + size * 0.2))
-        for im in g.iter(f"{SVG}image"):
-            x, y = float(im.get("x")), float(im.get("y"))
-            w, h = (float(im.get(k).rstrip("px")) for k in ("width", "height"))
-            images.append(((x, y, x + w, y + h), len(boxes)))
-        boxes.append(box)
+    path = tmp_path / "g.svg"
+    path.write_text(render(graph, "svg", activations=acts, thumbnails=8), "utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(path.as_uri())
+        nodes = page.evaluate("""() => [...document.querySelectorAll('g.node')].map(g => {
+            const box = b => { const r = b.getBBox(); return [r.x, r.y, r.x + r.width,
+                                                              r.y + r.height]; };
+            const outline = g.querySelector('path, polygon, ellipse');
+            return {box: box(outline), texts: [...g.querySelectorAll('text')].map(box),
+                    images: [...g.querySelectorAll('image')].map(box)}; })""")
+        browser.close()
 
     def overlap(a, b) -> bool:
         return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and \
             b[1] < a[3] - 0.5
 
+    texts = [t for n in nodes for t in n["texts"]]
+    images = [(im, i) for i, n in enumerate(nodes) for im in n["images"]]
     # 8 channels (not 4) for the seven layers with a grid, and the legend's two ramps
     assert len(images) == sum(EXPECTED.values()) + 7 * 4 + 2
     for rect, owner in images:
-        b = boxes[owner]
+        b = nodes[owner]["box"]
         assert b[0] <= rect[0] and rect[2] <= b[2] and b[1] <= rect[1] and rect[3] <= b[3]
         assert not any(overlap(rect, t) for t in texts), rect
-        assert not any(overlap(rect, other) for i, other in enumerate(boxes) if i != owner)
+        assert not any(overlap(rect, n["box"]) for i, n in enumerate(nodes) if i != owner)
 
 
 def test_png_and_pdf_embed_the_images(captured, tmp_path) -> None:

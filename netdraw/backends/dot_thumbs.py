@@ -1,11 +1,11 @@
 """Activation thumbnails in the Graphviz diagram (see :mod:`netdraw.viz.thumbnails`).
 
-Each node with a thumbnail gets rows under its label: a row of its channel maps (or the
-input picture, or a heat strip for a vector) and a one-line caption. Graphviz places images
-only from files, so :class:`ImageFiles` hands out generated names (``ndthumb-N.png``, no
-user text), :func:`render_with_images` writes them into a private temporary folder, runs
-``dot`` there and, for SVG, replaces each file reference by a ``data:`` URI so the SVG is
-one file. A legend node explains the colour scales.
+Each node with a thumbnail shows it beside its label (a grid of its channel maps, two rows
+as tall as the label's text, or the input picture) or under it (a vector's heat strip).
+Graphviz places images only from files, so :class:`ImageFiles` hands out generated names
+(``ndthumb-N.png``, no user text), :func:`render_with_images` writes them into a private
+temporary folder, runs ``dot`` there and, for SVG, replaces each file reference by a
+``data:`` URI so the SVG is one file. A legend node explains the colour scales.
 """
 
 from __future__ import annotations
@@ -17,60 +17,67 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-#: Points per thumbnail tile (the longer side) and the input picture's side.
-TILE_PT = 26.0
-INPUT_PT = 44.0
-STRIP_PT = (110.0, 7.0)
-#: Channel maps per row (more channels wrap into a grid).
-PER_ROW = 4
-_NAME = re.compile(r'xlink:href="(ndthumb-\d+\.png)"')
+#: Points per thumbnail tile (the longer side), the input picture's side, a strip's size.
+TILE_PT = 19.0
+INPUT_PT = 40.0
+STRIP_PT = (100.0, 6.0)
+#: Rows of the grid of channel maps beside a label (two rows are as tall as its text).
+ROWS = 2
+_IMAGE = re.compile(r'<image ([^>]*?)xlink:href="(ndthumb-\d+\.png)"([^>]*?)/>')
 
 
 class ImageFiles:
-    """PNG bytes -> generated file names (the same bytes share one name)."""
+    """PNG bytes and a tooltip -> generated file names (the same pair shares one name)."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
-        self._names: dict[bytes, str] = {}
+        self.titles: dict[str, str] = {}
+        self._names: dict[tuple[bytes, str], str] = {}
 
-    def name(self, png: bytes) -> str:
-        if png not in self._names:
-            self._names[png] = f"ndthumb-{len(self._names)}.png"
-            self.files[self._names[png]] = png
-        return self._names[png]
+    def name(self, png: bytes, title: str = "") -> str:
+        key = (png, title)
+        if key not in self._names:
+            name = self._names[key] = f"ndthumb-{len(self._names)}.png"
+            self.files[name], self.titles[name] = png, title
+        return self._names[key]
 
 
-def _cell(files: ImageFiles, tile: Any, width: float, height: float) -> str:
+def _cell(files: ImageFiles, tile: Any, width: float, height: float, title: str = "") -> str:
+    """A fixed-size cell holding a tile; ``title`` becomes the SVG image's tooltip."""
     return (f'<td fixedsize="true" width="{width:.0f}" height="{height:.0f}">'
-            f'<img src="{files.name(tile.png)}" scale="true"/></td>')
+            f'<img src="{files.name(tile.png, title)}" scale="true"/></td>')
 
 
-def thumb_rows(thumb: Any, files: ImageFiles) -> str:
-    """The label rows (HTML-like) that show ``thumb`` (a :class:`NodeThumb`)."""
+def thumb_cells(thumb: Any, files: ImageFiles) -> tuple[str, str]:
+    """(a cell right of the label's text, rows under it) that show ``thumb`` (a
+    :class:`NodeThumb`): channel maps in a grid of two rows beside the text (as tall as
+    its three lines, so boxes grow wider, not taller), the input picture beside it, a
+    heat strip under it. Each map's channel number is its tooltip."""
+    if thumb.kind == "strip":
+        return "", ('<tr><td cellpadding="2">'
+                    + _table([[_cell(files, thumb.tiles[0], *STRIP_PT, thumb.caption)]])
+                    + "</td></tr>")
     if thumb.kind == "image":
         tile = thumb.tiles[0]
         w, h = tile.size
         k = INPUT_PT / max(w, h)
-        cells = _cell(files, tile, w * k, h * k)
-        rows = [cells]
-    elif thumb.kind == "maps":
-        rows = []
-        for start in range(0, len(thumb.tiles), PER_ROW):
-            cells = ""
-            for tile in thumb.tiles[start:start + PER_ROW]:
-                w, h = tile.size
-                k = TILE_PT / max(w, h)
-                cells += _cell(files, tile, max(8.0, w * k), max(8.0, h * k))
-            rows.append(cells)
-    else:
-        rows = [_cell(files, thumb.tiles[0], *STRIP_PT)]
-    images = ('<tr><td><table border="0" cellborder="0" cellspacing="2" cellpadding="0">'
-              + "".join(f"<tr>{cells}</tr>" for cells in rows) + "</table></td></tr>")
-    caption = thumb.caption
-    if thumb.kind == "maps":
-        caption += ": " + " ".join(f"#{c}" for c in thumb.channels)
-    return images + (f'<tr><td><font point-size="7" color="#666666">{html.escape(caption)}'
-                     "</font></td></tr>")
+        return _table([[_cell(files, tile, w * k, h * k, thumb.caption)]]), ""
+    per_row = max(1, -(-len(thumb.tiles) // ROWS))
+    rows = []
+    for start in range(0, len(thumb.tiles), per_row):
+        cells = []
+        for tile in thumb.tiles[start:start + per_row]:
+            w, h = tile.size
+            k = TILE_PT / max(w, h)
+            cells.append(_cell(files, tile, max(6.0, w * k), max(6.0, h * k),
+                               f"{tile.label} of {thumb.total} channels"))
+        rows.append(cells)
+    return _table(rows), ""
+
+
+def _table(rows: list[list[str]]) -> str:
+    return ('<table border="0" cellborder="0" cellspacing="2" cellpadding="0">'
+            + "".join("<tr>" + "".join(r) + "</tr>" for r in rows) + "</table>")
 
 
 def legend_lines(thumbs: Any, files: ImageFiles) -> list[str]:
@@ -103,7 +110,11 @@ def render_with_images(source: str, fmt: str, files: ImageFiles, run: Any) -> by
         return out
 
     def inline(match: re.Match[str]) -> str:
-        data = base64.b64encode(files.files[match.group(1)]).decode("ascii")
-        return f'xlink:href="data:image/png;base64,{data}" style="image-rendering:pixelated"'
+        before, name, after = match.groups()
+        data = base64.b64encode(files.files[name]).decode("ascii")
+        title = files.titles.get(name)
+        tip = f"<title>{html.escape(title, quote=False)}</title>" if title else ""
+        return (f'<image {before}xlink:href="data:image/png;base64,{data}"{after} '
+                f'style="image-rendering:pixelated">{tip}</image>')
 
-    return _NAME.sub(inline, out.decode("utf-8")).encode("utf-8")
+    return _IMAGE.sub(inline, out.decode("utf-8")).encode("utf-8")

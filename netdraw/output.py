@@ -105,6 +105,10 @@ def write_with_files(target: str, data: str | bytes) -> None:
         for rel, payload in files.items():
             folder, _, name = rel.rpartition("/")
             folders.setdefault(folder, {})[name] = payload
+        for folder in folders:
+            if (base / folder).exists() and not (base / folder).is_dir():
+                raise NetdrawError(f"cannot write the figure's images into {base / folder}: "
+                                   "it is a file; move it or choose another -o")
         for folder, items in sorted(folders.items()):
             with FolderWriter(str(base / folder)) as tmp:
                 for name, payload in sorted(items.items()):

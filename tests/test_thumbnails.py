@@ -428,3 +428,15 @@ def test_hostile_layer_names_come_out_literally(tmp_path) -> None:
                           check=True).stdout
     assert "conv<&>" in text and "$%#" in text
     assert placements(pdf) == 2 + 1  # two boxes, the diverging scale (signed values)
+
+
+def test_a_figure_whose_image_folder_cannot_be_made_writes_nothing(captured, tmp_path) -> None:
+    from netdraw.errors import NetdrawError
+    from netdraw.output import write_with_files
+
+    graph, acts = captured
+    tex = render(graph, "tex", style="tikz", activations=acts, image_stem="fig")
+    (tmp_path / "fig-images").write_text("a file where the folder should go")
+    with pytest.raises(NetdrawError, match="images into .*fig-images: it is a file"):
+        write_with_files(str(tmp_path / "fig.tex"), tex)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig-images"]  # no .tex, no temp

@@ -440,3 +440,13 @@ def test_a_figure_whose_image_folder_cannot_be_made_writes_nothing(captured, tmp
     with pytest.raises(NetdrawError, match="images into .*fig-images: it is a file"):
         write_with_files(str(tmp_path / "fig.tex"), tex)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig-images"]  # no .tex, no temp
+
+
+def test_html_side_panel_gets_one_picture_per_layer(captured) -> None:
+    graph, acts = captured
+    page = render(netdraw.load("zoo:shapes"), "html", activations=acts)
+    uris = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
+    # the page's graph folds like the default view: the twelve nodes of EXPECTED
+    assert len(uris) == len(EXPECTED)
+    sizes = [Image.open(io.BytesIO(base64.b64decode(u))).size for u in uris]
+    assert (64, 64) in sizes  # the input picture as it is

@@ -182,8 +182,6 @@ _THUMB_FLAGS = (("thumbnails", "--thumbnails"), ("thumbnail_order", "--thumbnail
 
 def _check_thumbnail_options(args: argparse.Namespace, fmt: str) -> None:
     """Refuse thumbnail options that would do nothing, before any model is read."""
-    from netdraw.viz.thumbnails import COLORMAPS
-
     given = [flag for name, flag in _THUMB_FLAGS if getattr(args, name, None)]
     if given and not args.input:
         raise NetdrawError(f"{given[0]} draws activations: give an image with --input IMG")
@@ -197,6 +195,8 @@ def _check_thumbnail_options(args: argparse.Namespace, fmt: str) -> None:
     if args.thumbnails is not None and args.thumbnails < 1:
         raise NetdrawError(f"--thumbnails must be 1 or more, not {args.thumbnails} "
                            "(--no-thumbnails draws none)")
+    from netdraw.viz.thumbnails import COLORMAPS
+
     if args.colormap is not None and args.colormap not in COLORMAPS:
         raise NetdrawError(f"unknown --colormap {args.colormap!r}; choose one of "
                            f"{', '.join(COLORMAPS)}")

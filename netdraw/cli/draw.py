@@ -48,6 +48,10 @@ def _add_thumbnail_options(draw: argparse.ArgumentParser) -> None:
     from netdraw.cli.common import add_input_arguments
 
     add_input_arguments(draw, required=False)
+    for action in draw._actions:
+        if action.dest == "input":
+            action.help = ("an image (.png .jpg .bmp) or array (.npy) to run the model on; "
+                           "its activations are drawn into the diagram")
     group = draw.add_argument_group(
         "activation thumbnails",
         "With --input, netdraw runs the model on the image and draws what each layer "

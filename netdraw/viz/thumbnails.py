@@ -165,7 +165,8 @@ class Thumbnails:
         """``(cmap, low text, high text, ramp tile)`` for each colour scale in use, in a
         fixed order (``cam`` last, for the class-activation map over the input); the ends
         are the layer's own range (``max``: its largest value, ``±max``: its largest
-        magnitude)."""
+        magnitude, ``min``: its smallest value when a colormap other than the diverging
+        one shows signed values)."""
         used = {t.scale.cmap for t in self.nodes.values() if t.scale is not None}
         signed = {t.scale.cmap for t in self.nodes.values()
                   if t.scale is not None and t.scale.vmin < 0}
@@ -173,7 +174,12 @@ class Thumbnails:
         for cmap in ("sequential", "diverging", "heat", "gray"):
             if cmap not in used:
                 continue
-            low, high = ("−max", "+max") if cmap in signed else ("0", "max")
+            if cmap not in signed:
+                low, high = "0", "max"
+            elif cmap == "diverging":  # symmetric around 0
+                low, high = "−max", "+max"
+            else:  # one map for all (--colormap): a signed layer spans its min to max
+                low, high = "min", "max"
             ramp = pictures.colormap(cmap)[None, :, :].repeat(8, axis=0)
             out.append((cmap, low, high, _tile(ramp, None)))
         if self.cam_note:
@@ -378,19 +384,6 @@ def as_thumbnails(activations: Any, graph: Graph, **options: Any) -> Thumbnails 
                            "format only")
     raise NetdrawError(f"activations= takes netdraw.viz.capture(...)'s result, not a "
                        f"{type(activations).__name__}")
-
-
-def strip_of(thumb: NodeThumb) -> np.ndarray:
-    """A thumbnail's tiles side by side, 2 white pixels apart, as one ``(h, w, 3)`` image."""
-    height = max(t.rgb.shape[0] for t in thumb.tiles)
-    parts: list[np.ndarray] = []
-    for tile in thumb.tiles:
-        pad = np.full((height, tile.rgb.shape[1], 3), 255, np.uint8)
-        pad[:tile.rgb.shape[0]] = tile.rgb
-        if parts:
-            parts.append(np.full((height, 2, 3), 255, np.uint8))
-        parts.append(pad)
-    return np.concatenate(parts, axis=1)
 
 
 def panel_png(thumb: NodeThumb) -> bytes:

@@ -49,6 +49,14 @@ def render(graph: Graph, format: str = "svg", *, style: str | None = None,
     ``html`` writes an interactive page that starts at the view the options choose and can
     open every block (its options: ``activations``, ``extra``; see
     :func:`netdraw.backends.html.render`).
+
+    ``activations=netdraw.viz.capture(model, image)`` draws each layer's activations into
+    the diagram, in every style (see :mod:`netdraw.viz.thumbnails`): ``thumbnails`` (channels
+    per layer), ``thumbnail_order`` (``mean``, ``max`` or ``index``), ``colormap``, ``cam``
+    (a ``netdraw.viz.cam`` result or a 0-1 map drawn over the input's thumbnail),
+    ``pixels`` (the input picture, 0-1 ``(N, C, H, W)``). TikZ ``tex`` text then carries
+    ``.files`` (image path -> PNG bytes) to write beside it
+    (:func:`netdraw.output.write_with_files`).
     """
     fmt = format.lower().lstrip(".")
     given = {k: options.pop(k) for k in VIEW_OPTIONS if k in options}
@@ -58,5 +66,7 @@ def render(graph: Graph, format: str = "svg", *, style: str | None = None,
         return backends.render(graph, fmt, style=style, view=view or chosen, **options)
     explicit = chosen != ViewOptions()
     if explicit or (fmt != "json" and "view" not in graph.meta):
-        graph = make_view(graph, chosen, backends.figure_fit(fmt, style, options))
+        drawing = {k: v for k, v in options.items()
+                   if k != "activations" and k not in backends.THUMBNAIL_OPTIONS}
+        graph = make_view(graph, chosen, backends.figure_fit(fmt, style, drawing))
     return backends.render(graph, fmt, style=style, **options)

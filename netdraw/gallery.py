@@ -219,6 +219,37 @@ def render_viz(folder: Path, name: str) -> Iterator[str]:
         results = [run_cam(opened.runtime, [one], None, "auto", method) for method in METHODS]
         rows.append((f"input: {names[labels[picks[k]]]}" if names else "input", results))
     yield write("cam", cam_panel(examples, rows, names))
+    yield from render_thumbnails(folder, name, opened)
+
+
+#: The diagrams with activation thumbnails of a VIZ_GALLERY model, NAME.thumbs.SUFFIX:
+#: (suffix, format, style).
+THUMBNAIL_OUTPUTS: tuple[tuple[str, str, str | None], ...] = (
+    ("svg", "svg", None), ("png", "png", None), ("lenet.svg", "svg", "lenet"),
+    ("alexnet.svg", "svg", "alexnet"), ("fcnn.svg", "svg", "fcnn"),
+    ("tex", "tex", "tikz"), ("tikz.png", "png", "tikz"), ("html", "html", None))
+
+
+def render_thumbnails(folder: Path, name: str, opened: object) -> Iterator[str]:
+    """The model drawn in every style with the activations of the README's ``shape.png``
+    (``make_batch(1, seed=7)``) and Grad-CAM over the input: NAME.thumbs.svg, .png,
+    .lenet.svg, .alexnet.svg, .fcnn.svg, .tex (images in NAME-thumbs-images/),
+    .tikz.png and .html."""
+    from netdraw.output import write_with_files
+    from netdraw.viz import capture
+    from netdraw.viz.class_maps import run_cam
+    from netdraw.zoo.shapes import make_batch
+
+    image = make_batch(1, seed=7)[0]
+    acts = capture(opened, image)
+    cam = run_cam(opened.runtime, [image], None, "auto", "gradcam")  # type: ignore[attr-defined]
+    graph = zoo.load(name)
+    for suffix, fmt, style in THUMBNAIL_OUTPUTS:
+        target = folder / f"{name}.thumbs.{suffix}"
+        write_with_files(str(target), render(graph, fmt, style=style, activations=acts,
+                                             pixels=image, cam=cam,
+                                             image_stem=target.stem))
+        yield f"wrote {target}"
 
 
 # -- the index page ---------------------------------------------------------------------------

@@ -148,14 +148,20 @@ def pdflatex_path() -> str:
     return exe
 
 
-def compile_pdf(source: str, timeout: float | str | None = None) -> bytes:
+def compile_pdf(source: str, timeout: float | str | None = None,
+                files: dict[str, bytes] | None = None) -> bytes:
     """Compile a standalone LaTeX document with one ``pdflatex`` run; returns the PDF bytes.
 
     Runs with ``-no-shell-escape -halt-on-error`` in a private temporary folder, within the
-    time limit of :func:`netdraw.tools.time_limit`.
+    time limit of :func:`netdraw.tools.time_limit`; ``files`` (relative path -> bytes,
+    e.g. the figure's images) are written there first.
     """
     exe = pdflatex_path()
     with tempfile.TemporaryDirectory(prefix="netdraw-tex-") as tmp:
+        for rel, data in (files or {}).items():
+            path = Path(tmp, rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
         tex = Path(tmp) / "figure.tex"
         tex.write_text(source, encoding="utf-8")
         env = dict(os.environ, openout_any="p", openin_any="p")

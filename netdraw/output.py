@@ -75,3 +75,42 @@ class FolderWriter:
                     os.replace(item, self.target / item.name)
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class TextWithFiles(str):
+    """A text output that needs files beside it (a TikZ figure's thumbnail images):
+    ``files`` maps paths relative to the text's folder to their bytes."""
+
+    files: dict[str, bytes]
+
+    def __new__(cls, text: str, files: dict[str, bytes]) -> TextWithFiles:
+        obj = super().__new__(cls, text)
+        obj.files = dict(files)
+        return obj
+
+
+def write_with_files(target: str, data: str | bytes) -> None:
+    """Write ``data`` like :func:`write_output`, and first, when it is a
+    :class:`TextWithFiles`, its files into their folders beside ``target`` (each folder
+    filled in a temporary folder and moved in on success, so a failure leaves none
+    half-written)."""
+    files = getattr(data, "files", None)
+    if files:
+        if target == "-":
+            raise NetdrawError("this output comes with image files: write it to a file "
+                               "(-o FIG.tex), not stdout")
+        check_target(target)
+        base = Path(target).parent
+        folders: dict[str, dict[str, bytes]] = {}
+        for rel, payload in files.items():
+            folder, _, name = rel.rpartition("/")
+            folders.setdefault(folder, {})[name] = payload
+        for folder in folders:
+            if (base / folder).exists() and not (base / folder).is_dir():
+                raise NetdrawError(f"cannot write the figure's images into {base / folder}: "
+                                   "it is a file; move it or choose another -o")
+        for folder, items in sorted(folders.items()):
+            with FolderWriter(str(base / folder)) as tmp:
+                for name, payload in sorted(items.items()):
+                    (tmp / name).write_bytes(payload)
+    write_output(target, data)

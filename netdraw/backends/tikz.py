@@ -50,6 +50,7 @@ from netdraw.figure.fit import PT_PER_CM, Fit, medium
 from netdraw.figure.layout import Figure, Footprint, Label
 from netdraw.ir import Graph
 from netdraw.latex import Tex, compile_pdf, escape, rasterise
+from netdraw.output import TextWithFiles
 
 FORMATS = ("tex", "pdf", "png")
 __all__ = ["document", "fit", "picture", "preamble", "render"]
@@ -107,14 +108,17 @@ def _colour(role: str) -> Tex:
 
 
 def _glyph_context(fp: Footprint, comment: str, k: float,
-                   fills: dict[int, Tex] | None = None) -> dict[str, Any]:
+                   fills: dict[int, Tex] | None = None,
+                   images: list[dict[str, Tex]] | None = None) -> dict[str, Any]:
     """What the template needs to draw one glyph; ``fills`` overrides colours by ``id`` of
-    the glyph's :class:`Box` (decorations, see :func:`decorate_figure`)."""
+    the glyph's :class:`Box` (decorations, see :func:`decorate_figure`); ``images`` are
+    drawn over it (:func:`_face_image`)."""
     g: Box = fp.data
     ox, oy = fp.origin
     override = (fills or {}).get(id(g))
     ctx: dict[str, Any] = {"shape": g.shape, "fill": override or _colour(g.category),
-                           "comment": comment, "ghosts": [], "band": None}
+                           "comment": comment, "ghosts": [], "band": None,
+                           "images": images or []}
     if g.shape == "ball":
         ctx.update(cx=num(k * (ox + g.x0 + g.r)), cy=num(k * (oy + g.y0 + g.r)),
                    r=num(k * g.r), symbol=_SYMBOLS.get(g.category, Tex("")))
@@ -129,6 +133,58 @@ def _glyph_context(fp: Footprint, comment: str, k: float,
         ctx["ghosts"].append({"x0": num(k * (x0 + i * g.ghost)),
                               "y0": num(k * (y0 + i * g.ghost))})
     return ctx
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9]+")
+
+
+def image_folder_name(stem: str) -> str:
+    """The folder of a figure's images, beside ``STEM.tex``: ``STEM-images`` with every run
+    of characters other than ASCII letters and digits made one ``-`` (so the path needs no
+    escaping in ``\\includegraphics``)."""
+    safe = _UNSAFE_NAME.sub("-", stem).strip("-")[:60] or "figure"
+    return f"{safe}-images"
+
+
+def _face_image(fp: Footprint, k: float, file: str, face: str) -> dict[str, Tex]:
+    """An image on a box's H×W face (``map``) or front face (``front``), in picture units."""
+    g: Box = fp.data
+    ox, oy = fp.origin
+    x, y = ox + g.x0, oy + g.y0
+    if face == "map":
+        x, u = x + g.t, (g.dx, g.dy)
+    else:
+        u = (g.t, 0.0)
+    return {"x": num(k * x), "y": num(k * y), "ux": num(k * u[0]), "uy": num(k * u[1]),
+            "vx": num(0.0), "vy": num(k * g.h), "file": Tex(file)}
+
+
+class _Images:
+    """The image files of one figure: relative path -> PNG bytes, names made here."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder, self.files = folder, {}
+
+    def add(self, stem: str, png: bytes) -> str:
+        name = f"{self.folder}/{_UNSAFE_NAME.sub('-', stem).strip('-')[:60] or 'image'}.png"
+        self.files[name] = png
+        return name
+
+
+def _thumb_images(p: Any, thumbs: Any, images: _Images, index: int,
+                  k: float) -> list[dict[str, Tex]]:
+    """The thumbnail images of placed item ``p``: its strongest channel (or the input
+    picture) on the H×W face of its box, a dense layer's heat strip on its front face."""
+    from netdraw.viz.thumbnails import item_thumb
+
+    g: Box = p.fp.data
+    thumb = item_thumb(thumbs, p.item.node_ids)
+    if thumb is None or g.shape != "box":
+        return []
+    stem = f"{index:02d}-{p.item.full_name or p.item.id}"
+    if thumb.kind == "strip":
+        return [_face_image(p.fp, k, images.add(stem, thumb.vertical_png()), "front")]
+    return [_face_image(p.fp, k, images.add(stem, thumb.tiles[0].png), "map")]
 
 
 def _label_context(lb: Label, k: float) -> dict[str, Any]:
@@ -159,9 +215,12 @@ def _unit(fit: Fit, k: float, fragment: bool) -> tuple[str, Tex]:
 
 
 def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
-            fragment: bool = False, preamble_name: str = "figure-preamble.tex") -> str:
+            fragment: bool = False, preamble_name: str = "figure-preamble.tex",
+            thumbs: Any = None, images: _Images | None = None) -> str:
     """The ``tikzpicture`` source of a laid-out figure, printed as ``fit`` says (drawn
-    with the graph's decorations, if it has any: see :func:`decoration_styles`)."""
+    with the graph's decorations, if it has any: see :func:`decoration_styles`); with
+    ``thumbs`` (:class:`netdraw.viz.thumbnails.Thumbnails`) each box shows its thumbnail,
+    the image files collected in ``images``."""
     palette = themes.theme(theme)
     extra, fills, arrow_styles = decoration_styles(fig, graph)
     x0, y0, x1, y1 = fig.bounds()
@@ -179,9 +238,13 @@ def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
         "fragment": fragment, "preamble_name": preamble_name,
         "colours": [{"name": _colour(role), "hex": Tex(palette[role])}
                     for role in themes.ROLES] + extra,
-        "glyphs": [_glyph_context(p.fp, f"{p.item.full_name} ({p.item.op_type})", k, fills)
-                   for p in placed]
-                  + [_glyph_context(e.fp, "legend", k, fills) for e in fig.legend],
+        "glyphs": [_glyph_context(p.fp, f"{p.item.full_name} ({p.item.op_type})", k, fills,
+                                  _thumb_images(p, thumbs, images, i, k)
+                                  if thumbs is not None and images is not None else None)
+                   for i, p in enumerate(placed)]
+                  + [_glyph_context(e.fp, "legend", k, fills,
+                                    _legend_images(e, thumbs, images, k))
+                     for e in fig.legend],
         "arrows": [{"style": arrow_styles.get(id(r)) or Tex("ndskip" if r.skip else "ndflow"),
                     "path": _path(r.points, k)}
                    for r in fig.routes]
@@ -190,6 +253,18 @@ def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
         "labels": [_label_context(lb, k) for lb in fig.labels()],
     }
     return _environment().get_template("picture.tex.j2").render(**context)
+
+
+def _legend_images(entry: Any, thumbs: Any, images: _Images | None,
+                   k: float) -> list[dict[str, Tex]]:
+    """A colour scale's ramp on its legend sample's front face."""
+    if thumbs is None or images is None or not (isinstance(entry.key, tuple)
+                                                 and entry.key[0] == "scale"):
+        return []
+    for cmap, _, tile in thumbs.legend_labels():
+        if cmap == entry.key[1]:
+            return [_face_image(entry.fp, k, images.add(f"scale-{cmap}", tile.png), "front")]
+    return []
 
 
 def decoration_styles(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
@@ -233,12 +308,14 @@ def decoration_styles(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
     return extra, fills, arrows
 
 
-def document(graph: Graph, **options: Any) -> str:
-    """A standalone LaTeX document with the figure of ``graph``, as wide as the width."""
+def document(graph: Graph, images: _Images | None = None, **options: Any) -> str:
+    """A standalone LaTeX document with the figure of ``graph``, as wide as the width
+    (thumbnails from ``options["activations"]``, their files collected in ``images``)."""
     from netdraw import __version__
 
     how, fig = arranged(graph, **options)
-    body = picture(fig, graph, how, theme=options.get("theme"))
+    body = picture(fig, graph, how, theme=options.get("theme"),
+                   thumbs=options.get("activations"), images=images)
     return _environment().get_template("document.tex.j2").render(
         version=__version__, file_hint=Tex("FILE.tex"), preamble=Tex(preamble()),
         picture=Tex(body))
@@ -260,17 +337,24 @@ def render(graph: Graph, fmt: str = "tex", **options: Any) -> str | bytes:
     if fmt not in FORMATS:
         raise NetdrawError(f"the TikZ style writes {', '.join(FORMATS)}, not {fmt!r}")
     themes.theme(options.get("theme"))  # fail on a bad theme before any work
+    thumbs = options.get("activations")
+    images = _Images(image_folder_name(str(options.get("image_stem") or "figure")))
+    if thumbs is not None:
+        options["thumbnail_scales"] = [(cmap, text)
+                                       for cmap, text, _ in thumbs.legend_labels()]
     if options.get("fragment"):
         if fmt != "tex":
             raise NetdrawError("--tikz-fragment writes LaTeX source: give an output ending "
                                "in .tex")
         how, fig = arranged(graph, **options)
-        return picture(fig, graph, how, theme=options.get("theme"), fragment=True,
-                       preamble_name=_file_name(options.get("preamble_name")))
-    source = document(graph, **options)
+        text = picture(fig, graph, how, theme=options.get("theme"), fragment=True,
+                       preamble_name=_file_name(options.get("preamble_name")),
+                       thumbs=thumbs, images=images)
+        return TextWithFiles(text, images.files) if images.files else text
+    source = document(graph, images, **options)
     if fmt == "tex":
-        return source
-    pdf = compile_pdf(source, options.get("timeout"))
+        return TextWithFiles(source, images.files) if images.files else source
+    pdf = compile_pdf(source, options.get("timeout"), images.files)
     if fmt == "pdf":
         return pdf
     dpi = options.get("dpi") or "auto"

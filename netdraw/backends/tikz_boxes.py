@@ -265,8 +265,10 @@ def legend_text(key: tuple[str, str | None]) -> str:
     return CATEGORIES[cat][1]
 
 
-def add_legend(fig: Figure) -> None:
-    """One entry per glyph kind the figure shows: a small sample and its name."""
+def add_legend(fig: Figure, scales: list[tuple[str, str]] | None = None) -> None:
+    """One entry per glyph kind the figure shows: a small sample and its name; then one per
+    colour scale of the activation thumbnails (``scales``: ``(cmap, text)``; the backend
+    puts the colour ramp on the sample's front face)."""
     keys = sorted({p.item.legend_key for p in fig.placed.values()},
                   key=lambda k: (_LEGEND_ORDER.index(k[0]), k[1] or ""))
     entries = []
@@ -284,6 +286,10 @@ def add_legend(fig: Figure) -> None:
             g = Box(g.shape, cat, role, g.x0, g.y0, g.t, g.h, g.d, g.r, 0.4 * g.t)
         fp = Footprint(g.outline(), ball=g.shape == "ball", data=g)
         entries.append((key, fp, label(clean(legend_text(key), 40), "legend", 0, 0, "west")))
+    for cmap, text in scales or []:
+        g = Box("box", "other", None, 0.0, -0.12, 0.7, 0.24, 0.06)
+        entries.append((("scale", cmap), Footprint(g.outline(), data=g),
+                        label(clean(text, 60), "legend", 0, 0, "west")))
     place_legend(fig, entries, gap=0.45, pad=0.12, entry_gap=0.55, line_gap=0.33,
                  min_wrap=4.0)
 
@@ -291,7 +297,8 @@ def add_legend(fig: Figure) -> None:
 def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None,
                   u_shape: bool = True, groups: bool = True, labels: bool = True,
                   spacing: float = 1.0, rows: int = 1, size: float = 1.0,
-                  compact: bool = False) -> Figure:
+                  compact: bool = False,
+                  scales: list[tuple[str, str]] | None = None) -> Figure:
     """Lay out ``graph`` as a 3D-box figure in ``rows`` rows (fewer when the main path
     cannot be cut that often) with glyphs ``size`` times their natural size. ``labels``
     False leaves out dimension labels and captions (``×N`` stays), ``compact`` the class
@@ -303,7 +310,7 @@ def layout_figure(graph: Graph, *, legend: bool = True, title: str | None = None
                            "reshapes); check that the model file is complete")
     fig = lay_out(graph, make_plan(ig, u_shape), look, rows)
     if legend:
-        add_legend(fig)
+        add_legend(fig, scales)
     decorate_layout(fig, graph, legend)
     if title:
         place_title(fig, label(clean(title, 100), "title", 0, 0), 0.3, centred=True)
@@ -362,7 +369,8 @@ def arranged(graph: Graph, detail: str = "any", **options: object) -> tuple[Fit,
                              u_shape=options.get("u_shape") is not False,
                              labels=options.get("labels") is not False,
                              spacing=float(options.get("spacing") or 1.0),  # type: ignore[arg-type]
-                             rows=rows, size=size, compact=compact)
+                             rows=rows, size=size, compact=compact,
+                             scales=options.get("thumbnail_scales"))  # type: ignore[arg-type]
 
     return arrange(lay, lambda fig: measure(fig, target), target, detail)
 

@@ -40,6 +40,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                            "FIG-preamble.tex to \\input in your paper's preamble")
     add_view_arguments(draw)
     _add_style_options(draw)
+    _add_thumbnail_options(draw)
+
+
+def _add_thumbnail_options(draw: argparse.ArgumentParser) -> None:
+    """--input IMG and how its activations are drawn into the diagram."""
+    from netdraw.cli.common import add_input_arguments
+
+    add_input_arguments(draw, required=False)
+    for action in draw._actions:
+        if action.dest == "input":
+            action.help = ("an image (.png .jpg .bmp) or array (.npy) to run the model on; "
+                           "its activations are drawn into the diagram")
+    group = draw.add_argument_group(
+        "activation thumbnails",
+        "With --input, netdraw runs the model on the image and draws what each layer "
+        "outputs inside the diagram (Graphviz .svg/.png/.pdf, the figure styles, TikZ, "
+        "the HTML page's side panel).")
+    group.add_argument("--thumbnails", type=int, metavar="N",
+                       help="channels shown per layer (default: 4 for Graphviz, every "
+                            "drawn square for lenet, one face for alexnet and tikz)")
+    group.add_argument("--thumbnail-order", choices=["index", "mean", "max"],
+                       help="which channels: the most active by mean (default) or by "
+                            "maximum, or the first N (index)")
+    group.add_argument("--colormap", metavar="NAME",
+                       help="auto (default: sequential from 0 for non-negative layers, "
+                            "diverging around 0 for signed ones), viridis, diverging, heat "
+                            "or gray")
+    group.add_argument("--cam", action="store_true",
+                       help="draw a class-activation map (Grad-CAM of the top class, on the "
+                            "layer 'netdraw cam' chooses) over the input's thumbnail")
+    group.add_argument("--no-thumbnails", action="store_true",
+                       help="draw without thumbnails even with --input")
 
 
 def _add_style_options(draw: argparse.ArgumentParser) -> None:
@@ -109,7 +141,7 @@ def _style_stdout_format(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from netdraw.api import render
     from netdraw.backends import figure_fit, find_backend
-    from netdraw.output import check_target, write_output
+    from netdraw.output import check_target, write_output, write_with_files
     from netdraw.passes import ViewOptions, make_view
 
     fmt = output_format(args.output, args.format or _style_stdout_format(args))
@@ -125,22 +157,78 @@ def run(args: argparse.Namespace) -> int:
         from netdraw.figure.fit import medium
 
         medium(args.width)  # a bad width fails before the model is read
+    _check_thumbnail_options(args, fmt)
     options = view_options(args)
     graph = load_model_from_args(args)
+    if args.input and not args.no_thumbnails:
+        drawing.update(_thumbnails(args))
     if spec.own_views:  # the HTML page: it starts at this view and can open every block
         drawing["view"] = options
     elif fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options, fit)
         warn_view(graph)
+    if args.output != "-":
+        drawing["image_stem"] = Path(args.output).stem  # TikZ: FIG-images/ beside FIG.tex
     data = render(graph, fmt, style=style, **drawing)
     if args.tikz_fragment:
         from netdraw.backends.tikz import preamble
 
         write_output(extra["preamble_name"], preamble())
-    write_output(args.output, data)
+    write_with_files(args.output, data)
     if not spec.own_views:
         report_view(graph)
     return 0
+
+
+_THUMB_FLAGS = (("thumbnails", "--thumbnails"), ("thumbnail_order", "--thumbnail-order"),
+                ("colormap", "--colormap"), ("cam", "--cam"))
+
+
+def _check_thumbnail_options(args: argparse.Namespace, fmt: str) -> None:
+    """Refuse thumbnail options that would do nothing, before any model is read."""
+    given = [flag for name, flag in _THUMB_FLAGS if getattr(args, name, None)]
+    if given and not args.input:
+        raise NetdrawError(f"{given[0]} draws activations: give an image with --input IMG")
+    if not args.input or args.no_thumbnails:
+        return
+    if len(args.input) > 1:
+        raise NetdrawError("a diagram shows the activations of one input; give one --input")
+    if fmt in ("dot", "gv", "json"):
+        raise NetdrawError(f".{fmt} cannot hold activation thumbnails; write .svg, .png, "
+                           ".pdf, .tex or .html (or leave out --input)")
+    if args.thumbnails is not None and args.thumbnails < 1:
+        raise NetdrawError(f"--thumbnails must be 1 or more, not {args.thumbnails} "
+                           "(--no-thumbnails draws none)")
+    from netdraw.viz.thumbnails import COLORMAPS
+
+    if args.colormap is not None and args.colormap not in COLORMAPS:
+        raise NetdrawError(f"unknown --colormap {args.colormap!r}; choose one of "
+                           f"{', '.join(COLORMAPS)}")
+    if not Path(args.input[0]).is_file():
+        raise NetdrawError(f"cannot read --input {args.input[0]}: no such file")
+
+
+def _thumbnails(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the model on --input: the render options that draw its thumbnails."""
+    from netdraw.cli.common import open_from_args, read_inputs, report_inputs
+
+    opened = open_from_args(args)
+    batch = read_inputs(opened, args)
+    acts = opened.runtime.capture(batch.arrays)
+    acts.meta["inputs"] = batch.notes
+    out: dict[str, Any] = {"activations": acts, "pixels": batch.pixels,
+                           "thumbnail_order": args.thumbnail_order or "mean"}
+    if args.thumbnails is not None:
+        out["thumbnails"] = args.thumbnails
+    if args.colormap:
+        out["colormap"] = args.colormap
+    if args.cam:
+        from netdraw.viz.class_maps import run_cam
+
+        method = "gradcam" if opened.runtime.gradients_supported else "scorecam"
+        out["cam"] = run_cam(opened.runtime, batch.arrays, None, "auto", method)
+    report_inputs(batch)
+    return out
 
 
 def _tikz_options(args: argparse.Namespace, fmt: str) -> tuple[str | None, dict[str, Any]]:

@@ -245,7 +245,8 @@ class Activations:
         count = max(0, min(count, channels))
         if order == "index":
             return list(range(count))
-        score = self.channel_stats(nid, example)[order]
+        flat = maps.reshape(maps.shape[0], -1)
+        score = flat.mean(1) if order == "mean" else flat.max(1)
         return [int(i) for i in np.argsort(-score, kind="stable")[:count]]
 
     def value_range(self, nid: str, example: int | None = None) -> tuple[float, float]:

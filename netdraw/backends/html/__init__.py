@@ -14,7 +14,7 @@ prepared graph to open any block.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from netdraw.backends.html.looks import LooksSource
@@ -26,7 +26,7 @@ from netdraw.passes.view import ViewOptions
 
 def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
            rankdir: str = "TB", title: str | None = None, edge_labels: bool = True,
-           activations: Mapping[str, Any] | None = None,
+           activations: Mapping[str, Any] | Callable[[Graph], Mapping[str, Any]] | None = None,
            extra: Mapping[str, Any] | None = None, extra_title: str = "Details",
            serve: Mapping[str, Any] | None = None, prelayout: bool = True,
            looks: LooksSource | None = None, **_: Any) -> str:

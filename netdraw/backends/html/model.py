@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from netdraw.backends import dot
@@ -45,7 +45,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 
 def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = "TB",
                title: str | None = None, edge_labels: bool = True,
-               activations: Mapping[str, Any] | None = None,
+               activations: Mapping[str, Any] | Callable[[Graph], Any] | None = None,
                extra: Mapping[str, Any] | None = None,
                extra_title: str = "Details", prelayout: bool = True,
                looks: LooksSource | None = None) -> dict[str, Any]:
@@ -54,11 +54,13 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
     ``view`` chooses the first view (as for every other format). A graph that already is a
     view (``meta["view"]``) is shown as it is, its blocks closed for good.
     ``activations`` maps node ids to thumbnails (PNG bytes or ``data:image/…`` URIs) shown in
-    the side panel; ``extra`` maps node ids to ``{label: text}`` rows shown under
-    ``extra_title`` (another tool's per-node facts, e.g. what changed). ``prelayout`` lays
-    the first view out with the ``dot`` program, when installed, so the page paints it
-    without waiting for the WebAssembly build. ``looks`` colours nodes and edges by a
-    status in every view (a diff's; see :mod:`netdraw.backends.html.looks`).
+    the side panel, or is a function of the prepared graph returning that mapping (what
+    ``render(..., activations=netdraw.viz.capture(...))`` passes); ``extra`` maps node ids
+    to ``{label: text}`` rows shown under ``extra_title`` (another tool's per-node facts,
+    e.g. what changed). ``prelayout`` lays the first view out with the ``dot`` program,
+    when installed, so the page paints it without waiting for the WebAssembly build.
+    ``looks`` colours nodes and edges by a status in every view (a diff's; see
+    :mod:`netdraw.backends.html.looks`).
     """
     options = view or ViewOptions()
     if "view" in graph.meta:
@@ -91,7 +93,8 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
                                            "folded", "hidden", "params", "macs",
                                            "inferred_groups")},
         "roll_labels": _roll_templates(),
-        "activations": _thumbnails(activations, builder.node_index),
+        "activations": _thumbnails(activations(prepared) if callable(activations)
+                                   else activations, builder.node_index),
         "extra": _extra(extra, builder.node_index),
         "extra_title": str(extra_title),
     })

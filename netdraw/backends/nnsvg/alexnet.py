@@ -124,6 +124,26 @@ class AlexNetStyle(Style):
         for name in ("side", "top", "front"):
             cv.polygon(faces[name], fill=tint[name], stroke=INK, stroke_width="0.8",
                        stroke_linejoin="round", **{"class": name})
+        thumb = self.thumb(item)
+        if thumb is None:
+            return
+        if thumb.kind == "strip":  # a dense bar: its values down the front face
+            (ax, ay), (bx, _), _, (_, dy) = faces["front"]
+            colours = thumb.strip_colours()
+            cv.open(**{"class": "thumb strip"})
+            for k, colour in enumerate(colours):
+                top = ay + (dy - ay) * k / len(colours)
+                cv.rect(ax, top, bx - ax, (dy - ay) / len(colours), fill=colour,
+                        stroke="none")
+            cv.close()
+            cv.polygon(faces["front"], fill="none", stroke=INK, stroke_width="0.8")
+            return
+        # the H×W face (facing the next layer) shows the strongest channel's map
+        (tx, ty), (kx, ky), _, (bx, by) = faces["side"]
+        cv.face_image(thumb.tiles[0].png, (tx, ty), (kx - tx, ky - ty), (bx - tx, by - ty),
+                      **{"class": "thumb"})
+        cv.polygon(faces["side"], fill="none", stroke=INK, stroke_width="0.8",
+                   stroke_linejoin="round")
 
     def can_link(self, src: Item, dst: Item) -> bool:
         return not (src.is_merge or dst.is_merge or src.dims.is_vector or dst.dims.is_vector

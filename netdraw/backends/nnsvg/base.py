@@ -79,6 +79,16 @@ class Style:
                                row_gap=self.row_gap * k, arc_margin=10.0, arc_step=12.0,
                                port=4.0, bracket_gap=10.0, bracket_tick=5.0, eps=0.5)
         self.bracket_depths: tuple[int, ...] = (1,) if opts.labels else ()
+        #: Activation thumbnails (:class:`netdraw.viz.thumbnails.Thumbnails`) or None.
+        self.thumbs: Any = None
+
+    def thumb(self, item: Item) -> Any:
+        """The activation thumbnail an item shows (its last node's), or None."""
+        if self.thumbs is None:
+            return None
+        from netdraw.viz.thumbnails import item_thumb
+
+        return item_thumb(self.thumbs, item.node_ids)
 
     # -- to override ----------------------------------------------------------------------
     def glyph(self, item: Item) -> Footprint:
@@ -208,6 +218,8 @@ def layout_style(style_cls: type[Style], graph: Graph, rows: int = 1, size: floa
                            "draws (only plumbing such as reshapes and activations); use "
                            "--style graph")
     style = style_cls(ig, graph, opts, size, compact)
+    thumbs = options.get("activations")
+    style.thumbs = thumbs if hasattr(thumbs, "legend_labels") else None
     fig = lay_out(graph, make_plan(ig), style, rows)
     if opts.legend:
         _legend(style, fig)
@@ -299,7 +311,9 @@ def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any)
         for e in fig.legend:
             x0, _, _, y1 = geo.bbox(e.fp.outline)
             sx, sy = at(x0, y1)
-            if e.key == "\x00skip":
+            if isinstance(e.key, str) and e.key.startswith("\x00scale:"):
+                _scale_swatch(cv, e.key, style, sx, sy)
+            elif e.key == "\x00skip":
                 cv.path(f"M{sx:.2f},{sy + 12:.2f} V{sy + 4:.2f} Q{sx:.2f},{sy + 1:.2f} "
                         f"{sx + 3:.2f},{sy + 1:.2f} H{sx + 9:.2f} Q{sx + 12:.2f},{sy + 1:.2f} "
                         f"{sx + 12:.2f},{sy + 4:.2f} V{sy + 12:.2f}", fill="none", stroke=EDGE,
@@ -354,8 +368,31 @@ def _legend(style: Style, fig: Figure) -> None:
     names = [(k, KIND_NAMES.get(k, k)) for k in kinds]
     if any(r.arc for r in fig.routes):
         names.append(("\x00skip", "skip connection"))
+    if style.thumbs is not None and len(style.thumbs):
+        names.extend(_scale_entries(style))
     for key, text in names:
         entries.append((key, Footprint(box(0, -6, 12, 6)),
                         style.text_label(text, "legend", 0, 0, "west")))
     place_legend(fig, entries, gap=18.0, pad=6.0, entry_gap=16.0, line_gap=8.0,
                  min_wrap=150.0)
+
+
+def _scale_entries(style: Style) -> list[tuple[str, str]]:
+    """Legend entries for the colour scales of the thumbnails (fcnn: its diverging scale
+    of unit values)."""
+    if style.name == "fcnn":
+        return [("\x00scale:diverging", "unit value −max … +max (per layer)")]
+    return [(f"\x00scale:{cmap}", text) for cmap, text, _ in style.thumbs.legend_labels()]
+
+
+def _scale_swatch(cv: Canvas, key: str, style: Style, x: float, y: float) -> None:
+    """A 12×12 sample of a colour scale: its colours left (low) to right (high)."""
+    from netdraw.viz.pictures import colormap
+    from netdraw.viz.thumbnails import hex_colour
+
+    cmap = key.split(":", 1)[1]
+    table = colormap("heat" if cmap == "cam" else cmap)
+    for k in range(6):
+        cv.rect(x + 2 * k, y, 2, 12, fill=hex_colour(table[round(k * 255 / 5)]),
+                stroke="none")
+    cv.rect(x, y, 12, 12, fill="none", stroke=INK, stroke_width="0.6")

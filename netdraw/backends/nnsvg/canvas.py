@@ -247,6 +247,25 @@ class Canvas:
     def circle(self, x: float, y: float, r: float, **attrs: Any) -> Any:
         return self.add(self.dwg.circle(center=(num(x), num(y)), r=num(r), **attrs))
 
+    def image(self, png: bytes, x: float, y: float, w: float, h: float,
+              **attrs: Any) -> Any:
+        """PNG bytes inlined as a ``data:`` URI, stretched over the box (x, y, w, h)."""
+        import base64
+
+        href = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        return self.add(self.dwg.image(href, insert=(num(x), num(y)), size=(num(w), num(h)),
+                                       preserveAspectRatio="none",
+                                       style="image-rendering:pixelated", **attrs))
+
+    def face_image(self, png: bytes, origin: tuple[float, float], u: tuple[float, float],
+                   v: tuple[float, float], **attrs: Any) -> Any:
+        """PNG bytes mapped onto the parallelogram ``origin + s·u + t·v`` (s, t in 0-1):
+        the image's top edge along ``u``, its left edge along ``v``."""
+        element = self.image(png, 0, 0, 1, 1, **attrs)
+        element.attribs["transform"] = (f"matrix({u[0]:.4f} {u[1]:.4f} {v[0]:.4f} "
+                                        f"{v[1]:.4f} {num(origin[0])} {num(origin[1])})")
+        return element
+
     def text(self, x: float, y: float, text: str, size: float = 11, anchor: str = "middle",
              limit: int = 80, **attrs: Any) -> Any:
         attrs.setdefault("fill", INK)

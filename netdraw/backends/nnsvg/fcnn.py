@@ -53,6 +53,15 @@ class FcnnStyle(Style):
             del ys[math.ceil(drawn / 2)]
         return [(ox, y) for y in ys]
 
+    def units(self, item: Item) -> list[int]:
+        """The unit (or channel) index each drawn circle stands for, top to bottom: the
+        first ones, then (after an ellipsis) the last ones."""
+        drawn, ellipsis = self.slots(item)
+        if not ellipsis:
+            return list(range(drawn))
+        n, head = item.dims.c or drawn, math.ceil(drawn / 2)
+        return list(range(head)) + list(range(n - (drawn - head), n))
+
     def glyph(self, item: Item) -> Footprint:
         if item.is_merge:
             return self.merge_glyph()
@@ -73,10 +82,13 @@ class FcnnStyle(Style):
             return
         fill = self.opts.fill(item.kind)
         centres = self.centres(item, ox, oy)
-        for x, y in centres:
-            cv.circle(x, y, self.radius, fill=fill, stroke=INK, stroke_width="0.9",
-                      **{"class": "neuron"})
         drawn, ellipsis = self.slots(item)
+        thumb = self.thumb(item)
+        colours = thumb.unit_colours(self.units(item)) if thumb is not None else []
+        for k, (x, y) in enumerate(centres):
+            cv.circle(x, y, self.radius, fill=colours[k] if k < len(colours) else fill,
+                      stroke=INK, stroke_width="0.9",
+                      **{"class": "neuron value" if k < len(colours) else "neuron"})
         if ellipsis:
             gap_y = (centres[math.ceil(drawn / 2) - 1][1] + centres[math.ceil(drawn / 2)][1]) / 2
             for dy in (-5.0, 0.0, 5.0):

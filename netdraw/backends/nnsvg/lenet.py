@@ -88,17 +88,38 @@ class LeNetStyle(Style):
             return
         fill = self.opts.fill(item.kind)
         x0, y0, x1, y1 = self.body(item)
+        thumb = self.thumb(item)
         if item.dims.is_vector:
             s = x1 - x0 - BAR
             cv.polygon([(ox, oy + y0), (ox + BAR, oy + y0), (ox + BAR + s, oy + y1),
                         (ox + s, oy + y1)], fill=fill, stroke=INK, stroke_width="0.9",
                        **{"class": "bar"})
+            if thumb is not None and thumb.kind == "strip":
+                self._heat_bar(cv, thumb.strip_colours(), ox, oy + y0, s, y1 - y0)
             return
         n, step, w, h = self.stack(item)
         for k in range(n):
-            cv.rect(ox + x0 + k * step, oy + y0 + k * step, w, h,
-                    fill=fill if (n - 1 - k) % 2 == 0 else shade(fill, 0.82),
+            x, y = ox + x0 + k * step, oy + y0 + k * step
+            cv.rect(x, y, w, h, fill=fill if (n - 1 - k) % 2 == 0 else shade(fill, 0.82),
                     stroke=INK, stroke_width="0.8", **{"class": "map"})
+            tile = _square_tile(thumb, n - 1 - k)
+            if tile is not None:  # the front square shows the strongest channel
+                cv.image(tile.png, x, y, w, h, **{"class": "thumb"})
+                cv.rect(x, y, w, h, fill="none", stroke=INK, stroke_width="0.8")
+
+    def _heat_bar(self, cv: Canvas, colours: list[str], x: float, y: float, s: float,
+                  height: float) -> None:
+        """A dense bar's heat strip: one cell per value along the diagonal bar."""
+        m = len(colours)
+        cv.open(**{"class": "thumb strip"})
+        for k, colour in enumerate(colours):
+            a, b = k / m, (k + 1) / m
+            cv.polygon([(x + a * s, y + a * height), (x + BAR + a * s, y + a * height),
+                        (x + BAR + b * s, y + b * height), (x + b * s, y + b * height)],
+                       fill=colour, stroke="none")
+        cv.close()
+        cv.polygon([(x, y), (x + BAR, y), (x + BAR + s, y + height), (x + s, y + height)],
+                   fill="none", stroke=INK, stroke_width="0.9")
 
     def can_link(self, src: Item, dst: Item) -> bool:
         return not (src.is_merge or dst.is_merge or (src.dims.is_vector
@@ -150,6 +171,15 @@ class LeNetStyle(Style):
             return
         cv.rect(x, y, 9, 9, fill=shade(fill, 0.82), stroke=INK, stroke_width="0.7")
         cv.rect(x + 3, y + 3, 9, 9, fill=fill, stroke=INK, stroke_width="0.7")
+
+
+def _square_tile(thumb: Any, k: int) -> Any:
+    """The tile square ``k`` of a stack shows (0: the front one), or None."""
+    if thumb is None or thumb.kind == "strip":
+        return None
+    if thumb.kind == "image":
+        return thumb.tiles[0] if k == 0 else None
+    return thumb.tiles[k] if k < len(thumb.tiles) else None
 
 
 def render(graph: Graph, fmt: str = "svg", **options: Any) -> str:

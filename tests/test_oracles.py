@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from conftest import dot_layout, run_cli
+from conftest import dot_layout, require_module, run_cli
 from onnx import TensorProto, helper, numpy_helper
 
 import netdraw
@@ -29,7 +29,7 @@ from netdraw.backends.dot import to_dot
 from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.passes import ViewOptions, make_view
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch")
 nn = torch.nn
 
 
@@ -173,7 +173,7 @@ def test_a_sequence_of_the_same_towers_rolls() -> None:
 
 
 def test_keras_siamese_towers_never_roll() -> None:
-    pytest.importorskip("keras")
+    require_module("keras")
     import keras_builders
 
     model = keras_builders.siamese()

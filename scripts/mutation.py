@@ -41,7 +41,7 @@ _PASSES_TESTS = ["tests/test_fold_labels.py", "tests/test_view_passes.py",
                  "tests/test_views.py::test_rolling_by_structure_not_by_name",
                  "tests/test_views.py::test_prune_reconnects_pass_through_layers",
                  "tests/test_views.py::test_macs_by_hand",
-                 "-k", "not tied_weights and not tikz_pdf and not summary_latex"]
+                 "-k", "not tied_weights and not tikz_pdf and not summary_latex and not siamese"]
 
 # Module -> the test files that judge it. Keep each list to tests that run in-process (mutmut
 # traces which test reaches which function; a subprocess is invisible to it) and fast.
@@ -138,7 +138,10 @@ def _results(workdir: Path, env: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def run_module(module: str, jobs: int, only: list[str] | None = None) -> dict[str, object]:
+def run_module(module: str, jobs: int, only: list[str] | None = None,
+               rerun: bool = False) -> dict[str, object]:
+    """Mutate ``module`` (or only some of its functions) and score it; with ``rerun``, keep
+    the last run's results and run its survivors again against the current tests."""
     tests = MODULES[module]
     only = only if only is not None else ONLY.get(module, [])
     patterns = _patterns(module, only)
@@ -147,15 +150,29 @@ def run_module(module: str, jobs: int, only: list[str] | None = None) -> dict[st
     if missing:
         sys.exit(f"mutation: test files for {module} not found: {', '.join(missing)}")
     workdir = ROOT / "build" / "mutation" / _slug(module)
-    _prepare(module, tests, workdir)
+    names, earlier = patterns, {}
+    if rerun:
+        last = workdir / "summary.json"
+        if not last.is_file():
+            sys.exit(f"mutation: no earlier run of {module} to rerun ({last} is missing)")
+        earlier = json.loads(last.read_text(encoding="utf-8"))
+        names = earlier["survivors"]
+        if not names:
+            sys.exit(f"mutation: {module} had no survivors")
+        # the current tests (mutmut copies tests/ into its mutants/ folder on every run)
+        shutil.rmtree(workdir / "tests")
+        shutil.copytree(ROOT / "tests", workdir / "tests",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    else:
+        _prepare(module, tests, workdir)
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)  # mutmut puts its mutated copy first on sys.path itself
     env.setdefault("KERAS_BACKEND", "torch")
     env.setdefault("OMP_NUM_THREADS", "1")
     start = time.monotonic()
-    log = workdir / "mutmut.log"
+    log = workdir / ("mutmut-rerun.log" if rerun else "mutmut.log")
     with log.open("w", encoding="utf-8") as fh:
-        proc = subprocess.run([_mutmut(), "run", "--max-children", str(jobs), *patterns],
+        proc = subprocess.run([_mutmut(), "run", "--max-children", str(jobs), *names],
                               cwd=workdir, env=env, stdout=fh, stderr=subprocess.STDOUT)
     minutes = (time.monotonic() - start) / 60
     if proc.returncode != 0:
@@ -174,7 +191,9 @@ def run_module(module: str, jobs: int, only: list[str] | None = None) -> dict[st
                                   capture_output=True, text=True).stdout
             fh.write(f"{diff}\n")
     summary = {"module": module, "tests": tests, "only": only, "killed": counts["killed"],
-               "total": total, "score": round(score, 1), "minutes": round(minutes, 1),
+               "total": total, "score": round(score, 1),
+               "minutes": earlier.get("minutes", round(minutes, 1)),
+               "rerun_minutes": round(minutes, 1) if rerun else None,
                "counts": {k: v for k, v in counts.items() if v}, "survivors": survivors}
     (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n",
                                           encoding="utf-8")
@@ -191,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="parallel mutants (default 2)")
     parser.add_argument("--only", nargs="+", metavar="FUNCTION",
                         help="mutate only these functions (Class.method for a method)")
+    parser.add_argument("--rerun-survivors", action="store_true",
+                        help="run the last run's survivors again against the current tests")
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -204,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"no test selection for {', '.join(unknown)} (see --list)")
     for module in modules:
-        run_module(module, args.jobs, args.only)
+        run_module(module, args.jobs, args.only, args.rerun_survivors)
     return 0
 
 

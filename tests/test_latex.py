@@ -39,6 +39,7 @@ PRINTED = [
     ("中文", "<U+4E2D><U+6587>"),
     ("tab\there\x01ctl\x7f", "tab here ctl"),
     ("ς", "<U+03C2>"),  # final sigma has no OT1 glyph
+    ("ϊΪ΢", "<U+03CA><U+03AA><U+03A2>"),  # just past omega and Omega; the unassigned U+03A2
 ]
 
 

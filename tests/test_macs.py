@@ -65,6 +65,8 @@ def test_formulas_are_written_in_one_order(value: str, formula: str) -> None:
     ("n", "n"),
     ("(batch size)*3", "3·(batch size)"),
     (None, "–"),
+    (0, "0"),  # no MACs is a count too (a reshape's), not an absent one
+    ("0*seq", "0"),
 ])
 def test_format_macs_by_hand(value, shown: str) -> None:
     assert format_macs(value) == shown

@@ -201,3 +201,46 @@ def test_render_formats_and_errors(monkeypatch) -> None:
     assert str(err.value) == ("rendering .svg needs Graphviz's 'dot' program, which is not "
                               "installed: run 'apt-get install graphviz' (Debian/Ubuntu) or "
                               "'brew install graphviz', or write .dot text instead")
+
+
+def test_long_group_titles_are_shortened_and_the_cluster_styled() -> None:
+    g = _small()
+    long = "g" * 79 + "hi"  # 81 characters: cluster titles keep 80
+    for nid in ("c", "r"):
+        g.nodes[nid].group = (long,)
+    svg = _svg(to_dot(g))
+    (cluster,) = _groups(svg, "cluster").values()
+    assert _texts(cluster) == ["g" * 79 + "…"]
+    outline = cluster.find(f"{SVG}path")
+    assert outline.get("stroke") == "#888888" and outline.get("stroke-dasharray")
+    assert len(_groups(svg, "node")) == 5  # nothing but the five layers
+
+
+def _fake_dot(tmp_path, monkeypatch, script: str) -> None:
+    """A ``dot`` on PATH that behaves as ``script`` says (a broken or stuck Graphviz)."""
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n" + script + "\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+
+
+@pytest.mark.parametrize(("script", "message"), [
+    # the last line of dot's complaint, at most 300 characters of it
+    ("printf 'Warning: one\\nError: %0400d\\n' 0 >&2; exit 1",
+     "Graphviz 'dot' failed: Error: " + "0" * 293),
+    ("exit 3", "Graphviz 'dot' failed: exit status 3"),  # no complaint at all
+    ("printf 'bad \\377 byte\\n' >&2; exit 1", "Graphviz 'dot' failed: bad \ufffd byte"),
+])
+def test_a_failing_dot_is_reported(tmp_path, monkeypatch, script: str, message: str) -> None:
+    _fake_dot(tmp_path, monkeypatch, script)
+    with pytest.raises(NetdrawError) as err:
+        render_dot(to_dot(_small()), "svg")
+    assert str(err.value) == message
+
+
+def test_a_stuck_dot_is_stopped_and_named(tmp_path, monkeypatch) -> None:
+    _fake_dot(tmp_path, monkeypatch, "exec sleep 30")
+    with pytest.raises(NetdrawError) as err:
+        render_dot(to_dot(_small()), "svg", timeout=0.5)
+    assert str(err.value).startswith("Graphviz 'dot' did not finish within 0.5 s")

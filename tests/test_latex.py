@@ -120,6 +120,13 @@ def test_pdflatex_error_names_the_line(tmp_path: Path) -> None:
      "Undefined control sequence. l.12 \\foo"),
     ("first\n\nlast line", "last line"),
     ("", "no log"),
+    ("! Emergency stop.\n<*> figure.tex\n", "Emergency stop."),  # no l. line follows
+    ("l.3 \\a\n! Undefined control sequence.\nx\nl.7 \\b\n", "Undefined control sequence. "
+     "l.7 \\b"),  # the l. line after the error, not the one before
+    ("! Too far.\na\nb\nl.9 x\n", "Too far."),  # only the next two lines tell the place
+    ("! X dimension too large.\nl.2 x\n", "X dimension too large. l.2 x"),
+    ("! " + "e" * 300 + "\nl.1 x\n", "e" * 199 + "…"),  # at most 200 characters
+    ("log\n" + "t" * 300, "t" * 199 + "…"),
 ])
 def test_first_tex_error_by_hand(log: str, expected: str) -> None:
     assert first_tex_error(log) == expected

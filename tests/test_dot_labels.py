@@ -12,7 +12,7 @@ import pytest
 from conftest import dot_layout, require_tool
 
 from netdraw.backends import dot as dot_backend
-from netdraw.backends.dot import render, render_dot, to_dot
+from netdraw.backends.dot import label_parts, render, render_dot, to_dot
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Node, TensorSpec
 
@@ -244,3 +244,35 @@ def test_a_stuck_dot_is_stopped_and_named(tmp_path, monkeypatch) -> None:
     with pytest.raises(NetdrawError) as err:
         render_dot(to_dot(_small()), "svg", timeout=0.5)
     assert str(err.value).startswith("Graphviz 'dot' did not finish within 0.5 s")
+
+
+def test_names_inside_a_group_drop_the_groups_prefix() -> None:
+    """torchview-style: ``layer1.0.conv1`` inside the ``layer1.0`` cluster reads ``conv1``."""
+    g = _small(conv_name="layer1.0.conv1")
+    g.add_group(("layer1", "layer1.0"), "BasicBlock")
+    for nid in ("c", "r"):
+        g.nodes[nid].group = ("layer1", "layer1.0")
+    g.nodes["r"].name = "layer1.0.relu"
+    names = [_texts(n)[0] for n in _groups(_svg(to_dot(g)), "node").values()]
+    assert sorted(names) == ["conv1", "relu", "stage", "x", "y"]
+
+
+def test_label_parts_of_folded_rolled_and_plain_boxes() -> None:
+    bn = Node("bn", "bn", "norm", "BatchNormalization", params=64, outputs=[TensorSpec((1, 8))],
+              attrs={"folded": [{"id": "r", "name": "r", "kind": "activation",
+                                 "op_type": "Relu", "params": 0, "attrs": {}}]})
+    # a fold suffix follows the op type after a space, key attributes after " · "
+    assert label_parts(bn) == ("bn", "BatchNormalization +relu", "1×8 · 64 params")
+    assert label_parts(bn, show_shapes=False) == ("bn", "BatchNormalization +relu",
+                                                  "64 params")
+    # "repeat" means a rolled run only on a block
+    odd = Node("t", "t", "other", "Tile", attrs={"repeat": 4}, outputs=[TensorSpec((2,))])
+    assert label_parts(odd) == ("t", "Tile", "2")
+    # a detail that only repeats the name is left out
+    assert label_parts(Node("Relu", "Relu", "activation", "Relu")) == ("Relu", "", "")
+
+
+def test_tooltips_drop_control_characters() -> None:
+    svg = _svg(to_dot(_small(conv_name="bell\x07x\x1b")))
+    tips = {_tooltip(g) for g in _groups(svg, "node").values()}
+    assert "bellx (Conv): 448 params, 110.6k MACs" in tips, tips

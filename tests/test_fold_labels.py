@@ -184,3 +184,48 @@ def test_bad_patterns_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(NetdrawError) as err:
         parse_pattern(text)
     assert message in str(err.value)
+
+
+def test_a_hostile_activation_attribute_is_ignored() -> None:
+    """An ``activation`` that is no name (a hand-edited JSON file) leaves the op type's."""
+    folded = fold(_chain(_conv(op="Conv"), _bn(), _act(op="Relu", activation=5)))
+    assert folded.nodes["conv"].attrs["activation"] == "relu"
+
+
+def test_a_fused_activation_takes_no_softmax() -> None:
+    dense = Node("fc", "fc", "dense", "Dense", params=170, inputs=[FMAP], outputs=[FMAP],
+                 attrs={"units": 10, "activation": "relu"})
+    folded = fold(_chain(dense, _act(op="Softmax", activation=None, kind="softmax")))
+    assert "act" in folded.nodes
+
+
+@pytest.mark.parametrize(("pattern", "second", "kept"), [
+    # one activation per box: after a ReLU, neither another activation nor a softmax
+    ("conv>activation>activation?=CA", _act("act2", op="Sigmoid", activation=None), True),
+    ("conv>activation>softmax?=CA", _act("act2", op="Softmax", activation=None,
+                                         kind="softmax"), True),
+    ("conv>activation>norm?=CA", _bn("act2"), False),
+])
+def test_one_activation_per_box(pattern: str, second: Node, kept: bool) -> None:
+    folded = fold(_chain(_conv(), _act(op="Relu", activation=None), second),
+                  [parse_pattern(pattern)])
+    assert "act" not in folded.nodes
+    assert ("act2" in folded.nodes) is kept
+
+
+@pytest.mark.parametrize("kind", ["input", "output", "block"])
+def test_inputs_outputs_and_blocks_are_never_absorbed(kind: str) -> None:
+    tail = Node("t", "t", kind, "Thing", inputs=[FMAP], outputs=[FMAP])
+    folded = fold(_chain(_conv(), tail), [parse_pattern(f"conv>{kind}=CT")])
+    assert "t" in folded.nodes and "folded" not in folded.nodes["conv"].attrs
+
+
+def test_a_layer_that_also_reads_another_tensor_is_not_absorbed() -> None:
+    """x -> conv -> add <- x: the add reads the input too, so it is not the conv's alone."""
+    add = Node("add", "add", "add", "Add", inputs=[FMAP, FMAP], outputs=[FMAP])
+    g = _chain(_conv(), add)
+    g.add_edge("x", "add", FMAP)
+    folded = fold(g, [parse_pattern("conv>add=CA")])
+    assert "add" in folded.nodes
+    assert sorted((e.src, e.dst) for e in folded.edges) == [
+        ("add", "y"), ("conv", "add"), ("x", "add"), ("x", "conv")]

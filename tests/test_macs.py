@@ -50,6 +50,8 @@ def test_int_results_stay_ints() -> None:
     ("(batch size)*4", "4*(batch size)"),
     ("1*x", "x"),
     ("seq*2*seq*3", "6*seq**2"),  # numbers anywhere in a product multiply
+    ("2*(a*b)", "2*(a*b)"),  # a name in parentheses is one name, whatever it holds
+    ("(a+b)*3 + (a+b)", "4*(a+b)"),
 ])
 def test_formulas_are_written_in_one_order(value: str, formula: str) -> None:
     assert Macs.parse(value).value() == formula
@@ -90,3 +92,6 @@ def test_bounds_are_inclusive() -> None:
     assert Macs.parse("n + " + "1" * 40) is not None
     long_ok = " + ".join(["n"] * 800)  # 3,197 characters, under the 4,096 bound
     assert Macs.parse(long_ok).value() == "800*n"
+    at_bound = " + ".join(["n"] * 1024) + "   "  # 4,096 characters: still read
+    assert len(at_bound) == 4096 and Macs.parse(at_bound).value() == "1024*n"
+    assert Macs.parse(at_bound + " ") is None

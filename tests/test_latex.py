@@ -88,6 +88,7 @@ def test_clean_by_hand(text, limit, expected) -> None:
 
 @pytest.mark.parametrize(("text", "width"), [
     ("ab", 2.0),
+    ("X x ~", 5.0),  # not wide, not narrow
     ("MWmw@%&", 7 * 1.4),
     ("il.,;:'|!()[]", 13 * 0.6),
     ("×→←⊕⊗", 5 * 1.4),
@@ -167,3 +168,34 @@ def test_missing_programs_are_explained(monkeypatch) -> None:
         rasterise(b"%PDF-")
     assert str(err.value) == ("writing PNG from TikZ needs 'pdftoppm', which is not installed: "
                               "run 'sudo apt-get install poppler-utils', or write .pdf instead")
+
+
+def _fake_pdftoppm(tmp_path: Path, monkeypatch, script: str) -> None:
+    """A ``pdftoppm`` on PATH that behaves as ``script`` says (broken, silent or stuck)."""
+    fake = tmp_path / "bin" / "pdftoppm"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n" + script + "\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+
+
+@pytest.mark.parametrize(("script", "message"), [
+    # pdftoppm's complaint on one line, garbled bytes shown as such, at most 200 characters
+    ("printf 'Syntax Error:\\n bad \\377 page %0300d\\n' 0 >&2; exit 1",
+     "pdftoppm failed: Syntax Error: bad \ufffd page " + "0" * 174 + "…"),
+    ("exit 0", "pdftoppm failed: no output"),  # claims success, writes no page
+    ("exit 1", "pdftoppm failed: no output"),
+])
+def test_a_failing_pdftoppm_is_reported(tmp_path: Path, monkeypatch, script: str,
+                                        message: str) -> None:
+    _fake_pdftoppm(tmp_path, monkeypatch, script)
+    with pytest.raises(NetdrawError) as err:
+        rasterise(b"%PDF-1.5")
+    assert str(err.value) == message
+
+
+def test_a_stuck_pdftoppm_is_stopped_and_named(tmp_path: Path, monkeypatch) -> None:
+    _fake_pdftoppm(tmp_path, monkeypatch, "exec sleep 30")
+    with pytest.raises(NetdrawError) as err:
+        rasterise(b"%PDF-1.5", timeout=0.5)
+    assert str(err.value).startswith("pdftoppm did not finish within 0.5 s")

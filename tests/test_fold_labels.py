@@ -160,6 +160,9 @@ def test_patterns_by_op_type_are_case_insensitive() -> None:
      [(("conv_transpose", "conv"), False), (("activation",), False)]),
     ("dense>torch.nn.ReLU", "DenseTorch.Nn.Relu", [(("dense",), False),
                                                    (("torch.nn.relu",), False)]),
+    ("conv_transpose>batch_norm", "ConvTransposeBatchNorm",
+     [(("conv_transpose",), False), (("batch_norm",), False)]),
+    ("dense>SOFTMAX?", "DenseSoftmax", [(("dense",), False), (("softmax",), True)]),
 ])
 def test_parse_pattern_by_hand(text: str, name: str, steps) -> None:
     pattern = parse_pattern(text)
@@ -211,6 +214,23 @@ def test_one_activation_per_box(pattern: str, second: Node, kept: bool) -> None:
                   [parse_pattern(pattern)])
     assert "act" not in folded.nodes
     assert ("act2" in folded.nodes) is kept
+
+
+def test_after_a_softmax_no_activation() -> None:
+    folded = fold(_chain(_conv(), _act(op="Softmax", activation=None, kind="softmax"),
+                         _act("act2", op="Relu", activation=None)),
+                  [parse_pattern("conv>softmax>activation?=CS")])
+    assert "act" not in folded.nodes and "act2" in folded.nodes
+
+
+@pytest.mark.parametrize("kind", ["input", "output", "block"])
+def test_inputs_outputs_and_blocks_head_no_chain(kind: str) -> None:
+    g = Graph("g")
+    g.add_node(Node("h", "h", kind, "Thing", outputs=[FMAP]))
+    g.add_node(_act(op="Relu", activation=None))
+    g.add_edge("h", "act", FMAP)
+    folded = fold(g, [parse_pattern(f"{kind}>activation=HA")])
+    assert sorted(folded.nodes) == ["act", "h"]
 
 
 @pytest.mark.parametrize("kind", ["input", "output", "block"])

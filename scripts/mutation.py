@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # In-process tests that drive the passes with hand-built graphs and small torch models, with
 # outside oracles (hand counts, the framework's numbers, dot). Left out: the tests that
 # export ResNet-50 or a ViT for every run, start the CLI in a subprocess (invisible to
-# mutmut) or run pdflatex, so a mutant's run takes seconds, not a minute.
+# mutmut), run pdflatex or import Keras, so a mutant's run takes seconds, not a minute.
 # Entries starting with "-" are pytest options.
 _PASSES_TESTS = ["tests/test_fold_labels.py", "tests/test_view_passes.py",
                  "tests/test_oracles.py", "tests/test_ir.py",

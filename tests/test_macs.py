@@ -37,6 +37,8 @@ def test_int_results_stay_ints() -> None:
     assert add_macs(None, None) is None
     assert add_macs("4", 6) == 10 and type(add_macs("4", 6)) is int
     assert add_macs("seq", "junk*") == "seq"  # an unreadable value counts as absent
+    assert add_macs("junk*", None) is None and add_macs(None, "junk*") is None
+    assert add_macs("seq*2", None) == "2*seq" == add_macs(None, "seq*2")  # written anew
     assert add_macs(True, 3) == 3  # a bool is no count
     assert (Macs.of(6) * 7).value() == 42
     assert (2 * Macs.symbol("n") + 1).value() == "2*n + 1"  # the reflected operators

@@ -276,3 +276,41 @@ def test_tooltips_drop_control_characters() -> None:
     svg = _svg(to_dot(_small(conv_name="bell\x07x\x1b")))
     tips = {_tooltip(g) for g in _groups(svg, "node").values()}
     assert "bellx (Conv): 448 params, 110.6k MACs" in tips, tips
+
+
+def test_decorations_reach_the_drawing() -> None:
+    """What ``netdraw diff`` asks for (graph.meta["decorations"]) as dot draws it."""
+    g = _small()
+    g.meta["decorations"] = {
+        "nodes": {"c": {"fill": "#ffe3a3", "stroke": "#c77c02", "prefix": "~",
+                        "notes": ["units 8 → 16"], "note_colour": "#8a5300"}},
+        "edges": [{"src": "x", "dst": "c", "stroke": "#cb181d", "dashed": True,
+                   "label": "1×3 → 1×4"},
+                  {"src": "c", "dst": "r", "stroke": "#cb181d"},
+                  {"src": "r", "dst": "s", "label": "changed"}]}
+    svg = _svg(to_dot(g))
+    conv = _by_first_line(svg)["~ conv1"]
+    assert _texts(conv) == ["~ conv1", "Conv · 3×3/2, 16", "1×16×16×16 · 448 params",
+                            "units 8 → 16"]
+    assert conv.find(f".//{SVG}path").get("fill") == "#ffe3a3"
+    edges = {title: g for title, g in _groups(svg, "edge").items()}
+    first = edges["n0->n1"]
+    assert _texts(first) == ["1×3 → 1×4"]  # the decoration's label replaces the shape
+    assert first.find(f"{SVG}path").get("stroke") == "#cb181d"
+    assert first.find(f"{SVG}path").get("stroke-dasharray")
+    assert _texts(edges["n1->n2"]) == ["1×16×16×16"]  # no label of its own: the shape
+    assert _texts(edges["n2->n3"]) == ["changed"]
+    plain = _svg(to_dot(g, edge_labels=False))  # no labels at all, decorated or not
+    assert not [t for e in _groups(plain, "edge").values() for t in _texts(e)]
+    assert [e.find(f"{SVG}path").get("stroke") for title, e in _groups(plain, "edge").items()
+            if title == "n0->n1"] == ["#cb181d"]
+
+
+def test_graph_defaults_reach_the_drawing() -> None:
+    """Helvetica everywhere, boxes rounded and filled, top to bottom unless asked."""
+    source = to_dot(_small())
+    svg = _svg(source)
+    families = {t.get("font-family") for t in svg.iter(f"{SVG}text")}
+    assert families == {"Helvetica,sans-Serif"}
+    edge_texts = [t for e in _groups(svg, "edge").values() for t in e.iter(f"{SVG}text")]
+    assert {t.get("font-size") for t in edge_texts} == {"8.00"}

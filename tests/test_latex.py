@@ -40,6 +40,10 @@ PRINTED = [
     ("tab\there\x01ctl\x7f", "tab here ctl"),
     ("ς", "<U+03C2>"),  # final sigma has no OT1 glyph
     ("ϊΪ΢", "<U+03CA><U+03AA><U+03A2>"),  # just past omega and Omega; the unassigned U+03A2
+    ("ÉÖÑ", "ÉÖÑ"),  # capitals take accents too
+    ("´΅", "<U+00B4><U+0385>"),  # an accent on a space is no letter
+    ("íï", "´ı¨ı"),  # the accent sits on a dotless i (pdftotext reads accent, then ı)
+    ("～", "˜"),  # full-width tilde: the tilde
 ]
 
 
@@ -108,10 +112,27 @@ def test_pdflatex_error_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(NetdrawError) as err:
         compile_pdf(source)
     message = str(err.value)
-    assert message.startswith("pdflatex failed: ")
-    assert "Undefined control sequence" in message
-    assert "l.4 \\undefinedmacro" in message  # pdflatex's own line number of the error
+    # pdflatex's own file:line form of the error, and the source line it stopped at
+    assert message.startswith("pdflatex failed: ./figure.tex:4: Undefined control sequence. "
+                              "l.4 \\undefinedmacro; "), message
     assert message.endswith("please report this as a netdraw bug)")
+
+
+def test_pdflatex_reads_and_writes_no_file_outside_its_folder(tmp_path: Path) -> None:
+    """A hostile .tex (say a layer name that escaped escaping) can neither read a file by
+    its absolute path nor write one: pdflatex runs in paranoid mode."""
+    require_tool("pdflatex")
+    secret = tmp_path / "secret.tex"
+    secret.write_text("SECRETWORD")
+    with pytest.raises(NetdrawError, match="LaTeX Error: File `"):  # not found, it says
+        compile_pdf(f"\\documentclass{{article}}\\begin{{document}}\\input{{{secret}}}"
+                    "\\end{document}")
+    target = tmp_path / "written.txt"
+    with pytest.raises(NetdrawError, match="I can't write on file"):
+        compile_pdf("\\documentclass{article}\\begin{document}\\newwrite\\f"
+                    f"\\immediate\\openout\\f={target}\\immediate\\write\\f{{x}}"
+                    "\\immediate\\closeout\\f x\\end{document}")
+    assert not target.exists()
 
 
 @pytest.mark.parametrize(("log", "expected"), [

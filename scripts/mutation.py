@@ -88,7 +88,7 @@ ONLY: dict[str, list[str]] = {
     # the roll rule (which sibling groups roll into one block marked ×N)
     "netdraw/passes/collapse.py": ["_runs", "_same_kind", "_follows_open_twin", "_only_group",
                                    "_same_class_as_blocks"],
-    "netdraw/backends/dot.py": ["_text", "_tooltip", "label_parts", "label_table",
+    "netdraw/backends/dot.py": ["_tooltip", "label_parts", "label_table",
                                 "_connector_letter", "_attrs", "tooltip_text", "cluster_attrs",
                                 "edge_attrs", "header_lines", "render_dot"],
 }
@@ -219,17 +219,34 @@ def run_module(module: str, jobs: int, only: list[str] | None = None,
     return summary
 
 
+def table() -> str:
+    """A Markdown table of the scores in ``build/mutation/*/summary.json``."""
+    rows = ["| module | mutated | killed / total | score | minutes |",
+            "| --- | --- | --- | --- | --- |"]
+    for path in sorted((ROOT / "build" / "mutation").glob("*/summary.json")):
+        s = json.loads(path.read_text(encoding="utf-8"))
+        what = ", ".join(f"`{f}`" for f in s["only"]) if s["only"] else "all functions"
+        rows.append(f"| `{s['module']}` | {what} | {s['killed']} / {s['total']} | "
+                    f"{s['score']:.1f} % | {s['minutes']:g} |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="module paths, e.g. netdraw/passes/fold.py")
     parser.add_argument("--all", action="store_true", help="every module in the table")
     parser.add_argument("--list", action="store_true", help="print modules and their tests")
+    parser.add_argument("--table", action="store_true",
+                        help="print the scores of the last runs as a Markdown table")
     parser.add_argument("--jobs", type=int, default=2, help="parallel mutants (default 2)")
     parser.add_argument("--only", nargs="+", metavar="FUNCTION",
                         help="mutate only these functions (Class.method for a method)")
     parser.add_argument("--rerun-survivors", action="store_true",
                         help="run the last run's survivors again against the current tests")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table())
+        return 0
     if args.list:
         for module, tests in MODULES.items():
             only = f"  (only {', '.join(ONLY[module])})" if module in ONLY else ""

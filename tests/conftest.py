@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +59,74 @@ def dot_layout(source: str, fmt: str = "svg") -> bytes:
 def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder for rendered files (kept in pytest's temp dir for looking at)."""
     return tmp_path_factory.mktemp("artefacts")
+
+
+# -- no silent skips -------------------------------------------------------------------------
+#
+# The README set-up (scripts/dev.sh: `pip install -e '.[all,test,docs]'`, its apt-get list,
+# `npm ci`) installs every tool and package below, and CI runs that set-up. A test that needs
+# one of them fails when it is missing: a skip would let a broken install, or a broken
+# import, pass as green. Any other skip must say why (pytest runs with -ra).
+
+SETUP_TOOLS = ("dot", "pdflatex", "pdftoppm", "pdftotext", "pdfimages", "pdfinfo", "chromium",
+               "npm")
+SETUP_MODULES = ("torch", "keras", "h5py", "onnx", "onnxruntime", "onnxscript", "PIL",
+                 "torchcam", "transformers", "diffusers", "hypothesis", "jsonschema",
+                 "playwright", "sphinx", "myst_parser", "nbclient", "nbformat", "sympy")
+
+
+def require_tool(name: str) -> str:
+    """The path of a command-line tool the set-up installs; fails the test when missing."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is missing: run scripts/dev.sh (it installs it)", pytrace=False)
+    return path
+
+
+def require_module(name: str):
+    """Import a package the set-up installs; fails the test (not a skip) when missing."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        pytest.fail(f"{name} does not import ({exc}): run scripts/dev.sh, which installs "
+                    "netdraw with its [all,test,docs] extras", pytrace=False)
+
+
+_SETUP_SKIP = re.compile(
+    r"could not import '(?P<module>[\w.]+)'|\b(?P<tool>" + "|".join(SETUP_TOOLS) + r")\b")
+
+
+def _setup_part_named(reason: str) -> str | None:
+    """The set-up tool or package a skip reason blames, if any."""
+    m = _SETUP_SKIP.search(reason)
+    if m is None:
+        return None
+    if m.group("module"):
+        root = m.group("module").split(".")[0]
+        return root if root in SETUP_MODULES else None
+    return m.group("tool")
+
+
+def _fail_setup_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if not report.skipped or not isinstance(report.longrepr, tuple):
+        return
+    reason = str(report.longrepr[2])
+    part = _setup_part_named(reason)
+    if part is not None:
+        report.outcome = "failed"
+        report.longrepr = (f"skipped for want of {part}, which the README set-up installs; "
+                           f"run scripts/dev.sh ({reason})")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A skip caused by a missing set-up tool or package (say a stray importorskip) fails."""
+    outcome = yield
+    _fail_setup_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """The same for a whole module skipped at import time."""
+    outcome = yield
+    _fail_setup_skip(outcome.get_result())

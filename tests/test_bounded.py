@@ -13,9 +13,16 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line_error, cli_env, dot_layout, run_cli
+from conftest import (
+    assert_one_line_error,
+    cli_env,
+    dot_layout,
+    require_module,
+    require_tool,
+    run_cli,
+)
 
-onnx = pytest.importorskip("onnx")
+onnx = require_module("onnx")
 import numpy as np  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
@@ -114,8 +121,8 @@ def wide_view(wide20k):
 @pytest.mark.parametrize(("style", "fmt"), _formats())
 def test_every_backend_draws_the_wide_model(wide_view, style, fmt):
     """The default view of the 20,000-input model in every backend, checked by its consumer."""
-    if fmt in ("png", "pdf") and style == "tikz" and not _have("pdflatex"):
-        pytest.skip("no pdflatex")
+    if fmt in ("png", "pdf") and style == "tikz":
+        require_tool("pdflatex")
     graph = wide_view
     data = netdraw.render(graph, fmt, style=style)
     if fmt in ("dot", "gv"):
@@ -131,12 +138,6 @@ def test_every_backend_draws_the_wide_model(wide_view, style, fmt):
     text = data if isinstance(data, str) else data.decode("utf-8", "replace")
     if fmt in ("dot", "gv", "svg", "tex") and style in ("graphviz", "tikz"):
         assert "20,000 inputs" in text
-
-
-def _have(program: str) -> bool:
-    import shutil
-
-    return shutil.which(program) is not None
 
 
 def test_cli_draws_the_wide_model_and_says_so(wide20k, tmp_path):
@@ -235,8 +236,7 @@ def test_a_stalled_program_is_stopped_with_advice(program, out, extra, tmp_path)
 
 
 def test_stalled_pdftoppm_is_stopped(tmp_path, monkeypatch):
-    if not _have("pdflatex"):
-        pytest.skip("no pdflatex")
+    require_tool("pdflatex")
     from netdraw.latex import rasterise
 
     pdf = netdraw.render(zoo.load("onnx-lenet5"), "pdf", style="tikz")

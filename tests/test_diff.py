@@ -9,13 +9,12 @@ parser, ``pdflatex`` and ``pdftotext`` for the outputs.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, assert_one_line_error, dot_layout, run_cli
+from conftest import ROOT, assert_one_line_error, dot_layout, require_module, require_tool, run_cli
 from diff_models import HOSTILE, anonymise, chain_graph, hostile_pair
 
 import netdraw
@@ -23,7 +22,7 @@ from netdraw import zoo
 from netdraw.diff.match import longest_increasing
 from netdraw.ir import Graph, Node, TensorSpec
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch")
 from netdraw.zoo import torch_models as tm  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -274,7 +273,6 @@ def test_side_by_side_aligns_and_links_matched_nodes(widened):
         result.render("tex", side_by_side=True)
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_tikz_diff_figure_compiles_and_says_what_changed(widened, resnets, tmp_path):
     from test_tikz import pdf_text
 
@@ -313,7 +311,7 @@ def test_summary_formats_through_the_cli(widened, tmp_path):
         "200,960 | 401,920 |" in table
     latex = run_cli("diff", *map(str, files), "--full", "--latex")
     assert latex.returncode == 1
-    if shutil.which("pdflatex"):
+    if require_tool("pdflatex"):
         text = " ".join(_compile_table(latex.stdout, tmp_path).split())
         assert "layers.1 dense units 256 → 512; params 201.0k → 401.9k 200,960 401,920" in text
 
@@ -356,7 +354,7 @@ def test_hostile_names_through_every_output_format(tmp_path):
             assert HOSTILE + "fc" in {n["name_b"] for n in loaded["nodes"]}
             Graph.from_dict(loaded["union"])
             Graph.from_dict(loaded["view"])
-        elif suffix == "tex" and shutil.which("pdflatex"):
+        elif suffix == "tex" and require_tool("pdflatex"):
             proc = subprocess.run(["pdflatex", "-halt-on-error", "-no-shell-escape",
                                    out.name], cwd=tmp_path, capture_output=True, timeout=120)
             assert proc.returncode == 0, proc.stdout.decode(errors="replace")[-1500:]
@@ -369,7 +367,7 @@ def test_hostile_names_through_every_output_format(tmp_path):
         proc = run_cli("diff", str(fa), str(fb), flag)
         assert proc.returncode == 1, proc.stderr
         assert "Traceback" not in proc.stderr
-        if flag == "--latex" and shutil.which("pdflatex"):
+        if flag == "--latex" and require_tool("pdflatex"):
             _compile_table(proc.stdout, tmp_path)
         if flag == "--markdown":
             rows = [ln for ln in proc.stdout.splitlines() if ln.startswith("| ")]

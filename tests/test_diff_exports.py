@@ -23,8 +23,9 @@ import os
 import warnings
 
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch")
 
 import netdraw  # noqa: E402
 from netdraw import zoo  # noqa: E402
@@ -49,7 +50,7 @@ def export(name: str, exporter: str, folder) -> tuple[torch.nn.Module, netdraw.G
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if exporter == "dynamo":
-            pytest.importorskip("onnxscript")
+            require_module("onnxscript")
             program = torch.onnx.export(model, example, dynamo=True, verbose=False)
             program.save(str(path), external_data=True)
         else:
@@ -98,10 +99,11 @@ def test_zoo_model_against_its_onnx_export(name, exporter, tmp_path):
     assert len(removed) == expected_unmatched
 
 
-keras = pytest.importorskip("keras") if os.environ.get("KERAS_BACKEND") == "torch" else None
+# conftest makes torch the default backend; another backend chosen by hand skips these two
+keras = require_module("keras") if os.environ.get("KERAS_BACKEND") == "torch" else None
 
 
-@pytest.mark.skipif(keras is None, reason="Keras runs on the torch backend here")
+@pytest.mark.skipif(keras is None, reason="KERAS_BACKEND is not torch, the backend these tests use")
 def test_keras_lenet5_port():
     import keras_builders
 
@@ -125,7 +127,7 @@ def test_keras_lenet5_port():
           f"{len(result.a)} live nodes; {len(removed)} Tanh fused into Keras layers")
 
 
-@pytest.mark.skipif(keras is None, reason="Keras runs on the torch backend here")
+@pytest.mark.skipif(keras is None, reason="KERAS_BACKEND is not torch, the backend these tests use")
 def test_keras_mlp_port():
     from keras import layers as L
 

@@ -24,8 +24,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import require_module
 
-hypothesis = pytest.importorskip("hypothesis")
+hypothesis = require_module("hypothesis")
 from fuzz_mutations import (  # noqa: E402
     damaged_bytes,
     damaged_json,
@@ -111,7 +112,7 @@ def check_output(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def onnx_seeds() -> list[bytes]:
-    pytest.importorskip("onnx")
+    require_module("onnx")
     import onnx_models as T
 
     from netdraw.zoo import onnx_models as Z
@@ -123,8 +124,8 @@ def onnx_seeds() -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def keras_seeds(tmp_path_factory) -> dict[str, bytes]:
-    pytest.importorskip("keras")
-    pytest.importorskip("h5py")
+    require_module("keras")
+    require_module("h5py")
     import keras_builders
 
     folder = tmp_path_factory.mktemp("keras")
@@ -138,7 +139,7 @@ def keras_seeds(tmp_path_factory) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def pt2_seed(tmp_path_factory) -> bytes:
-    torch = pytest.importorskip("torch")
+    torch = require_module("torch")
     import torch_models as TM
 
     folder = tmp_path_factory.mktemp("pt2")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import html.parser
 import pickle
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,9 +21,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import cli_env, require_module
 
-hypothesis = pytest.importorskip("hypothesis")
-from conftest import cli_env  # noqa: E402
+hypothesis = require_module("hypothesis")
 from fuzz_strategies import fuzz_settings, graphs, names, view_options  # noqa: E402
 from hypothesis import event, given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -136,7 +135,6 @@ def test_random_graphs_round_trip_through_json(graph: Graph) -> None:
     assert [n.id for n in again] == [n.id for n in Graph.from_json(text)]
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no pdflatex")
 @fuzz_settings(6)
 @given(graph=graphs(max_nodes=6), theme=st.sampled_from(["default", "colorblind"]))
 def test_a_sample_of_random_tikz_compiles(graph: Graph, theme: str) -> None:
@@ -151,7 +149,6 @@ def test_a_sample_of_random_tikz_compiles(graph: Graph, theme: str) -> None:
     event("compiled")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="no Graphviz")
 @fuzz_settings(4)
 @given(graph=graphs(max_nodes=8), fmt=st.sampled_from(["png", "pdf"]))
 def test_a_sample_of_random_graphviz_binaries(graph: Graph, fmt: str) -> None:

@@ -12,7 +12,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import dot_layout
+from conftest import dot_layout, require_module
 
 import netdraw
 from netdraw.backends.dot import to_dot
@@ -124,7 +124,7 @@ except Exception as exc:
 
 
 def _small_h5(path):
-    h5py = pytest.importorskip("h5py")
+    h5py = require_module("h5py")
     with h5py.File(path, "w") as handle:  # the same bytes on every run
         handle.attrs["model_config"] = json.dumps({"class_name": "Sequential",
                                                    "config": {"layers": []}})

@@ -12,7 +12,7 @@ import html.parser
 from pathlib import Path
 
 import pytest
-from conftest import cli_env, run_cli
+from conftest import cli_env, require_module, run_cli
 
 from netdraw.gallery import STYLES
 
@@ -65,7 +65,7 @@ def test_index_shows_every_model_in_every_style(gallery):
 
 
 def test_index_loads_offline_in_chromium(gallery):
-    pytest.importorskip("playwright")
+    require_module("playwright")
     from playwright.sync_api import sync_playwright
     from test_nnsvg import CHROMIUM_ARGS
 

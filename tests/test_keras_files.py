@@ -16,7 +16,7 @@ os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported
 import keras  # noqa: E402
 import keras_builders as kb  # noqa: E402
 import pytest  # noqa: E402
-from conftest import assert_one_line_error, cli_env, run_cli  # noqa: E402
+from conftest import assert_one_line_error, cli_env, require_module, run_cli  # noqa: E402
 
 import netdraw  # noqa: E402
 from netdraw.errors import NetdrawError  # noqa: E402
@@ -148,7 +148,7 @@ def legacy_tf_keras_config() -> dict:
 
 
 def test_legacy_tf_keras_h5(tmp_path):
-    h5py = pytest.importorskip("h5py")
+    h5py = require_module("h5py")
     path = tmp_path / "legacy.h5"
     with h5py.File(path, "w") as handle:
         handle.attrs["model_config"] = json.dumps(legacy_tf_keras_config())

@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 import onnx_models as M
 import pytest
-from conftest import cli_env
+from conftest import cli_env, require_module
 from onnx import TensorProto, helper, numpy_helper
 
 import netdraw
@@ -187,8 +187,8 @@ def test_external_data_outside_folder_is_not_needed_and_refused(tmp_path: Path):
 
 def test_torch_exporter_metadata_gives_module_hierarchy(tmp_path: Path):
     """Name scopes and classes from the torch.export-based exporter become the group tree."""
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("onnxscript")
+    torch = require_module("torch")
+    require_module("onnxscript")
 
     class Block(torch.nn.Module):
         def __init__(self):

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from conftest import dot_layout, run_cli
+from conftest import dot_layout, require_module, run_cli
 from onnx import TensorProto, helper, numpy_helper
 
 import netdraw
@@ -29,7 +29,7 @@ from netdraw.backends.dot import to_dot
 from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.passes import ViewOptions, make_view
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch")
 nn = torch.nn
 
 
@@ -172,8 +172,20 @@ def test_a_sequence_of_the_same_towers_rolls() -> None:
     assert [n.attrs["repeat"] for n in v if n.attrs.get("repeat")] == [2]
 
 
+def test_a_run_at_the_very_start_rolls_whole() -> None:
+    """Three identical towers, the first one the model's first child: one block ×3."""
+    model = nn.Sequential(_Tower(), _Tower(), _Tower())
+    v = make_view(netdraw.load(model, input_shape=(1, 8)), ViewOptions(depth=1))
+    assert [n.attrs["repeat"] for n in v if n.attrs.get("repeat")] == [3]
+    assert v.total_params == 3 * 2 * (8 * 8 + 8)  # torch: three towers of two Linear(8, 8)
+    # the same run as the first children of an inner group (no input node before it)
+    nested = nn.Sequential(nn.Sequential(_Tower(), _Tower(), _Tower()), nn.Linear(8, 2))
+    v = make_view(netdraw.load(nested, input_shape=(1, 8)), ViewOptions(depth=2))
+    assert [n.attrs["repeat"] for n in v if n.attrs.get("repeat")] == [3]
+
+
 def test_keras_siamese_towers_never_roll() -> None:
-    pytest.importorskip("keras")
+    require_module("keras")
     import keras_builders
 
     model = keras_builders.siamese()

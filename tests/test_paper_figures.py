@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import warnings
 import xml.etree.ElementTree as ET
@@ -20,15 +19,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line_error, run_cli
+from conftest import assert_one_line_error, require_module, run_cli
 
 import netdraw
 from netdraw import zoo
 from netdraw.backends.tikz import preamble
 from netdraw.latex import compile_pdf
 
-pytestmark = pytest.mark.skipif(shutil.which("pdflatex") is None,
-                                reason="pdflatex is not installed (scripts/dev.sh installs it)")
 TEXT_PT = 16.5 / 2.54 * 72.27  # 16.5 cm in TeX points
 STYLES = ("tikz", "fcnn", "lenet", "alexnet")
 MODELS = ("resnet50", "unet", "keras-ResNet50", "keras-EfficientNetB0", "keras-DenseNet121",
@@ -41,13 +38,13 @@ def model(name: str) -> netdraw.Graph:
     (weights=None) and a BERT-like encoder (transformers, random init; 12 layers)."""
     if name.startswith("keras-"):
         os.environ.setdefault("KERAS_BACKEND", "torch")
-        keras = pytest.importorskip("keras")
+        keras = require_module("keras")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return netdraw.load(getattr(keras.applications, name[6:])(weights=None))
     if name == "bert":
-        transformers = pytest.importorskip("transformers")
-        torch = pytest.importorskip("torch")
+        transformers = require_module("transformers")
+        torch = require_module("torch")
         torch.manual_seed(0)
         config = transformers.BertConfig(hidden_size=128, num_hidden_layers=12,
                                          num_attention_heads=2, intermediate_size=512)

@@ -13,14 +13,14 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, assert_one_line_error, run_cli
+from conftest import ROOT, assert_one_line_error, require_module, run_cli
 
 import netdraw
 from netdraw import schema, zoo
 from netdraw.errors import NetdrawError
 from netdraw.ir import KINDS, SCHEMA, Graph
 
-jsonschema = pytest.importorskip("jsonschema")
+jsonschema = require_module("jsonschema")
 
 
 def reference_errors(document) -> list[str]:
@@ -58,7 +58,7 @@ SMALL_INPUTS = {"alexnet": (1, 3, 96, 96), "vgg16": (1, 3, 32, 32), "resnet18": 
 @pytest.mark.parametrize("name", list(zoo.ZOO))
 def test_every_zoo_model_writes_valid_json(name):
     if zoo.entry(name).framework == "torch":
-        pytest.importorskip("torch")
+        require_module("torch")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = zoo.load(name, input_shape=SMALL_INPUTS.get(name))

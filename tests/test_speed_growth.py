@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require_module
 
 from netdraw.backends.dot import to_dot
 from netdraw.importers.onnx import load
 from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.passes import ViewOptions, make_view
 
-pytest.importorskip("onnx")
+require_module("onnx")
 
 _spec = importlib.util.spec_from_file_location("synthetic", ROOT / "benchmarks" / "synthetic.py")
 synthetic = importlib.util.module_from_spec(_spec)

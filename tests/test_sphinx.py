@@ -9,18 +9,17 @@ printed); the expected layer names and parameter total come from the ONNX file i
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import cli_env
+from conftest import cli_env, require_module
 
-onnx = pytest.importorskip("onnx")
-pytest.importorskip("sphinx")
-pytest.importorskip("myst_parser")
+onnx = require_module("onnx")
+require_module("sphinx")
+require_module("myst_parser")
 
 CONF = '''\
 project = "tiny"
@@ -171,7 +170,6 @@ def test_parallel_build(tmp_path):
         ET.parse(src / "_build" / uri)
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
 def test_latex_build_compiles_with_a_tikz_figure(tmp_path):
     src = make_project(tmp_path / "l")
     out = src / "_build" / "latex"

@@ -7,7 +7,6 @@ reads the words back out of the PDF and pdftoppm turns it into pixels.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import unicodedata
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import tikz_models
-from conftest import assert_one_line_error, cli_env, run_cli
+from conftest import assert_one_line_error, cli_env, require_module, run_cli
 
 from netdraw import backends, load, render, zoo
 from netdraw.api import view
@@ -26,9 +25,6 @@ from netdraw.figure.items import build_items, hidden, tensor_dims
 from netdraw.figure.themes import THEMES
 from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.latex import compile_pdf, escape, rasterise
-
-pytestmark = pytest.mark.skipif(shutil.which("pdflatex") is None,
-                                reason="pdflatex is not installed (scripts/dev.sh installs it)")
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -60,7 +56,7 @@ def drawn_node_ids(graph: Graph) -> set[str]:
 
 @pytest.fixture(scope="module")
 def onnx_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    pytest.importorskip("torch")
+    require_module("torch")
     return tikz_models.export_onnx(tmp_path_factory.mktemp("onnx"))
 
 
@@ -169,7 +165,7 @@ def test_pytorch_importer_graph_compiles(tmp_path: Path) -> None:
 
 def test_keras_importer_graph_compiles(tmp_path: Path) -> None:
     os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
+    keras = require_module("keras")
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3,
                               activation="relu"), keras.layers.MaxPooling2D(),
                               keras.layers.Flatten(), keras.layers.Dense(10)])

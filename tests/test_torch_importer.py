@@ -11,11 +11,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_line_error, cli_env, dot_layout, require_module, run_cli
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch")
 
 import torch_models as TM  # noqa: E402
-from conftest import assert_one_line_error, cli_env, dot_layout, run_cli  # noqa: E402
 
 import netdraw  # noqa: E402
 from netdraw import zoo  # noqa: E402

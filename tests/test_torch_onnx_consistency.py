@@ -14,9 +14,10 @@ to the live sequence explicitly:
 from __future__ import annotations
 
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("onnxscript")
+torch = require_module("torch")
+require_module("onnxscript")
 
 import netdraw  # noqa: E402
 from netdraw import zoo  # noqa: E402

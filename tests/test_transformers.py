@@ -16,13 +16,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import dot_layout, require_module, run_cli
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-pytest.importorskip("transformers")
-pytest.importorskip("diffusers")
-pytest.importorskip("onnxscript")
+require_module("transformers")
+require_module("diffusers")
+require_module("onnxscript")
 
-from conftest import dot_layout, run_cli  # noqa: E402
 
 import netdraw  # noqa: E402
 from netdraw.backends.dot import to_dot  # noqa: E402

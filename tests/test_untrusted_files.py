@@ -21,12 +21,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_line_error, cli_env, require_module, run_cli
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch")
 
 import pt2_archives  # noqa: E402
 import torch_models as TM  # noqa: E402
-from conftest import assert_one_line_error, cli_env, run_cli  # noqa: E402
 from torch import nn  # noqa: E402
 
 import netdraw  # noqa: E402
@@ -128,7 +128,7 @@ def test_pt2_file_draws_like_the_program_in_memory(case, tmp_path):
 
 def test_symbolic_sizes_print_as_torch_prints_them():
     """The srepr text of real symbolic sizes prints as str(SymInt) does (sympy's printer)."""
-    sympy = pytest.importorskip("sympy")
+    sympy = require_module("sympy")
     program = export(WithConstants(), (torch.randn(2, 3, 16, 16),),
                      ({0: Dim.AUTO, 2: Dim.AUTO, 3: Dim.AUTO},))
     seen = set()
@@ -359,7 +359,7 @@ def test_keras_files_with_code_draw_unexecuted(tmp_path):
     keras_file = _zip(tmp_path / "evil.keras", {"config.json": json.dumps(config),
                                                 "metadata.json": '{"keras_version": "3.15"}'})
     files = [keras_file]
-    h5py = pytest.importorskip("h5py")
+    h5py = require_module("h5py")
     h5 = tmp_path / "evil.h5"
     with h5py.File(h5, "w") as handle:
         handle.attrs["model_config"] = json.dumps(config)
@@ -369,7 +369,7 @@ def test_keras_files_with_code_draw_unexecuted(tmp_path):
         assert graph.nodes["payload"].kind == "other" and graph.total_params == 10, path
         assert main([str(path), "-o", str(tmp_path / "evil.svg")]) == 0
         assert not marker.exists(), path
-    keras = pytest.importorskip("keras")
+    keras = require_module("keras")
     with pytest.raises(NetdrawError, match="safe_mode"):
         netdraw.load(keras_file, via_keras=True)
     assert not marker.exists()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import onnx
 import pytest
+from conftest import require_module
 from onnx import TensorProto, helper
 from view_models import RESNET50, TRANSFORMER, Sources, keras_resnet50
 
@@ -430,7 +431,7 @@ def test_summary_latex_compiles(sources, tmp_path):
 
 def test_keras_names_and_count_match_keras():
     """The flat test graph is Keras' own ResNet50, layer for layer."""
-    keras = pytest.importorskip("keras")
+    keras = require_module("keras")
     model = keras.applications.ResNet50(weights=None)
     ours, params = keras_resnet50()
     assert params == model.count_params() == 25_636_712

@@ -7,15 +7,16 @@ import copy
 
 import numpy as np
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch")
 from torch import nn  # noqa: E402
 
 from netdraw.errors import NetdrawError  # noqa: E402
 from netdraw.viz import cam  # noqa: E402
 from netdraw.zoo.shapes import make_batch  # noqa: E402
 
-torchcam = pytest.importorskip("torchcam.methods")
+torchcam = require_module("torchcam.methods")
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +155,7 @@ def test_auto_layer_is_chosen_by_shape_not_type():
 
 
 def test_vit_tokens_are_folded_without_user_code():
-    transformers = pytest.importorskip("transformers")
+    transformers = require_module("transformers")
     config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=32,
                                     num_hidden_layers=2, num_attention_heads=2,
                                     intermediate_size=64, num_labels=3)
@@ -178,8 +179,8 @@ def test_vit_tokens_are_folded_without_user_code():
 
 
 def test_keras_and_onnx_cam_match_pytorch(held_out):
-    pytest.importorskip("keras")
-    pytest.importorskip("onnxruntime")
+    require_module("keras")
+    require_module("onnxruntime")
     from netdraw.zoo import build
 
     x = held_out[0][:3]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch")
 from torch import nn  # noqa: E402
 
 import netdraw  # noqa: E402
@@ -191,7 +192,7 @@ def test_activations_helpers_and_file_round_trip(shapes_torch, images, tmp_path)
 
 
 def test_keras_functional_capture_equals_layers_called_one_by_one():
-    keras = pytest.importorskip("keras")
+    keras = require_module("keras")
     from keras import layers
 
     inputs = keras.Input((12, 12, 3), name="img")
@@ -219,7 +220,7 @@ def test_keras_functional_capture_equals_layers_called_one_by_one():
 
 
 def test_onnx_export_capture_equals_torch(shapes_torch, images, tmp_path):
-    pytest.importorskip("onnxruntime")
+    require_module("onnxruntime")
     path = tmp_path / "shapes.onnx"
     torch.onnx.export(shapes_torch, (torch.from_numpy(images[:1]),), str(path),
                       dynamo=False, input_names=["x"], output_names=["logits"],
@@ -236,7 +237,7 @@ def test_onnx_export_capture_equals_torch(shapes_torch, images, tmp_path):
 
 
 def test_onnx_external_data_is_read_inside_the_folder_only(tmp_path, images):
-    pytest.importorskip("onnxruntime")
+    require_module("onnxruntime")
     import onnx
 
     from netdraw.zoo.shapes.onnx_model import shapes
@@ -265,8 +266,8 @@ def test_onnx_external_data_is_read_inside_the_folder_only(tmp_path, images):
 
 
 def test_trained_shapes_network_gives_the_same_activations_in_three_frameworks(images):
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("keras")
+    require_module("onnxruntime")
+    require_module("keras")
     from netdraw.zoo import build
 
     by_framework = {name: capture(build(name), images if name != "keras-shapes"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
+from conftest import assert_one_line_error, require_module, run_cli
 
-torch = pytest.importorskip("torch")
-Image = pytest.importorskip("PIL.Image")
+torch = require_module("torch")
+Image = require_module("PIL.Image")
 
 from netdraw.zoo.shapes import CLASSES, make_batch  # noqa: E402
 
@@ -143,7 +143,7 @@ def test_filters_command(tmp_path):
 
 
 def test_raw_kernels_are_the_weights_in_every_framework():
-    pytest.importorskip("keras")
+    require_module("keras")
     from netdraw.viz import filters
     from netdraw.zoo import build
 

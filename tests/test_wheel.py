@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require_module
 
 import netdraw
 
@@ -125,7 +125,7 @@ def _registry(installed: Installed, cwd: Path) -> list[tuple[str | None, str]]:
 def test_installed_wheel_draws_every_format(installed, tmp_path):
     from netdraw.zoo.onnx_models import small_resnet
 
-    pytest.importorskip("onnx")
+    require_module("onnx")
     (tmp_path / "model.json").write_text(netdraw.load(small_resnet()).to_json())
     pairs = _registry(installed, tmp_path)
     assert {"svg", "png", "pdf", "dot", "json", "tex"} <= {fmt for _, fmt in pairs}

@@ -58,8 +58,10 @@ def _text(value: str, limit: int = _MAX_LABEL) -> str:
 
 
 def _tooltip(value: str) -> str:
-    """Escape for a quoted DOT string: backslashes doubled (no escString runs), quotes escaped."""
-    return _CONTROL.sub("", value).replace("\\", "\\\\").replace('"', '\\"')
+    """Escape for a quoted DOT string: quotes escaped, and each backslash written as four:
+    Graphviz reads two as one and then expands ``\\N``, ``\\G``… (escString) in what is left,
+    so a doubled backslash would still turn a name's ``\\N`` into the node's DOT id."""
+    return _CONTROL.sub("", value).replace("\\", "\\" * 4).replace('"', '\\"')
 
 
 def label_parts(node: Node, graph: Graph | None = None,

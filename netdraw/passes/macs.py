@@ -92,6 +92,11 @@ class Macs:
                     name = name[1:-1]
                 if not name:
                     return None
+                if name.isdigit():  # a number after a name ("seq*64") is a factor too
+                    if not _is_number(name):
+                        return None
+                    term = term * int(name)
+                    continue
                 power = 1
                 if factors[:1] == [""]:
                     if len(factors) < 2 or not _is_number(factors[1]):

@@ -49,8 +49,8 @@ const NetdrawView = (() => {
   }
 
   function tooltipText(value) {
-    // dot._tooltip: for a quoted DOT string.
-    return String(value).replace(CONTROL, "").replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+    // dot._tooltip: for a quoted DOT string (a backslash as four, so escString keeps it).
+    return String(value).replace(CONTROL, "").replace(/\\/g, "\\\\\\\\").replace(/"/g, '\\"');
   }
 
   // -- the model's group tree ---------------------------------------------------------------

@@ -1,0 +1,267 @@
+"""Mutation testing of one core module with mutmut, against the tests chosen for it.
+
+    .venv/bin/python scripts/mutation.py netdraw/passes/fold.py    # one module
+    .venv/bin/python scripts/mutation.py --list                    # modules and their tests
+    .venv/bin/python scripts/mutation.py --all                     # every module, one by one
+
+Each run works in ``build/mutation/<module>/``: a copy of ``netdraw/`` and ``tests/`` with a
+``pyproject.toml`` that tells mutmut which file to mutate and which test files to run. mutmut
+then traces which tests reach each function and runs only those against each mutant, so a
+module takes minutes, not hours. The checkout itself is never modified.
+
+At the end it prints the score (killed / total), writes ``summary.json`` and
+``survivors.txt`` (the diff of every surviving mutant) in that folder. Browse them with
+``cd build/mutation/<module> && ../../../.venv/bin/mutmut browse``.
+
+Needs the ``mutation`` extra (``pip install -e '.[mutation]'``). Not part of CI's run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# In-process tests that drive the passes with hand-built graphs and small torch models, with
+# outside oracles (hand counts, the framework's numbers, dot). Left out: the tests that
+# export ResNet-50 or a ViT for every run, start the CLI in a subprocess (invisible to
+# mutmut), run pdflatex or import Keras, so a mutant's run takes seconds, not a minute.
+# Entries starting with "-" are pytest options.
+_PASSES_TESTS = ["tests/test_fold_labels.py", "tests/test_view_passes.py",
+                 "tests/test_oracles.py", "tests/test_ir.py",
+                 "tests/test_views.py::test_rolling_by_structure_not_by_name",
+                 "tests/test_views.py::test_prune_reconnects_pass_through_layers",
+                 "tests/test_views.py::test_macs_by_hand",
+                 "-k", "not tied_weights and not tikz_pdf and not summary_latex and not siamese"]
+
+# The roll rule is judged on real models too: ResNet-50 and a ViT (their ONNX legacy
+# exports), the expand/collapse flags and the Keras siamese towers.
+_COLLAPSE_TESTS = _PASSES_TESTS[:-2] + [
+    "tests/test_views.py::test_rolling_never_merges_blocks_whose_shapes_differ[onnx-legacy]",
+    "tests/test_views.py::test_resnet50_default_view_is_small_and_rolls_repeats[onnx-legacy]",
+    "tests/test_views.py::test_transformer_default_view_rolls_the_encoder[vit-onnx-legacy]",
+    "tests/test_views.py::test_expand_and_collapse",
+    "-k", "not tied_weights and not tikz_pdf and not summary_latex"]
+
+# Module -> the test files that judge it. Keep each list to tests that run in-process (mutmut
+# traces which test reaches which function; a subprocess is invisible to it) and fast.
+MODULES: dict[str, list[str]] = {
+    "netdraw/passes/_graph.py": _PASSES_TESTS,
+    "netdraw/passes/collapse.py": _COLLAPSE_TESTS,
+    "netdraw/passes/fold.py": _PASSES_TESTS,
+    "netdraw/passes/groups.py": _PASSES_TESTS,
+    "netdraw/passes/layout.py": _PASSES_TESTS,
+    "netdraw/passes/macs.py": ["tests/test_macs.py", "tests/test_oracles.py",
+                               "tests/test_views.py::test_macs_by_hand"],
+    "netdraw/passes/parallel.py": _PASSES_TESTS,
+    "netdraw/passes/prune.py": _PASSES_TESTS,
+    "netdraw/passes/signature.py": _PASSES_TESTS,
+    "netdraw/passes/stats.py": _PASSES_TESTS,
+    "netdraw/passes/view.py": _PASSES_TESTS,
+    "netdraw/importers/onnx.py": ["tests/test_onnx_importer.py", "tests/test_oracles.py"],
+    "netdraw/latex.py": ["tests/test_latex.py",
+                         "tests/test_oracles.py::test_tikz_pdf_prints_angle_brackets_and_bar",
+                         "tests/test_oracles.py::test_summary_latex_prints_angle_brackets_and_bar"],
+    "netdraw/backends/dot.py": [
+        "tests/test_dot_labels.py",
+        "tests/test_oracles.py::test_control_characters_in_names_are_accepted_by_dot",
+        "tests/test_view_passes.py"],
+    "netdraw/diff/match.py": ["tests/test_diff.py"],
+    "netdraw/schema/__init__.py": ["tests/test_schema.py"],
+    "netdraw/viz/inputs.py": ["tests/test_viz_capture.py", "tests/test_viz_cam.py"],
+    "netdraw/viz/class_maps.py": ["tests/test_viz_cam.py"],
+    "netdraw/viz/pictures.py": ["tests/test_viz_capture.py", "tests/test_viz_cli.py"],
+}
+
+# Functions to mutate when not all of a module is (--only overrides): the DOT backend's
+# labels and escaping, not its layout bookkeeping.
+ONLY: dict[str, list[str]] = {
+    # the roll rule (which sibling groups roll into one block marked ×N)
+    "netdraw/passes/collapse.py": ["_runs", "_same_kind", "_follows_open_twin", "_only_group",
+                                   "_same_class_as_blocks"],
+    "netdraw/backends/dot.py": ["_tooltip", "label_parts", "label_table",
+                                "_connector_letter", "_attrs", "tooltip_text", "cluster_attrs",
+                                "edge_attrs", "header_lines", "render_dot"],
+}
+
+STATUSES = ("killed", "survived", "no tests", "timeout", "suspicious", "skipped",
+            "caught by type check", "segfault", "not checked")
+
+
+def _slug(module: str) -> str:
+    return module.removeprefix("netdraw/").removesuffix(".py").replace("/", "-")
+
+
+def _mutmut() -> str:
+    exe = Path(sys.executable).with_name("mutmut")
+    if not exe.exists():
+        sys.exit("mutation: mutmut is not installed: pip install -e '.[mutation]'")
+    return str(exe)
+
+
+def _prepare(module: str, tests: list[str], workdir: Path) -> None:
+    """A fresh copy of the package and the tests, with mutmut's settings for this module."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "vendor")
+    shutil.copytree(ROOT / "netdraw", workdir / "netdraw", ignore=ignore, symlinks=True)
+    shutil.copytree(ROOT / "tests", workdir / "tests", ignore=ignore)
+    quoted = ", ".join(json.dumps(t) for t in tests)
+    (workdir / "pyproject.toml").write_text(
+        "[tool.mutmut]\n"
+        'source_paths = ["netdraw"]\n'
+        f"only_mutate = [{json.dumps(module)}]\n"
+        f"pytest_add_cli_args_test_selection = [{quoted}]\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
+        # torch is not fork-safe once its thread pools run: fork workers from a clean server
+        'process_isolation = "forkserver"\n'
+        "use_git_change_detection = false\n",
+        encoding="utf-8")
+
+
+def _patterns(module: str, functions: list[str]) -> list[str]:
+    """mutmut's mutant-name globs for functions (``name``) and methods (``Class.name``)."""
+    dotted = module.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+    out = []
+    for name in functions:
+        cls, _, meth = name.rpartition(".")
+        out.append(f"{dotted}.xǁ{cls}ǁ{meth}__mutmut_*" if cls else f"{dotted}.x_{name}__mutmut_*")
+    return out
+
+
+def _results(workdir: Path, env: dict[str, str]) -> dict[str, str]:
+    out = subprocess.run([_mutmut(), "results", "--all", "true"], cwd=workdir, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*(\S+): (.+)$", line)
+        if m and m.group(2).strip() in STATUSES:
+            found[m.group(1)] = m.group(2).strip()
+    return found
+
+
+def run_module(module: str, jobs: int, only: list[str] | None = None,
+               rerun: bool = False) -> dict[str, object]:
+    """Mutate ``module`` (or only some of its functions) and score it; with ``rerun``, keep
+    the last run's results and run its survivors again against the current tests."""
+    tests = MODULES[module]
+    only = only if only is not None else ONLY.get(module, [])
+    patterns = _patterns(module, only)
+    missing = [t for t in tests
+               if t.startswith("tests/") and not (ROOT / t.split("::")[0]).exists()]
+    if missing:
+        sys.exit(f"mutation: test files for {module} not found: {', '.join(missing)}")
+    workdir = ROOT / "build" / "mutation" / _slug(module)
+    names, earlier = patterns, {}
+    if rerun:
+        last = workdir / "summary.json"
+        if not last.is_file():
+            sys.exit(f"mutation: no earlier run of {module} to rerun ({last} is missing)")
+        earlier = json.loads(last.read_text(encoding="utf-8"))
+        names = earlier["survivors"]
+        if not names:
+            sys.exit(f"mutation: {module} had no survivors")
+        # the current tests (mutmut copies tests/ into its mutants/ folder on every run)
+        shutil.rmtree(workdir / "tests")
+        shutil.copytree(ROOT / "tests", workdir / "tests",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    else:
+        _prepare(module, tests, workdir)
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)  # mutmut puts its mutated copy first on sys.path itself
+    env.setdefault("KERAS_BACKEND", "torch")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    start = time.monotonic()
+    log = workdir / ("mutmut-rerun.log" if rerun else "mutmut.log")
+    with log.open("w", encoding="utf-8") as fh:
+        proc = subprocess.run([_mutmut(), "run", "--max-children", str(jobs), *names],
+                              cwd=workdir, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    minutes = (time.monotonic() - start) / 60
+    if proc.returncode != 0:
+        sys.exit(f"mutation: mutmut run failed for {module} (exit {proc.returncode}); see {log}")
+    results = _results(workdir, env)
+    if patterns:
+        results = {k: v for k, v in results.items()
+                   if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
+    counts = {s: sum(1 for v in results.values() if v == s) for s in STATUSES}
+    total = len(results)
+    # a mutant that makes the tests run past mutmut's time limit (a loop that never ends)
+    # is caught as well as one that fails them
+    caught = counts["killed"] + counts["timeout"]
+    score = 100.0 * caught / total if total else 0.0
+    survivors = sorted(k for k, v in results.items() if v not in ("killed", "timeout"))
+    # the diff of every survivor, from one process (one `mutmut show` each takes seconds)
+    script = ("import sys\nfrom mutmut.mutation.diff_apply import get_diff_for_mutant\n"
+              "for name in sys.argv[1:]:\n"
+              "    print(f'# {name}\\n{get_diff_for_mutant(name)}\\n')\n")
+    diffs = subprocess.run([sys.executable, "-c", script, *survivors], cwd=workdir, env=env,
+                           capture_output=True, text=True).stdout if survivors else ""
+    (workdir / "survivors.txt").write_text(diffs, encoding="utf-8")
+    summary = {"module": module, "tests": tests, "only": only, "killed": caught,
+               "total": total, "score": round(score, 1),
+               "minutes": earlier.get("minutes", round(minutes, 1)),
+               "rerun_minutes": round(minutes, 1) if rerun else None,
+               "counts": {k: v for k, v in counts.items() if v}, "survivors": survivors}
+    (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n",
+                                          encoding="utf-8")
+    print(f"{module}: {caught}/{total} killed ({score:.1f} %) in {minutes:.1f} min;"
+          f" survivors in {workdir.relative_to(ROOT)}/survivors.txt")
+    return summary
+
+
+def table() -> str:
+    """A Markdown table of the scores in ``build/mutation/*/summary.json``."""
+    rows = ["| module | mutated | killed / total | score | minutes |",
+            "| --- | --- | --- | --- | --- |"]
+    for path in sorted((ROOT / "build" / "mutation").glob("*/summary.json")):
+        s = json.loads(path.read_text(encoding="utf-8"))
+        what = ", ".join(f"`{f}`" for f in s["only"]) if s["only"] else "all functions"
+        rows.append(f"| `{s['module']}` | {what} | {s['killed']} / {s['total']} | "
+                    f"{s['score']:.1f} % | {s['minutes']:g} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", help="module paths, e.g. netdraw/passes/fold.py")
+    parser.add_argument("--all", action="store_true", help="every module in the table")
+    parser.add_argument("--list", action="store_true", help="print modules and their tests")
+    parser.add_argument("--table", action="store_true",
+                        help="print the scores of the last runs as a Markdown table")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel mutants (default 2)")
+    parser.add_argument("--only", nargs="+", metavar="FUNCTION",
+                        help="mutate only these functions (Class.method for a method)")
+    parser.add_argument("--rerun-survivors", action="store_true",
+                        help="run the last run's survivors again against the current tests")
+    args = parser.parse_args(argv)
+    if args.table:
+        print(table())
+        return 0
+    if args.list:
+        for module, tests in MODULES.items():
+            only = f"  (only {', '.join(ONLY[module])})" if module in ONLY else ""
+            print(f"{module}: {' '.join(tests)}{only}")
+        return 0
+    modules = list(MODULES) if args.all else args.modules
+    if not modules:
+        parser.error("name a module (see --list) or give --all")
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        parser.error(f"no test selection for {', '.join(unknown)} (see --list)")
+    for module in modules:
+        run_module(module, args.jobs, args.only, args.rerun_survivors)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import require_module, run_cli
 from diff_models import HOSTILE, hostile_pair
 from html_helpers import (
     CHROMIUM_ARGS,
@@ -29,7 +29,7 @@ from netdraw.diff.draw import default_title, union_view
 from netdraw.diff.view import decorate
 from netdraw.ir import Graph
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch")
 from netdraw.zoo import torch_models as tm  # noqa: E402
 
 

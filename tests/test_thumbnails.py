@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
+from conftest import assert_one_line_error, require_module, run_cli
 
-torch = pytest.importorskip("torch")
-Image = pytest.importorskip("PIL.Image")
+torch = require_module("torch")
+Image = require_module("PIL.Image")
 
 import netdraw  # noqa: E402
 from netdraw.api import render, view  # noqa: E402

@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 runs on torch here; no TensorFlow
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+#: How the tests start Debian's Chromium (no sandbox as root, nothing fetched in the background).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
 
 def cli_env() -> dict[str, str]:
     env = dict(os.environ)
@@ -130,3 +134,15 @@ def pytest_make_collect_report(collector: pytest.Collector):
     """The same for a whole module skipped at import time."""
     outcome = yield
     _fail_setup_skip(outcome.get_result())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, one per test module."""
+    require_module("playwright.sync_api")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=require_tool("chromium"), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -13,8 +13,6 @@ from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.passes.collapse import view_at
 from netdraw.passes.view import ViewOptions, plan_view
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 #: Names that would run code if any of them reached the page as markup.
 SCRIPT_NAMES = [
     "</script><script>alert(1);window.__pwned=1</script>",

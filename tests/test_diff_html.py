@@ -11,11 +11,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import pytest
 from conftest import require_module, run_cli
 from diff_models import HOSTILE, hostile_pair
 from html_helpers import (
-    CHROMIUM_ARGS,
     PythonViews,
     layouts,
     open_page,
@@ -41,16 +39,6 @@ def mlp(sizes: tuple[int, ...]) -> Graph:
 def resnet(layers: tuple[int, ...], name: str) -> tuple[torch.nn.Module, Graph]:
     module = tm._build(tm.ResNet, tm.BasicBlock, layers)
     return module, netdraw.load(module, example_input=(torch.zeros(1, 3, 64, 64),), name=name)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _panel_of(page, view_id: str) -> str:

@@ -12,7 +12,7 @@ import html.parser
 from pathlib import Path
 
 import pytest
-from conftest import cli_env, require_module, run_cli
+from conftest import CHROMIUM_ARGS, cli_env, require_module, run_cli
 
 from netdraw.gallery import STYLES
 
@@ -67,7 +67,6 @@ def test_index_shows_every_model_in_every_style(gallery):
 def test_index_loads_offline_in_chromium(gallery):
     require_module("playwright")
     from playwright.sync_api import sync_playwright
-    from test_nnsvg import CHROMIUM_ARGS
 
     errors, outside = [], []
     with sync_playwright() as p:

@@ -30,7 +30,6 @@ import onnx
 import pytest
 from conftest import ROOT, assert_one_line_error, cli_env, run_cli
 from html_helpers import (
-    CHROMIUM_ARGS,
     SCRIPT_NAMES,
     PythonViews,
     ServerProcess,
@@ -74,16 +73,6 @@ def model_of(html_text: str) -> dict:
                       html_text, re.S)
     assert match
     return json.loads(match.group(1))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

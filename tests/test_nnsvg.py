@@ -38,8 +38,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 STYLES = ("fcnn", "lenet", "alexnet")
 STYLE_CLASSES = {"fcnn": FcnnStyle, "lenet": LeNetStyle, "alexnet": AlexNetStyle}
 HOSTILE = 'evil " < > & \\ { } % $ # _ ^ ~ \n naïve ∑ 名前 \x01\x1f <script>alert(1)</script>'
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 # -- models ------------------------------------------------------------------------------
@@ -490,16 +488,6 @@ def test_gallery_writes_figure_styles(tmp_path: Path) -> None:
 
 
 # -- Chromium ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, require_module, run_cli
+from conftest import CHROMIUM_ARGS, assert_one_line_error, require_module, run_cli
 
 torch = require_module("torch")
 Image = require_module("PIL.Image")
@@ -37,8 +37,6 @@ EXPECTED = {"x": 1, "block1.conv": 4, "block1.pool": 4, "block2.conv": 4, "block
             "block3.conv": 4, "block3.pool": 4, "block4.conv": 4, "avgpool": 1,
             "flatten": 1, "fc": 1, "output": 1}
 CHANNELS = {"block1": 8, "block2": 16, "block3": 32, "block4": 32}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")

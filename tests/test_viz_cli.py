@@ -11,15 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, require_module, run_cli
+from conftest import CHROMIUM_ARGS, assert_one_line_error, require_module, run_cli
 
 torch = require_module("torch")
 Image = require_module("PIL.Image")
 
 from netdraw.zoo.shapes import CLASSES, make_batch  # noqa: E402
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")

@@ -66,8 +66,11 @@ def sphinx(src: Path, out: Path, builder: str = "html", *extra: str
            ) -> subprocess.CompletedProcess[str]:
     env = cli_env()
     env["NETDRAW_CONFIG"] = ""
-    return subprocess.run([sys.executable, "-m", "sphinx", "-b", builder, *extra, str(src),
-                           str(out)], capture_output=True, text=True, env=env, timeout=900)
+    # --no-color: Sphinx colours its output when the environment says CI, and the tests
+    # read that output as text.
+    return subprocess.run([sys.executable, "-m", "sphinx", "--no-color", "-b", builder, *extra,
+                           str(src), str(out)], capture_output=True, text=True, env=env,
+                          timeout=900)
 
 
 def warnings(proc: subprocess.CompletedProcess[str]) -> list[str]:

@@ -81,6 +81,8 @@ case "$JOB" in
     .venv/bin/ruff check netdraw tests benchmarks
     # The documentation, warnings as errors (figures are cached in docs/_build).
     .venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
-    .venv/bin/python -m pytest -q -p no:cacheprovider tests
+    # One worker per core (pytest-xdist); a test file stays on one worker, so its module
+    # fixtures (a browser, a built model) are made once and tests that share state run together.
+    .venv/bin/python -m pytest -q -p no:cacheprovider -n auto --dist loadfile tests
     ;;
 esac

@@ -62,6 +62,10 @@ def test_index_shows_every_model_in_every_style(gallery):
             assert "/" not in target and (gallery / target).is_file(), target
     alts = {alt for _, alt in page.images}
     assert "onnx-inception, TikZ (PlotNeuralNet look)" in alts
+    # Named here, not taken from STYLES: each model's interactive preview is linked, and a
+    # page is never shown as a picture (an <img> of an .html file is a broken image).
+    assert all(f"{name}.html" in page.hrefs for name in NAMES)
+    assert not any(src.endswith(".html") for src in thumbs)
 
 
 def test_index_loads_offline_in_chromium(gallery):

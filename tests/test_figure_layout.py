@@ -118,3 +118,16 @@ def test_item_face_matches_the_map_face_of_a_tikz_box() -> None:
     fx0, fy0, fx1, fy1 = geo.bbox(fp.face)
     assert fx0 == pytest.approx(box.x0 + box.t) and fx1 == pytest.approx(box.x0 + box.t + box.dx)
     assert fy1 - fy0 == pytest.approx(box.h + box.dy)
+
+
+@pytest.mark.parametrize("name, caption", [
+    ("model.transformer.h.1–model.transformer.h.5", "h.1–h.5"),      # GPT-2's rolled blocks
+    ("model.encoder.layer.1–model.encoder.layer.3", "layer.1–layer.3"),  # BERT's
+    ("layer1.1–layer1.2", "layer1.1–layer1.2"),  # nothing shared but the part with letters
+    ("features.8–features.10", "features.8–features.10"),  # a bare index says nothing
+    ("encoder", "encoder"),  # a collapsed block, not a run
+])
+def test_rolled_run_captions_drop_the_shared_module_path(name, caption):
+    from netdraw.figure.items import roll_name
+
+    assert roll_name(name) == caption

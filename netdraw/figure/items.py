@@ -298,6 +298,22 @@ def short_name(node: Node, limit: int = 16) -> str:
     return tail_name(name, limit)
 
 
+def roll_name(name: str) -> str:
+    """A block's caption: a rolled run ``first–last`` without the module path both ends
+    share, down to the last part with a letter in it (``model.transformer.h.1–
+    model.transformer.h.5`` -> ``h.1–h.5``; ``layer1.1–layer1.2`` stays whole)."""
+    ends = name.split("–")
+    if len(ends) != 2:
+        return name
+    first, last = (end.split(".") for end in ends)
+    shared = 0
+    while shared < min(len(first), len(last)) - 1 and first[shared] == last[shared]:
+        shared += 1
+    while shared > 0 and not any(c.isalpha() for c in ".".join(first[shared:])):
+        shared -= 1
+    return ".".join(first[shared:]) + "–" + ".".join(last[shared:])
+
+
 def tail_name(name: str, limit: int = 16) -> str:
     """The last dotted components of a module path that fit ``limit`` characters (at least
     one, and never a bare number): ``layer2.0.downsample.0`` -> ``downsample.0``."""
@@ -353,7 +369,7 @@ def build_items(graph: Graph, policy: Policy = OPS) -> ItemGraph:
         if hidden(node, policy):
             continue
         cat = _category(node)
-        name = node.name if cat == "block" else short_name(node)  # a roll: "a.0–a.2"
+        name = roll_name(node.name) if cat == "block" else short_name(node)
         item = Item(f"i{len(items)}", len(items), node, cat, [node.id], name, node.op_type,
                     node_dims(graph, node), node.params,
                     band=_band_of(node) if cat in BANDABLE else None,

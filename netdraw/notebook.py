@@ -4,7 +4,8 @@ accepts.
 The page goes into a sandboxed ``<iframe srcdoc=…>``: it runs its scripts in an opaque
 origin (no access to the notebook, its cookies or its kernel) and works where iframes to
 files or to localhost do not (VS Code, Colab, exported HTML). ``Graph._repr_svg_`` stays
-for front ends that show no HTML.
+for front ends that show no HTML. Both are attached to :class:`~netdraw.ir.Graph` here, so
+the IR itself imports nothing above it (``import netdraw`` imports this module).
 
 >>> import netdraw                                          # doctest: +SKIP
 >>> netdraw.show("model.onnx", depth=2)                     # doctest: +SKIP
@@ -41,6 +42,14 @@ def repr_html(graph: Graph, height: int = 640) -> str | None:
         return None
     page = render(graph, "html")
     return iframe(page if isinstance(page, str) else page.decode("utf-8"), height)
+
+
+def repr_svg(graph: Graph) -> str:
+    """The Graphviz SVG of ``graph``'s readable view, for front ends that show no HTML."""
+    from netdraw.api import render
+
+    svg = render(graph, "svg")
+    return svg.decode("utf-8") if isinstance(svg, bytes) else svg
 
 
 def show(model: Any, *, height: int = 640, **options: Any) -> str | None:
@@ -81,3 +90,8 @@ def _slug(name: str) -> str:
 
 
 __all__ = ["iframe", "repr_html", "show"]
+
+
+# Jupyter's display hooks on the IR (kept out of ir.py: the IR imports nothing above it).
+Graph._repr_html_ = repr_html  # type: ignore[attr-defined]
+Graph._repr_svg_ = repr_svg  # type: ignore[attr-defined]

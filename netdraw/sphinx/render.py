@@ -99,7 +99,7 @@ def module_file(module: str) -> Path | None:
 
 def cache_key(request: Request) -> str:
     """The hash naming a request's files in the cache."""
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     args = parse(request, f"figure.{TARGETS[request.target]}")
     settled = {k: v for k, v in sorted(vars(args).items())

@@ -44,7 +44,7 @@ def content_security_policy(scripts: list[str], styles: list[str], *, serve: boo
 
 def build_page(model: dict[str, Any], *, title: str | None = None) -> str:
     """The HTML document for a page model (see :func:`netdraw.backends.html.model.page_model`)."""
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     library = assets.graphviz_script()
     app = assets.own_script()

@@ -68,7 +68,7 @@ MODULES: dict[str, list[str]] = {
     "netdraw/passes/layout.py": _PASSES_TESTS,
     "netdraw/passes/macs.py": ["tests/test_macs.py", "tests/test_oracles.py",
                                "tests/test_views.py::test_macs_by_hand"],
-    "netdraw/passes/parallel.py": _PASSES_TESTS,
+    "netdraw/passes/parallel.py": ["tests/test_parallel.py"],
     "netdraw/passes/prune.py": _PASSES_TESTS,
     "netdraw/passes/signature.py": _PASSES_TESTS,
     "netdraw/passes/stats.py": _PASSES_TESTS,

@@ -83,7 +83,8 @@ MODULES: dict[str, list[str]] = {
         "tests/test_view_passes.py"],
     "netdraw/diff/match.py": ["tests/test_diff.py"],
     # (the packaging and gallery checks read the checkout's files, which the copy has not)
-    "netdraw/schema/__init__.py": ["tests/test_schema.py", "-k", "not shipped and not gallery"],
+    "netdraw/schema/__init__.py": ["tests/test_schema_messages.py", "tests/test_schema.py",
+                                   "-k", "not shipped and not gallery"],
     "netdraw/viz/inputs.py": ["tests/test_viz_capture.py", "tests/test_viz_cam.py"],
     "netdraw/viz/class_maps.py": ["tests/test_viz_cam.py"],
     "netdraw/viz/pictures.py": ["tests/test_viz_capture.py", "tests/test_viz_cli.py"],

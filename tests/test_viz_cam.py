@@ -144,7 +144,9 @@ def test_auto_layer_is_chosen_by_shape_not_type():
     model = MobileTail().eval()
     x = np.random.default_rng(0).random((1, 3, 32, 32), dtype=np.float32)
     result = cam(model, x)
-    assert result.layer_name == "features.3"  # the last 8×8 map, not the 1×1 logits conv
+    # The last 8×8 map (the Hardswish closing the Conv+Hardswish box the diagram calls
+    # features.2), not the 1×1 logits conv.
+    assert result.layer_path == "features.3" and result.layer_name == "features.2"
     assert result.maps.shape == (1, 8, 8) and result.heatmaps.shape == (1, 32, 32)
     with pytest.raises(NetdrawError, match="no spatial output larger than 1×1"):
         cam(model, x, layer="logits")

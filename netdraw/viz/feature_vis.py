@@ -41,6 +41,7 @@ class FilterResult:
     """Raw kernels and/or ascent images, keyed by node id."""
 
     graph: Graph
+    steps: int = 0  #: gradient-ascent steps taken
     #: node id -> weights (out, in, kh, kw)
     kernels: dict[str, np.ndarray] = field(default_factory=dict)
     #: node id -> images (K, C, size, size) in 0-1, one per channel in ``channels``
@@ -48,6 +49,8 @@ class FilterResult:
     channels: dict[str, list[int]] = field(default_factory=dict)
     #: node id -> final mean activation of each channel on its image
     objective: dict[str, list[float]] = field(default_factory=dict)
+    #: node id -> the name the diagram shows for it (a Conv+BN+ReLU box's name)
+    names: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 

@@ -92,30 +92,36 @@ def open_model(model: Any, *, input_shape: Sequence[int] | None = None,
 
         runtime = _kept(model, name, TorchRuntime)
         shape = tuple(input_shape) if input_shape else default_shape
+        key = (shape, input_dtype)
+        if key in runtime.opened:
+            return runtime.opened[key]
         if shape is None:
             channels = runtime.first_conv_channels()
             shape = (None, channels, None, None) if channels else None
-        return OpenedModel(runtime, InputSpec(shape, dtype=input_dtype or "float32"),
-                           runtime.name)
+        opened = runtime.opened[key] = OpenedModel(
+            runtime, InputSpec(shape, dtype=input_dtype or "float32"), runtime.name)
+        return opened
     raise NetdrawError(f"netdraw cannot run a {type(model).__module__}."
                        f"{type(model).__name__}; give a PyTorch module, a Keras model or an "
                        "ONNX model (object or file)")
 
 
-_RUNTIMES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_RUNTIMES: dict[int, tuple[Any, Any]] = {}
 
 
 def _kept(model: Any, name: str | None, make: Any) -> Any:
     """The runtime of a live model, made once per model object (so a model is traced once
-    per input shape however often it is explained; a runtime re-traces when the model's
-    modules change)."""
+    per input shape however often it is explained) and dropped with the model."""
+    key = id(model)
+    kept = _RUNTIMES.get(key)
+    if kept is not None and kept[0]() is model and (name is None or kept[1].name == name):
+        return kept[1]
+    runtime = make(model, name=name)
     try:
-        runtime = _RUNTIMES.get(model)
-    except TypeError:  # not weakly referable
-        return make(model, name=name)
-    if runtime is None or (name is not None and runtime.name != name):
-        runtime = make(model, name=name)
-        _RUNTIMES[model] = runtime
+        ref = weakref.ref(model, lambda _r, key=key: _RUNTIMES.pop(key, None))
+    except TypeError:  # not weakly referable: not kept
+        return runtime
+    _RUNTIMES[key] = (ref, runtime)
     return runtime
 
 

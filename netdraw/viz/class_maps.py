@@ -47,6 +47,7 @@ from netdraw.viz.layers import (
     display_name,
     gap_head,
     grid_of,
+    memo,
     no_grid_error,
     resolve_layer,
     spatial_nodes,
@@ -247,7 +248,9 @@ def run_cam(runtime: Any, inputs: Sequence[np.ndarray], class_index: Any = None,
     batch = int(np.asarray(inputs[0]).shape[0])
     size = input_size(inputs[0], layout)
     g = runtime.graph_for(inputs)
-    chosen = pick_layer(g, layer, method, batch, layout, graph)
+    chosen = pick_layer(g, layer, method, batch, layout, graph) if graph is not None else \
+        memo(g, ("layer", layer, method, batch, layout),
+             lambda: pick_layer(g, layer, method, batch, layout))
     maps, output = layer_maps(runtime, inputs, g, chosen, method, target, scorecam_batch)
     scores, classes, kind = target.scores(output)
     notes = []
@@ -257,7 +260,8 @@ def run_cam(runtime: Any, inputs: Sequence[np.ndarray], class_index: Any = None,
                         lambda xs: layer_maps(runtime, xs, g, chosen, method, fixed,
                                               scorecam_batch)[0])
         notes.append(f"averaged over {smooth} noisy copies of the input")
-    return CamResult(maps.astype(np.float32), chosen, display_name(g, chosen), method,
+    name = memo(g, ("name", chosen), lambda: display_name(g, chosen))
+    return CamResult(maps.astype(np.float32), chosen, name, method,
                      classes, scores, output, g, notes, size, kind)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import weakref
+from typing import Any
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Node
@@ -185,18 +186,30 @@ def gap_head(graph: Graph) -> tuple[str, str] | None:
 # -- names -------------------------------------------------------------------------------
 
 
-_FOLDED: weakref.WeakKeyDictionary[Graph, tuple[int, Graph]] = weakref.WeakKeyDictionary()
+_MEMO: dict[int, tuple[Any, dict[Any, Any]]] = {}
+
+
+def memo(graph: Graph, key: Any, make: Any) -> Any:
+    """``make()``, kept per graph object and ``key`` while the graph lives and keeps its
+    size (layer choices and the default fold are asked for on every call)."""
+    size = len(graph.nodes) + len(graph.edges)
+    ident = id(graph)
+    kept = _MEMO.get(ident)
+    if kept is None or kept[0]() is not graph:
+        ref = weakref.ref(graph, lambda _r: _MEMO.pop(ident, None))
+        kept = _MEMO[ident] = (ref, {})
+    table = kept[1]
+    entry = table.get(key)
+    if entry is None or entry[0] != size:
+        entry = table[key] = (size, make())
+    return entry[1]
 
 
 def _folded(graph: Graph) -> Graph:
-    """The default fold of ``graph`` (kept while the graph lives and keeps its size)."""
+    """The default fold of ``graph``."""
     from netdraw.passes.fold import fold
 
-    size = len(graph.nodes) + len(graph.edges)
-    kept = _FOLDED.get(graph)
-    if kept is None or kept[0] != size:
-        kept = _FOLDED[graph] = (size, fold(graph))
-    return kept[1]
+    return memo(graph, "fold", lambda: fold(graph))
 
 
 def boxes(graph: Graph) -> dict[str, str]:

@@ -57,6 +57,8 @@ class TorchRuntime:
         self.model = model
         self.name = name or type(model).__name__
         self._graphs: dict[tuple, tuple[tuple[int, ...], Graph]] = {}
+        #: (input shape, dtype) -> the OpenedModel made for them (netdraw.viz.api)
+        self.opened: dict[tuple, Any] = {}
 
     # -- inputs -----------------------------------------------------------------------
     def device(self) -> torch.device:
@@ -102,7 +104,7 @@ class TorchRuntime:
         """The traced graph for inputs of this shape and dtype (the batch size aside): one
         trace per model and input shape, kept for the following calls."""
         key = tuple((tuple(np.shape(x)[1:]), str(getattr(x, "dtype", ""))) for x in inputs)
-        fingerprint = tuple(id(m) for m in self.model.modules())
+        fingerprint = _fingerprint(self.model)
         kept = self._graphs.get(key)
         if kept is None or kept[0] != fingerprint:
             graph = torch_trace.trace(self.model, self.arguments(inputs), {}, self.name)
@@ -139,7 +141,8 @@ class TorchRuntime:
         watched: dict[str, torch.Tensor] = {}
         handles = []
         training = self.model.training
-        self.model.eval()
+        if training:
+            self.model.eval()
         try:
             if guided:
                 handles.extend(_guided_relus(self.model))
@@ -172,7 +175,8 @@ class TorchRuntime:
         finally:
             for h in handles:
                 h.remove()
-            self.model.train(training)
+            if training:
+                self.model.train(True)
         return GradientPass(graph, [nid or "input"], {nid or "input": to_numpy(tensor)},
                             {nid or "input": to_numpy(grad)}, to_numpy(output), classes)
 
@@ -213,14 +217,16 @@ class TorchRuntime:
         """One output of the model (``output``: a name or index; default the logits)."""
         with torch.no_grad():
             training = self.model.training
-            self.model.eval()
+            if training:
+                self.model.eval()
             try:
                 out = self.model(*self.arguments(inputs))
             except Exception as exc:
                 raise NetdrawError(f"the forward pass of {self.name} failed: "
                                    f"{type(exc).__name__}: {exc}") from None
             finally:
-                self.model.train(training)
+                if training:
+                    self.model.train(True)
         return to_numpy(select_output(out, output))
 
     # -- weights ------------------------------------------------------------------------
@@ -254,6 +260,18 @@ def first_tensor(out: Any) -> torch.Tensor:
     if found is None:
         raise NetdrawError("the model returned no tensor")
     return found
+
+
+def _fingerprint(model: nn.Module) -> tuple[int, ...]:
+    """What changes when a model's layers are replaced: the ids of its modules, read
+    without the recursion of ``modules()``."""
+    out: list[int] = []
+    stack = [model]
+    while stack:
+        module = stack.pop()
+        out.append(id(module))
+        stack.extend(m for m in module._modules.values() if m is not None)
+    return tuple(out)
 
 
 def select_output(out: Any, which: str | int | None = None) -> torch.Tensor:

@@ -79,7 +79,7 @@ class Target:
                                "explain; choose another output with --output")
         if self.region is not None:
             return self._region_weights(out)
-        flat = out.reshape(n, -1).astype(np.float64)
+        flat = out.reshape(n, -1)
         count = flat.shape[1]
         classes = _per_input(self.classes, n, "--class") or \
             [int(i) for i in flat.argmax(axis=1)]

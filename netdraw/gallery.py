@@ -204,14 +204,14 @@ def render_viz(folder: Path, name: str) -> Iterator[str]:
     acts = capture(opened, examples[2:3])
     for layer in ("block1.conv", "block3.relu", "fc"):
         yield write(f"activations-{layer}", activation_image(acts, layer, channels=16))
-    result = filters(opened, ["block3.conv"], ascent=True, steps=128, channels=16)
+    result = filters(opened, ["block3.conv"], ascent=True, channels=16)
     for nid, kernels in result.kernels.items():
         yield write("filters", filter_image(kernels, result.graph.nodes[nid].name,
                                             f"first convolution, raw weights · {name}"))
     for nid, ascent in result.images.items():
         yield write(f"ascent-{result.names[nid]}", ascent_image(
             ascent, result.channels[nid], result.names[nid],
-            f"gradient ascent, 128 steps, {ascent.shape[-1]} px · {name}",
+            f"gradient ascent, {result.steps} steps, {ascent.shape[-1]} px · {name}",
             result.objective[nid]))
     rows = []
     for k in range(len(examples)):

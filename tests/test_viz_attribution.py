@@ -394,7 +394,7 @@ def brute_force_curve(model, image: np.ndarray, heat: np.ndarray, cls: int, mode
                       baseline: np.ndarray, steps: int) -> list[float]:
     """The curve as the paper describes it, one pixel and one forward at a time."""
     h, w = heat.shape
-    ranked = sorted(((-heat[i, j], i * w + j) for i in range(h) for j in range(w)))
+    ranked = sorted((-heat[i, j], i * w + j) for i in range(h) for j in range(w))
     order = [p for _, p in ranked]
     curve = []
     for k in range(steps + 1):

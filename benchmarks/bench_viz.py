@@ -1,6 +1,6 @@
 """netdraw.viz against torchcam and captum: Grad-CAM speed, activations, gradient ascent.
 
-    .venv/bin/python benchmarks/bench_viz.py [--repeats 15] [--skip-resnet]
+    .venv/bin/python benchmarks/bench_viz.py [--repeats 9] [--skip-resnet]
 
 1. Grad-CAM: ``netdraw.viz.cam(model, x)`` (layer chosen automatically: the graph is traced
    once per model and input shape, the layer chosen from it before any backward pass)
@@ -75,11 +75,18 @@ def bench_gradcam(model: torch.nn.Module, layer: str, x: np.ndarray, repeats: in
 
     tools = {"netdraw": ours, "torchcam": theirs, "captum": captum_map}
     results = {name: fn() for name, fn in tools.items()}  # warm up
+    # One sample times `number` calls in a row (at least ~50 ms, as timeit's autorange):
+    # on a shared machine a millisecond call is now and then paused for a scheduler slice,
+    # and a single call's time is then either ~1 ms or ~15 ms; a sample of many calls
+    # averages the pauses, and the median is over samples.
+    number = max(1, int(np.ceil(0.05 / timed(theirs)[0])))
     times: dict[str, list[float]] = {name: [] for name in tools}
     for _ in range(repeats):
         for name, fn in tools.items():
-            t, results[name] = timed(fn)
-            times[name].append(t * 1000)
+            start = time.perf_counter()
+            for _ in range(number):
+                results[name] = fn()
+            times[name].append((time.perf_counter() - start) / number * 1000)
     mine = results["netdraw"].maps
     other = results["captum"].detach().numpy()[:, 0]
     return {"times": {k: median(v) for k, v in times.items()},
@@ -142,26 +149,30 @@ def bench_ascent(model: torch.nn.Module, repeats: int, channels: int = 16,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=9,
+                        help="samples for ResNet-50; three times as many for the small model")
     parser.add_argument("--skip-resnet", action="store_true",
                         help="only the small model (no ResNet-50 sections)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
-    runs = [("shapes", shapes(), "block4.relu", (1, 3, 64, 64)),
-            ("shapes", shapes(), "block4.relu", (32, 3, 64, 64))]
+    runs = [("shapes", shapes, "block4.relu", (1, 3, 64, 64)),
+            ("shapes", shapes, "block4.relu", (32, 3, 64, 64))]
     if not args.skip_resnet:
-        runs += [("ResNet-50", resnet50(), "layer4", (1, 3, 224, 224)),
-                 ("ResNet-50", resnet50(), "layer4", (32, 3, 112, 112))]
-    print(f"## Grad-CAM: netdraw, torchcam, captum (median of {args.repeats}, "
-          "alternating, one thread)\n")
+        runs += [("ResNet-50", resnet50, "layer4", (1, 3, 224, 224)),
+                 ("ResNet-50", resnet50, "layer4", (32, 3, 112, 112))]
+    print(f"## Grad-CAM: netdraw, torchcam, captum (median of {args.repeats} samples, "
+          f"{args.repeats * 3} for the small model, alternating, one thread; a sample is "
+          "the mean of enough calls in a row to last 50 ms)\n")
     print("| model | input | netdraw ms | torchcam ms | captum ms | netdraw / torchcam "
           "| captum / torchcam | max abs diff netdraw vs captum |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name, model, layer, shape in runs:
+    for name, build, layer, shape in runs:
         x = rng.random(shape, dtype=np.float32)
-        repeats = args.repeats if name == "shapes" else max(5, args.repeats // 3)
-        r = bench_gradcam(model, layer, x, repeats)
+        # a small model's call lasts about a millisecond, where a shared machine's pauses
+        # weigh most: many more repeats
+        repeats = args.repeats * 3 if name == "shapes" else args.repeats
+        r = bench_gradcam(build(), layer, x, repeats)
         t = r["times"]
         print(f"| {name} | {shape[0]}×{shape[2]}² | {t['netdraw']:.1f} | {t['torchcam']:.1f} | "
               f"{t['captum']:.1f} | {t['netdraw'] / t['torchcam']:.2f} | "
@@ -172,8 +183,8 @@ def main() -> int:
         return 0
     model = resnet50()
     x = rng.random((1, 3, 224, 224), dtype=np.float32)
-    acts = bench_activations(model, x, max(3, args.repeats // 5))
-    step = bench_ascent(model, max(3, args.repeats // 5))
+    acts = bench_activations(model, x, 3)
+    step = bench_ascent(model, 3)
     print("## Activations of every layer (ResNet-50, 224²)\n")
     print(f"bare forward {acts['forward']:.3f} s; capture of {acts['nodes']} nodes "
           f"{acts['capture']:.3f} s (+{acts['capture'] - acts['forward']:.3f} s); writing "

@@ -535,3 +535,23 @@ def test_shared_scale_and_the_inputs_by_methods_panel(trained, tmp_path):
     with Image.open(out) as img:
         width, height = img.size
     assert width > 3 * 128 and height > 3 * 128  # 3 rows × (input + 2 methods)
+
+
+def test_the_parameter_count_says_why_it_differs_by_framework():
+    """The same trained network: PyTorch's sum(p.numel()) and Keras's count_params()
+    differ by BatchNorm's running statistics, and the summary says so."""
+    require_module("keras")
+    from netdraw.zoo import build
+
+    torch_model, keras_model = build("shapes"), build("keras-shapes")
+    statistics = sum(b.numel() for name, b in torch_model.named_buffers()
+                     if name.endswith(("running_mean", "running_var")))
+    counts = {}
+    for name, own in (("shapes", sum(p.numel() for p in torch_model.parameters())),
+                      ("keras-shapes", keras_model.count_params())):
+        proc = run_cli("summary", f"zoo:{name}", check=True)
+        total = next(line for line in proc.stdout.splitlines() if line.startswith("Total"))
+        counts[name] = int(total.split()[1].replace(",", ""))
+        assert counts[name] == own
+        assert "note: " in proc.stdout and "running mean and variance" in proc.stdout
+    assert counts["keras-shapes"] - counts["shapes"] == statistics

@@ -129,7 +129,7 @@ def guided_gradcam(runtime: Any, inputs: Sequence[np.ndarray], target: Target,
     fixed = _rows(target, classes, list(range(n)))
     g = runtime.graph_for(inputs)
     chosen = pick_layer(g, layer, "gradcam", n, runtime.layout, view)
-    maps, _ = layer_maps(runtime, inputs, g, chosen, "gradcam", fixed)
+    maps, _, _ = layer_maps(runtime, inputs, g, chosen, "gradcam", fixed)
     size = input_size(x, runtime.layout)
     if interpolation == "nearest":
         h, w = maps.shape[1:]

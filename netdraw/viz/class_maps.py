@@ -251,8 +251,9 @@ def run_cam(runtime: Any, inputs: Sequence[np.ndarray], class_index: Any = None,
     chosen = pick_layer(g, layer, method, batch, layout, graph) if graph is not None else \
         memo(g, ("layer", layer, method, batch, layout),
              lambda: pick_layer(g, layer, method, batch, layout))
-    maps, output = layer_maps(runtime, inputs, g, chosen, method, target, scorecam_batch)
-    scores, classes, kind = target.scores(output)
+    maps, output, classes = layer_maps(runtime, inputs, g, chosen, method, target,
+                                       scorecam_batch)
+    scores, classes, kind = target.scores(output, classes)
     notes = []
     if smooth:
         fixed = Target(tuple(classes), target.minus, target.output, target.region, layout)
@@ -286,9 +287,9 @@ def smoothed(runtime: Any, inputs: Sequence[np.ndarray], samples: int, noise: fl
 
 def layer_maps(runtime: Any, inputs: Sequence[np.ndarray], g: Graph, chosen: str,
                method: str, target: Target, chunk: int = 32
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """``(raw maps (N, h, w), the output the target reads)`` of a CAM method at node
-    ``chosen``."""
+               ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """``(raw maps (N, h, w), the output the target reads, the classes explained)`` of a
+    CAM method at node ``chosen``."""
     batch = int(np.asarray(inputs[0]).shape[0])
     layout = runtime.layout
     node = g.nodes[chosen]
@@ -303,7 +304,7 @@ def layer_maps(runtime: Any, inputs: Sequence[np.ndarray], g: Graph, chosen: str
             maps = combine(weights_gradcampp(a, grad), a)
         else:
             maps = np.maximum((np.maximum(grad, 0) * a).sum(axis=1), 0).astype(np.float64)
-        return maps, result.logits
+        return maps, result.logits, result.classes
     acts = runtime.capture(inputs, {chosen})
     a = channels_first(acts[chosen], acts.axes[chosen]).astype(np.float64)
     output = runtime.outputs(inputs, target.output)
@@ -324,9 +325,10 @@ def layer_maps(runtime: Any, inputs: Sequence[np.ndarray], g: Graph, chosen: str
         if weight is None or weight.ndim != 2 or weight.shape[1] != a.shape[1]:
             raise NetdrawError(f"cannot read the weights of {g.nodes[head[1]].name} "
                                f"matching {a.shape[1]} channels")
-        w, _ = target.weights(output)
-        return combine(w.reshape(batch, -1) @ weight, a, relu=False), output
-    return _scorecam(runtime, inputs, a, target, output, chunk), output
+        w, classes = target.weights(output)
+        return combine(w.reshape(batch, -1) @ weight, a, relu=False), output, classes
+    return (_scorecam(runtime, inputs, a, target, output, chunk), output,
+            target.weights(output)[1])
 
 
 def _scorecam(runtime: Any, inputs: Sequence[np.ndarray], a: np.ndarray, target: Target,

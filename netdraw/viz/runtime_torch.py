@@ -103,7 +103,7 @@ class TorchRuntime:
     def graph_for(self, inputs: Sequence[Any]) -> Graph:
         """The traced graph for inputs of this shape and dtype (the batch size aside): one
         trace per model and input shape, kept for the following calls."""
-        key = tuple((tuple(np.shape(x)[1:]), str(getattr(x, "dtype", ""))) for x in inputs)
+        key = tuple((np.shape(x)[1:], getattr(x, "dtype", None)) for x in inputs)
         fingerprint = _fingerprint(self.model)
         kept = self._graphs.get(key)
         if kept is None or kept[0] != fingerprint:

@@ -124,11 +124,17 @@ class Target:
                 weights[i, c] -= mask[i]
         return np.moveaxis(weights, 1, axis), classes
 
-    def scores(self, out: np.ndarray) -> tuple[list[float], list[int], str]:
+    def scores(self, out: np.ndarray, classes: list[int] | None = None
+               ) -> tuple[list[float], list[int], str]:
         """``(score per input, classes, what the score is)``: the softmax probability of
-        the class for a plain classifier output, else the weighted sum itself."""
-        w, classes = self.weights(out)
+        the class for a plain classifier output, else the weighted sum itself.
+        ``classes``: those :meth:`weights` already chose for ``out``."""
         out = np.asarray(out, dtype=np.float64)
+        if classes is not None and self.region is None and self.minus is None \
+                and out.ndim == 2:
+            w = None
+        else:
+            w, classes = self.weights(out)
         if self.region is None and self.minus is None and out.ndim == 2:
             z = np.exp(out - out.max(axis=1, keepdims=True))
             p = z / z.sum(axis=1, keepdims=True)

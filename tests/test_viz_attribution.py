@@ -485,6 +485,22 @@ def test_evaluate_over_a_folder_in_batches(trained, tmp_path):
         [round(i["deletion_auc"], 4) for i in document["images"]]
 
 
+def test_a_folder_streams_through_in_batches_one_picture_each(trained, tmp_path):
+    model, x, _ = trained
+    folder = tmp_path / "digits"
+    save_pngs(x[:5], folder)
+    out = tmp_path / "cam.png"
+    proc = run_cli("cam", "tests.viz_models:digits_model", "--input-shape", "1,1,16,16",
+                   "--input", str(folder), "--batch-size", "2", "--class", "1,2,3,4,5",
+                   "-o", str(out), check=True, cwd=Path(__file__).resolve().parent.parent)
+    written = [tmp_path / f"cam.{k}.png" for k in range(5)]
+    assert all(p.is_file() for p in written)
+    assert f"wrote 5 files {written[0]} … {written[-1]}" in proc.stderr
+    assert [line.split(",")[0] for line in proc.stdout.splitlines()
+            if line.startswith("class:")] == [f"class: {c}" for c in (1, 2, 3, 4, 5)]
+    assert "[input 4]" in proc.stdout
+
+
 # -- figures ------------------------------------------------------------------------------
 
 

@@ -91,7 +91,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             help="one [x0, y0, x1, y1] box per input, in input pixels, for "
                                  "the pointing game")
     evaluation.add_argument("--batch-size", type=int, default=32, metavar="N",
-                            help="inputs per batch when evaluating (default 32)")
+                            help="inputs per batch (default 32): a folder streams through "
+                                 "in batches")
 
 
 def targets_for(output: str, count: int) -> list[str]:
@@ -199,66 +200,124 @@ def _options(args: argparse.Namespace, method: str) -> dict[str, Any]:
 
 
 def _draw(args: argparse.Namespace, opened: Any, methods: list[str]) -> int:
+    """Pictures: one per input (inputs stream through in batches of --batch-size), or one
+    figure (--panel, several methods, --scale shared and --save-npy see every input at
+    once)."""
     import numpy as np
 
+    from netdraw import progress
     from netdraw.cli.common import report_inputs
     from netdraw.output import write_output
     from netdraw.viz.api import class_names
-    from netdraw.viz.class_maps import run_cam
-    from netdraw.viz.faithfulness import image_files
+    from netdraw.viz.faithfulness import image_files, slice_target
     from netdraw.viz.inputs import load_inputs, parse_normalize
     from netdraw.viz.pictures import to_png
     from netdraw.viz.report import cam_image, cam_panel
 
     normalize = parse_normalize(args.normalize)
-    batch = load_inputs(image_files(args.input), opened.spec, normalize)
-    target = _target(args, opened, batch.arrays)
-    results = [run_cam(opened.runtime, batch.arrays, None, args.layer, method, target=target,
-                       smooth=args.smooth, noise=args.noise, seed=args.seed,
-                       **_options(args, method)) for method in methods]
+    files = image_files(args.input)
+    one_figure = args.panel or len(methods) > 1
+    whole = one_figure or args.scale == "shared" or bool(args.save_npy)
+    size = len(files) if whole else args.batch_size
+    chunks = [files[i:i + size] for i in range(0, len(files), size)]
     names = class_names(opened)
-    for result in results:
-        if result.layer:
-            how = "auto: the last layer with a spatial grid larger than 1×1" \
-                if args.layer == "auto" else "as asked"
-            inner = f", the output of {result.layer_path}" \
-                if result.layer_path != result.layer_name else ""
-            grid = f"{result.maps.shape[1]}×{result.maps.shape[2]}"
-            print(f"{result.method}: layer {result.layer_name} ({how}{inner}; grid {grid})")
-    first = results[0]
-    for k, c in enumerate(first.classes):
-        label = f" ({names[c]})" if names and c < len(names) else ""
-        chosen = "top prediction" if args.class_index is None else "as asked"
-        print(f"class: {c}{label}, {first.score_kind} {first.scores[k]:.4f} ({chosen})"
-              + (f" [input {k}]" if len(first.classes) > 1 else ""))
-    for note in first.notes:
-        print(f"note: {note}")
-    pixels = batch.pixels
-    if pixels is None:
-        x = np.asarray(batch.arrays[0], np.float32)
-        x = np.moveaxis(x, -1, 1) if opened.runtime.layout == "channels_last" else x
-        low, high = float(x.min()), float(x.max())
-        pixels = (x - low) / ((high - low) or 1.0)
-    if args.panel or len(methods) > 1:
-        rows = [(Path(f).name, results) for f in batch.files]
-        pictures = [to_png(cam_panel(pixels, rows, names, cmap=args.colormap,
-                                     alpha=args.alpha, scale=args.scale))]
-    else:
-        pictures = [to_png(cam_image(first, pixels, k, names, cmap=args.colormap,
-                                     alpha=args.alpha, scale=args.scale))
-                    for k in range(len(first.classes))]
-    written = targets_for(args.output, len(pictures))
-    for target, data in zip(written, pictures, strict=True):
-        write_output(target, data)
-    if args.save_npy:
-        buffer = io.BytesIO()
-        np.save(buffer, first.maps, allow_pickle=False)
-        write_output(args.save_npy, buffer.getvalue())
-        written.append(args.save_npy)
-    report_inputs(batch)
-    print(f"netdraw: {', '.join(methods)} on {first.graph.name}; wrote "
+    written: list[str] = []
+    target = None
+    done = 0
+    with progress.task(f"{', '.join(methods)}", total=len(files)) as bar:
+        for chunk in chunks:
+            batch = load_inputs(chunk, opened.spec, normalize)
+            if target is None:
+                target = _target(args, opened, batch.arrays)
+            count = int(batch.arrays[0].shape[0])
+            part = slice_target(target, done, count) if len(chunks) > 1 else target
+            results = [_run(args, opened, batch.arrays, method, part) for method in methods]
+            if done == 0:
+                _print_layers(args, results)
+            _print_classes(args, results[0], names, done, len(files))
+            pixels = _pixels(batch, opened)
+            if one_figure:
+                labels = [Path(f).name for f in batch.files] if len(batch.files) == count \
+                    else [f"input {k}" for k in range(count)]
+                pictures = [to_png(cam_panel(pixels, list(zip(labels, [results] * count,
+                                                                 strict=True)),
+                                             names, cmap=args.colormap, alpha=args.alpha,
+                                             scale=args.scale))]
+                targets = [args.output]
+            else:
+                pictures = [to_png(cam_image(results[0], pixels, k, names,
+                                             cmap=args.colormap, alpha=args.alpha,
+                                             scale=args.scale)) for k in range(count)]
+                targets = _picture_targets(args.output, done, count, len(files), len(chunks))
+            for path, data in zip(targets, pictures, strict=True):
+                write_output(path, data)
+            written.extend(targets)
+            if args.save_npy:
+                buffer = io.BytesIO()
+                np.save(buffer, results[0].maps, allow_pickle=False)
+                write_output(args.save_npy, buffer.getvalue())
+                written.append(args.save_npy)
+            report_inputs(batch)
+            done += count
+            bar.advance(len(chunk))
+    print(f"netdraw: {', '.join(methods)} on {results[0].graph.name}; wrote "
           f"{describe_files(written)}", file=sys.stderr)
     return 0
+
+
+def _run(args: argparse.Namespace, opened: Any, arrays: list[Any], method: str,
+         target: Any) -> Any:
+    from netdraw.viz.class_maps import run_cam
+
+    return run_cam(opened.runtime, arrays, None, args.layer, method, target=target,
+                   smooth=args.smooth, noise=args.noise, seed=args.seed,
+                   **_options(args, method))
+
+
+def _picture_targets(output: str, done: int, count: int, total: int, chunks: int
+                     ) -> list[str]:
+    if chunks == 1:
+        return targets_for(output, count)
+    return targets_for(output, total)[done:done + count]
+
+
+def _print_layers(args: argparse.Namespace, results: list[Any]) -> None:
+    for result in results:
+        if not result.layer:
+            continue
+        how = "auto: the last layer with a spatial grid larger than 1×1" \
+            if args.layer == "auto" else "as asked"
+        inner = f", the output of {result.layer_path}" \
+            if result.layer_path != result.layer_name else ""
+        if result.attributions is not None:  # a pixel method using a layer's Grad-CAM
+            print(f"{result.method}: Grad-CAM factor on layer {result.layer_name} "
+                  f"({how}{inner})")
+            continue
+        grid = f"{result.maps.shape[1]}×{result.maps.shape[2]}"
+        print(f"{result.method}: layer {result.layer_name} ({how}{inner}; grid {grid})")
+    for note in results[0].notes:
+        print(f"note: {note}")
+
+
+def _print_classes(args: argparse.Namespace, result: Any, names: Any, done: int,
+                   total: int) -> None:
+    for k, c in enumerate(result.classes):
+        label = f" ({names[c]})" if names and c < len(names) else ""
+        chosen = "top prediction" if args.class_index is None else "as asked"
+        print(f"class: {c}{label}, {result.score_kind} {result.scores[k]:.4f} ({chosen})"
+              + (f" [input {done + k}]" if total > 1 else ""))
+
+
+def _pixels(batch: Any, opened: Any) -> Any:
+    """The inputs as 0-1 pictures (N, C, H, W): the images read, or arrays scaled."""
+    import numpy as np
+
+    if batch.pixels is not None:
+        return batch.pixels
+    x = np.asarray(batch.arrays[0], np.float32)
+    x = np.moveaxis(x, -1, 1) if opened.runtime.layout == "channels_last" else x
+    low, high = float(x.min()), float(x.max())
+    return (x - low) / ((high - low) or 1.0)
 
 
 def _evaluate(args: argparse.Namespace, opened: Any, methods: list[str]) -> int:

@@ -299,7 +299,7 @@ def evaluate(model: Any, inputs: Any, method: str = "gradcam",
     with progress.task(f"evaluating {method}", total=total) as bar:
         for arrays, _pixels, files in batches(opened, inputs, batch_size, normalize):
             n = int(arrays[0].shape[0])
-            part = _slice_target(target, done, n)
+            part = slice_target(target, done, n)
             res = run_cam(runtime, arrays, None, layer, method, target=part, seed=seed,
                           **options)
             result.layer = result.layer or res.layer_name
@@ -330,7 +330,7 @@ def evaluate(model: Any, inputs: Any, method: str = "gradcam",
     return result
 
 
-def _slice_target(target: Any, start: int, count: int) -> Any:
+def slice_target(target: Any, start: int, count: int) -> Any:
     """The target for inputs ``start … start + count`` of a per-input target."""
     from netdraw.viz.targets import Target
 

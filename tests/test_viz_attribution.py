@@ -445,6 +445,18 @@ def test_deletion_and_insertion_aucs_equal_a_brute_force_computation(trained, ba
     assert summary["deletion_auc"] < summary["insertion_auc"]  # the map points at evidence
 
 
+def test_curves_of_a_logit_difference_per_input(trained):
+    model, x, _ = trained
+    batch = x[:2]
+    result = evaluate(model, batch, "gradcam", ["deletion"], steps=2,
+                      target=Target(classes=(1, 2), minus=(3, 4)))
+    with torch.no_grad():
+        logits = model(torch.from_numpy(batch)).numpy()
+    assert result.classes == [1, 2]
+    assert result.deletion[0][0] == pytest.approx(logits[0, 1] - logits[0, 3], abs=1e-5)
+    assert result.deletion[1][0] == pytest.approx(logits[1, 2] - logits[1, 4], abs=1e-5)
+
+
 def test_pointing_game_and_randomisation_check(trained):
     model, x, _ = trained
     batch = x[:8]

@@ -195,15 +195,18 @@ class Evaluation:
         return json.dumps(document, indent=1) + "\n"
 
 
-def _score_curves(runtime: Any, images: np.ndarray, target: Any, cls: int,
+def _score_curves(runtime: Any, images: np.ndarray, target: Any, cls: int, example: int,
                   batch_size: int) -> list[float]:
-    """The target's score (probability for a classifier) on each of ``images``."""
+    """The target's score (probability for a classifier) on each of ``images``, the
+    curve of input ``example`` explaining class ``cls``."""
     from netdraw.viz.targets import Target
 
     layout = runtime.layout
     feed = np.moveaxis(images, 1, -1) if layout == CHANNELS_LAST else images
-    fixed = Target(cls, target.minus if isinstance(target.minus, (int, type(None))) else None,
-                   target.output, target.region, layout)
+    minus = target.minus
+    if minus is not None and not isinstance(minus, (int, np.integer)):
+        minus = tuple(minus)[example] if len(tuple(minus)) > 1 else tuple(minus)[0]
+    fixed = Target(cls, minus, target.output, None, layout)
     scores: list[float] = []
     for start in range(0, len(feed), batch_size):
         out = runtime.outputs([np.ascontiguousarray(feed[start:start + batch_size])],
@@ -315,7 +318,7 @@ def evaluate(model: Any, inputs: Any, method: str = "gradcam",
                         frames = curve_images(images[i], heat[i], mode, baseline, steps,
                                               blur_sigma)
                         getattr(result, mode).append(_score_curves(
-                            runtime, frames, part, res.classes[i], batch_size))
+                            runtime, frames, part, res.classes[i], i, batch_size))
                 if "pointing" in metrics:
                     result.pointing.append(pointing_hit(heat[i], boxes[done + i], tolerance))
             if randomised is not None:

@@ -93,11 +93,12 @@ def _text(graph: Graph, cells: list[tuple[str, ...]], total: tuple[str, ...]) ->
                          for c, w, r in zip(row, widths, right, strict=True)).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    lines = [f"{_clean(graph.name)}", line(data[0]), rule]
+    note = params_note(graph)  # above the table: the totals stay its last line
+    lines = [f"{_clean(graph.name)}", *([f"note: {note}"] if note else []), line(data[0]),
+             rule]
     lines += [line(row) for row in data[1:-1]]
     lines += [rule, line(data[-1])]
-    note = params_note(graph)
-    return "\n".join(lines + ([f"note: {note}"] if note else [])) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def params_note(graph: Graph) -> str:

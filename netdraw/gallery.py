@@ -185,7 +185,7 @@ def render_viz(folder: Path, name: str) -> Iterator[str]:
 
     from netdraw.viz import capture, filters
     from netdraw.viz.api import class_names, open_model
-    from netdraw.viz.class_maps import METHODS, run_cam
+    from netdraw.viz.class_maps import CAM_METHODS, run_cam
     from netdraw.viz.pictures import to_png
     from netdraw.viz.report import activation_image, ascent_image, cam_panel, filter_image
     from netdraw.zoo.shapes import make_batch
@@ -204,19 +204,20 @@ def render_viz(folder: Path, name: str) -> Iterator[str]:
     acts = capture(opened, examples[2:3])
     for layer in ("block1.conv", "block3.relu", "fc"):
         yield write(f"activations-{layer}", activation_image(acts, layer, channels=16))
-    result = filters(opened, ["block3.conv"], ascent=True, steps=128, channels=16)
+    result = filters(opened, ["block3.conv"], ascent=True, channels=16)
     for nid, kernels in result.kernels.items():
         yield write("filters", filter_image(kernels, result.graph.nodes[nid].name,
                                             f"first convolution, raw weights · {name}"))
     for nid, ascent in result.images.items():
-        yield write(f"ascent-{nid}", ascent_image(
-            ascent, result.channels[nid], result.graph.nodes[nid].name,
-            f"gradient ascent, 128 steps, {ascent.shape[-1]} px · {name}",
+        yield write(f"ascent-{result.names[nid]}", ascent_image(
+            ascent, result.channels[nid], result.names[nid],
+            f"gradient ascent, {result.steps} steps, {ascent.shape[-1]} px · {name}",
             result.objective[nid]))
     rows = []
     for k in range(len(examples)):
         one = examples[k:k + 1]
-        results = [run_cam(opened.runtime, [one], None, "auto", method) for method in METHODS]
+        results = [run_cam(opened.runtime, [one], None, "auto", method)
+                   for method in CAM_METHODS]
         rows.append((f"input: {names[labels[picks[k]]]}" if names else "input", results))
     yield write("cam", cam_panel(examples, rows, names))
     yield from render_thumbnails(folder, name, opened)

@@ -93,10 +93,30 @@ def _text(graph: Graph, cells: list[tuple[str, ...]], total: tuple[str, ...]) ->
                          for c, w, r in zip(row, widths, right, strict=True)).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    lines = [f"{_clean(graph.name)}", line(data[0]), rule]
+    note = params_note(graph)  # above the table: the totals stay its last line
+    lines = [f"{_clean(graph.name)}", *([f"note: {note}"] if note else []), line(data[0]),
+             rule]
     lines += [line(row) for row in data[1:-1]]
     lines += [rule, line(data[-1])]
     return "\n".join(lines) + "\n"
+
+
+def params_note(graph: Graph) -> str:
+    """Why the same network's parameter count differs by framework, when it does: BatchNorm
+    holds 4 numbers per channel, of which PyTorch counts 2 (γ, β; the running statistics
+    are buffers) and Keras and ONNX 4; ONNX exports usually fold BatchNorm away."""
+    def is_bn(op_type: str) -> bool:
+        return "batchnorm" in op_type.lower().replace("_", "")
+
+    if not any(is_bn(n.op_type) or any(is_bn(str(f.get("op_type", "")))
+                                      for f in folded_layers(n))
+               for n in graph.nodes.values()):
+        return ""
+    if graph.meta.get("framework") == "torch":
+        return ("Params are PyTorch's parameters; BatchNorm's running mean and variance are "
+                "buffers, not counted (Keras and ONNX count them: 2 more per channel)")
+    return ("Params include BatchNorm's running mean and variance (2 per channel, not "
+            "trained; PyTorch does not count them)")
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|])")

@@ -58,6 +58,20 @@ _COLLAPSE_TESTS = _PASSES_TESTS[:-2] + [
     "tests/test_views.py::test_expand_and_collapse",
     "-k", "not tied_weights and not tikz_pdf and not summary_latex"]
 
+
+#: The attribution tests that run in the test process (no command in a subprocess), for
+#: the viz modules' mutants.
+_VIZ_IN_PROCESS = [
+    f"tests/test_viz_attribution.py::{name}" for name in (
+        "test_fixed_batch_onnx_runs_every_method_on_a_batch",
+        "test_every_method_says_the_same_about_a_layer_without_a_grid",
+        "test_integrated_gradients_smoothgrad_guided_gradcam_equal_captum",
+        "test_smoothing_a_cam_averages_it_over_noisy_inputs",
+        "test_a_named_output_and_a_region_of_a_segmentation",
+        "test_deletion_and_insertion_aucs_equal_a_brute_force_computation",
+        "test_pointing_game_and_randomisation_check",
+        "test_overlay_keeps_the_input_and_follows_colormap_and_opacity")]
+
 # Module -> the test files that judge it. Keep each list to tests that run in-process (mutmut
 # traces which test reaches which function; a subprocess is invisible to it) and fast.
 MODULES: dict[str, list[str]] = {
@@ -86,7 +100,15 @@ MODULES: dict[str, list[str]] = {
     "netdraw/schema/__init__.py": ["tests/test_schema_messages.py", "tests/test_schema.py",
                                    "-k", "not shipped and not gallery"],
     "netdraw/viz/inputs.py": ["tests/test_viz_capture.py", "tests/test_viz_cam.py"],
-    "netdraw/viz/class_maps.py": ["tests/test_viz_cam.py"],
+    "netdraw/viz/class_maps.py": ["tests/test_viz_cam.py", "tests/test_viz_units.py",
+                                  *_VIZ_IN_PROCESS],
+    "netdraw/viz/activations.py": ["tests/test_viz_units.py", "tests/test_viz_capture.py"],
+    "netdraw/viz/thumbnails.py": ["tests/test_viz_units.py", "tests/test_thumbnails.py"],
+    "netdraw/viz/layers.py": ["tests/test_viz_units.py", "tests/test_viz_cam.py",
+                              *_VIZ_IN_PROCESS],
+    "netdraw/viz/targets.py": _VIZ_IN_PROCESS,
+    "netdraw/viz/attributions.py": _VIZ_IN_PROCESS,
+    "netdraw/viz/faithfulness.py": _VIZ_IN_PROCESS,
     "netdraw/viz/pictures.py": ["tests/test_viz_capture.py", "tests/test_viz_cli.py"],
 }
 

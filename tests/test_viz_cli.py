@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CHROMIUM_ARGS, assert_one_line_error, require_module, run_cli
+from conftest import CHROMIUM_ARGS, assert_one_line_error, cli_env, require_module, run_cli
 
 torch = require_module("torch")
 Image = require_module("PIL.Image")
@@ -112,7 +112,9 @@ def test_cam_command_prints_layer_and_class_and_draws(shape_images, tmp_path):
     raw = tmp_path / "cam.npy"
     proc = run_cli("cam", "zoo:shapes", "--input", str(paths[0]), "-o", str(out),
                    "--save-npy", str(raw), check=True)
-    assert "layer: block4.relu (auto" in proc.stdout
+    assert "gradcam: layer block4.conv (auto" in proc.stdout  # the box's name …
+    assert "the output of block4.relu; grid 8×8" in proc.stdout  # … and what it shows
+    assert f"wrote {out}, {raw}" in proc.stderr
     top = int(np.argmax(oracle_outputs("shapes", paths[0])["fc"]))
     assert f"class: {top} ({CLASSES[top]})" in proc.stdout
     with Image.open(out) as img:
@@ -121,10 +123,11 @@ def test_cam_command_prints_layer_and_class_and_draws(shape_images, tmp_path):
     assert maps.shape == (1, 8, 8)
     proc = run_cli("cam", "zoo:keras-shapes", "--input", str(paths[0]), "-o", str(out),
                    "--method", "layercam", "--class", "2", check=True)
-    assert "class: 2 (triangle)" in proc.stdout and "layer: block4_relu" in proc.stdout
+    assert "class: 2 (triangle)" in proc.stdout and "layer block4_conv" in proc.stdout
+    assert "the output of block4_relu" in proc.stdout
     proc = run_cli("cam", "zoo:onnx-shapes", "--input", str(paths[0]), "-o", str(out),
                    "--method", "scorecam", check=True)
-    assert "layer: block4.relu" in proc.stdout
+    assert "the output of block4.relu" in proc.stdout
 
 
 def test_filters_command(tmp_path):
@@ -137,6 +140,18 @@ def test_filters_command(tmp_path):
             "--channels", "2", "--layer", "block3.conv", check=True)
     assert sorted(p.name for p in out2.iterdir()) == ["ascent-block3.conv.png",
                                                       "filters.png"]
+
+
+def test_gradient_ascent_gives_the_same_bytes_whatever_the_threads(tmp_path):
+    """Issue 27: the gallery's ascent picture changed on every run."""
+    pictures = []
+    for threads in ("1", "2"):
+        out = tmp_path / f"t{threads}"
+        run_cli("filters", "zoo:shapes", "-o", str(out), "--ascent", "--steps", "12",
+                "--channels", "3", "--layer", "block3.conv", check=True,
+                env={**cli_env(), "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
+        pictures.append((out / "ascent-block3.conv.png").read_bytes())
+    assert pictures[0] == pictures[1]
 
 
 def test_raw_kernels_are_the_weights_in_every_framework():
@@ -157,10 +172,14 @@ def test_gradient_ascent_raises_the_channels_activation():
 
     model = shapes()
     result = filters(model, ["block2.conv"], ascent=True, steps=64, channels=4, size=64)
-    images = result.images["block2.conv"]
+    # the box block2.conv (Conv+BN+ReLU) shows, and ascent maximises, the ReLU's output
+    assert list(result.images) == ["block2.relu"] and result.names == {
+        "block2.relu": "block2.conv"}
+    images = result.images["block2.relu"]
     assert images.shape == (4, 3, 64, 64) and 0 <= images.min() and images.max() <= 1
     seen = {}
-    handle = model.block2.conv.register_forward_hook(lambda m, a, o: seen.update(out=o))
+    handle = model.block2.relu.register_forward_hook(
+        lambda m, a, o: seen.update(out=o.clone()))
     with torch.no_grad():
         model(torch.from_numpy(images))
         ours = seen["out"].mean((2, 3)).diagonal().numpy()

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from netdraw.cli.common import open_from_args, read_inputs, report_inputs
     from netdraw.errors import NetdrawError
     from netdraw.output import FolderWriter
-    from netdraw.viz.class_maps import resolve_layer
+    from netdraw.viz.layers import resolve_layer
     from netdraw.viz.report import write_activations
 
     if args.channels < 1:
@@ -46,9 +46,8 @@ def run(args: argparse.Namespace) -> int:
         batch = read_inputs(opened, args)
         acts = opened.runtime.capture(batch.arrays)
         acts.meta["inputs"] = batch.notes
-        if args.layer:
-            acts = acts.select([resolve_layer(acts.graph, name) for name in args.layer]
-                               + list(acts.graph.inputs))
+        if args.layer:  # the layers asked for, not the input picture
+            acts = acts.select([resolve_layer(acts.graph, name) for name in args.layer])
     except BaseException:
         writer.__exit__(RuntimeError, None, None)
         raise

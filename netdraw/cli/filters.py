@@ -26,8 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                              "convolutions spread over the network)")
     parser.add_argument("--ascent", action="store_true",
                         help="find each channel's preferred input by gradient ascent")
-    parser.add_argument("--steps", type=int, default=128, metavar="N",
-                        help="gradient-ascent steps (default 128)")
+    parser.add_argument("--steps", type=int, default=64, metavar="N",
+                        help="gradient-ascent steps (default 64)")
     parser.add_argument("--size", type=int, metavar="PX",
                         help="size of the ascent images (default: the model's input size, "
                              "else 128)")
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.steps < 1 or args.channels < 1 or (args.size is not None and args.size < 8):
         raise NetdrawError("--steps and --channels must be 1 or more, --size 8 or more")
-    if (args.layer or args.size or args.steps != 128) and not args.ascent:
+    if (args.layer or args.size or args.steps != 64) and not args.ascent:
         raise NetdrawError("--layer, --steps and --size choose the gradient ascent: add "
                            "--ascent")
     normalize = parse_normalize(args.normalize)
@@ -68,16 +68,18 @@ def run(args: argparse.Namespace) -> int:
     with writer as folder:
         for nid, kernels in result.kernels.items():
             node = graph.nodes[nid]
-            subtitle = f"first convolution ({node.op_type}), raw weights · {graph.name}"
+            stored = "weights as stored (BatchNorm folded in)" if any(
+                "BatchNormalization" in note for note in result.notes) else "raw weights"
+            subtitle = f"first convolution ({node.op_type}), {stored} · {graph.name}"
             write_output(str(folder / "filters.png"),
                          to_png(filter_image(kernels, node.name, subtitle)))
         for position, (nid, images) in enumerate(result.images.items()):
-            node = graph.nodes[nid]
-            subtitle = (f"gradient ascent, {args.steps} steps, {images.shape[-1]} px · "
+            shown = result.names.get(nid, graph.nodes[nid].name)
+            subtitle = (f"gradient ascent, {result.steps} steps, {images.shape[-1]} px · "
                         f"{graph.name}")
-            name = file_stem(position, node.name).replace(f"{position:02d}-", "ascent-", 1)
+            name = file_stem(position, shown).replace(f"{position:02d}-", "ascent-", 1)
             write_output(str(folder / f"{name}.png"),
-                         to_png(ascent_image(images, result.channels[nid], node.name,
+                         to_png(ascent_image(images, result.channels[nid], shown,
                                              subtitle, result.objective[nid])))
     for note in result.notes:
         print(f"netdraw: {note}", file=sys.stderr)

@@ -11,6 +11,10 @@ framework (PyTorch, Keras, onnxruntime), and only when a function here is called
 >>> result.layer_name, result.heatmaps.shape   # doctest: +SKIP
 ('block4.relu', (1, 64, 64))
 >>> kernels = netdraw.viz.filters(model).kernels   # doctest: +SKIP
+>>> ig = netdraw.viz.cam(model, x, method="integrated-gradients")   # doctest: +SKIP
+>>> why = netdraw.viz.cam(model, x, target=netdraw.viz.Target(classes=3, minus=5))  # doctest: +SKIP
+>>> netdraw.viz.evaluate(model, "images/", "gradcam").summary()   # doctest: +SKIP
+{'deletion_auc': 0.12, 'insertion_auc': 0.71}
 
 ``model`` is a live ``torch.nn.Module``, a Keras model, an ONNX ``ModelProto``, or a string:
 a model file (``.onnx``, ``.keras``, ``.h5``), ``zoo:NAME`` or ``pkg.module:factory``.
@@ -22,5 +26,8 @@ from __future__ import annotations
 
 from netdraw.viz.activations import Activations, representative
 from netdraw.viz.api import cam, capture, filters, open_model
+from netdraw.viz.faithfulness import evaluate
+from netdraw.viz.targets import Target
 
-__all__ = ["Activations", "cam", "capture", "filters", "open_model", "representative"]
+__all__ = ["Activations", "Target", "cam", "capture", "evaluate", "filters", "open_model",
+           "representative"]

@@ -131,11 +131,42 @@ class Activations:
                                             node.op_type if node else "")
 
     # -- the mapping ----------------------------------------------------------------
-    def __contains__(self, nid: object) -> bool:
-        return nid in self.values
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.find(key) is not None
 
-    def __getitem__(self, nid: str) -> np.ndarray:
-        return self.values[nid]
+    def __getitem__(self, key: str) -> np.ndarray:
+        """The output of node ``key``: a node id, else a name (module doc)."""
+        return self.values[self.id_of(key)]
+
+    def find(self, key: str, box: bool = False) -> str | None:
+        """The node id with a value that ``key`` means, or None: ``key`` itself when it
+        is a node id with a value, else the node a name means — the framework's name or
+        module path (``block1.0`` for ONNX's ``/block1/block1.0/Conv``, ``block1.conv``
+        for Keras's ``block1_conv``), a group. ``box``: a name means what the diagram's
+        box of that name shows (:mod:`netdraw.viz.layers`), first."""
+        from netdraw.viz.layers import find_layer
+
+        if not box and key in self.values:
+            return key
+        found = find_layer(self.graph, key, fold=box)
+        return found if found in self.values else None
+
+    def id_of(self, key: str, box: bool = False) -> str:
+        """As :meth:`find`, raising a clear error (with close names) when nothing fits."""
+        found = self.find(key, box)
+        if found is not None:
+            return found
+        from netdraw.viz.layers import resolve_layer
+
+        nid = resolve_layer(self.graph, key, fold=box)  # raises naming close names
+        raise NetdrawError(f"{key!r} ({self.graph.nodes[nid].name}) was not captured; "
+                           "capture it (nodes=None captures every node)")
+
+    def layer(self, name: str) -> np.ndarray:
+        """What the diagram's box called ``name`` shows: for a Conv+BN+ReLU box named
+        after its convolution, the ReLU's output (as ``netdraw cam --layer`` and
+        ``netdraw activations --layer`` read a name)."""
+        return self.values[self.id_of(name, box=True)]
 
     def __iter__(self) -> Iterator[str]:
         """Node ids with a value, in the graph's (topological) order."""
@@ -180,6 +211,7 @@ class Activations:
     def kind(self, nid: str) -> str:
         """``spatial`` (a grid of channels, folded tokens included), ``tokens``,
         ``vector`` or ``other``."""
+        nid = self.id_of(nid)
         axes = self.axes.get(nid, "")
         if axes in ("NCHW", "NHWC", "NCL", "NLC"):
             return "spatial"
@@ -193,6 +225,7 @@ class Activations:
         """One example's maps as ``(C, H, W)`` float32, channels first whatever the
         framework's layout; 1-D signals are ``(C, 1, L)``; foldable tokens ``(D, h, w)``
         (leading class/register tokens dropped). None when the output is not spatial."""
+        nid = self.id_of(nid)
         value, axes = self.values[nid], self.axes.get(nid, "")
         x = value[example]
         if axes == "NCHW":
@@ -215,12 +248,14 @@ class Activations:
 
     def tokens(self, nid: str, example: int = 0) -> np.ndarray | None:
         """One example's ``(T, D)`` token matrix, or None when the output is not tokens."""
+        nid = self.id_of(nid)
         if self.axes.get(nid) != "NTD":
             return None
         return np.asarray(self.values[nid][example], dtype=np.float32)
 
     def vector(self, nid: str, example: int = 0) -> np.ndarray:
         """One example's output flattened to 1-D float32 (a dense layer's features)."""
+        nid = self.id_of(nid)
         return np.asarray(self.values[nid][example], dtype=np.float32).reshape(-1)
 
     def channel_stats(self, nid: str, example: int = 0) -> dict[str, np.ndarray]:
@@ -251,6 +286,7 @@ class Activations:
 
     def value_range(self, nid: str, example: int | None = None) -> tuple[float, float]:
         """``(min, max)`` of the output, of one example or (None) of the whole batch."""
+        nid = self.id_of(nid)
         value = self.values[nid] if example is None else self.values[nid][example]
         if value.size == 0:
             return (0.0, 0.0)
@@ -261,6 +297,7 @@ class Activations:
 
     def summary(self, nid: str) -> dict[str, Any]:
         """Shape, axes, min, max, mean and fraction of exact zeros over the batch."""
+        nid = self.id_of(nid)
         value = self.values[nid]
         low, high = self.value_range(nid)
         return {"shape": list(value.shape), "axes": self.axes.get(nid, ""),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from netdraw.viz.activations import CHANNELS_LAST, Activations, representative
 from netdraw.viz.inputs import Batch, InputSpec, Normalization, load_inputs
 
 _KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+#: Gradient-ascent image size when the model does not say its input size.
+DEFAULT_ASCENT_SIZE = 64
 
 
 @dataclass
@@ -51,6 +54,9 @@ def open_model(model: Any, *, input_shape: Sequence[int] | None = None,
     ``input_shape`` (batch first, channels first as for ``netdraw.load``) tells a PyTorch
     model's input size; files and Keras/ONNX models know theirs."""
     if isinstance(model, OpenedModel):
+        if input_shape and model.framework == "torch":
+            return OpenedModel(model.runtime, InputSpec(tuple(input_shape),
+                                                        dtype=model.spec.dtype), model.name)
         return model
     default_shape: tuple[int, ...] | None = None
     if isinstance(model, (str, os.PathLike)):
@@ -79,21 +85,44 @@ def open_model(model: Any, *, input_shape: Sequence[int] | None = None,
     if framework == "keras":
         from netdraw.viz.runtime_keras import KerasRuntime
 
-        runtime = KerasRuntime(model, name=name)
+        runtime = _kept(model, name, KerasRuntime)
         return OpenedModel(runtime, _keras_spec(runtime), runtime.name)
     if framework == "torch":
         from netdraw.viz.runtime_torch import TorchRuntime
 
-        runtime = TorchRuntime(model, name=name)
+        runtime = _kept(model, name, TorchRuntime)
         shape = tuple(input_shape) if input_shape else default_shape
+        key = (shape, input_dtype)
+        if key in runtime.opened:
+            return runtime.opened[key]
         if shape is None:
             channels = runtime.first_conv_channels()
             shape = (None, channels, None, None) if channels else None
-        return OpenedModel(runtime, InputSpec(shape, dtype=input_dtype or "float32"),
-                           runtime.name)
+        opened = runtime.opened[key] = OpenedModel(
+            runtime, InputSpec(shape, dtype=input_dtype or "float32"), runtime.name)
+        return opened
     raise NetdrawError(f"netdraw cannot run a {type(model).__module__}."
                        f"{type(model).__name__}; give a PyTorch module, a Keras model or an "
                        "ONNX model (object or file)")
+
+
+_RUNTIMES: dict[int, tuple[Any, Any]] = {}
+
+
+def _kept(model: Any, name: str | None, make: Any) -> Any:
+    """The runtime of a live model, made once per model object (so a model is traced once
+    per input shape however often it is explained) and dropped with the model."""
+    key = id(model)
+    kept = _RUNTIMES.get(key)
+    if kept is not None and kept[0]() is model and (name is None or kept[1].name == name):
+        return kept[1]
+    runtime = make(model, name=name)
+    try:
+        ref = weakref.ref(model, lambda _r, key=key: _RUNTIMES.pop(key, None))
+    except TypeError:  # not weakly referable: not kept
+        return runtime
+    _RUNTIMES[key] = (ref, runtime)
+    return runtime
 
 
 def _open_file(path: Path, name: str | None, input_shape: Any) -> OpenedModel:
@@ -166,7 +195,31 @@ def prepare_inputs(opened: OpenedModel, inputs: Any,
         arrays.append(np.asarray(item))
     if not arrays:
         raise NetdrawError("no inputs given")
+    check_layout(opened, arrays[0])
     return Batch(arrays)
+
+
+def check_layout(opened: OpenedModel, x: np.ndarray) -> None:
+    """A clear error when an image batch is in the other layout than the model's (Keras:
+    channels last ``(N, H, W, C)``; PyTorch and ONNX: channels first ``(N, C, H, W)``)."""
+    shape = opened.spec.shape
+    if shape is None or len(shape) != 4 or x.ndim != 4 or not isinstance(shape[1], int):
+        return
+    channels = shape[1]
+    last = opened.spec.layout == CHANNELS_LAST
+    have = x.shape[-1] if last else x.shape[1]
+    other = x.shape[1] if last else x.shape[-1]
+    if have == channels or other != channels:
+        return
+    size = "×".join(str(d) if isinstance(d, int) else "?" for d in shape[2:])
+    text = "×".join(map(str, x.shape))
+    if last:
+        raise NetdrawError(f"{opened.name} is a Keras model with channels-last input "
+                           f"(N, H, W, C) = (N, {size.replace('×', ', ')}, {channels}); this "
+                           f"array is {text}, channels first: pass np.moveaxis(x, 1, -1)")
+    raise NetdrawError(f"{opened.name} takes channels-first input (N, C, H, W) = "
+                       f"(N, {channels}, {size.replace('×', ', ')}); this array is {text}, "
+                       "channels last: pass np.moveaxis(x, -1, 1)")
 
 
 # -- the three functions -------------------------------------------------------------
@@ -175,52 +228,75 @@ def prepare_inputs(opened: OpenedModel, inputs: Any,
 def capture(model: Any, inputs: Any, graph: Graph | None = None,
             nodes: Sequence[str] | None = None) -> Activations:
     """One forward pass recording the output of every node (or of ``nodes``) as numpy
-    arrays keyed by node id. With ``graph`` (``netdraw.load(model)`` or a view of it) the
-    result is keyed by that graph's ids, a folded node or collapsed block showing its last
-    member's output."""
+    arrays keyed by node id. ``nodes`` are ids or names; a name means what the diagram's
+    box of that name shows (:mod:`netdraw.viz.layers`). With ``graph`` (``netdraw.load``'s
+    graph or a view of it) the result is keyed by that graph's ids, a folded node or
+    collapsed block showing its last member's output."""
     opened = open_model(model)
     batch = prepare_inputs(opened, inputs)
     wanted: set[str] | None = None
     if nodes is not None:
+        from netdraw.viz.layers import resolve_layer
+
         source = graph.nodes if graph is not None else None
-        wanted = {representative(source[n]) if source is not None and n in source else n
-                  for n in nodes}
+        full = opened.runtime.graph_for(batch.arrays) if source is None else None
+        wanted = {representative(source[n]) if source is not None and n in source
+                  else resolve_layer(full, n) if full is not None else n for n in nodes}
     acts = opened.runtime.capture(batch.arrays, wanted)
     acts.meta["inputs"] = batch.notes
     if graph is not None:
         acts = acts.for_graph(graph)
     if nodes is not None:
-        acts = acts.select(nodes)
+        acts = acts.select(list(nodes) if graph is not None else sorted(
+            wanted or (), key=list(acts.graph.nodes).index))
     return acts
 
 
 def cam(model: Any, inputs: Any, class_index: int | Sequence[int] | None = None,
-        layer: str = "auto", method: str = "gradcam", graph: Graph | None = None) -> Any:
-    """A class-activation map (:mod:`netdraw.viz.class_maps`): ``CamResult`` with ``heatmaps``
-    (N, H, W) in 0-1, the raw ``maps``, the chosen ``layer`` and ``classes``/``scores``."""
+        layer: str = "auto", method: str = "gradcam", graph: Graph | None = None, *,
+        target: Any = None, smooth: int = 0, noise: float | None = None, seed: int = 0,
+        **options: Any) -> Any:
+    """An attribution map: ``CamResult`` (:mod:`netdraw.viz.class_maps`) with the raw
+    ``maps``, ``heatmaps`` (N, H, W) in 0-1 at the input's size, the chosen ``layer``
+    (``layer_name``: the name the diagram shows) and ``classes``/``scores``.
+
+    ``method``: ``gradcam`` (default), ``gradcam++``, ``layercam``, ``scorecam``, ``cam``,
+    or a pixel method: ``integrated-gradients`` (``steps=50``, ``baseline=0``),
+    ``smoothgrad`` (``samples=25``), ``guided-gradcam``
+    (:mod:`netdraw.viz.attributions`). ``class_index``: one class, one per input, or None
+    for the top prediction; ``target`` a :class:`netdraw.viz.targets.Target` for a logit
+    difference, a named output or a region of a segmentation output. ``smooth=N``
+    averages any CAM over N noisy copies (``noise``: their standard deviation)."""
     from netdraw.viz.class_maps import run_cam
 
     opened = open_model(model)
     batch = prepare_inputs(opened, inputs)
-    return run_cam(opened.runtime, batch.arrays, class_index, layer, method, graph)
+    return run_cam(opened.runtime, batch.arrays, class_index, layer, method, graph,
+                   target=target, smooth=smooth, noise=noise, seed=seed, **options)
 
 
 def filters(model: Any, layers: Sequence[str] | None = None, *, ascent: bool = False,
-            steps: int = 128, size: int | None = None, channels: int = 16,
-            normalize: Normalization | None = None, seed: int = 0) -> Any:
+            steps: int = 64, size: int | None = None, channels: int = 16,
+            normalize: Normalization | None = None, seed: int = 0, lr: float = 0.1,
+            input_shape: Sequence[int] | None = None) -> Any:
     """Raw kernels of the first convolution and, with ``ascent``, for each layer in
     ``layers`` (default: up to four convolutions spread over the network) the images that
     maximise its first ``channels`` channels (:mod:`netdraw.viz.feature_vis`)."""
     from netdraw.viz import feature_vis as fv
-    from netdraw.viz.class_maps import resolve_layer
+    from netdraw.viz.layers import display_name, resolve_layer
 
-    opened = open_model(model)
+    opened = open_model(model, input_shape=input_shape)
     runtime = opened.runtime
     graph = _graph(opened)
-    result = fv.FilterResult(graph)
+    result = fv.FilterResult(graph, steps=steps)
     first = fv.first_conv(graph, runtime)
     if first is not None:
         result.kernels[first] = runtime.weight(graph, first)
+        if opened.framework == "onnx" and not any(n.kind == "norm" for n in graph.nodes.values()):
+            result.notes.append(
+                "the ONNX file holds no BatchNormalization: exporters fold a network's "
+                "BatchNorm into the convolution weights, so these kernels are the folded "
+                "ones (scaled per output channel), not the trained convolution's")
     else:
         result.notes.append("no convolution with 4-D kernels: no raw filters to show")
     if not ascent:
@@ -229,14 +305,19 @@ def filters(model: Any, layers: Sequence[str] | None = None, *, ascent: bool = F
         raise NetdrawError(f"gradient ascent needs gradients, which {runtime.framework} "
                            "models do not give here; ONNX models show raw kernels only "
                            "(drop --ascent)")
-    chosen = [resolve_layer(graph, name) for name in layers] if layers else _spread(graph)
+    chosen = [resolve_layer(graph, name) for name in layers] if layers else \
+        [resolve_layer(graph, nid) for nid in _spread(graph)]
     if not chosen:
         raise NetdrawError(f"{graph.name} has no convolution to visualise; name a layer "
                            "with --layer")
     shape = opened.spec.shape
     in_channels = shape[1] if shape and isinstance(shape[1], int) else 3
     if size is None:
-        size = shape[2] if shape and len(shape) == 4 and isinstance(shape[2], int) else 128
+        known = shape and len(shape) == 4 and isinstance(shape[2], int)
+        size = shape[2] if known else DEFAULT_ASCENT_SIZE
+        if not known:
+            result.notes.append(f"the model's input size is unknown: ascent images are "
+                                f"{size} px (give input_shape, or --input-shape)")
     for nid in chosen:
         node = graph.nodes[nid]
         count = _out_channels(node, opened)
@@ -246,9 +327,10 @@ def filters(model: Any, layers: Sequence[str] | None = None, *, ascent: bool = F
         else:
             function = runtime.ascent_function(nid)
         images, scores = fv.ascent(function, picked, size, in_channels, steps=steps,
-                                   seed=seed, normalize=normalize)
+                                   lr=lr, seed=seed, normalize=normalize)
         result.images[nid], result.channels[nid], result.objective[nid] = \
             images, picked, scores
+        result.names[nid] = display_name(graph, nid)
     return result
 
 

@@ -13,167 +13,111 @@ Methods (``method=``), on the output ``A`` (channels ``k``) of one layer and the
 ``cam``       (Zhou et al. 2016) forward only, for networks ending in global average
               pooling and one linear layer: ``Σ_k W_ck A_k`` with that layer's weights.
 
-Maps are min-max normalised to 0-1 per example and upsampled (bilinear) to the input size.
-``layer="auto"`` picks by *shape*: the last node whose output still has a spatial grid
-larger than 1×1 (a type search picks a MobileNetV3's 1×1 logits conv); tokens whose count,
-less up to 8 leading class/register tokens, is a square are folded into that grid (vision
-transformers need no reshape code). Gradient methods then take, among the last such nodes,
-the last one whose gradient reaches the grid (a ViT's final norm passes gradient only to the
-class token). ``cam`` picks the input of the global pooling. ONNX models have no
-gradients here: ``cam`` and ``scorecam`` only.
+``y`` is the score of a :class:`~netdraw.viz.targets.Target`: a class's logit (default:
+the top prediction), a logit difference, or a class summed over a region of a segmentation
+output. Pixel-level methods (Integrated Gradients, SmoothGrad, Guided Grad-CAM) live in
+:mod:`netdraw.viz.attributions`; ``smooth=N`` averages any method over N noisy inputs.
+
+Raw maps stay at the layer's grid; ``heatmaps`` min-max scales them to 0-1 per example (or
+over the batch: :meth:`CamResult.scaled`) and upsamples them (bilinear) to the input size.
+``layer="auto"`` picks from the graph, before any backward pass
+(:func:`netdraw.viz.layers.choose_layer`): the last node whose output still has a spatial
+grid larger than 1×1 (a type search picks a MobileNetV3's 1×1 logits conv) and reaches the
+output other than through a slice; tokens whose count, less up to 8 leading class/register
+tokens, is a square are folded into that grid (vision transformers need no reshape code).
+``cam`` picks the input of the global pooling. A layer name means what the diagram's box
+of that name shows (:mod:`netdraw.viz.layers`). ONNX models have no gradients here:
+``cam`` and ``scorecam`` only; a file with a fixed batch size is fed in pieces of it.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from netdraw.errors import NetdrawError
-from netdraw.ir import Graph, Node
-from netdraw.viz.activations import CHANNELS_FIRST, fold_tokens, guess_axes
+from netdraw.ir import Graph
+from netdraw.viz.activations import CHANNELS_FIRST, fold_tokens, guess_axes, representative
+from netdraw.viz.layers import (
+    choose_layer,
+    display_name,
+    gap_head,
+    grid_of,
+    memo,
+    no_grid_error,
+    resolve_layer,
+    spatial_nodes,
+)
+from netdraw.viz.targets import Target
 
-METHODS = ("gradcam", "gradcam++", "layercam", "scorecam", "cam")
-GRADIENT_METHODS = ("gradcam", "gradcam++", "layercam")
-#: How many of the last spatial nodes a gradient method looks at with ``layer="auto"``.
-AUTO_CANDIDATES = 48
-_PASS_THROUGH = ("flatten", "reshape", "dropout", "identity", "cast", "squeeze")
-#: Kinds whose 4-D outputs are not image grids (attention heads: batch, heads, tokens, …).
-_NOT_A_GRID = ("reshape", "transpose", "matmul", "attention", "softmax", "slice", "flatten",
-               "embedding", "constant")
+__all__ = ["CamResult", "gap_head", "resolve_layer", "run_cam", "spatial_nodes"]
+
+#: Maps on a layer's grid.
+CAM_METHODS = ("gradcam", "gradcam++", "layercam", "scorecam", "cam")
+#: Maps at the input's pixels (:mod:`netdraw.viz.attributions`).
+PIXEL_METHODS = ("integrated-gradients", "smoothgrad", "guided-gradcam")
+METHODS = CAM_METHODS + PIXEL_METHODS
+GRADIENT_METHODS = ("gradcam", "gradcam++", "layercam", *PIXEL_METHODS)
+#: How a map is scaled to 0-1 for pictures: per image, or one scale over the batch.
+SCALES = ("image", "shared")
 
 
 @dataclass
 class CamResult:
-    """The maps of one CAM run, batch first."""
+    """The maps of one attribution run, batch first.
 
-    heatmaps: np.ndarray  #: (N, H, W) in 0-1 at the input's size
-    maps: np.ndarray  #: (N, h, w) raw (before normalisation) at the layer's grid
-    layer: str  #: the node id the map was computed on
-    layer_name: str
+    ``maps`` are raw (before normalisation) at the layer's grid (CAM methods) or at the
+    input's pixels (pixel methods, summed over channels: ``attributions`` keeps them per
+    channel); ``heatmaps`` are ``maps`` min-max scaled to 0-1 per image and upsampled
+    (bilinear) to the input size, computed when first read; :meth:`scaled` gives them on
+    one scale shared by the batch."""
+
+    maps: np.ndarray  #: (N, h, w) raw
+    layer: str  #: the node id the map was computed on ("" for pixel methods)
+    layer_name: str  #: the name the diagram shows for that node (its box's name)
     method: str
     classes: list[int]
-    scores: list[float]  #: softmax probability of each chosen class
-    logits: np.ndarray
+    scores: list[float]  #: softmax probability of each class, or the target's score
+    logits: np.ndarray  #: the output the target was read from
     graph: Graph
     notes: list[str] = field(default_factory=list)
+    size: tuple[int, int] | None = None  #: the input's (H, W)
+    score_kind: str = "probability"
+    attributions: np.ndarray | None = None  #: pixel methods: (N, C, H, W) signed
+    #: Pixel methods: 1 is this percentile of the map (a few extreme pixels would
+    #: otherwise leave the rest black, as captum's ``outlier_perc``); None: the maximum.
+    clip_percentile: float | None = None
 
+    @cached_property
+    def heatmaps(self) -> np.ndarray:
+        """(N, H, W) float32 in 0-1 at the input's size, scaled per image."""
+        return self.scaled("image")
 
-# -- shapes and layers ---------------------------------------------------------------
+    def scaled(self, scale: str = "image") -> np.ndarray:
+        """Heatmaps in 0-1: ``image`` min-max per image, ``shared`` one scale over the
+        batch (so the inputs' maps compare); pixel methods divide by the
+        :attr:`clip_percentile` instead of the maximum."""
+        if scale not in SCALES:
+            raise NetdrawError(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
+        maps = self.maps.astype(np.float64)
+        if self.clip_percentile is not None:
+            axes = (1, 2) if scale == "image" else None
+            top = np.percentile(maps, self.clip_percentile, axis=axes, keepdims=True)
+            scaled = np.clip(maps / np.where(top > 0, top, 1.0), 0, 1)
+        else:
+            scaled = normalise(maps) if scale == "image" else normalise_shared(maps)
+        if self.size is not None and scaled.shape[1:] != tuple(self.size):
+            scaled = upsample(scaled, self.size)
+        return scaled.astype(np.float32)
 
-
-def _grid(node: Node, batch: int, layout: str) -> tuple[int, int] | None:
-    """The spatial grid (h, w) of a node's output when larger than 1×1, else None."""
-    if not node.outputs or node.kind in ("input", "output", *_NOT_A_GRID):
-        return None
-    shape = node.outputs[0].shape
-    if not shape or any(not isinstance(d, int) for d in shape[1:]):
-        return None
-    shape = (batch, *shape[1:])
-    axes = guess_axes(tuple(shape), batch, layout, node.kind, node.op_type)
-    if axes in ("NCHW", "NHWC"):
-        h, w = (shape[2], shape[3]) if axes == "NCHW" else (shape[1], shape[2])
-    elif axes == "NTD":
-        folded = fold_tokens(shape[1])
-        if folded is None:
-            return None
-        h, w = folded[1:]
-    else:
-        return None
-    return (h, w) if h * w > 1 else None
-
-
-def spatial_nodes(graph: Graph, batch: int, layout: str) -> list[str]:
-    """Node ids with a spatial output grid larger than 1×1 that feed an output, in order;
-    with an image input, only grids of about the image's aspect ratio (a (batch, tokens,
-    heads, features) tensor is no grid)."""
-    useful = _ancestors_of_outputs(graph)
-    aspect = None
-    for nid in graph.inputs:
-        grid = _grid_of_input(graph.nodes[nid], batch, layout)
-        if grid is not None:
-            aspect = grid[0] / grid[1]
-            break
-    out = []
-    for nid, node in graph.nodes.items():
-        grid = _grid(node, batch, layout) if nid in useful else None
-        if grid is None:
-            continue
-        if aspect is not None and not 0.5 <= (grid[0] / grid[1]) / aspect <= 2:
-            continue
-        out.append(nid)
-    return out
-
-
-def _grid_of_input(node: Node, batch: int, layout: str) -> tuple[int, int] | None:
-    shape = node.outputs[0].shape if node.outputs else None
-    if not shape or len(shape) != 4 or any(not isinstance(d, int) for d in shape[1:]):
-        return None
-    return (shape[2], shape[3]) if layout == CHANNELS_FIRST else (shape[1], shape[2])
-
-
-def _ancestors_of_outputs(graph: Graph) -> set[str]:
-    preds: dict[str, list[str]] = {nid: [] for nid in graph.nodes}
-    for e in graph.edges:
-        preds[e.dst].append(e.src)
-    seen: set[str] = set()
-    stack = list(graph.outputs)
-    while stack:
-        nid = stack.pop()
-        if nid not in seen:
-            seen.add(nid)
-            stack.extend(preds[nid])
-    return seen
-
-
-def resolve_layer(graph: Graph, name: str) -> str:
-    """A node id from a user's ``--layer``: an id, a node name (a module called several
-    times: its last call) or a group name (its last node that feeds the rest)."""
-    if name in graph.nodes:
-        return name
-    hits = [nid for nid, n in graph.nodes.items() if n.name == name]
-    if hits:
-        return hits[-1]
-    for path, group in graph.groups.items():
-        if name in (group.display_name, "/".join(path), path[-1]):
-            members = [nid for nid, n in graph.nodes.items() if n.group[: len(path)] == path]
-            leaving = [e.src for e in graph.edges if e.src in members and e.dst not in members]
-            if leaving:
-                return max(leaving, key=list(graph.nodes).index)
-    names = sorted({n.name for n in graph.nodes.values()} | set(graph.nodes)
-                   | {g.display_name for g in graph.groups.values()})
-    close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
-    hint = f"close names: {', '.join(close)}" if close else \
-        f"layers are e.g. {', '.join(list(n.name for n in graph.nodes.values())[1:6])}"
-    raise NetdrawError(f"--layer {name!r} names no layer of {graph.name}; {hint}")
-
-
-def gap_head(graph: Graph) -> tuple[str, str] | None:
-    """``(feature node, dense node)`` when the network ends in global average pooling and
-    one linear layer (what ``cam`` needs); None otherwise."""
-    succ: dict[str, list[str]] = {nid: [] for nid in graph.nodes}
-    pred: dict[str, list[str]] = {nid: [] for nid in graph.nodes}
-    for e in graph.edges:
-        succ[e.src].append(e.dst)
-        pred[e.dst].append(e.src)
-    for nid, node in graph.nodes.items():
-        if node.kind != "global_pool" and not (
-                node.kind == "reduce" and "mean" in node.op_type.lower()):
-            continue
-        if len(pred[nid]) != 1:
-            continue
-        cur = nid
-        while len(succ[cur]) == 1 and graph.nodes[succ[cur][0]].kind in _PASS_THROUGH:
-            cur = succ[cur][0]
-        if len(succ[cur]) == 1 and graph.nodes[succ[cur][0]].kind == "dense":
-            dense = succ[cur][0]
-            if all(graph.nodes[s].kind in ("output", "softmax") or s in graph.outputs
-                   for s in succ[dense]):
-                return pred[nid][0], dense
-    return None
+    @property
+    def layer_path(self) -> str:
+        """The framework's name of the node mapped (the ReLU closing a Conv+BN+ReLU box)."""
+        return self.graph.nodes[self.layer].name if self.layer in self.graph.nodes else ""
 
 
 # -- the methods ---------------------------------------------------------------------
@@ -188,7 +132,8 @@ def channels_first(x: np.ndarray, axes: str) -> np.ndarray:
     if axes == "NTD":
         extra, h, w = fold_tokens(x.shape[1])  # type: ignore[misc]
         return np.moveaxis(x[:, extra:], -1, 1).reshape(x.shape[0], x.shape[2], h, w)
-    raise NetdrawError(f"an output with axes {axes} has no spatial grid")
+    raise NetdrawError(f"an output with axes {axes} has no spatial grid larger than 1×1; "
+                       "choose an earlier layer or --layer auto")
 
 
 def weights_gradcam(a: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -207,6 +152,12 @@ def combine(weights: np.ndarray, a: np.ndarray, relu: bool = True) -> np.ndarray
     """Σ_k w_k A_k per example: (N, C) × (N, C, h, w) -> (N, h, w)."""
     maps = np.einsum("nc,nchw->nhw", weights.astype(np.float64), a.astype(np.float64))
     return np.maximum(maps, 0) if relu else maps
+
+
+def normalise_shared(maps: np.ndarray) -> np.ndarray:
+    """Min-max to 0-1 over the whole batch (one scale for all examples)."""
+    low, high = float(maps.min()), float(maps.max())
+    return (maps - low) / (high - low) if high > low else np.zeros_like(maps)
 
 
 def normalise(maps: np.ndarray) -> np.ndarray:
@@ -243,149 +194,154 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 # -- running -------------------------------------------------------------------------
 
 
-def _pick_classes(class_index: int | Sequence[int] | None):
-    def pick(logits: np.ndarray) -> list[int]:
-        flat = logits.reshape(logits.shape[0], -1)
-        count = flat.shape[1]
-        if class_index is None:
-            return [int(i) for i in flat.argmax(axis=1)]
-        wanted = [class_index] * flat.shape[0] if isinstance(class_index, int) \
-            else list(class_index)
-        for c in wanted:
-            if not 0 <= c < count:
-                raise NetdrawError(f"--class {c} is out of range: the model has {count} "
-                                   f"classes (0-{count - 1})")
-        if len(wanted) != flat.shape[0]:
-            raise NetdrawError(f"{len(wanted)} classes for {flat.shape[0]} inputs")
-        return [int(c) for c in wanted]
-
-    return pick
-
-
-def run_cam(runtime: Any, inputs: Sequence[np.ndarray], class_index: Any = None,
-            layer: str = "auto", method: str = "gradcam", graph: Graph | None = None,
-            scorecam_batch: int = 32) -> CamResult:
-    """The CAM of ``method`` on a runtime (see :mod:`netdraw.viz.api`)."""
-    if method not in METHODS:
-        raise NetdrawError(f"unknown CAM method {method!r}; use one of {', '.join(METHODS)}")
-    batch = int(np.asarray(inputs[0]).shape[0])
-    layout = runtime.layout
-    size = _input_size(inputs[0], layout)
-    pick_classes = _pick_classes(class_index)
-    notes: list[str] = []
-    if method in GRADIENT_METHODS:
-        if not runtime.gradients_supported:
-            raise NetdrawError(f"{method} needs gradients, which {runtime.framework} models "
-                               "do not give here; use --method cam or --method scorecam")
-
-        def pick_nodes(g: Graph) -> list[str]:
-            if layer != "auto":
-                return [resolve_layer(g, layer)]
-            found = spatial_nodes(g, batch, layout)
-            if not found:
-                raise NetdrawError(f"{g.name} has no layer with a spatial output larger "
-                                   "than 1×1, so there is nothing to map; CAM needs a "
-                                   "convolutional or vision-transformer model")
-            return found[::-1][:AUTO_CANDIDATES]
-
-        result = runtime.gradients(inputs, pick_nodes, pick_classes)
-        g = result.graph
-        chosen = _first_reaching(result, batch, layout) if layer == "auto" else \
-            (result.nodes[0] if result.nodes else None)
-        if chosen is None:
-            raise NetdrawError("the class score does not depend on any spatial layer")
-        axes = guess_axes(result.activations[chosen].shape, batch, layout,
-                          g.nodes[chosen].kind, g.nodes[chosen].op_type)
-        a = channels_first(result.activations[chosen], axes)
-        grad = channels_first(result.gradients[chosen], axes)
-        if method == "gradcam":
-            maps = combine(weights_gradcam(a, grad), a)
-        elif method == "gradcam++":
-            maps = combine(weights_gradcampp(a, grad), a)
-        else:
-            maps = np.maximum((np.maximum(grad, 0) * a).sum(axis=1), 0).astype(np.float64)
-        logits, classes = result.logits, result.classes
-    else:
-        acts = runtime.capture(inputs)
-        g = acts.graph
-        if graph is not None and layer != "auto" and layer in graph.nodes:
-            from netdraw.viz.activations import representative
-
-            layer = representative(graph.nodes[layer])
-        head = gap_head(g)
-        if method == "cam":
-            if head is None:
-                raise NetdrawError(f"cam needs a network that ends in global average pooling "
-                                   f"and one linear layer, which {g.name} does not; use "
-                                   "--method gradcam (or scorecam)")
-            chosen = head[0] if layer == "auto" else resolve_layer(g, layer)
-            if chosen != head[0]:
-                raise NetdrawError(f"cam maps the input of the global pooling "
-                                   f"({g.nodes[head[0]].name}); drop --layer or use "
-                                   "--method gradcam for other layers")
-        else:
-            chosen = resolve_layer(g, layer) if layer != "auto" else (
-                spatial_nodes(g, batch, layout) or [None])[-1]
-            if chosen is None:
-                raise NetdrawError(f"{g.name} has no layer with a spatial output larger "
-                                   "than 1×1, so there is nothing to map")
-        if _grid(g.nodes[chosen], batch, layout) is None:
-            raise NetdrawError(f"layer {g.nodes[chosen].name!r} has no spatial output larger "
-                               "than 1×1; choose an earlier layer or --layer auto")
-        logits = acts[g.outputs[0]] if g.outputs and g.outputs[0] in acts \
-            else runtime.predict(inputs)
-        classes = pick_classes(logits)
-        a = channels_first(acts[chosen], acts.axes[chosen]).astype(np.float64)
-        if method == "cam":
-            weight = runtime.weight(g, head[1])
-            if weight is None or weight.ndim != 2 or weight.shape[1] != a.shape[1]:
-                raise NetdrawError(f"cannot read the weights of {g.nodes[head[1]].name} "
-                                   f"matching {a.shape[1]} channels")
-            maps = combine(weight[classes], a, relu=False)
-        else:
-            maps = _scorecam(runtime, inputs, a, classes, logits, size, layout,
-                             scorecam_batch)
-    if _grid(g.nodes[chosen], batch, layout) is None:
-        raise NetdrawError(f"layer {g.nodes[chosen].name!r} has no spatial output larger "
-                           "than 1×1; choose an earlier layer or --layer auto")
-    probabilities = softmax(logits)
-    scores = [float(probabilities[i, c]) for i, c in enumerate(classes)]
-    heat = upsample(normalise(maps), size) if size else normalise(maps)
-    return CamResult(heat.astype(np.float32), maps.astype(np.float32), chosen,
-                     g.nodes[chosen].name, method, classes, scores, logits, g, notes)
-
-
-def _first_reaching(result: Any, batch: int, layout: str) -> str | None:
-    """The latest candidate whose gradient is non-zero somewhere on its grid."""
-    for nid in result.nodes:
-        node = result.graph.nodes[nid]
-        axes = guess_axes(result.gradients[nid].shape, batch, layout, node.kind,
-                          node.op_type)
-        try:
-            grad = channels_first(result.gradients[nid], axes)
-        except (NetdrawError, TypeError):
-            continue
-        if np.any(grad != 0):
-            return nid
-    return result.nodes[0] if result.nodes else None
-
-
-def _input_size(x: np.ndarray, layout: str) -> tuple[int, int] | None:
+def input_size(x: np.ndarray, layout: str) -> tuple[int, int] | None:
+    """(H, W) of an image batch, None for any other input."""
     x = np.asarray(x)
     if x.ndim != 4:
         return None
     return (x.shape[2], x.shape[3]) if layout == CHANNELS_FIRST else (x.shape[1], x.shape[2])
 
 
-def _scorecam(runtime: Any, inputs: Sequence[np.ndarray], a: np.ndarray, classes: list[int],
-              logits: np.ndarray, size: tuple[int, int] | None, layout: str,
-              chunk: int) -> np.ndarray:
+def pick_layer(g: Graph, layer: str, method: str, batch: int, layout: str,
+               view: Graph | None = None) -> str:
+    """The node a CAM method maps: ``layer`` resolved by name (in ``view`` when given,
+    else through the default fold), or chosen from the graph (:func:`choose_layer`; for
+    ``cam`` the input of the global pooling)."""
+    if layer != "auto":
+        if view is not None and layer in view.nodes:
+            chosen = representative(view.nodes[layer])
+        else:
+            chosen = resolve_layer(g, layer)
+    elif method == "cam":
+        head = gap_head(g)
+        chosen = head[0] if head is not None else choose_layer(g, batch, layout)
+    else:
+        chosen = choose_layer(g, batch, layout)
+    if grid_of(g.nodes[chosen], batch, layout) is None:
+        raise no_grid_error(g, chosen)
+    return chosen
+
+
+def run_cam(runtime: Any, inputs: Sequence[np.ndarray], class_index: Any = None,
+            layer: str = "auto", method: str = "gradcam", graph: Graph | None = None,
+            scorecam_batch: int = 32, *, target: Target | None = None, smooth: int = 0,
+            noise: float | None = None, seed: int = 0, **options: Any) -> CamResult:
+    """The map of ``method`` on a runtime (see :func:`netdraw.viz.cam`). ``smooth`` > 0
+    averages the raw maps over that many noisy copies of the input (SmoothGrad applied to
+    a CAM, Omeiza et al. 2019; ``noise``: the noise's standard deviation, default 15 % of
+    the input's range)."""
+    if method not in METHODS:
+        raise NetdrawError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    layout = runtime.layout
+    target = Target.of(target if target is not None else class_index, layout)
+    if method in GRADIENT_METHODS and not runtime.gradients_supported:
+        raise NetdrawError(f"{method} needs gradients, which {runtime.framework} models do "
+                           "not give here; use --method cam or --method scorecam")
+    if method in PIXEL_METHODS:
+        from netdraw.viz.attributions import run_pixel
+
+        return run_pixel(runtime, inputs, method, target, layer=layer, graph=graph,
+                         smooth=smooth, noise=noise, seed=seed, **options)
+    if options:
+        raise NetdrawError(f"{', '.join(options)}: options of the pixel methods "
+                           f"({', '.join(PIXEL_METHODS)}), not of {method}")
+    batch = int(np.asarray(inputs[0]).shape[0])
+    size = input_size(inputs[0], layout)
+    g = runtime.graph_for(inputs)
+    chosen = pick_layer(g, layer, method, batch, layout, graph) if graph is not None else \
+        memo(g, ("layer", layer, method, batch, layout),
+             lambda: pick_layer(g, layer, method, batch, layout))
+    maps, output, classes = layer_maps(runtime, inputs, g, chosen, method, target,
+                                       scorecam_batch)
+    scores, classes, kind = target.scores(output, classes)
+    notes = []
+    if smooth:
+        fixed = Target(tuple(classes), target.minus, target.output, target.region, layout)
+        maps = smoothed(runtime, inputs, smooth, noise, seed,
+                        lambda xs: layer_maps(runtime, xs, g, chosen, method, fixed,
+                                              scorecam_batch)[0])
+        notes.append(f"averaged over {smooth} noisy copies of the input")
+    name = memo(g, ("name", chosen), lambda: display_name(g, chosen))
+    return CamResult(maps.astype(np.float32), chosen, name, method,
+                     classes, scores, output, g, notes, size, kind)
+
+
+def smoothed(runtime: Any, inputs: Sequence[np.ndarray], samples: int, noise: float | None,
+             seed: int, maps_of: Any) -> np.ndarray:
+    """The mean of ``maps_of(inputs + noise)`` over ``samples`` noisy copies: the noise is
+    drawn once, ``(N·samples, …)`` with example ``i``'s copies at rows ``i·samples…``
+    (captum's NoiseTunnel order), by the runtime (torch's generator for PyTorch)."""
+    if samples < 1:
+        raise NetdrawError(f"--smooth must be 1 or more, not {samples}")
+    x = np.asarray(inputs[0], dtype=np.float32)
+    stdev = float(noise) if noise is not None else 0.15 * float(np.ptp(x) or 1.0)
+    drawn = runtime.normal((x.shape[0] * samples, *x.shape[1:]), stdev, seed)
+    noisy = np.repeat(x, samples, axis=0) + drawn.astype(np.float32)
+    total = None
+    for k in range(samples):
+        rows = noisy[k::samples]  # sample k of every example
+        maps = maps_of([rows, *inputs[1:]])
+        total = maps.astype(np.float64) if total is None else total + maps
+    return total / samples
+
+
+def layer_maps(runtime: Any, inputs: Sequence[np.ndarray], g: Graph, chosen: str,
+               method: str, target: Target, chunk: int = 32
+               ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """``(raw maps (N, h, w), the output the target reads, the classes explained)`` of a
+    CAM method at node ``chosen``."""
+    batch = int(np.asarray(inputs[0]).shape[0])
+    layout = runtime.layout
+    node = g.nodes[chosen]
+    if method in GRADIENT_METHODS:
+        result = runtime.gradients_at(inputs, chosen, target, g)
+        value, grad = result.activations[chosen], result.gradients[chosen]
+        axes = guess_axes(value.shape, batch, layout, node.kind, node.op_type)
+        a, grad = channels_first(value, axes), channels_first(grad, axes)
+        if method == "gradcam":
+            maps = combine(weights_gradcam(a, grad), a)
+        elif method == "gradcam++":
+            maps = combine(weights_gradcampp(a, grad), a)
+        else:
+            maps = np.maximum((np.maximum(grad, 0) * a).sum(axis=1), 0).astype(np.float64)
+        return maps, result.logits, result.classes
+    acts = runtime.capture(inputs, {chosen})
+    a = channels_first(acts[chosen], acts.axes[chosen]).astype(np.float64)
+    output = runtime.outputs(inputs, target.output)
+    if method == "cam":
+        head = gap_head(g)
+        if head is None:
+            raise NetdrawError(f"cam needs a network that ends in global average pooling "
+                               f"and one linear layer, which {g.name} does not; use "
+                               "--method gradcam (or scorecam)")
+        if chosen != head[0]:
+            raise NetdrawError(f"cam maps the input of the global pooling "
+                               f"({display_name(g, head[0])}); drop --layer or use "
+                               "--method gradcam for other layers")
+        if target.region is not None or target.output is not None:
+            raise NetdrawError("cam explains a class of the classifier; --region and "
+                               "--output need a gradient method or scorecam")
+        weight = runtime.weight(g, head[1])
+        if weight is None or weight.ndim != 2 or weight.shape[1] != a.shape[1]:
+            raise NetdrawError(f"cannot read the weights of {g.nodes[head[1]].name} "
+                               f"matching {a.shape[1]} channels")
+        w, classes = target.weights(output)
+        return combine(w.reshape(batch, -1) @ weight, a, relu=False), output, classes
+    return (_scorecam(runtime, inputs, a, target, output, chunk), output,
+            target.weights(output)[1])
+
+
+def _scorecam(runtime: Any, inputs: Sequence[np.ndarray], a: np.ndarray, target: Target,
+              output: np.ndarray, chunk: int) -> np.ndarray:
+    layout = runtime.layout
+    size = input_size(inputs[0], layout)
     if size is None:
         raise NetdrawError("scorecam masks an image input; this model's input is not one")
     x = np.asarray(inputs[0], dtype=np.float32)
     n, c = a.shape[:2]
     masks = upsample(normalise(a.reshape(n * c, *a.shape[2:])), size).reshape(n, c, *size)
-    base = logits.reshape(n, -1)[np.arange(n), classes]
+    w, _ = target.weights(output)
+    base = (output * w).reshape(n, -1).sum(1)
     weights = np.zeros((n, c))
     for i in range(n):
         for start in range(0, c, chunk):
@@ -394,8 +350,10 @@ def _scorecam(runtime: Any, inputs: Sequence[np.ndarray], a: np.ndarray, classes
                 masked = x[i][None] * m[:, None]
             else:
                 masked = x[i][None] * m[:, :, :, None]
-            out = runtime.predict([masked]).reshape(len(m), -1)
-            weights[i, start:start + chunk] = out[:, classes[i]] - base[i]
+            rest = [np.repeat(np.asarray(r)[i:i + 1], len(m), axis=0) for r in inputs[1:]]
+            out = runtime.outputs([masked, *rest], target.output)
+            weights[i, start:start + chunk] = \
+                (out * w[i:i + 1]).reshape(len(m), -1).sum(1) - base[i]
     weights = np.exp(weights - weights.max(axis=1, keepdims=True))
     weights /= weights.sum(axis=1, keepdims=True)
     return combine(weights, a)

@@ -16,6 +16,12 @@ al. 2017, "Feature Visualization"; Lucid/Lucent):
   scaled and rotated at random before it enters the model;
 - a total-variation penalty.
 
+64 Adam steps at a learning rate of 0.1 reach the mean activations that 128 steps at 0.05
+reached (the shapes network's block3: within ±10 % per channel, higher on average), in
+half the time; images are the model's input size. The optimisation is seeded and runs on
+one thread (a chaotic optimisation amplifies a one-ulp difference in a parallel sum), so
+the same model gives the same bytes on every machine and run.
+
 ONNX models have no gradients here: raw kernels only.
 """
 
@@ -41,6 +47,7 @@ class FilterResult:
     """Raw kernels and/or ascent images, keyed by node id."""
 
     graph: Graph
+    steps: int = 0  #: gradient-ascent steps taken
     #: node id -> weights (out, in, kh, kw)
     kernels: dict[str, np.ndarray] = field(default_factory=dict)
     #: node id -> images (K, C, size, size) in 0-1, one per channel in ``channels``
@@ -48,6 +55,8 @@ class FilterResult:
     channels: dict[str, list[int]] = field(default_factory=dict)
     #: node id -> final mean activation of each channel on its image
     objective: dict[str, list[float]] = field(default_factory=dict)
+    #: node id -> the name the diagram shows for it (a Conv+BN+ReLU box's name)
+    names: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -69,7 +78,7 @@ def conv_layers(graph: Graph) -> list[str]:
 
 
 def ascent(function: Callable[[Any], Any], channels: Sequence[int], size: int,
-           in_channels: int = 3, steps: int = 128, lr: float = 0.05, tv: float = 0.05,
+           in_channels: int = 3, steps: int = 64, lr: float = 0.1, tv: float = 0.05,
            seed: int = 0, normalize: Any = None, jitter: int = 4,
            decay: float = 1.0) -> tuple[np.ndarray, list[float]]:
     """Images (K, C, size, size) in 0-1 maximising ``function(images)[k, channels[k]]``'s
@@ -122,18 +131,24 @@ def ascent(function: Callable[[Any], Any], channels: Sequence[int], size: int,
         picked = out[torch.arange(k), index]
         return picked.reshape(k, -1).mean(1)
 
-    for _ in range(steps):
-        x = image()
-        act = objective(transform(x))
-        variation = ((x[..., 1:, :] - x[..., :-1, :]).abs().mean()
-                     + (x[..., :, 1:] - x[..., :, :-1]).abs().mean())
-        loss = -act.sum() + tv * variation * k
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    with torch.no_grad():
-        x = image()
-        final = objective(x if mean is None else (x - mean[:, None, None]) / std[:, None, None])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one summation order, whatever the machine: same bytes
+    try:
+        for _ in range(steps):
+            x = image()
+            act = objective(transform(x))
+            variation = ((x[..., 1:, :] - x[..., :-1, :]).abs().mean()
+                         + (x[..., :, 1:] - x[..., :, :-1]).abs().mean())
+            loss = -act.sum() + tv * variation * k
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        with torch.no_grad():
+            x = image()
+            final = objective(x if mean is None
+                              else (x - mean[:, None, None]) / std[:, None, None])
+    finally:
+        torch.set_num_threads(threads)
     return x.detach().numpy().astype(np.float32), [float(v) for v in final]
 
 

@@ -221,12 +221,35 @@ def token_map(tokens: np.ndarray, vmin: float, vmax: float, cmap: str):
     return img.resize((width, height), mode)
 
 
-def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """A (C, H, W) 0-1 image under a (H, W) 0-1 heatmap -> (H, W, 3) uint8."""
+#: Colour maps a heatmap can be drawn in (``--colormap``), by the names users know.
+HEAT_COLORMAPS = {"heat": "heat", "jet": "heat", "viridis": "sequential",
+                  "sequential": "sequential", "gray": "gray", "grey": "gray",
+                  "diverging": "diverging", "coolwarm": "diverging"}
+
+
+def heat_colormap(name: str) -> str:
+    """The colour scale of :data:`HEAT_COLORMAPS` called ``name`` (a clear error else)."""
+    if name not in HEAT_COLORMAPS:
+        from netdraw.errors import NetdrawError
+
+        raise NetdrawError(f"unknown --colormap {name!r}; choose one of "
+                           f"{', '.join(HEAT_COLORMAPS)}")
+    return HEAT_COLORMAPS[name]
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5,
+            cmap: str = "heat") -> np.ndarray:
+    """A (C, H, W) 0-1 image under a (H, W) 0-1 heatmap -> (H, W, 3) uint8.
+
+    The colour covers each pixel in proportion to its heat (``alpha · heat``): where the
+    map is 0 the input shows unchanged, where it is 1 the colour covers ``alpha`` of it,
+    so the input stays visible around the evidence."""
     base = image if image.shape[0] == 3 else np.repeat(image[:1], 3, axis=0)
     base = np.moveaxis(np.clip(base, 0, 1), 0, -1)
-    colours = colorize(heat, 0.0, 1.0, "heat").astype(np.float32) / 255
-    mixed = (1 - alpha) * base + alpha * colours
+    heat = np.clip(np.nan_to_num(heat), 0, 1)
+    colours = colorize(heat, 0.0, 1.0, heat_colormap(cmap)).astype(np.float32) / 255
+    weight = (alpha * heat)[..., None]
+    mixed = (1 - weight) * base + weight * colours
     return (np.clip(mixed, 0, 1) * 255).round().astype(np.uint8)
 
 

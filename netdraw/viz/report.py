@@ -141,38 +141,71 @@ def index_html(entries: list[Entry], acts: Activations, title: str = "") -> str:
             f"<h1>{heading}</h1><ul>{notes}</ul>" + "".join(rows) + "</body></html>\n")
 
 
-def cam_image(result: Any, pixels: np.ndarray | None, example: int, class_names: list[str]
-              | None = None) -> Any:
-    """The input, the heatmap over it and a colour bar, with the class and layer named."""
+def _pixels_like(pixels: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """A (C, H, W) 0-1 picture resized to ``shape`` (H, W)."""
     from PIL import Image
 
-    heat = result.heatmaps[example]
-    h, w = heat.shape
+    if pixels is None:
+        return None
+    if pixels.shape[1:] == shape:
+        return pixels
+    h, w = shape
+    return np.stack([np.asarray(Image.fromarray((np.clip(c, 0, 1) * 255).astype(np.uint8))
+                                .resize((w, h))) / 255.0 for c in pixels])
+
+
+def _class_label(result: Any, example: int, class_names: list[str] | None) -> str:
+    c = result.classes[example]
+    label = class_names[c] if class_names and c < len(class_names) else f"class {c}"
+    score = result.scores[example]
+    if result.score_kind == "probability":
+        return f"{label} ({100 * score:.1f} %)"
+    return f"{label} ({result.score_kind} {score:.3g})"
+
+
+def _layer_text(result: Any) -> str:
+    if not result.layer:
+        return "input pixels"
+    grid = f"grid {result.maps.shape[1]}×{result.maps.shape[2]}"
+    inner = f" = {result.layer_path}" if result.layer_path != result.layer_name else ""
+    return f"layer {result.layer_name}{inner} · {grid}"
+
+
+def _scale_text(scale: str, count: int) -> str:
+    if scale == "shared":
+        return f"one 0–1 scale shared by the {count} inputs" if count > 1 else \
+            "map scaled to 0–1"
+    return "map scaled to 0–1 per image"
+
+
+def cam_image(result: Any, pixels: np.ndarray | None, example: int, class_names: list[str]
+              | None = None, *, cmap: str = "heat", alpha: float = 0.5,
+              scale: str = "image", heat: np.ndarray | None = None) -> Any:
+    """The input, the map over it and a colour bar, with the class, score and layer named.
+    ``heat`` (N, H, W) in 0-1 overrides ``result.scaled(scale)``."""
+    heats = heat if heat is not None else result.scaled(scale)
+    one = heats[example]
+    h, w = one.shape
     size = pictures._tile_scale(h, w)
     while max(size) < 180:
         size = (size[0] * 2, size[1] * 2)
+    colours = pictures.heat_colormap(cmap)
     if pixels is not None:
-        image = pixels[example]
-        if image.shape[1:] != heat.shape:
-            image = np.stack([np.asarray(Image.fromarray(
-                (np.clip(c, 0, 1) * 255).astype(np.uint8)).resize((w, h))) / 255.0
-                for c in image])
+        image = _pixels_like(pixels[example], (h, w))
         left = pictures._resize((np.moveaxis(np.repeat(image, 3 // image.shape[0], 0), 0, -1)
                                  * 255).round().astype(np.uint8), size)
-        right = pictures._resize(pictures.overlay(image, heat), size)
+        right = pictures._resize(pictures.overlay(image, one, alpha, cmap), size)
         tiles, labels = [left, right], ["input", f"{result.method} over the input"]
     else:
-        tiles = [pictures._resize(pictures.colorize(heat, 0, 1, "heat"), size)]
+        tiles = [pictures._resize(pictures.colorize(one, 0, 1, colours), size)]
         labels = [result.method]
     body = pictures.grid(tiles, labels, columns=len(tiles))
-    c = result.classes[example]
-    label = class_names[c] if class_names and c < len(class_names) else f"class {c}"
-    title = f"{result.method}: {label} ({100 * result.scores[example]:.1f} %)"
-    subtitle = (f"layer {result.layer_name} · grid {result.maps.shape[1]}×"
-                f"{result.maps.shape[2]} · {result.graph.name}")
-    bar = pictures.colorbar(max(body.height, 80), 0.0, 1.0, "heat",
-                            "map normalised to 0–1 per image")
-    return pictures.compose(title, subtitle, body, bar)
+    title = f"{result.method}: {_class_label(result, example, class_names)}"
+    subtitle = f"{_layer_text(result)} · {result.graph.name}"
+    bar = pictures.colorbar(max(body.height, 80), 0.0, 1.0, colours,
+                            _scale_text(scale, len(heats)))
+    footer = " · ".join(result.notes)
+    return pictures.compose(title, subtitle, body, bar, footer)
 
 
 def filter_image(kernels: np.ndarray, name: str, subtitle: str) -> Any:
@@ -213,9 +246,13 @@ def ascent_image(images: np.ndarray, channels: list[int], name: str, subtitle: s
 
 
 def cam_panel(pixels: np.ndarray, rows: list[tuple[str, list[Any]]],
-              class_names: list[str] | None = None) -> Any:
-    """Several examples (rows) × several methods (columns): each row the input and the
-    maps of ``results`` over it. ``rows``: (row label, [CamResult for one example each])."""
+              class_names: list[str] | None = None, *, cmap: str = "heat",
+              alpha: float = 0.5, scale: str = "image") -> Any:
+    """Inputs (rows) × methods (columns): each row the input and each method's map over
+    it, labelled with the method, class and score. ``rows``: (row label, [CamResult per
+    method]), each result holding that row's input at index 0, or all rows' inputs (then
+    row ``k`` reads index ``k``; ``scale="shared"`` then uses one scale per method across
+    the rows)."""
     from PIL import Image
 
     tiles, labels = [], []
@@ -229,17 +266,25 @@ def cam_panel(pixels: np.ndarray, rows: list[tuple[str, list[Any]]],
         tiles.append(pictures._resize(rgb.round().astype(np.uint8), size))
         labels.append(label)
         for result in results:
-            tiles.append(pictures._resize(pictures.overlay(image, result.heatmaps[0]), size))
-            c = result.classes[0]
+            index = k if len(result.classes) == len(rows) and len(rows) > 1 else 0
+            heat = result.scaled(scale)[index]
+            image_k = _pixels_like(image, heat.shape)
+            tiles.append(pictures._resize(pictures.overlay(image_k, heat, alpha, cmap), size))
+            c = result.classes[index]
             name = class_names[c] if class_names and c < len(class_names) else f"class {c}"
-            labels.append(f"{result.method}: {name} {100 * result.scores[0]:.0f} %")
+            value = result.scores[index]
+            score = f"{100 * value:.0f} %" if result.score_kind == "probability" \
+                else f"{value:.3g}"
+            labels.append(f"{result.method}: {name} {score}")
         for _ in range(columns - 1 - len(results)):
             tiles.append(Image.new("RGB", tiles[-1].size, pictures.BACKGROUND))
             labels.append("")
     body = pictures.grid(tiles, labels, columns=columns)
     first = rows[0][1][0]
-    bar = pictures.colorbar(min(body.height, 240), 0.0, 1.0, "heat",
-                            "maps normalised to 0–1 per image")
-    return pictures.compose(f"Class-activation maps · {first.graph.name}",
-                            f"layer {first.layer_name} (chosen automatically) · "
-                            f"top prediction of each image", body, bar)
+    layers = sorted({r.layer_name for _, results in rows for r in results if r.layer})
+    bar = pictures.colorbar(min(body.height, 240), 0.0, 1.0, pictures.heat_colormap(cmap),
+                            _scale_text(scale, len(rows)).replace("map ", "maps "))
+    return pictures.compose(f"Attribution maps · {first.graph.name}",
+                            (f"layer {', '.join(layers)} (CAM methods)" if layers else
+                             "pixel attributions") + " · class and score under each map",
+                            body, bar)

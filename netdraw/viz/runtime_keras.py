@@ -125,19 +125,52 @@ class KerasRuntime:
                            meta={"framework": "keras"})
 
     def predict(self, inputs: Sequence[Any]) -> np.ndarray:
+        """The model's first output for a batch."""
+        return self.outputs(inputs)
+
+    def graph_for(self, inputs: Sequence[Any]) -> Graph:
+        """The model's graph (Keras models know their shapes: read once)."""
+        return self.graph
+
+    def outputs(self, inputs: Sequence[Any], output: str | int | None = None) -> np.ndarray:
+        """One output of the model (a name or index; default the first)."""
         try:
             out = self.model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
         except Exception as exc:
             detail = " ".join(str(exc).split())[:300]
             raise NetdrawError(f"the forward pass of {self.name} failed in Keras: "
                                f"{type(exc).__name__}: {detail}") from None
-        out = out[0] if isinstance(out, (list, tuple)) else out
-        return _numpy(out)
+        return _numpy(self._select(out, output))
 
-    def gradients(self, inputs: Sequence[Any], pick_nodes: Callable[[Graph], list[str]],
-                  pick_classes: Callable[[np.ndarray], list[int]]):
-        """As :meth:`TorchRuntime.gradients`: one forward of a feature model with the
-        candidates and the logits as outputs, one torch backward (torch backend only)."""
+    def _select(self, out: Any, output: str | int | None) -> Any:
+        names = list(getattr(self.model, "output_names", None) or [])
+        if isinstance(out, dict):
+            if output is None:
+                return next(iter(out.values()))
+            if output in out:
+                return out[output]
+            raise NetdrawError(f"--output {output!r}: the model's outputs are "
+                               f"{', '.join(map(str, out))}")
+        items = list(out) if isinstance(out, (list, tuple)) else [out]
+        if output is None:
+            return items[0]
+        if isinstance(output, str):
+            if output not in names:
+                raise NetdrawError(f"--output {output!r}: the model's outputs are "
+                                   f"{', '.join(names) or 'unnamed'}")
+            return items[names.index(output)]
+        if not 0 <= int(output) < len(items):
+            raise NetdrawError(f"--output {output}: the model has {len(items)} output(s)")
+        return items[int(output)]
+
+    def normal(self, shape: tuple[int, ...], stdev: float, seed: int) -> np.ndarray:
+        return np.random.default_rng(seed).normal(0.0, stdev, shape).astype(np.float32)
+
+    def gradients_at(self, inputs: Sequence[Any], nid: str | None, target: Any,
+                     graph: Graph | None = None, guided: bool = False):
+        """As :meth:`TorchRuntime.gradients_at`: one forward of a feature model with node
+        ``nid`` (None: the input) and the model's outputs, one torch backward (torch
+        backend only; no guided backpropagation)."""
         import torch
 
         from netdraw.viz.runtime_torch import GradientPass, to_numpy
@@ -145,26 +178,34 @@ class KerasRuntime:
         if not self.gradients_supported:
             raise NetdrawError("gradients of a Keras model need the torch backend: run with "
                                "KERAS_BACKEND=torch")
-        nodes = [n for n in pick_nodes(self.graph) if n in self.builder.calls
-                 and not self._scope(n)]
-        tensors = [self.builder.calls[n][1].source.outputs[0] for n in nodes]
-        feature = self._feature_model(list(self.model.inputs),
-                                      [*tensors, self.model.outputs[0]])
+        if guided:
+            raise NetdrawError("guided backpropagation rewires nn.ReLU modules: PyTorch "
+                               "models only")
         xs = [torch.from_numpy(np.ascontiguousarray(x)) for x in inputs]
+        outputs = list(self.model.outputs)
         with torch.enable_grad():
-            outs = feature(xs if len(xs) > 1 else xs[0], training=False)
-            outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
-            logits = outs[-1]
-            classes = pick_classes(to_numpy(logits))
-            index = torch.tensor(classes).view(-1, 1)
-            score = logits.reshape(logits.shape[0], -1).gather(1, index).sum()
-            grads = torch.autograd.grad(score, outs[:-1], allow_unused=True) if nodes else []
-        activations, gradients = {}, {}
-        for nid, a, g in zip(nodes, outs[:-1], grads, strict=True):
-            activations[nid] = to_numpy(a)
-            gradients[nid] = to_numpy(g) if g is not None else np.zeros(a.shape, np.float32)
-        return GradientPass(self.graph, nodes, activations, gradients, to_numpy(logits),
-                            classes)
+            if nid is None:
+                xs[0].requires_grad_(True)
+                outs = self.model(xs if len(xs) > 1 else xs[0], training=False)
+                watched = xs[0]
+            else:
+                if self._scope(nid):
+                    raise NetdrawError(f"layer {self.graph.nodes[nid].name!r} lies inside a "
+                                       "nested model; choose a layer of the outer model")
+                tensor = self.builder.calls[nid][1].source.outputs[0]
+                feature = self._feature_model(list(self.model.inputs), [tensor, *outputs])
+                results = feature(xs if len(xs) > 1 else xs[0], training=False)
+                results = list(results) if isinstance(results, (list, tuple)) else [results]
+                watched, outs = results[0], results[1:]
+                outs = outs[0] if len(outs) == 1 else outs
+            output = self._select(outs, target.output)
+            weights, classes = target.weights(to_numpy(output))
+            score = (output * torch.from_numpy(weights).to(output)).sum()
+            (grad,) = torch.autograd.grad(score, watched, allow_unused=True)
+            grad = torch.zeros_like(watched) if grad is None else grad
+        key = nid or "input"
+        return GradientPass(self.graph, [key], {key: to_numpy(watched)},
+                            {key: to_numpy(grad)}, to_numpy(output), classes)
 
     def ascent_function(self, nid: str) -> Callable[[Any], Any]:
         """Torch images (N, C, H, W) -> node ``nid``'s output, channels first (torch)."""

@@ -136,8 +136,42 @@ class OnnxRuntime:
         self._sessions[outputs] = session
         return session
 
+    @property
+    def fixed_batch(self) -> int | None:
+        """The batch size the file fixes (``torch.onnx.export`` writes the example's batch
+        unless told ``dynamic_axes``/``dynamic_shapes``), or None when it is free."""
+        sizes = {shape[0] for shape in self.input_shapes() if shape}
+        if len(sizes) == 1:
+            (size,) = sizes
+            return size if isinstance(size, int) and size > 0 else None
+        return None
+
     def run(self, inputs: Sequence[Any], outputs: tuple[str, ...]) -> list[np.ndarray]:
+        """Compute ``outputs`` for a batch. A file with a fixed batch size gets the batch in
+        pieces of that size (the last one padded with copies of its last example and the
+        padding dropped again), so any number of examples runs on any ONNX file."""
         session = self.session(outputs)
+        fixed = self.fixed_batch
+        count = int(np.asarray(inputs[0]).shape[0]) if inputs and np.ndim(inputs[0]) else 0
+        if fixed is None or count in (0, fixed):
+            return self._run(session, outputs, inputs)
+        pieces: list[list[np.ndarray]] = []
+        batched: list[bool] = []
+        for start in range(0, count, fixed):
+            chunk = [np.asarray(x)[start:start + fixed] for x in inputs]
+            real = chunk[0].shape[0]
+            if real < fixed:
+                chunk = [np.concatenate([c, np.repeat(c[-1:], fixed - real, axis=0)])
+                         for c in chunk]
+            results = self._run(session, outputs, chunk)
+            batched = batched or [o.ndim > 0 and o.shape[0] == fixed for o in results]
+            pieces.append([o[:real] if b else o for o, b in zip(results, batched,
+                                                                 strict=True)])
+        return [np.concatenate([p[k] for p in pieces]) if batched[k] else pieces[0][k]
+                for k in range(len(outputs))]
+
+    def _run(self, session: Any, outputs: tuple[str, ...], inputs: Sequence[Any]
+             ) -> list[np.ndarray]:
         try:
             return session.run(list(outputs), self.feed(inputs))
         except NetdrawError:
@@ -160,8 +194,31 @@ class OnnxRuntime:
         return Activations(self.graph, values, layout=self.layout, meta={"framework": "onnx"})
 
     def predict(self, inputs: Sequence[Any]) -> np.ndarray:
-        first = self.model.graph.output[0].name
-        return _float(self.run(inputs, (first,))[0])
+        """The model's first output for a batch."""
+        return self.outputs(inputs)
+
+    def outputs(self, inputs: Sequence[Any], output: str | int | None = None) -> np.ndarray:
+        """One output of the model, by name or index (default: the first)."""
+        names = [o.name for o in self.model.graph.output]
+        if output is None:
+            output = 0
+        if isinstance(output, str):
+            if output not in names:
+                raise NetdrawError(f"--output {output!r}: the model's outputs are "
+                                   f"{', '.join(names)}")
+            name = output
+        elif 0 <= int(output) < len(names):
+            name = names[int(output)]
+        else:
+            raise NetdrawError(f"--output {output}: the model has {len(names)} output(s)")
+        return _float(self.run(inputs, (name,))[0])
+
+    def graph_for(self, inputs: Sequence[Any]) -> Graph:
+        """The model's graph (read once from the file)."""
+        return self.graph
+
+    def normal(self, shape: tuple[int, ...], stdev: float, seed: int) -> np.ndarray:
+        return np.random.default_rng(seed).normal(0.0, stdev, shape).astype(np.float32)
 
     # -- weights ------------------------------------------------------------------------
     def weight(self, graph: Graph, nid: str) -> np.ndarray | None:

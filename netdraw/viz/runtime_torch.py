@@ -9,7 +9,7 @@ them; the tracer removes its hooks in a ``finally`` however the forward ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,9 @@ class TorchRuntime:
     def __init__(self, model: nn.Module, name: str | None = None) -> None:
         self.model = model
         self.name = name or type(model).__name__
+        self._graphs: dict[tuple, tuple[tuple[int, ...], Graph]] = {}
+        #: (input shape, dtype) -> the OpenedModel made for them (netdraw.viz.api)
+        self.opened: dict[tuple, Any] = {}
 
     # -- inputs -----------------------------------------------------------------------
     def device(self) -> torch.device:
@@ -93,69 +96,138 @@ class TorchRuntime:
                            layout=self.layout, meta={"framework": "torch"})
 
     def predict(self, inputs: Sequence[Any]) -> np.ndarray:
-        """The model's (first) output for a batch, forward only."""
+        """The model's logits (see :func:`select_output`) for a batch, forward only."""
+        return self.outputs(inputs)
+
+    # -- the graph, traced once per input shape -----------------------------------------
+    def graph_for(self, inputs: Sequence[Any]) -> Graph:
+        """The traced graph for inputs of this shape and dtype (the batch size aside): one
+        trace per model and input shape, kept for the following calls."""
+        key = tuple((np.shape(x)[1:], getattr(x, "dtype", None)) for x in inputs)
+        fingerprint = _fingerprint(self.model)
+        kept = self._graphs.get(key)
+        if kept is None or kept[0] != fingerprint:
+            graph = torch_trace.trace(self.model, self.arguments(inputs), {}, self.name)
+            kept = self._graphs[key] = (fingerprint, graph)
+        return kept[1]
+
+    def _module_call(self, graph: Graph, nid: str) -> tuple[nn.Module, int] | None:
+        """The module and call number (1-based) whose output node ``nid`` is, when it is a
+        module's output (then a plain forward hook reaches it without the tracer)."""
+        node = graph.nodes[nid]
+        base, call = nid, 1
+        if "#" in nid and nid.rsplit("#", 1)[1].isdigit():
+            base, call = nid.rsplit("#", 1)[0], int(nid.rsplit("#", 1)[1])
+        if base != node.name or node.kind in ("input", "output"):
+            return None
+        try:
+            module = self.model.get_submodule(node.name)
+        except AttributeError:
+            return None
+        if module is self.model or list(module.children()):
+            return None
+        return module, call
+
+    # -- gradients ----------------------------------------------------------------------
+    def gradients_at(self, inputs: Sequence[Any], nid: str | None, target: Any,
+                     graph: Graph | None = None, guided: bool = False) -> GradientPass:
+        """One forward and one backward: node ``nid``'s output (the input when None) and
+        the gradient of ``target``'s score (:class:`netdraw.viz.targets.Target`) with
+        respect to it. A module's output is reached by a forward hook (the forward runs as
+        without netdraw), any other node through the tracer. ``guided``: guided
+        backpropagation (every ``nn.ReLU`` passes only positive gradients back)."""
+        args = list(self.arguments(inputs))
+        graph = graph if graph is not None else self.graph_for(inputs)
+        watched: dict[str, torch.Tensor] = {}
+        handles = []
+        training = self.model.training
+        if training:
+            self.model.eval()
+        try:
+            if guided:
+                handles.extend(_guided_relus(self.model))
+            if nid is None:
+                args[0] = args[0].detach().clone().requires_grad_(True)
+                watched["x"] = args[0]
+            call = self._module_call(graph, nid) if nid is not None else None
+            with torch.enable_grad():
+                if nid is None or call is not None:
+                    if call is not None:
+                        handles.append(_keep_call(call[0], call[1], watched))
+                    try:
+                        out = self.model(*args)
+                    except Exception as exc:
+                        raise NetdrawError(f"the forward pass of {self.name} failed: "
+                                           f"{type(exc).__name__}: {exc}") from None
+                    output = select_output(out, target.output)
+                else:
+                    output = self._traced_watch(tuple(args), nid, target, watched)
+                if "x" not in watched:
+                    raise NetdrawError(f"layer {graph.nodes[nid].name!r} did not run")
+                weights, classes = target.weights(to_numpy(output))
+                score = (output * torch.from_numpy(weights).to(output)).sum()
+                tensor = watched["x"]
+                if not tensor.requires_grad:
+                    grad = torch.zeros_like(tensor)
+                else:
+                    (grad,) = torch.autograd.grad(score, tensor, allow_unused=True)
+                    grad = torch.zeros_like(tensor) if grad is None else grad
+        finally:
+            for h in handles:
+                h.remove()
+            if training:
+                self.model.train(True)
+        return GradientPass(graph, [nid or "input"], {nid or "input": to_numpy(tensor)},
+                            {nid or "input": to_numpy(grad)}, to_numpy(output), classes)
+
+    def _traced_watch(self, args: tuple, node: str, target: Any,
+                      watched: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The model's output, with node ``node``'s output kept in ``watched["x"]`` (the
+        forward goes on with a copy, so no later in-place op changes it)."""
+        outputs: list[Any] = []
+
+        def watch(nid: str, tensors: list[torch.Tensor]) -> list[torch.Tensor] | None:
+            if nid == node and tensors:
+                original = tensors[0]
+                if not original.requires_grad:
+                    original = original.detach().requires_grad_(True)
+                watched["x"] = original
+                return [original.clone(), *tensors[1:]]
+            return None
+
+        def keep_output(module: nn.Module, _args: Any, out: Any) -> None:
+            outputs.append(out)
+
+        handle = self.model.register_forward_hook(keep_output)
+        try:
+            torch_trace.trace(self.model, args, {}, self.name, observer=watch, grad=True)
+        finally:
+            handle.remove()
+        return select_output(outputs[-1], target.output)
+
+    def normal(self, shape: tuple[int, ...], stdev: float, seed: int) -> np.ndarray:
+        """Gaussian noise drawn as ``torch.normal`` draws it from a generator seeded with
+        ``seed`` (so ``torch.manual_seed(seed)`` before captum's NoiseTunnel draws the
+        same numbers)."""
+        generator = torch.Generator().manual_seed(int(seed))
+        std = torch.full(tuple(shape), float(stdev))
+        return torch.normal(torch.zeros(tuple(shape)), std, generator=generator).numpy()
+
+    def outputs(self, inputs: Sequence[Any], output: str | int | None = None) -> np.ndarray:
+        """One output of the model (``output``: a name or index; default the logits)."""
         with torch.no_grad():
             training = self.model.training
-            self.model.eval()
+            if training:
+                self.model.eval()
             try:
                 out = self.model(*self.arguments(inputs))
             except Exception as exc:
                 raise NetdrawError(f"the forward pass of {self.name} failed: "
                                    f"{type(exc).__name__}: {exc}") from None
             finally:
-                self.model.train(training)
-        return to_numpy(first_tensor(out))
-
-    def gradients(self, inputs: Sequence[Any], pick_nodes: Callable[[Graph], list[str]],
-                  pick_classes: Callable[[np.ndarray], list[int]]) -> GradientPass:
-        """Forward with autograd, pick candidate nodes and classes, and differentiate the
-        classes' scores with respect to the candidates' outputs: one forward, one backward.
-        A candidate whose output a later in-place op overwrote is recomputed in a second
-        pass that gives the rest of the forward a copy of it, when it is the only one."""
-        live: dict[str, tuple[torch.Tensor, int]] = {}
-
-        def keep(nid: str, outputs: list[torch.Tensor]) -> None:
-            if outputs:
-                live[nid] = (outputs[0], outputs[0]._version)
-
-        args = self.arguments(inputs)
-        graph = torch_trace.trace(self.model, args, {}, self.name, observer=keep, grad=True)
-        logits_id = output_producer(graph)
-        logits = live[logits_id][0]
-        candidates = pick_nodes(graph)
-        usable = [n for n in candidates if n in live and live[n][0]._version == live[n][1]
-                  and live[n][0].requires_grad]
-        tensors = [live[n][0] for n in usable]
-        if not usable and candidates:
-            tensor, logits = self._watch(args, candidates[0], logits_id)
-            usable, tensors = [candidates[0]], [tensor]
-        classes = pick_classes(to_numpy(logits))
-        index = torch.tensor(classes, device=logits.device).view(-1, 1)
-        score = logits.reshape(logits.shape[0], -1).gather(1, index).sum()
-        grads = torch.autograd.grad(score, tensors, allow_unused=True) if tensors else []
-        activations, gradients = {}, {}
-        for nid, t, g in zip(usable, tensors, grads, strict=True):
-            activations[nid] = to_numpy(t)
-            gradients[nid] = to_numpy(g) if g is not None else np.zeros(t.shape, np.float32)
-        return GradientPass(graph, usable, activations, gradients, to_numpy(logits), classes)
-
-    def _watch(self, args: tuple, node: str, logits_id: str
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-        kept: dict[str, torch.Tensor] = {}
-
-        def watch(nid: str, outputs: list[torch.Tensor]) -> list[torch.Tensor] | None:
-            if nid == node and outputs:
-                original = outputs[0]
-                if not original.requires_grad:
-                    original = original.detach().requires_grad_(True)
-                kept[nid] = original
-                return [original.clone(), *outputs[1:]]
-            if nid == logits_id and outputs:
-                kept[nid] = outputs[0]
-            return None
-
-        torch_trace.trace(self.model, args, {}, self.name, observer=watch, grad=True)
-        return kept[node], kept[logits_id]
+                if training:
+                    self.model.train(True)
+        return to_numpy(select_output(out, output))
 
     # -- weights ------------------------------------------------------------------------
     def weight(self, graph: Graph, nid: str) -> np.ndarray | None:
@@ -188,6 +260,76 @@ def first_tensor(out: Any) -> torch.Tensor:
     if found is None:
         raise NetdrawError("the model returned no tensor")
     return found
+
+
+def _fingerprint(model: nn.Module) -> tuple[int, ...]:
+    """What changes when a model's layers are replaced: the ids of its modules, read
+    without the recursion of ``modules()``."""
+    out: list[int] = []
+    stack = [model]
+    while stack:
+        module = stack.pop()
+        out.append(id(module))
+        stack.extend(m for m in module._modules.values() if m is not None)
+    return tuple(out)
+
+
+def select_output(out: Any, which: str | int | None = None) -> torch.Tensor:
+    """One tensor of a model's output: ``which`` a dict key, attribute or index among the
+    output's tensors; None the logits (:func:`first_tensor`)."""
+    if which is None:
+        return first_tensor(out)
+    if isinstance(which, str):
+        if isinstance(out, dict) and isinstance(out.get(which), torch.Tensor):
+            return out[which]
+        value = getattr(out, which, None)
+        if isinstance(value, torch.Tensor):
+            return value
+        names = list(out.keys()) if isinstance(out, dict) else []
+        raise NetdrawError(f"--output {which!r}: the model's output has no tensor of that "
+                           f"name" + (f"; it has {', '.join(map(str, names))}" if names
+                                      else "; give an index"))
+    tensors = list(torch_trace.iter_tensors(out.to_tuple() if hasattr(out, "to_tuple")
+                                            else out))
+    if not 0 <= int(which) < len(tensors):
+        raise NetdrawError(f"--output {which}: the model returns {len(tensors)} tensor(s)")
+    return tensors[int(which)]
+
+
+def _keep_call(module: nn.Module, call: int, watched: dict[str, torch.Tensor]) -> Any:
+    """A forward hook keeping ``module``'s ``call``-th output in ``watched["x"]``; the
+    forward goes on with a copy, so a later in-place op cannot change the kept one."""
+    seen = [0]
+
+    def hook(_m: nn.Module, _args: Any, output: Any) -> Any:
+        seen[0] += 1
+        if seen[0] == call and isinstance(output, torch.Tensor):
+            watched["x"] = output
+            return output.clone()
+        return None
+
+    return module.register_forward_hook(hook)
+
+
+class _PositiveGradient(torch.autograd.Function):
+    """Identity forward; backward passes only the positive part of the gradient."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        return grad.clamp(min=0)
+
+
+def _guided_relus(model: nn.Module) -> list[Any]:
+    """Guided backpropagation (Springenberg et al. 2015): behind every ``nn.ReLU`` module
+    only positive gradients flow back, so its backward is ``ReLU(g) · [x > 0]``."""
+    def hook(_m: nn.Module, _args: Any, output: Any) -> Any:
+        return _PositiveGradient.apply(output) if isinstance(output, torch.Tensor) else None
+
+    return [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.ReLU)]
 
 
 def output_producer(graph: Graph) -> str:

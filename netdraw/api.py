@@ -35,7 +35,7 @@ THUMBNAIL_OPTIONS = ("thumbnails", "thumbnail_order", "colormap", "cam", "pixels
 def thumbnail_options(spec: backends.BackendSpec, graph: Graph, options: dict[str, Any]
                       ) -> dict[str, Any]:
     """``options`` with ``activations`` (a :class:`netdraw.viz.Activations`) made into
-    what ``spec``'s backend draws: :class:`netdraw.viz.thumbnails.Thumbnails` keyed by
+    what ``spec``'s backend draws: :class:`netdraw.backends.thumbs.Thumbnails` keyed by
     ``graph``'s ids, or for the HTML page one PNG per node id. The thumbnail options
     (:data:`THUMBNAIL_OPTIONS`) are consumed here; ``thumbnails=0`` draws none."""
     given = {k: options.pop(k) for k in THUMBNAIL_OPTIONS if k in options}

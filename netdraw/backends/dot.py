@@ -221,7 +221,7 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
 
     ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
     number the view suggests in ``meta["view"]["columns"]``, else 1). ``activations``
-    (:class:`netdraw.viz.thumbnails.Thumbnails`) puts thumbnails under the labels; their
+    (:class:`netdraw.backends.thumbs.Thumbnails`) puts thumbnails under the labels; their
     image files are named in ``images`` (a :class:`netdraw.backends.dot_thumbs.ImageFiles`).
     """
     if activations is not None:
@@ -413,7 +413,7 @@ def render_dot(source: str, fmt: str, timeout: float | str | None = None,
 def render(graph: Graph, fmt: str = "dot", **options: Any) -> str | bytes:
     """DOT text for ``dot``/``gv``; rendered bytes for ``svg``/``png``/``pdf``.
 
-    ``activations`` (:class:`netdraw.viz.thumbnails.Thumbnails`) draws each node's
+    ``activations`` (:class:`netdraw.backends.thumbs.Thumbnails`) draws each node's
     thumbnail under its label: SVG carries the images as ``data:`` URIs, PNG and PDF
     embed them; DOT text cannot hold images and refuses them."""
     thumbs = options.get("activations")

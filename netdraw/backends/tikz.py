@@ -175,7 +175,7 @@ def _thumb_images(p: Any, thumbs: Any, images: _Images, index: int,
                   k: float) -> list[dict[str, Tex]]:
     """The thumbnail images of placed item ``p``: its strongest channel (or the input
     picture) on the H×W face of its box, a dense layer's heat strip on its front face."""
-    from netdraw.viz.thumbnails import item_thumb
+    from netdraw.backends.thumbs import item_thumb
 
     g: Box = p.fp.data
     thumb = item_thumb(thumbs, p.item.node_ids)
@@ -219,7 +219,7 @@ def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
             thumbs: Any = None, images: _Images | None = None) -> str:
     """The ``tikzpicture`` source of a laid-out figure, printed as ``fit`` says (drawn
     with the graph's decorations, if it has any: see :func:`decoration_styles`); with
-    ``thumbs`` (:class:`netdraw.viz.thumbnails.Thumbnails`) each box shows its thumbnail,
+    ``thumbs`` (:class:`netdraw.backends.thumbs.Thumbnails`) each box shows its thumbnail,
     the image files collected in ``images``."""
     palette = themes.theme(theme)
     extra, fills, arrow_styles = decoration_styles(fig, graph)

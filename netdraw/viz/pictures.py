@@ -8,36 +8,20 @@ heatmaps are 0-1 (normalised per image) in a jet-like scale over the greyed inpu
 
 from __future__ import annotations
 
-import io
 import math
 from functools import cache
 
 import numpy as np
 
-#: Anchor colours of the scales, interpolated to 256 steps.
-_ANCHORS = {
-    "sequential": ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
-    "diverging": ["#053061", "#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b",
-                  "#67001f"],
-    "gray": ["#000000", "#ffffff"],
-    "heat": ["#00007f", "#0000ff", "#00ffff", "#7fff7f", "#ffff00", "#ff0000", "#7f0000"],
-}
+# the colour scales and the PNG writer are shared with the figures' legends (backends)
+from netdraw.backends.thumbs import colormap as colormap
+from netdraw.backends.thumbs import to_png as to_png
+
 BACKGROUND = (255, 255, 255)
 INK = (30, 30, 30)
 MUTED = (110, 110, 110)
 TILE = 96  # target tile size in pixels
 GAP = 4
-
-
-@cache
-def colormap(name: str) -> np.ndarray:
-    """A (256, 3) uint8 lookup table."""
-    anchors = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in _ANCHORS[name]],
-                       dtype=np.float64)
-    pos = np.linspace(0, 1, len(anchors))
-    steps = np.linspace(0, 1, 256)
-    return np.stack([np.interp(steps, pos, anchors[:, k]) for k in range(3)],
-                    axis=1).round().astype(np.uint8)
 
 
 @cache
@@ -253,7 +237,3 @@ def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5,
     return (np.clip(mixed, 0, 1) * 255).round().astype(np.uint8)
 
 
-def to_png(img) -> bytes:
-    buffer = io.BytesIO()
-    img.save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue()

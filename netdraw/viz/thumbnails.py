@@ -31,11 +31,11 @@ signed ones (``colormap="auto"``), or one colormap for all (``viridis``, ``diver
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from netdraw.backends.thumbs import NodeThumb, Scale, Thumbnails, Tile
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 from netdraw.viz import pictures
@@ -53,175 +53,6 @@ MIN_PIXELS = 32
 MAX_PIXELS = 56
 #: At most this many cells in a heat strip (longer vectors are averaged into bins).
 MAX_STRIP = 64
-
-
-@dataclass(frozen=True)
-class Scale:
-    """The colour scale of one layer: values ``vmin``..``vmax`` over colour map ``cmap``."""
-
-    vmin: float
-    vmax: float
-    cmap: str
-
-    def levels(self, x: np.ndarray) -> np.ndarray:
-        span = self.vmax - self.vmin or 1.0
-        return np.clip((np.nan_to_num(x) - self.vmin) / span, 0.0, 1.0).astype(np.float32)
-
-
-@dataclass
-class Tile:
-    """One picture of a thumbnail: colours, their 0-1 levels on the scale, PNG bytes
-    (encoded when first asked for)."""
-
-    rgb: np.ndarray
-    levels: np.ndarray | None
-    label: str = ""
-    _png: bytes | None = field(default=None, repr=False)
-
-    @property
-    def png(self) -> bytes:
-        if self._png is None:
-            from PIL import Image
-
-            self._png = pictures.to_png(Image.fromarray(np.ascontiguousarray(self.rgb)))
-        return self._png
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) in pixels."""
-        return int(self.rgb.shape[1]), int(self.rgb.shape[0])
-
-
-@dataclass
-class NodeThumb:
-    """What one view node shows (see the module docstring)."""
-
-    node_id: str
-    kind: str  # image | maps | strip
-    tiles: list[Tile]
-    scale: Scale | None
-    channels: list[int] = field(default_factory=list)
-    total: int = 0  # channels (maps) or values (strip) of the layer
-    shape: tuple[int, ...] = ()  # one example's output shape
-    cam: bool = False
-    #: One value per unit: a vector's values, a map's channel means (fcnn's neurons).
-    units: np.ndarray | None = None
-
-    def strip_colours(self) -> list[str]:
-        """A strip's cells as ``#rrggbb`` colours, left to right."""
-        if self.kind != "strip" or self.scale is None or self.tiles[0].levels is None:
-            return []
-        table = pictures.colormap(self.scale.cmap)
-        return [hex_colour(table[int(round(float(v) * 255))])
-                for v in self.tiles[0].levels.reshape(-1)]
-
-    def unit_colours(self, indices: list[int]) -> list[str]:
-        """Colours of the units ``indices`` on a diverging scale symmetric around 0 (the
-        largest magnitude of the layer's units)."""
-        if self.units is None or self.units.size == 0:
-            return []
-        bound = float(np.max(np.abs(self.units))) or 1.0
-        scale = Scale(-bound, bound, "diverging")
-        table = pictures.colormap("diverging")
-        picked = scale.levels(self.units[[i for i in indices if i < self.units.size]])
-        return [hex_colour(table[int(round(float(v) * 255))]) for v in picked]
-
-    def vertical_png(self) -> bytes:
-        """A strip's picture turned upright (first value at the top), as PNG."""
-        from PIL import Image
-
-        rgb = np.ascontiguousarray(self.tiles[0].rgb.transpose(1, 0, 2))
-        return pictures.to_png(Image.fromarray(rgb))
-
-    @property
-    def caption(self) -> str:
-        if self.kind == "maps":
-            return f"{len(self.channels)} of {self.total} channels"
-        if self.kind == "strip":
-            return f"{self.total} values"
-        return "input with CAM" if self.cam else "input"
-
-
-@dataclass
-class Thumbnails:
-    """The thumbnails of one drawing, keyed by the drawn graph's node ids."""
-
-    nodes: dict[str, NodeThumb]
-    count: int
-    order: str
-    colormap: str
-    cam_note: str = ""
-
-    def __contains__(self, nid: object) -> bool:
-        return nid in self.nodes
-
-    def get(self, nid: str) -> NodeThumb | None:
-        return self.nodes.get(nid)
-
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    def legend(self) -> list[tuple[str, str, str, Tile]]:
-        """``(cmap, low text, high text, ramp tile)`` for each colour scale in use, in a
-        fixed order (``cam`` last, for the class-activation map over the input); the ends
-        are the layer's own range (``max``: its largest value, ``±max``: its largest
-        magnitude, ``min``: its smallest value when a colormap other than the diverging
-        one shows signed values)."""
-        used = {t.scale.cmap for t in self.nodes.values() if t.scale is not None}
-        signed = {t.scale.cmap for t in self.nodes.values()
-                  if t.scale is not None and t.scale.vmin < 0}
-        out = []
-        for cmap in ("sequential", "diverging", "heat", "gray"):
-            if cmap not in used:
-                continue
-            if cmap not in signed:
-                low, high = "0", "max"
-            elif cmap == "diverging":  # symmetric around 0
-                low, high = "−max", "+max"
-            else:  # one map for all (--colormap): a signed layer spans its min to max
-                low, high = "min", "max"
-            ramp = pictures.colormap(cmap)[None, :, :].repeat(8, axis=0)
-            out.append((cmap, low, high, _tile(ramp, None)))
-        if self.cam_note:
-            ramp = pictures.colormap("heat")[None, :, :].repeat(8, axis=0)
-            out.append(("cam", "0", "1", _tile(ramp, None)))
-        return out
-
-    def legend_labels(self) -> list[tuple[str, str, Tile]]:
-        """``(cmap, one-line text, ramp tile)`` per colour scale, for a figure's legend."""
-        out = []
-        for cmap, low, high, tile in self.legend():
-            if cmap == "cam":
-                out.append((cmap, "class-activation map 0 … 1", tile))
-            else:
-                out.append((cmap, f"activation {low} … {high} (per layer)", tile))
-        return out
-
-    def legend_text(self) -> str:
-        """One line saying how thumbnails are coloured and chosen."""
-        which = {"index": "the first channels", "mean": "the most active channels by mean",
-                 "max": "the most active channels by maximum"}[self.order]
-        text = f"up to {self.count} channels per layer: {which}; one colour scale per layer"
-        return text + (f"; {self.cam_note}" if self.cam_note else "")
-
-
-def hex_colour(rgb: Any) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb[:3]))
-
-
-def item_thumb(thumbs: Thumbnails | None, node_ids: list[str]) -> NodeThumb | None:
-    """The thumbnail of a drawn item made of several view nodes (a layer with its
-    activation folded in): the last one that has a thumbnail."""
-    if thumbs is None:
-        return None
-    for nid in reversed(node_ids):
-        if nid in thumbs.nodes:
-            return thumbs.nodes[nid]
-    return None
-
-
-def _tile(rgb: np.ndarray, levels: np.ndarray | None, label: str = "") -> Tile:
-    return Tile(rgb, levels, label)
 
 
 def _fit(rgb: np.ndarray, levels: np.ndarray | None,
@@ -281,7 +112,7 @@ def _input_tile(image: np.ndarray, heat: np.ndarray | None) -> Tile:
     else:
         rgb = (np.moveaxis(np.clip(x, 0, 1), 0, -1) * 255).round().astype(np.uint8)
     rgb, _ = _fit(rgb, None, limit=2 * MAX_PIXELS)
-    return _tile(rgb, None)
+    return Tile(rgb, None)
 
 
 def _strip_values(acts: Activations, nid: str) -> np.ndarray | None:
@@ -351,7 +182,7 @@ def make_thumbnails(acts: Activations, graph: Graph | None = None, *, count: int
                 levels = scale.levels(maps[c])
                 rgb = pictures.colormap(scale.cmap)[(levels * 255).round().astype(np.int64)]
                 rgb, levels = _fit(rgb, levels)
-                tiles.append(_tile(rgb, levels, f"#{c}"))
+                tiles.append(Tile(rgb, levels, f"#{c}"))
             means = maps.reshape(maps.shape[0], -1).mean(axis=1)
             nodes[nid] = NodeThumb(nid, "maps", tiles, scale, picked, int(maps.shape[0]),
                                    one, units=means)
@@ -365,7 +196,7 @@ def make_thumbnails(acts: Activations, graph: Graph | None = None, *, count: int
         rgb = rgb.repeat(8, 0).repeat(k, 1)
         units = (acts.tokens(nid, example).mean(axis=0) if acts.kind(nid) == "tokens"
                  else acts.vector(nid, example))
-        nodes[nid] = NodeThumb(nid, "strip", [_tile(rgb, levels)], scale,
+        nodes[nid] = NodeThumb(nid, "strip", [Tile(rgb, levels)], scale,
                                total=int(units.size), shape=one, units=units)
     return Thumbnails(nodes, count, order, colormap, cam_note)
 

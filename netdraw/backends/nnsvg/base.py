@@ -79,14 +79,14 @@ class Style:
                                row_gap=self.row_gap * k, arc_margin=10.0, arc_step=12.0,
                                port=4.0, bracket_gap=10.0, bracket_tick=5.0, eps=0.5)
         self.bracket_depths: tuple[int, ...] = (1,) if opts.labels else ()
-        #: Activation thumbnails (:class:`netdraw.viz.thumbnails.Thumbnails`) or None.
+        #: Activation thumbnails (:class:`netdraw.backends.thumbs.Thumbnails`) or None.
         self.thumbs: Any = None
 
     def thumb(self, item: Item) -> Any:
         """The activation thumbnail an item shows (its last node's), or None."""
         if self.thumbs is None:
             return None
-        from netdraw.viz.thumbnails import item_thumb
+        from netdraw.backends.thumbs import item_thumb
 
         return item_thumb(self.thumbs, item.node_ids)
 
@@ -387,8 +387,7 @@ def _scale_entries(style: Style) -> list[tuple[str, str]]:
 
 def _scale_swatch(cv: Canvas, key: str, style: Style, x: float, y: float) -> None:
     """A 12×12 sample of a colour scale: its colours left (low) to right (high)."""
-    from netdraw.viz.pictures import colormap
-    from netdraw.viz.thumbnails import hex_colour
+    from netdraw.backends.thumbs import colormap, hex_colour
 
     cmap = key.split(":", 1)[1]
     table = colormap("heat" if cmap == "cam" else cmap)

@@ -195,6 +195,33 @@ def test_siamese_every_output_says_shared_and_subtraction(siamese, tmp_path):
     assert [n["kind"] for n in page["nodes"] if n["op"] == "sub"] == ["subtract"]
 
 
+def test_siamese_page_in_chromium(siamese, browser, tmp_path):
+    """The interactive page, drawn by its own JavaScript in Chromium: two encoder boxes
+    (call 1 and call 2) and a ⊖; opening the second shows it as a cluster of the call."""
+    from html_helpers import open_page, wait_layouts
+
+    _, graph = siamese
+    path = tmp_path / "siamese.html"
+    path.write_text(netdraw.render(graph, "html", depth=1), encoding="utf-8")
+    page, log = open_page(browser, path.as_uri())
+    boxes = page.evaluate(
+        "[...document.querySelectorAll('#nd-graph g.node')].map((g) => g.textContent)")
+    text = " | ".join(boxes)
+    assert text.count("shared, call 1 of 2") == 1 and text.count("shared, call 2 of 2") == 1
+    assert "⊖" in text and "⊕" not in text
+    key = page.evaluate(
+        "window.netdraw.view.nodes.find((v) => v.id === 'block:encoder#2').key")
+    before = int(page.evaluate("Number(document.body.dataset.layouts)"))
+    page.keyboard.press("f")
+    page.locator(f'#nd-graph g.node[data-key="{key}"]').dblclick()
+    wait_layouts(page, before + 1)
+    titles = page.evaluate(
+        "[...document.querySelectorAll('#nd-graph g.cluster > text')].map((t) => t.textContent)")
+    assert any("(shared, call 2 of 2)" in t for t in titles), titles
+    log.assert_clean()
+    page.context.close()
+
+
 def test_siamese_pdf_legend_reads_subtraction(siamese, tmp_path):
     """The TikZ figure compiles, and its legend, read from the PDF, says Subtraction."""
     require_tool("pdftotext")

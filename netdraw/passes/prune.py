@@ -10,9 +10,10 @@ What is hidden (``--keep-all`` shows it all):
 - weight preparation (e.g. ``Transpose`` of a weight in a legacy ONNX export): off the data
   path too; its parameters move to the layer that consumes it, and a ``matmul`` that gains
   weights this way becomes a ``dense`` layer;
-- bias adds: an ``Add`` of a bias right after a dense or conv layer (how ONNX spells
-  ``Linear``) is merged into that layer, parameters included; the layer's
-  ``attrs["output_node"]`` then names the add, whose output it now stands for. A bias has
+- bias adds: an ``Add`` of a bias right after a dense or conv layer, or a matmul with a
+  weight (how ONNX spells ``Linear``; ``x @ w + b`` written by hand), is merged into that
+  layer, parameters included; the layer's ``attrs["output_node"]`` then names the add,
+  whose output it now stands for. A bias has
   one number per output channel: a constant of another size added after a layer (a
   position table) is not one, and a matrix product of two activations (attention scores,
   which a mask is added to) has no bias at all.
@@ -103,13 +104,16 @@ def prune(graph: Graph) -> Graph:
         elif node.kind == "add" and _bias_size(node, nodes) and len(preds[nid]) == 1:
             src = preds[nid][0].src
             head = nodes[src]
-            if head.kind in _BIAS_TARGETS and len(succs[src]) == 1 and \
+            weighted = head.kind in _BIAS_TARGETS or (head.kind == "matmul" and head.params)
+            if weighted and len(succs[src]) == 1 and \
                     _bias_size(node, nodes) in _channel_counts(head):
                 head = nodes[src] = clone_node(head)
                 head.params += node.params  # nothing for a later call: counted on the first
                 head.outputs = list(node.outputs)
                 head.attrs["bias"] = True
                 head.attrs["output_node"] = node.attrs.get("output_node", node.id)
+                if head.kind == "matmul":
+                    _take_weights(head, 0)  # ``x @ w + b``: a dense layer
                 drop(nid, rewire=True)
 
     edges = [e for nid in order if nid not in removed for e in succs[nid]]
@@ -133,11 +137,12 @@ def _channel_counts(node: Node) -> set[int]:
            if isinstance(v, int)}
     spec = node.outputs[0] if node.outputs else None
     if spec is not None and spec.shape:
-        default = spatial_layout(len(spec.shape), False) if node.kind != "dense" else None
+        vector = node.kind in ("dense", "matmul")  # the last axis
+        default = None if vector else spatial_layout(len(spec.shape), False)
         found = channels_and_spatial(spec, default)
         if found is not None and isinstance(found[0], int):
             out.add(found[0])
-        elif node.kind == "dense" and isinstance(spec.shape[-1], int):
+        elif vector and isinstance(spec.shape[-1], int):
             out.add(spec.shape[-1])
     return out
 

@@ -431,6 +431,32 @@ def test_keras_merge_layers_keep_their_kind(tmp_path):
         assert boxes["divide"] == "⊘ Divide" and boxes["add"] == "⊕ Add"
 
 
+@pytest.mark.parametrize("source", ["live", "dynamo", "legacy"])
+def test_attention_gates_multiply_the_skips(source, tmp_path):
+    """Each attention gate adds its two projections (⊕) and multiplies the skip features
+    by the sigmoid map (⊗): by hand, two gates give [add, multiply] twice, nothing else."""
+    model = R.AttentionGateUNet().eval()
+    x = R.AttentionGateUNet.example()
+    if source == "live":
+        graph = netdraw.load(model, example_input=x)
+    else:
+        graph = netdraw.load(export_onnx(model, (x,), tmp_path / "agu.onnx",
+                                         source == "dynamo"))
+    assert _operators(graph) == ["add", "multiply"] * 2
+    assert graph.total_params == n_params(model)
+    gates = [n for n in graph if n.kind == "multiply"]
+    assert [n.group[0].split("#")[0] for n in gates] == ["gate2", "gate1"]
+    # the gate's output is the skip's shape: a map of the skip's channels
+    assert [node_dims(graph, n).text() for n in gates] == ["16@16×16", "8@32×32"]
+    dot = netdraw.render(graph, "dot", expand=["gate2", "gate1"])
+    boxes = dot_boxes(dot)
+    assert sum(1 for b in boxes if len(b) > 1 and b[1].startswith("⊗")) == 2
+    assert sum(1 for b in boxes if len(b) > 1 and b[1].startswith("⊕")) == 2
+    tex = netdraw.render(graph, "tex", style="tikz", expand=["gate2", "gate1"])
+    balls = [symbol for _, symbol in tikz_balls(tex)]
+    assert balls.count(r"$\times$") == 3 and balls.count("$+$") == 3  # 2 + legend each
+
+
 def test_bias_adds_still_fold_and_masks_do_not():
     """ONNX spells Linear as MatMul + Add: the add folds into a dense layer (its numbers
     the bias, one per unit). A constant added to a product of two activations stays."""

@@ -25,10 +25,17 @@ def call_element(name: str, call: int) -> str:
 def mark_calls(graph: Graph, group_calls: Iterable[Sequence[Path]] = (),
                node_calls: Iterable[Sequence[str]] = ()) -> None:
     """Mark each module's calls, in place: ``group_calls`` and ``node_calls`` list, per
-    module, the group paths (or node ids) of its calls in call order; a module called once
-    is left as it is. O(calls)."""
+    module, the group paths (or node ids) of its calls in call order. A module called once
+    is left as it is, and so is one without weights (a ``ReLU`` module applied twice shares
+    nothing a reader needs told; its calls are separate groups or nodes all the same).
+    O(N·depth + calls)."""
+    weighted: dict[Path, int] = {}
+    for node in graph.nodes.values():
+        if node.params:
+            for depth in range(1, len(node.group) + 1):
+                weighted[node.group[:depth]] = 1
     for paths in group_calls:
-        if len(paths) < 2:
+        if len(paths) < 2 or not weighted.get(tuple(paths[0])):
             continue
         for k, path in enumerate(paths, 1):
             group = graph.groups.get(path) or graph.add_group(path)
@@ -36,7 +43,7 @@ def mark_calls(graph: Graph, group_calls: Iterable[Sequence[Path]] = (),
             group.shared_with = tuple(paths[0]) if k > 1 else ()
     for ids in node_calls:
         ids = [nid for nid in ids if nid in graph.nodes]
-        if len(ids) < 2:
+        if len(ids) < 2 or not graph.nodes[ids[0]].params:
             continue
         for k, nid in enumerate(ids, 1):
             attrs = graph.nodes[nid].attrs

@@ -186,13 +186,18 @@ def _calls(call: object, calls: object) -> tuple[int, int] | None:
     return None
 
 
-def shared_note(item: Node | Group) -> str:
+def shared_note(item: Node | Group, graph: Graph | None = None) -> str:
     """``shared, call 2 of 2`` for a call of a module applied several times (a group, or a
-    node or block with ``attrs["call"]``/``attrs["calls"]``); empty otherwise."""
+    node or block with ``attrs["call"]``/``attrs["calls"]``); empty otherwise, and for a
+    node inside a group of ``graph`` that is such a call (its title says it already)."""
     if isinstance(item, Group):
         found = _calls(item.call, item.calls)
     else:
         found = _calls(item.attrs.get("call"), item.attrs.get("calls"))
+        if found and graph is not None and any(
+                (g := graph.groups.get(item.group[:d])) is not None and g.calls > 1
+                for d in range(1, len(item.group) + 1)):
+            return ""
     return f"shared, call {found[0]} of {found[1]}" if found else ""
 
 

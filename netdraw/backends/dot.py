@@ -86,7 +86,7 @@ def label_parts(node: Node, graph: Graph | None = None,
         detail = f"{symbol} {detail}" if detail else symbol
     elif symbol:
         detail = symbol
-    note = shared_note(node)
+    note = shared_note(node, graph)
     if note:
         detail = f"{detail} · {note}" if detail and detail != name else note
     facts = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netdraw.ir import Graph, Node, TensorSpec, folded_layers
+from netdraw.ir import Graph, Group, Node, TensorSpec, folded_layers
 
 #: Fill colour per kind (a muted, print-friendly palette; documented in the README).
 PALETTE: dict[str, str] = {
@@ -21,12 +21,35 @@ PALETTE: dict[str, str] = {
     "recurrent": "#fc9272",
     "pool": "#a1d99b", "global_pool": "#74c476", "upsample": "#c7e9c0",
     "norm": "#dadaeb", "activation": "#fff7bc", "softmax": "#fee391", "dropout": "#f0f0f0",
-    "add": "#d9d9d9", "multiply": "#d9d9d9", "concat": "#bdbdbd",
+    "add": "#d9d9d9", "multiply": "#d9d9d9", "concat": "#bdbdbd", "subtract": "#d9d9d9",
+    "divide": "#d9d9d9", "maximum": "#d9d9d9", "minimum": "#d9d9d9", "average": "#d9d9d9",
     "flatten": "#f7f7f7", "reshape": "#f7f7f7", "transpose": "#f7f7f7", "slice": "#f7f7f7",
     "pad": "#f7f7f7", "cast": "#f7f7f7", "identity": "#f7f7f7", "reduce": "#e5f5e0",
     "elementwise": "#f2f2f2",
     "constant": "#ffffff", "subgraph": "#c6dbef", "block": "#deebf7", "other": "#fbb4c4",
 }
+
+
+#: Element-wise operators drawn as a ball (a merge of tensors): kind -> (the symbol a text
+#: label shows, the one drawn inside a ball, the legend's name). Every style draws each
+#: with its own symbol: a subtraction is never an addition.
+OPERATORS: dict[str, tuple[str, str, str]] = {
+    "add": ("⊕", "+", "Addition"),
+    "subtract": ("⊖", "−", "Subtraction"),
+    "multiply": ("⊗", "×", "Multiplication"),
+    "divide": ("⊘", "/", "Division"),
+    "maximum": ("max", "max", "Maximum"),
+    "minimum": ("min", "min", "Minimum"),
+    "average": ("avg", "avg", "Average"),
+}
+#: Kinds drawn as a merge of tensors: the operators and a concatenation.
+MERGE_KINDS = frozenset({*OPERATORS, "concat"})
+
+
+def operator_symbol(kind: str) -> str:
+    """``⊖`` for a subtraction (see :data:`OPERATORS`); empty for other kinds."""
+    entry = OPERATORS.get(kind)
+    return entry[0] if entry else ""
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -146,6 +169,44 @@ def output_spec(node: Node) -> TensorSpec | None:
     return node.outputs[0] if node.outputs else (node.inputs[0] if node.inputs else None)
 
 
+def shape_text(spec: TensorSpec) -> str:
+    """A tensor's shape as a label writes it: ``1×64×56×56``, and with its layout when the
+    channels come last (``1×56×56×96 NHWC``), which the dims alone would not tell a reader
+    used to channels-first tensors; empty when the rank is unknown."""
+    text = spec.format_shape()
+    layout = spec.layout
+    if text and layout and len(layout) >= 4 and layout.endswith("C") and "H" in layout:
+        return f"{text} {layout}"
+    return text
+
+
+def _calls(call: object, calls: object) -> tuple[int, int] | None:
+    if isinstance(call, int) and isinstance(calls, int) and 0 < call <= calls and calls > 1:
+        return call, calls
+    return None
+
+
+def shared_note(item: Node | Group, graph: Graph | None = None) -> str:
+    """``shared, call 2 of 2`` for a call of a module applied several times (a group, or a
+    node or block with ``attrs["call"]``/``attrs["calls"]``); empty otherwise, and for a
+    node inside a group of ``graph`` that is such a call (its title says it already)."""
+    if isinstance(item, Group):
+        found = _calls(item.call, item.calls)
+    else:
+        found = _calls(item.attrs.get("call"), item.attrs.get("calls"))
+        if found and graph is not None and any(
+                (g := graph.groups.get(item.group[:d])) is not None and g.calls > 1
+                for d in range(1, len(item.group) + 1)):
+            return ""
+    return f"shared, call {found[0]} of {found[1]}" if found else ""
+
+
+def shared_tag(node: Node) -> str:
+    """The short form of :func:`shared_note` a figure's caption takes: ``shared 2/2``."""
+    found = _calls(node.attrs.get("call"), node.attrs.get("calls"))
+    return f"shared {found[0]}/{found[1]}" if found else ""
+
+
 def display_name(node: Node, graph: Graph | None = None) -> str:
     """The node's name without the scope prefix its enclosing group already shows.
 
@@ -176,9 +237,13 @@ def _says_something(rest: str) -> bool:
 
 
 def group_title(graph: Graph, path: tuple[str, ...]) -> str:
+    """A cluster's title: ``layer1.0 · Bottleneck``, with ``(shared, call 2 of 2)`` for a
+    call of a module applied several times."""
     group = graph.groups.get(path)
     if group is None:
         return path[-1] if path else ""
+    title = group.display_name
     if group.class_name and group.class_name != group.display_name:
-        return f"{group.display_name} · {group.class_name}"
-    return group.display_name
+        title = f"{group.display_name} · {group.class_name}"
+    note = shared_note(group)
+    return f"{title} ({note})" if note else title

@@ -42,8 +42,13 @@ ONNX: dict[str, OpEntry] = {
     **_kinds("reshape", "Reshape Squeeze Unsqueeze Expand Tile DepthToSpace SpaceToDepth"),
     **_kinds("transpose", "Transpose"),
     **_kinds("concat", "Concat ConcatFromSequence"),
-    **_kinds("add", "Add Sum Sub"),
-    **_kinds("multiply", "Mul Div Pow"),
+    **_kinds("add", "Add Sum"),
+    **_kinds("subtract", "Sub"),
+    **_kinds("multiply", "Mul"),
+    **_kinds("divide", "Div"),
+    **_kinds("maximum", "Max"),
+    **_kinds("minimum", "Min"),
+    **_kinds("average", "Mean"),
     **_kinds("attention", "Attention MultiHeadAttention GroupQueryAttention"),
     **_kinds("embedding", "Gather GatherElements GatherND"),
     **_kinds("recurrent", "LSTM GRU RNN", {"hidden_size": "units", "direction": "direction"}),
@@ -57,7 +62,7 @@ ONNX: dict[str, OpEntry] = {
     **_kinds("cast", "Cast CastLike QuantizeLinear DequantizeLinear DynamicQuantizeLinear"),
     **_kinds("identity", "Identity"),
     **_kinds("elementwise", "Abs Neg Sqrt Exp Log Reciprocal Floor Ceil Round Sign Sin Cos "
-                            "Max Min Mean Mod Greater GreaterOrEqual Less LessOrEqual Equal "
+                            "Pow Mod Greater GreaterOrEqual Less LessOrEqual Equal "
                             "Not And Or Xor Where IsNaN IsInf"),
 }
 
@@ -128,8 +133,12 @@ TORCH: dict[str, OpEntry] = {
                         "tile view_as pixel_shuffle pixel_unshuffle broadcast_to unsafe_view"),
     **_kinds("transpose", "transpose permute t T mT movedim swapaxes swapdims"),
     **_kinds("concat", "cat concat concatenate stack hstack vstack dstack"),
-    **_kinds("add", "add sub"),
-    **_kinds("multiply", "mul div pow floordiv"),
+    **_kinds("add", "add"),
+    **_kinds("subtract", "sub"),
+    **_kinds("multiply", "mul"),
+    **_kinds("divide", "div floordiv"),
+    **_kinds("maximum", "maximum fmax"),
+    **_kinds("minimum", "minimum fmin"),
     **_kinds("attention", "scaled_dot_product_attention multi_head_attention_forward "
                           "native_multi_head_attention"),
     **_kinds("embedding", "embedding embedding_bag"),
@@ -143,7 +152,7 @@ TORCH: dict[str, OpEntry] = {
                        "logsumexp"),
     **_kinds("cast", "type_as"),
     **_kinds("elementwise", "neg abs sqrt rsqrt exp log reciprocal floor ceil round sign sin "
-                            "cos maximum minimum where masked_fill gt ge lt le eq ne "
+                            "cos pow where masked_fill gt ge lt le eq ne "
                             "logical_not logical_and logical_or cumsum"),
     **_kinds("identity", "contiguous clone detach float half double bfloat16 to cpu cuda "
                          "data requires_grad alias lift_fresh_copy"),
@@ -157,6 +166,9 @@ TORCH_ALIASES: dict[str, str] = {
     "rfloordiv": "floordiv", "rpow": "pow", "ipow": "pow", "rmatmul": "matmul",
     "imatmul": "matmul", "concat": "cat", "concatenate": "cat",
 }
+
+#: Reductions that, given a second tensor (``torch.max(a, b)``), are the element-wise op.
+TORCH_TWO_TENSOR_FORMS: dict[str, str] = {"max": "maximum", "min": "minimum"}
 
 #: Activation module classes -> the name kept in ``attrs["activation"]`` (others: lower case).
 TORCH_ACTIVATIONS: dict[str, str] = {
@@ -192,9 +204,14 @@ TORCH_SIGNATURES: dict[str, tuple[str, ...]] = {
     "batch_norm": ("input", "_1", "_2", "_3", "_4", "training", "momentum", "eps"),
     "native_batch_norm_legit_no_training": ("input", "_1", "_2", "_3", "_4", "momentum", "eps"),
     "einsum": ("equation",), "leaky_relu": ("input", "negative_slope"),
+    "permute": ("input", "dims"),
     "dropout": ("input", "p"), "layer_norm": ("input", "normalized_shape", "weight", "bias",
                                               "eps"),
 }
+
+#: Functions whose positional arguments after the input may also come one by one and are
+#: then gathered into one list (``x.permute(0, 2, 3, 1)`` is ``x.permute((0, 2, 3, 1))``).
+TORCH_VARARGS: dict[str, str] = {"permute": "dims"}
 
 _KERAS_CONV = {"filters": "out_channels", "strides": "stride", "dilation_rate": "dilation"}
 _KERAS_POOL = {"pool_size": "kernel_size", "strides": "stride"}
@@ -234,8 +251,13 @@ KERAS: dict[str, OpEntry] = {
     **_kinds("reshape", "Reshape RepeatVector ExpandDims Squeeze"),
     **_kinds("transpose", "Permute Transpose"),
     **_kinds("concat", "Concatenate"),
-    **_kinds("add", "Add Subtract Average Maximum Minimum"),
-    **_kinds("multiply", "Multiply Divide TrueDivide"),
+    **_kinds("add", "Add"),
+    **_kinds("subtract", "Subtract"),
+    **_kinds("multiply", "Multiply"),
+    **_kinds("divide", "Divide TrueDivide"),
+    **_kinds("maximum", "Maximum"),
+    **_kinds("minimum", "Minimum"),
+    **_kinds("average", "Average"),
     **_kinds("matmul", "Dot Matmul Einsum"),
     **_kinds("attention", "MultiHeadAttention Attention AdditiveAttention "
                           "GroupedQueryAttention GroupQueryAttention"),
@@ -248,6 +270,7 @@ KERAS: dict[str, OpEntry] = {
     **_kinds("pad", "ZeroPadding1D ZeroPadding2D ZeroPadding3D"),
     **_kinds("slice", "Cropping1D Cropping2D Cropping3D CenterCrop GetItem Slice"),
     **_kinds("reduce", "Mean Sum Max Min"),
+    **_kinds("elementwise", "Absolute Negative Sqrt Exp Log Square Power Where"),
     **_kinds("cast", "Cast"),
     **_kinds("identity", "Identity Masking ActivityRegularization"),
 }

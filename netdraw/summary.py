@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from netdraw.describe import output_spec
+from netdraw.describe import output_spec, shape_text, shared_note
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Node, folded_layers
 from netdraw.passes.macs import add_macs, format_macs
@@ -54,8 +54,10 @@ def rows(graph: Graph) -> list[Row]:
         if node.kind == "output":
             continue
         spec = output_spec(node)
-        shape = spec.format_shape() if spec is not None else ""
-        out.append(Row(node.name, kind_text(node), shape, node.params,
+        shape = shape_text(spec) if spec is not None else ""
+        note = shared_note(node)
+        name = f"{node.name} ({note})" if note else node.name
+        out.append(Row(name, kind_text(node), shape, node.params,
                        add_macs(None, node.attrs.get("macs"))))
     return out
 

@@ -232,7 +232,7 @@ def test_cli_draws_keras_without_importing_keras(saved, tmp_path):
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg")
     text = svg.read_text()
-    assert "tower (call 2)" in text and "mlp_fc2" in text
+    assert "tower · Functional (shared, call 2 of 2)" in text and "mlp_fc2" in text
     out_json = tmp_path / "siamese.json"
     result = run_cli(str(h5), "-o", str(out_json), env=env)
     assert result.returncode == 0, result.stderr

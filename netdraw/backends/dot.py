@@ -18,12 +18,16 @@ from netdraw import tools
 from netdraw.backends import valid_unicode
 from netdraw.backends.decorations import Decorations, EdgeStyle, LegendItem, NodeStyle
 from netdraw.describe import (
+    MERGE_KINDS,
     display_name,
     fill_colour,
     format_count,
     group_title,
     key_attrs,
+    operator_symbol,
     output_spec,
+    shape_text,
+    shared_note,
 )
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node
@@ -40,7 +44,7 @@ _MERGE = {"shape": "ellipse", "style": "filled"}
 _NODE_STYLE: dict[str, dict[str, str]] = {
     "input": {"style": "filled,bold", "penwidth": "1.4"},
     "output": {"style": "filled,bold", "penwidth": "1.4"},
-    "add": _MERGE, "multiply": _MERGE, "concat": _MERGE,
+    **dict.fromkeys(MERGE_KINDS, _MERGE),
     "block": {"style": "rounded,filled,bold", "penwidth": "1.2"},
 }
 #: A rolled run (``×N``) is drawn as a stack of boxes.
@@ -77,10 +81,20 @@ def label_parts(node: Node, graph: Graph | None = None,
     elif attrs:
         sep = " " if attrs.startswith("+") else " · "
         detail = f"{detail}{sep}{attrs}" if detail else attrs
+    symbol = operator_symbol(node.kind)
+    if symbol and detail != name:
+        detail = f"{symbol} {detail}" if detail else symbol
+    elif symbol:
+        detail = symbol
+    note = shared_note(node, graph)
+    if note:
+        detail = f"{detail} · {note}" if detail and detail != name else note
     facts = []
     spec = output_spec(node)
-    if show_shapes and spec is not None and spec.format_shape():
-        facts.append(spec.format_shape())
+    if show_shapes and spec is not None:
+        shape = shape_text(spec)
+        if shape:
+            facts.append(shape)
     if node.params:
         facts.append(f"{format_count(node.params)} params")
     return name, detail if detail != name else "", " · ".join(facts)
@@ -188,7 +202,7 @@ def cluster_attrs(graph: Graph, path: tuple[str, ...]) -> str:
 def edge_attrs(edge: Edge, edge_labels: bool = True, deco: Any = None) -> str:
     """`` [label=<shape>]`` for an edge carrying a known shape, else empty; ``deco`` (the
     edge's decoration) may replace the label and style the line."""
-    shape = edge.tensor.format_shape() if edge_labels else ""
+    shape = shape_text(edge.tensor) if edge_labels else ""
     if deco is not None:
         if deco.label is not None and edge_labels:
             shape = deco.label

@@ -54,8 +54,13 @@ from netdraw.output import TextWithFiles
 
 FORMATS = ("tex", "pdf", "png")
 __all__ = ["document", "fit", "picture", "preamble", "render"]
-_SYMBOLS = {"add": Tex("$+$"), "multiply": Tex(r"$\times$"), "concat": Tex(r"\textsf{C}"),
-            "softmax": Tex(r"$\sigma$")}
+#: What a ball shows inside its circle, by category (the operators of
+#: :data:`netdraw.describe.OPERATORS`: a circled + is an addition, a circled − a subtraction).
+_SYMBOLS = {"add": Tex("$+$"), "subtract": Tex("$-$"), "multiply": Tex(r"$\times$"),
+            "divide": Tex("$/$"), "maximum": Tex(r"{\fontsize{5}{6}\selectfont\textsf{max}}"),
+            "minimum": Tex(r"{\fontsize{5}{6}\selectfont\textsf{min}}"),
+            "average": Tex(r"{\fontsize{5}{6}\selectfont\textsf{avg}}"),
+            "concat": Tex(r"\textsf{C}"), "softmax": Tex(r"$\sigma$")}
 _LIMIT = 40  # characters of a caption before it is shortened
 #: Largest figure side in cm; bigger figures are scaled down (TeX stops near 575 cm).
 MAX_CM = 540.0

@@ -253,7 +253,8 @@ class TikzLook:
 
 _LEGEND_ORDER = ["input", "conv", "deconv", "pool", "upsample", "dense", "matmul", "norm",
                  "act", "attention", "embedding", "recurrent", "block", "other", "add",
-                 "multiply", "concat", "softmax"]
+                 "subtract", "multiply", "divide", "maximum", "minimum", "average", "concat",
+                 "softmax"]
 _SHORT = {"conv": "Conv", "deconv": "Transp. conv", "dense": "FC", "matmul": "MatMul",
           "block": "Block", "upsample": "Up-sampling"}
 

@@ -25,7 +25,7 @@ from netdraw.diff.compare import (
 )
 from netdraw.diff.match import Matching, match_graphs, numbered_name
 from netdraw.diff.result import STATUSES, DiffResult, EdgeDiff, GroupDiff, NodeDiff
-from netdraw.ir import Edge, Graph, Group, Node, UniqueIds
+from netdraw.ir import Edge, Graph, Node, UniqueIds
 from netdraw.passes.stats import node_macs
 
 
@@ -197,7 +197,7 @@ class _Builder:
         for path in sorted(used):
             group = self.b.groups.get(path) or self.a.groups.get(path)
             if group is not None:
-                union.groups[path] = Group(path, group.class_name, group.label)
+                union.groups[path] = group.copy()
             else:
                 union.add_group(path)
         union.meta["diff"] = {"a": self.a.name, "b": self.b.name,

@@ -42,7 +42,7 @@ from netdraw.ir import Graph, Node, TensorSpec
 IGNORED_ATTRS = frozenset({
     "name", "names", "module", "path", "paths", "qualname", "scope", "source", "doc",
     "doc_string", "members", "trace", "stack_trace", "shared_with", "macs", "nodes",
-    "folded", "pattern", "diff", "repeat", "trainable", "dtype", "node_ids",
+    "folded", "pattern", "diff", "repeat", "trainable", "dtype", "node_ids", "call", "calls",
 })
 
 #: Attribute keys whose value follows from the input's size rather than being chosen.
@@ -109,7 +109,11 @@ def kind_class(kind: str) -> str:
 
 
 def channels_last(graph: Graph, node: Node) -> bool:
-    """Whether ``node``'s image tensors are laid out N, H, W, C (Keras by default)."""
+    """Whether ``node``'s image tensors are laid out N, H, W, C (as its output's layout
+    says, when known: a ConvNeXt block's Linear layers in PyTorch; Keras by default)."""
+    spec = node.outputs[0] if node.outputs else None
+    if spec is not None and spec.layout and len(spec.layout) in (4, 5) and "C" in spec.layout:
+        return spec.layout.endswith("C")
     fmt = node.attrs.get("data_format")
     if fmt in ("channels_last", "NHWC"):
         return True

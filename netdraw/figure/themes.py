@@ -3,7 +3,8 @@
 Every theme maps the same roles to HTML colours: one per drawing category, ``band`` and
 ``dense_band`` for the activation band of a conv / fully connected layer, ``line`` for
 outlines and ``arrow`` for arrows. Shape also encodes meaning (box, thin bar, ball with a
-symbol), so no figure relies on colour alone.
+symbol: ⊕ add, ⊖ subtract, ⊗ multiply, ⊘ divide, max, min, avg), so no figure relies on
+colour alone.
 
 * ``default``: warm print colours in the spirit of the classic 3D-box figures.
 * ``colorblind``: built from the Okabe–Ito palette (safe for the common colour-vision
@@ -17,7 +18,8 @@ from netdraw.errors import NetdrawError
 
 ROLES = ("input", "conv", "band", "deconv", "pool", "upsample", "dense", "dense_band",
          "matmul", "norm", "act", "attention", "embedding", "recurrent", "block", "other",
-         "add", "multiply", "concat", "softmax", "line", "arrow")
+         "add", "multiply", "concat", "softmax", "line", "arrow", "subtract", "divide",
+         "maximum", "minimum", "average")
 
 THEMES: dict[str, dict[str, str]] = {
     "default": {
@@ -26,7 +28,8 @@ THEMES: dict[str, dict[str, str]] = {
         "matmul": "B9C8E6", "norm": "D8CFE8", "act": "E08E45", "attention": "E6A6C4",
         "embedding": "C9E2B4", "recurrent": "F2B5A0", "block": "A8CDE0", "other": "E3E3E3",
         "add": "9FD39C", "multiply": "CBE6AE", "concat": "C8B3DF", "softmax": "EFA0BC",
-        "line": "4D4D4D", "arrow": "333333",
+        "line": "4D4D4D", "arrow": "333333", "subtract": "F2C38E", "divide": "E8D79B",
+        "maximum": "B7DDE8", "minimum": "B7DDE8", "average": "D6E8B7",
     },
     "colorblind": {
         "input": "BBBBBB", "conv": "F0E442", "band": "E69F00", "deconv": "009E73",
@@ -34,7 +37,8 @@ THEMES: dict[str, dict[str, str]] = {
         "matmul": "AAD9F4", "norm": "DDDDDD", "act": "E69F00", "attention": "CC79A7",
         "embedding": "F7F2A0", "recurrent": "E6BCD3", "block": "9FCCE8", "other": "EEEEEE",
         "add": "009E73", "multiply": "80CEB9", "concat": "CC79A7", "softmax": "D55E00",
-        "line": "333333", "arrow": "000000",
+        "line": "333333", "arrow": "000000", "subtract": "E69F00", "divide": "F0E442",
+        "maximum": "56B4E9", "minimum": "56B4E9", "average": "AAD9F4",
     },
     "greyscale": {
         "input": "F2F2F2", "conv": "D9D9D9", "band": "8C8C8C", "deconv": "ABABAB",
@@ -42,7 +46,8 @@ THEMES: dict[str, dict[str, str]] = {
         "matmul": "B3B3B3", "norm": "EDEDED", "act": "8C8C8C", "attention": "B8B8B8",
         "embedding": "E0E0E0", "recurrent": "C4C4C4", "block": "C9C9C9", "other": "F0F0F0",
         "add": "FFFFFF", "multiply": "FFFFFF", "concat": "E0E0E0", "softmax": "9E9E9E",
-        "line": "333333", "arrow": "222222",
+        "line": "333333", "arrow": "222222", "subtract": "FFFFFF", "divide": "FFFFFF",
+        "maximum": "FFFFFF", "minimum": "FFFFFF", "average": "FFFFFF",
     },
 }
 ALIASES = {"colourblind": "colorblind", "cb": "colorblind", "grayscale": "greyscale",

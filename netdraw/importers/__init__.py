@@ -17,6 +17,7 @@ from typing import Any
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 from netdraw.passes.stats import set_macs
+from netdraw.passes.tensor_layout import infer_layouts
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ def load(source: Any, **options: Any) -> Graph:
     finally:
         if was_enabled:
             gc.enable()
-    return set_macs(graph)  # every loaded graph carries its MACs (attrs["macs"])
+    # every loaded graph carries its tensors' layouts and its MACs (attrs["macs"])
+    return set_macs(infer_layouts(graph))
 
 
 def _load_zoo(spec: str, options: dict[str, Any]) -> Graph:

@@ -10,11 +10,14 @@ shape inference and counts parameters (:mod:`netdraw.importers.keras_layers`).
 Conventions (the same for live models and files):
 
 - Shapes keep Keras' batch dim as None (drawn as ``?``).
-- A layer called several times gives one node per call: ids ``dense``, ``dense#2``, …,
-  names ``dense``, ``dense (call 2)``; its weights are counted on the first call only.
+- A layer called several times gives one node per call: ids ``dense``, ``dense#2``, …, all
+  named ``dense`` and marked as calls of one layer (``attrs["call"]``, ``["calls"]``,
+  ``["shared_with"]``, see :mod:`netdraw.importers.calls`); its weights are counted on the
+  first call only.
 - A nested model becomes a group (path = nested model names; a second call of the same
-  nested model is the group ``enc#2`` labelled ``enc (call 2)``); its input layers dissolve
-  into the edges, so only the outer model's inputs are ``input`` nodes.
+  nested model is the group ``enc#2``, labelled ``enc`` and marked as call 2 of ``enc``);
+  its input layers dissolve into the edges, so only the outer model's inputs are
+  ``input`` nodes.
 - A layer netdraw does not know draws as kind ``other`` with an unknown output shape; layers
   whose weights it cannot count are listed in ``graph.meta["uncounted_params"]``.
 """
@@ -28,6 +31,7 @@ from typing import Any
 from netdraw import ops
 from netdraw.errors import NetdrawError
 from netdraw.importers import keras_layers
+from netdraw.importers.calls import call_element, mark_calls
 from netdraw.importers.keras_layers import Shape
 from netdraw.ir import Graph, Node, TensorSpec, UniqueIds
 
@@ -301,6 +305,9 @@ class GraphBuilder:
         #: models by their group path.
         self.calls: dict[str, tuple[KLayer, KCall]] = {}
         self.nested: dict[tuple[str, ...], tuple[KLayer, KCall]] = {}
+        #: id of a layer's weights -> its calls: group paths (nested models) or node ids
+        self.group_calls: dict[int, list[tuple[str, ...]]] = {}
+        self.node_calls: dict[int, list[str]] = {}
 
     # -- top level ------------------------------------------------------------------
     def build(self, model: KModel) -> Graph:
@@ -323,6 +330,7 @@ class GraphBuilder:
                                      outputs=[spec]))
             if value.src is not None:
                 self.graph.add_edge(value.src, nid, spec)
+        mark_calls(self.graph, self.group_calls.values(), self.node_calls.values())
         self.graph.validate()
         return self.graph
 
@@ -361,10 +369,9 @@ class GraphBuilder:
                    path: tuple[str, ...]) -> list[_Value]:
         inner = layer.model
         assert inner is not None
-        element = layer.name if index == 0 else f"{layer.name}#{index + 1}"
-        label = layer.name if index == 0 else f"{layer.name} (call {index + 1})"
-        group = (*path, element)
-        self.graph.add_group(group, class_name=layer.class_name, label=label)
+        group = (*path, call_element(layer.name, index + 1))
+        self.graph.add_group(group, class_name=layer.class_name, label=layer.name)
+        self.group_calls.setdefault(id(layer.key), []).append(group)
         self.nested[group] = (layer, layer.calls[index])
         bound = {ref: values[i] if i < len(values) else _Value(None)
                  for i, ref in enumerate(inner.inputs)}
@@ -397,12 +404,10 @@ class GraphBuilder:
         kind = _refine_kind(kind, layer, attrs)
         base = "/".join([*path, layer.name]) + (f"#{index + 1}" if index else "")
         nid = self.unique_id(base)
-        name = layer.name if index == 0 else f"{layer.name} (call {index + 1})"
-        if index:
-            attrs["call"] = index + 1
+        self.node_calls.setdefault(id(layer.key), []).append(nid)
         outputs = [TensorSpec(s, d) for s, d in zip(out_shapes, out_dtypes, strict=False)]
         self.calls[nid] = (layer, call)
-        self.graph.add_node(Node(nid, name, kind, layer.class_name, attrs=attrs,
+        self.graph.add_node(Node(nid, layer.name, kind, layer.class_name, attrs=attrs,
                                  params=int(params), group=path,
                                  inputs=[TensorSpec(v.shape, v.dtype) for v in values],
                                  outputs=outputs or [TensorSpec()]))

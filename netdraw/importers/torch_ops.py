@@ -93,6 +93,9 @@ def function_attrs(name: str, kind: str, args: tuple | list, kwargs: dict,
     for i, value in enumerate(args):
         if i < len(names):
             bound[names[i]] = value
+    gathered = ops.TORCH_VARARGS.get(name)
+    if gathered is not None and len(args) > 2:
+        bound[gathered] = list(args[1:])
     bound.update(kwargs)
     attrs: dict[str, Any] = {}
     for key, value in bound.items():

@@ -32,6 +32,7 @@ from torch.overrides import TorchFunctionMode
 
 from netdraw import ops
 from netdraw.errors import NetdrawError
+from netdraw.importers.calls import call_element, mark_calls
 from netdraw.importers.torch_ops import (
     ATOMIC_MODULES,
     NOISE_ATTRS,
@@ -168,12 +169,14 @@ def module_attrs(module: nn.Module, kind: str, cls_name: str,
 
 @dataclass
 class _Frame:
-    """A module call in progress."""
+    """A module call in progress; ``element`` is its group path element (the qualified
+    name, ``encoder#2`` for a module's second call)."""
 
     qualname: str
     module: nn.Module
     leaf: bool
     inputs: list[torch.Tensor] = field(default_factory=list)
+    element: str = ""
 
 
 class Recorder(TorchFunctionMode):
@@ -199,12 +202,19 @@ class Recorder(TorchFunctionMode):
         self.op_counts: dict[tuple[tuple[str, ...], str], int] = {}
         self.module_nodes: set[str] = set()
         self.first_call: dict[int, str] = {}
+        #: id(module) -> its calls so far: group paths (modules drawn as groups) or node ids
+        self.group_calls: dict[int, list[tuple[str, ...]]] = {}
+        self.node_calls: dict[int, list[str]] = {}
         self.kinds: dict[type, tuple[str, str, dict[str, str]] | None] = {}
         self.leaves: dict[int, bool] = {}
 
     # -- bookkeeping -------------------------------------------------------------------
     def group(self) -> tuple[str, ...]:
-        return tuple(f.qualname for f in self.stack if f.qualname)
+        return tuple(f.element for f in self.stack if f.qualname)
+
+    def scope(self) -> str:
+        """The qualified name of the innermost module running (what op names start with)."""
+        return next((f.qualname for f in reversed(self.stack) if f.qualname), "")
 
     def producer(self, t: torch.Tensor) -> tuple[str, TensorSpec] | None:
         entry = self.producers.get(id(t))
@@ -244,10 +254,11 @@ class Recorder(TorchFunctionMode):
         path: tuple[str, ...] = ()
         for frame in self.stack:
             if frame.qualname:
-                path = (*path, frame.qualname)
+                path = (*path, frame.element)
                 if path not in self.graph.groups:
                     self.graph.add_group(path, class_name=type(frame.module).__name__,
                                          label=frame.qualname)
+                    self.group_calls.setdefault(id(frame.module), []).append(path)
 
     # -- graph inputs and outputs ------------------------------------------------------
     def add_input(self, path: str, t: torch.Tensor) -> None:
@@ -280,6 +291,9 @@ class Recorder(TorchFunctionMode):
         if leaf is None:
             leaf = self.leaves[id(module)] = is_leaf(module) and module is not self.root
         frame = _Frame(qualname, module, leaf)
+        if qualname and not leaf:
+            calls = self.group_calls.get(id(module), ())
+            frame.element = call_element(qualname, len(calls) + 1)
         if leaf:
             frame.inputs = [*iter_tensors(args), *iter_tensors(kwargs)]
             self.leaf_depth += 1
@@ -326,6 +340,7 @@ class Recorder(TorchFunctionMode):
             attrs["shared_with"] = first
         nid = self.unique_id(frame.qualname)
         self.first_call.setdefault(id(module), nid)
+        self.node_calls.setdefault(id(module), []).append(nid)
         node = Node(nid, frame.qualname, kind, type(module).__name__, attrs=attrs,
                     params=self.count_params(list(module.parameters())), group=self.group())
         self.graph.add_node(node)
@@ -381,6 +396,9 @@ class Recorder(TorchFunctionMode):
         if not tracked and not params:
             return None  # constants (torch.zeros, arange, buffers): not part of the drawing
         name = op_name(func)
+        if name in ops.TORCH_TWO_TENSOR_FORMS and len(args) > 1 and \
+                isinstance(args[1], torch.Tensor):
+            name = ops.TORCH_TWO_TENSOR_FORMS[name]
         kind, renames = ops.lookup("torch", name)
         if kind == "identity":
             if tracked:
@@ -402,7 +420,7 @@ class Recorder(TorchFunctionMode):
         group = self.group()
         key = (group, name)
         count = self.op_counts[key] = self.op_counts.get(key, 0) + 1
-        scope = group[-1] if group else ""
+        scope = self.scope()
         node_name = (f"{scope}.{name}" if scope else name) + (f"_{count}" if count > 1 else "")
         nid = self.unique_id(node_name)
         attrs = function_attrs(name, kind, as_specs(args), as_specs(kwargs), renames)
@@ -437,6 +455,7 @@ class Recorder(TorchFunctionMode):
 
     def finish(self) -> Graph:
         prune_dead_ops(self.graph, self.module_nodes)
+        mark_calls(self.graph, self.group_calls.values(), self.node_calls.values())
         self.graph.validate()
         return self.graph
 

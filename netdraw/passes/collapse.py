@@ -136,6 +136,12 @@ class GroupIndex:
         group = self.graph.groups.get(path)
         return group.class_name if group else ""
 
+    def shared(self, path: Path) -> bool:
+        """Whether the group is one call of a module applied several times: such calls
+        never roll into ``×N`` (that would say they are different layers)."""
+        group = self.graph.groups.get(path)
+        return group is not None and group.calls > 1
+
 
 def resolve_paths(graph: Graph, names: Iterable[str], flag: str) -> set[Path]:
     """Group paths for user-given names: a label (``layer3.0``), a path joined by ``/``, or
@@ -293,7 +299,7 @@ def _runs(index: GroupIndex, items: list[tuple[str, Path | str]],
           opened: set[Path]) -> list[list[Path]]:
     def rollable(item: tuple[str, Path | str]) -> bool:
         return (item[0] == "group" and item[1] not in opened and item[1] not in index.scattered
-                and item[1] in index.signature)
+                and item[1] in index.signature and not index.shared(item[1]))
 
     out: list[list[Path]] = []
     i = 0
@@ -426,12 +432,12 @@ class _Squash:
         for path, group in source.items():
             drawn = self(path)
             if drawn == path:
-                table[path] = Group(path, group.class_name, group.label)
+                table[path] = group.copy()
             else:
                 moved.append((drawn, group))
         for drawn, group in moved:
             if drawn not in table:
-                table[drawn] = Group(drawn, group.class_name, group.label)
+                table[drawn] = group.copy(drawn)
         return table
 
 
@@ -459,8 +465,20 @@ def _new_block(index: GroupIndex, kind: str, path: Path, runs: dict[Path, list[P
     else:
         name, op_type = index.label(path), index.class_name(path) or "Block"
     block = Node(bid, name, "block", op_type, group=path[:-1])
-    block.attrs.update({"nodes": 0, "path": list(path)})
+    block.attrs.update({"nodes": 0, "path": list(path), **call_attrs(graph.groups.get(path))})
     return block
+
+
+def call_attrs(group: Group | None) -> dict[str, object]:
+    """What a block records of the module call it stands for (see :class:`Group`):
+    ``call``, ``calls`` and, after the first call, ``shared_with`` (the block id of the
+    first call); empty for a group called once."""
+    if group is None or group.calls < 2:
+        return {}
+    attrs: dict[str, object] = {"call": group.call, "calls": group.calls}
+    if group.shared_with:
+        attrs["shared_with"] = block_id(group.shared_with)
+    return attrs
 
 
 def collapse_to_depth(graph: Graph, depth: int) -> Graph:
@@ -468,5 +486,5 @@ def collapse_to_depth(graph: Graph, depth: int) -> Graph:
     return view_at(GroupIndex(graph), depth, roll=False)
 
 
-__all__ = ["GroupIndex", "block_id", "collapse_to_depth", "drawn_groups", "is_plain_group",
-           "resolve_paths", "twin_before", "view_at"]
+__all__ = ["GroupIndex", "block_id", "call_attrs", "collapse_to_depth", "drawn_groups",
+           "is_plain_group", "resolve_paths", "twin_before", "view_at"]

@@ -257,7 +257,8 @@ def has_singletons(graph: Graph) -> bool:
 def dissolve_singletons(graph: Graph) -> Graph:
     """A copy where a group holding one node (after folding, say) is no longer a group:
     the node moves to the parent group and takes the group's label as its name when the
-    node's own name is a generated one. O(N·depth + E)."""
+    node's own name is a generated one, and the group's ``call``/``calls`` when the group
+    was one call of a module applied several times. O(N·depth + E)."""
     count: dict[tuple[str, ...], int] = {}
     for node in graph.nodes.values():
         for depth in range(1, len(node.group) + 1):
@@ -267,7 +268,7 @@ def dissolve_singletons(graph: Graph) -> Graph:
         out.nodes = {nid: shared_copy(n) for nid, n in graph.nodes.items()}
         out.edges = list(graph.edges)
         out.inputs, out.outputs = list(graph.inputs), list(graph.outputs)
-        out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in graph.groups.items()}
+        out.groups = {p: g.copy() for p, g in graph.groups.items()}
         out.meta = dict(graph.meta)
         return out
     nodes = []
@@ -277,6 +278,9 @@ def dissolve_singletons(graph: Graph) -> Graph:
             group = graph.groups.get(new.group)
             if group is not None and group.label and _generated(new):
                 new.name = group.label
+            if group is not None and group.calls > 1 and "calls" not in new.attrs:
+                # the node stands for one call of a module applied several times
+                new.attrs = {**new.attrs, "call": group.call, "calls": group.calls}
             new.group = new.group[:-1]
         nodes.append(new)
     return rebuild(graph, nodes, graph.edges)

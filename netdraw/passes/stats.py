@@ -29,7 +29,7 @@ import copy
 import math
 from typing import Any
 
-from netdraw.ir import Graph, Group, Node, TensorSpec
+from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.passes.macs import Macs, add_macs
 
 #: Kinds that may carry MACs.
@@ -213,7 +213,7 @@ def annotate(graph: Graph) -> Graph:
     out = Graph(graph.name)
     out.edges = list(graph.edges)  # edges are never changed once made
     out.inputs, out.outputs = list(graph.inputs), list(graph.outputs)
-    out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in graph.groups.items()}
+    out.groups = {p: g.copy() for p, g in graph.groups.items()}
     out.meta = copy.deepcopy(graph.meta)
     for nid, node in graph.nodes.items():
         new = Node(node.id, node.name, node.kind, node.op_type, node.attrs, node.params,

@@ -21,12 +21,14 @@ from typing import Any
 
 from netdraw.backends import dot
 from netdraw.backends.html.looks import LooksSource, apply_looks
+from netdraw.describe import shape_text
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node, TensorSpec
 from netdraw.passes._graph import shared_copy
 from netdraw.passes.collapse import (
     GroupIndex,
     block_id,
+    call_attrs,
     drawn_groups,
     is_plain_group,
     twin_before,
@@ -162,8 +164,8 @@ class _Builder:
         key = self.shape_keys.setdefault(spec.shape or (), len(self.shape_keys))
         edge = dot.edge_attrs(Edge("", "", spec), self.edge_labels)
         self.tensors.append({"shape": None if spec.shape is None else list(spec.shape),
-                             "dtype": spec.dtype, "text": spec.format_shape(),
-                             "key": key, "dot": edge})
+                             "dtype": spec.dtype, "layout": spec.layout,
+                             "text": shape_text(spec), "key": key, "dot": edge})
         self.tensor_index[spec] = len(self.tensors) - 1
         return self.tensor_index[spec]
 
@@ -260,7 +262,8 @@ class _Builder:
                          and item in index.signature
                          and index.signature[prev] == index.signature[item]
                          and index.class_name(prev) == index.class_name(item)
-                         and (prev, item) in index.links)
+                         and (prev, item) in index.links
+                         and not index.shared(prev) and not index.shared(item))
             twin = twin_before(index, items, at)
             out.append([1, self.group_index[item], chains,
                         -1 if twin is None else self.group_index[twin]])
@@ -287,7 +290,8 @@ def _group_blocks(graph: Graph, index: GroupIndex) -> dict[Path, Node]:
         else:  # depth 0: the whole model as one block
             name, op_type = graph.name, str(graph.meta.get("class_name") or "Model")
         block = Node(block_id(path), name, "block", op_type, group=path[:-1])
-        block.attrs.update({"nodes": 0, "path": list(path)})
+        block.attrs.update({"nodes": 0, "path": list(path),
+                            **call_attrs(graph.groups.get(path))})
         for nid in ids:
             node = graph.nodes[nid]
             if node.kind in _IO:

@@ -16,6 +16,7 @@ from typing import Any
 
 from netdraw.backends.nnsvg.base import Origin, Style, fit_style, render_style
 from netdraw.backends.nnsvg.canvas import INK, Canvas, shade
+from netdraw.describe import MERGE_KINDS
 from netdraw.figure import geometry as geo
 from netdraw.figure.fit import Fit
 from netdraw.figure.items import Item
@@ -181,9 +182,8 @@ class AlexNetStyle(Style):
 
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
         fill = self.opts.fill(kind)
-        if kind in ("add", "multiply", "concat"):
-            cv.circle(x + 6, y + 6, 6, fill=fill, stroke=INK, stroke_width="0.8")
-            return
+        if kind in MERGE_KINDS:
+            return super().swatch(cv, kind, x, y)
         cv.polygon([(x, y + 4), (x + 4, y), (x + 12, y), (x + 8, y + 4)],
                    fill=shade(fill, 1.45), stroke=INK, stroke_width="0.6")
         cv.polygon([(x + 8, y + 4), (x + 12, y), (x + 12, y + 8), (x + 8, y + 12)],

@@ -27,6 +27,7 @@ from netdraw.backends.nnsvg.canvas import (
     text_width,
 )
 from netdraw.backends.nnsvg.captions import KIND_NAMES, layer_name, op_text, tooltip
+from netdraw.describe import MERGE_KINDS, OPERATORS
 from netdraw.errors import NetdrawError
 from netdraw.figure import geometry as geo
 from netdraw.figure.fit import Fit, Print, arrange, medium, printed
@@ -118,6 +119,9 @@ class Style:
 
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
         """A 12×12 legend sample for ``kind`` with its top-left corner at (x, y)."""
+        if kind in MERGE_KINDS:
+            draw_operator(cv, kind, x + 6, y + 6, 6, self.opts.fill(kind), "swatch")
+            return
         cv.rect(x, y, 12, 12, fill=self.opts.fill(kind), stroke=INK, stroke_width="0.8")
 
     # -- the shared layout's questions ----------------------------------------------------
@@ -135,7 +139,7 @@ class Style:
     # -- helpers --------------------------------------------------------------------------
     def name_lines(self, item: Item) -> list[tuple[str, str]]:
         """(text, role) of the lines under a layer: its name and the op that made it."""
-        name = clean(layer_name(item.node, self.graph), 28)
+        name = layer_name(item.node, self.graph, 28)
         lines = [(name, "name")]
         op = op_text(item.node)
         if op and op.lower() != name.lower():
@@ -183,21 +187,42 @@ class Style:
         return Footprint(geo.circle(0.0, 0.0, self.merge_r, 32), ball=True, cx=0.0)
 
     def draw_merge(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
-        """A merge as a circle: ⊕ add, ⊗ multiply, two bars for concat."""
-        r = self.merge_r
-        cv.circle(ox, oy, r, fill=self.opts.fill(item.kind), stroke=INK, stroke_width="1",
-                  **{"class": "merge"})
-        k = r * 0.55
-        if item.kind == "concat":
-            for dx in (-k / 2.5, k / 2.5):
-                cv.line((ox + dx, oy - k), (ox + dx, oy + k), stroke=INK, stroke_width="1.3")
-        elif item.kind == "multiply":
-            d = k * 0.75
-            cv.line((ox - d, oy - d), (ox + d, oy + d), stroke=INK, stroke_width="1.3")
-            cv.line((ox - d, oy + d), (ox + d, oy - d), stroke=INK, stroke_width="1.3")
-        else:
-            cv.line((ox - k, oy), (ox + k, oy), stroke=INK, stroke_width="1.3")
-            cv.line((ox, oy - k), (ox, oy + k), stroke=INK, stroke_width="1.3")
+        """A merge as a ball with its operator's symbol (see :func:`draw_operator`)."""
+        draw_operator(cv, item.kind, ox, oy, self.merge_r, self.opts.fill(item.kind))
+
+
+#: How a ball's symbol is drawn: strokes inside a unit circle (x right, y down), or text.
+_STROKES: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {
+    "add": [((-1, 0), (1, 0)), ((0, -1), (0, 1))],
+    "subtract": [((-1, 0), (1, 0))],
+    "multiply": [((-0.75, -0.75), (0.75, 0.75)), ((-0.75, 0.75), (0.75, -0.75))],
+    "divide": [((-0.75, 0.75), (0.75, -0.75))],
+    "concat": [((-0.4, -1), (-0.4, 1)), ((0.4, -1), (0.4, 1))],
+}
+
+
+def draw_operator(cv: Canvas, kind: str, ox: float, oy: float, r: float, fill: str,
+                  role: str = "merge") -> None:
+    """A ball of radius ``r`` centred at (ox, oy) showing the operator of ``kind``: ⊕ add,
+    ⊖ subtract, ⊗ multiply, ⊘ divide, two bars for concat, ``max``/``min``/``avg`` as
+    text (:data:`netdraw.describe.OPERATORS`). The group's classes are ``role`` and the
+    kind (``merge subtract``; a legend sample's ``swatch subtract``), its title the
+    operator's name."""
+    name = OPERATORS[kind][2] if kind in OPERATORS else "Concatenation"
+    cv.open(**{"class": f"{role} {kind}"}, tooltip=name)
+    cv.circle(ox, oy, r, fill=fill, stroke=INK, stroke_width="1" if r > 7 else "0.8")
+    k = r * 0.55
+    strokes = _STROKES.get(kind)
+    if strokes is not None:
+        width = "1.3" if r > 7 else "1"
+        for (x0, y0), (x1, y1) in strokes:
+            cv.line((ox + k * x0, oy + k * y0), (ox + k * x1, oy + k * y1), stroke=INK,
+                    stroke_width=width)
+    else:
+        symbol = OPERATORS[kind][1] if kind in OPERATORS else "?"
+        size = r * 0.85  # three letters fit the ball
+        cv.text(ox, oy + 0.35 * size, symbol, size, **{"class": "symbol"})
+    cv.close()
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> geo.Polygon:
@@ -282,7 +307,7 @@ def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any)
         cv.open(tooltip=tooltip(item.node), id=f"layer-{item.index}",
                 **{"class": f"layer {item.kind}", "data-kind": item.kind,
                    "data-dims": item.dims.text(),
-                   "data-name": clean(layer_name(item.node, style.graph), 200)})
+                   "data-name": layer_name(item.node, style.graph)})
         style.draw(cv, item, *origin(item.id))
         for lb in p.labels:
             _text(cv, lb, at)

@@ -16,7 +16,7 @@ from typing import Any
 import svgwrite
 from svgwrite.data.colors import colornames
 
-from netdraw.describe import PALETTE
+from netdraw.describe import MERGE_KINDS, PALETTE
 from netdraw.errors import NetdrawError
 
 FONT = "Helvetica, Arial, sans-serif"
@@ -29,7 +29,7 @@ THEMES: dict[str, dict[str, str]] = {
     "default": dict(PALETTE),
     "mono": {**dict.fromkeys(PALETTE, "#e0e0e0"), "input": "#ffffff", "pool": "#c8c8c8",
              "global_pool": "#c8c8c8", "dense": "#d0d0d0", "block": "#eeeeee",
-             "add": "#ffffff", "multiply": "#ffffff", "concat": "#ffffff"},
+             **dict.fromkeys(MERGE_KINDS, "#ffffff")},
 }
 _HEX_COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 #: The colour keywords SVG (and CSS) understand: ``orange``, ``steelblue``, … (147 names).

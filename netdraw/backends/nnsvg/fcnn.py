@@ -13,6 +13,7 @@ from typing import Any
 
 from netdraw.backends.nnsvg.base import Origin, Style, box, fit_style, render_style
 from netdraw.backends.nnsvg.canvas import INK, Canvas
+from netdraw.describe import MERGE_KINDS
 from netdraw.figure.fit import Fit
 from netdraw.figure.items import Item
 from netdraw.figure.layout import Footprint, Label
@@ -111,6 +112,8 @@ class FcnnStyle(Style):
         cv.close()
 
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
+        if kind in MERGE_KINDS:
+            return super().swatch(cv, kind, x, y)
         cv.circle(x + 6, y + 6, 6, fill=self.opts.fill(kind), stroke=INK, stroke_width="0.8")
 
 

@@ -194,6 +194,8 @@ TORCH_SIGNATURES: dict[str, tuple[str, ...]] = {
     "batch_norm": ("input", "_1", "_2", "_3", "_4", "training", "momentum", "eps"),
     "native_batch_norm_legit_no_training": ("input", "_1", "_2", "_3", "_4", "momentum", "eps"),
     "einsum": ("equation",), "leaky_relu": ("input", "negative_slope"),
+    "multi_head_attention_forward": ("query", "key", "value", "embed_dim_to_check",
+                                     "num_heads"),
     "dropout": ("input", "p"), "layer_norm": ("input", "normalized_shape", "weight", "bias",
                                               "eps"),
 }

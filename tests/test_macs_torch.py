@@ -1,10 +1,11 @@
 """MACs of traced PyTorch models against torch's own counter (issue 28, item 4).
 
 The oracle is ``torch.utils.flop_counter.FlopCounterMode`` (MACs = FLOPs / 2) on the same
-forward, with attention on torch's math kernel (the counter has no formula for the CPU
-flash kernel). MACs are per example: only the model's batch is divided out, so a layer
-whose leading axis folds the batch with tokens (transformers' ``Conv1D``), windows (Swin)
-or routed tokens (mixture-of-experts) counts them.
+forward, with attention on torch's math kernel and autograd on (the counter has no formula
+for the CPU flash kernel or ``nn.MultiheadAttention``'s inference fast path). MACs are
+per example: only the model's batch is divided out, so a layer whose leading axis folds
+the batch with tokens (transformers' ``Conv1D``), windows (Swin) or routed tokens
+(mixture-of-experts) counts them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def torch_macs(model: nn.Module, inputs: dict) -> int:
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    with FlopCounterMode(display=False) as counter, torch.no_grad(), \
+    # autograd on: nn.MultiheadAttention's inference fast path is a kernel the counter
+    # does not know
+    with FlopCounterMode(display=False) as counter, torch.enable_grad(), \
             sdpa_kernel([SDPBackend.MATH]):
         model(**inputs)
     return counter.get_total_flops() // 2
@@ -180,3 +183,41 @@ def test_functional_matmuls_match_torchs_counter() -> None:
     # first, then n and d multiplied elementwise), matmul 5·12·7, attention 2·4·7·7·6
     assert expected == 672 + 2016 + 0 + 420 + 2352
     assert netdraw_macs(model, inputs) == expected
+
+
+class _Attend(nn.Module):
+    """``nn.MultiheadAttention`` as self- and cross-attention (keys of another length and
+    width), in both layouts, and WavLM's call of ``F.multi_head_attention_forward`` with a
+    float mask of the query's rank."""
+
+    def __init__(self, batch_first: bool) -> None:
+        super().__init__()
+        self.batch_first = batch_first
+        self.self_attn = nn.MultiheadAttention(16, 4, batch_first=batch_first)
+        self.cross = nn.MultiheadAttention(16, 2, kdim=8, vdim=8, batch_first=batch_first)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        y, _ = self.self_attn(x, x, x)
+        z, _ = self.cross(y, memory, memory)
+        q = z if not self.batch_first else z.transpose(0, 1)  # (L, N, E)
+        mha = self.self_attn
+        out, _ = nn.functional.multi_head_attention_forward(
+            q, q, q, 16, 4, mha.in_proj_weight, mha.in_proj_bias, None, None, False, 0.0,
+            mha.out_proj.weight, mha.out_proj.bias, training=False,
+            attn_mask=torch.zeros(4 * q.shape[1], q.shape[0], q.shape[0]))
+        return out
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_multihead_attention_matches_torchs_counter(batch_first: bool) -> None:
+    model = _Attend(batch_first).eval()
+    x, memory = torch.randn(1, 6, 16), torch.randn(1, 9, 8)
+    if not batch_first:
+        x, memory = x.transpose(0, 1), memory.transpose(0, 1)
+    inputs = {"x": x, "memory": memory}
+    # by hand: self 2·6·16² + 6·2·16² + 2·6·6·16; cross 2·6·16² + 9·(16·8·2) + 2·6·9·16;
+    # the functional call as the first
+    self_attn = 2 * 6 * 256 + 6 * 2 * 256 + 2 * 6 * 6 * 16
+    cross = 2 * 6 * 256 + 9 * 256 + 2 * 6 * 9 * 16
+    assert torch_macs(model, inputs) == 2 * self_attn + cross
+    assert netdraw_macs(model, inputs) == 2 * self_attn + cross

@@ -146,6 +146,8 @@ def function_attrs(name: str, kind: str, args: tuple | list, kwargs: dict,
         if table is not None:
             attrs.update(num_embeddings=table.shape[0],  # type: ignore[index]
                          embedding_dim=table.shape[1])  # type: ignore[index]
+    elif kind == "attention" and name == "multi_head_attention_forward":
+        attrs["batch_first"] = False  # F.multi_head_attention_forward takes (L, N, E)
     elif kind == "attention" and _rank(first) == 4:
         heads, width = first.shape[1], first.shape[3]  # type: ignore[union-attr,index]
         attrs["num_heads"] = heads

@@ -163,6 +163,8 @@ def module_attrs(module: nn.Module, kind: str, cls_name: str,
             attrs["num_features"] = shape[-1]
     if kind == "activation":
         attrs["activation"] = ops.TORCH_ACTIVATIONS.get(cls_name, cls_name.lower())
+    if kind == "attention" and isinstance(getattr(module, "batch_first", None), bool):
+        attrs["batch_first"] = module.batch_first  # its inputs' layout: (L, N, E) if not
     return attrs
 
 

@@ -184,9 +184,50 @@ def _matmul(node: Node, batch: Batch) -> int | Macs | None:
     return elements * first[-1]
 
 
+#: torch's multi-head attention (module and function): projections inside, a layout flag.
+_TORCH_MHA = frozenset({"MultiheadAttention", "multi_head_attention_forward"})
+
+
+def _torch_mha(node: Node, batch: Batch) -> int | Macs | None:
+    """torch's multi-head attention: the query and output projections over the queries
+    (2·Lq·E²), the key and value ones over the keys (Lk·E·(kdim + vdim)), and QKᵀ and AV
+    (2·Lq·Lk·E). Inputs are (N, L, E) with ``batch_first``, else (L, N, E)."""
+    seq_first = node.attrs.get("batch_first") is False
+    specs = [s for s in node.inputs if s.shape is not None and len(s.shape) in (2, 3)]
+    if not specs:
+        return None
+    rank = len(specs[0].shape)
+    batch_axis = (1 if seq_first else 0) if rank == 3 else None
+    query = _ints(specs[0].shape, batch_axis=batch_axis, batch=batch)
+    if query is None:
+        return None
+    length = 0 if seq_first or rank == 2 else 1
+    # The keys: the next input of the query's rank and batch (not a mask (N·heads, L, S)).
+    keys = next((_ints(s.shape, batch_axis=batch_axis, batch=batch) for s in specs[1:]
+                 if len(s.shape) == rank and (batch_axis is None or
+                                              s.shape[batch_axis] == specs[0].shape[batch_axis])),
+                None)
+    lq, lk = query[length], (keys or query)[length]
+    embed = _positive(node.attrs.get("embed_dim")) or _positive(query[-1])
+    kdim = _positive(node.attrs.get("kdim")) or _positive((keys or query)[-1])
+    vdim = _positive(node.attrs.get("vdim")) or kdim
+    if not (embed and kdim and vdim):
+        return None
+    # From the widths, not the parameters: a second call of a shared module holds none.
+    projections = 2 * lq * embed * embed + lk * embed * (kdim + vdim)
+    return projections + 2 * lq * lk * embed
+
+
+def _positive(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 \
+        else None
+
+
 def _attention(node: Node, batch: Batch) -> int | Macs | None:
     """Projections (≈ weights × query length) plus QKᵀ and AV (2·Lq·Lk·E) for every head
     (a 4-D query is (batch, heads, Lq, E): its leading axes but the batch count)."""
+    if node.op_type in _TORCH_MHA:
+        return _torch_mha(node, batch)
     query = _ints(node.inputs[0].shape, batch=batch) if node.inputs else None
     if not query or len(query) < 2:
         return None

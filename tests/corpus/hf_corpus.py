@@ -61,21 +61,29 @@ def run(model_type: str, build: Callable[[str], hf_build.Built] = hf_build.build
             result.errors["build"] = str(exc)
             return result
         b = result.built
-        try:
-            result.reference = checks.torch_reference(b.model, lambda: b.model(**b.inputs))
-        except Exception as exc:  # noqa: BLE001 - kept as the check's failure message
-            result.errors["reference"] = f"{type(exc).__name__}: {exc}"
-        try:
-            result.graph = netdraw.load(b.model, example_input=dict(b.inputs), name=model_type)
-        except Exception as exc:  # noqa: BLE001
-            result.errors["load"] = f"{type(exc).__name__}: {exc}"
-            return result
-        try:
-            result.rendered = checks.render_styles(result.graph)
-        except Exception as exc:  # noqa: BLE001
-            result.errors["render"] = f"{type(exc).__name__}: {exc}"
+        measure(result, lambda: netdraw.load(b.model, example_input=dict(b.inputs),
+                                             name=model_type))
     result.seconds = time.perf_counter() - start
     return result
+
+
+def measure(result: Result, load: Callable[[], netdraw.Graph]) -> None:
+    """Torch's numbers of the built model, then the graph ``load()`` gives (of the live
+    model or its ONNX file) and every style of it; errors are kept per stage."""
+    b = result.built
+    try:
+        result.reference = checks.torch_reference(b.model, lambda: b.model(**b.inputs))
+    except Exception as exc:  # noqa: BLE001 - kept as the check's failure message
+        result.errors["reference"] = f"{type(exc).__name__}: {exc}"
+    try:
+        result.graph = load()
+    except Exception as exc:  # noqa: BLE001
+        result.errors["load"] = f"{type(exc).__name__}: {exc}"
+        return
+    try:
+        result.rendered = checks.render_styles(result.graph)
+    except Exception as exc:  # noqa: BLE001
+        result.errors["render"] = f"{type(exc).__name__}: {exc}"
 
 
 def problems(result: Result, check: str) -> list[str]:
@@ -185,13 +193,6 @@ def shard_types(shard: int) -> list[str]:
     return [t for i, t in enumerate(all_types()) if i % SHARDS == shard]
 
 
-def check_cases(shard: int) -> list[Any]:
-    """(type, check) for every transformers model of the shard that builds."""
-    data = known()
-    return cases([t for t in shard_types(shard)
-                  if t not in data["not_built"] and t not in data["too_slow"]])
-
-
 def cases(names: list[str]) -> list[Any]:
     """(name, check) for every check of every named corpus entry; a known failure is an
     ``xfail(strict=True)`` with its reason, so the test turns red the day it passes."""
@@ -214,6 +215,38 @@ def not_built_cases(shard: int) -> list[Any]:
 
     data = known()["not_built"]
     return [pytest.param(t, *data[t], id=t) for t in shard_types(shard) if t in data]
+
+
+def entry_tests(names: list[str]) -> Callable[..., None]:
+    """The test function of a corpus test file: every check of every entry of ``names``
+    (the checks of one entry run one after another on one cached build)."""
+    import pytest
+
+    cache = Cache()
+
+    @pytest.mark.corpus
+    @pytest.mark.parametrize(("name", "check"), cases(names))
+    def test_entry(name: str, check: str) -> None:
+        assert_check(cache, name, check)
+
+    return test_entry
+
+
+def shard_tests(shard: int) -> tuple[Callable[..., None], Callable[..., None]]:
+    """The two test functions of a transformers shard file: every check of each type that
+    builds, and each type that does not still failing as listed."""
+    import pytest
+
+    data = known()
+    test_entry = entry_tests([t for t in shard_types(shard)
+                              if t not in data["not_built"] and t not in data["too_slow"]])
+
+    @pytest.mark.corpus
+    @pytest.mark.parametrize(("model_type", "stage", "reason"), not_built_cases(shard))
+    def test_not_built_here(model_type: str, stage: str, reason: str) -> None:
+        assert_not_built(model_type, stage, reason)
+
+    return test_entry, test_not_built_here
 
 
 def assert_check(cache: Cache, model_type: str, check: str) -> None:

@@ -16,7 +16,6 @@ import time
 import warnings
 from pathlib import Path
 
-import checks
 import diffusers_corpus
 import hf_build
 import hf_corpus
@@ -88,17 +87,7 @@ def run(name: str) -> hf_corpus.Result:
     except Exception as exc:  # noqa: BLE001 - kept as the check's failure message
         result.errors["build"] = f"export: {type(exc).__name__}: {exc}"[:500]
         return result
-    b = result.built
-    result.reference = checks.torch_reference(b.model, lambda: b.model(**b.inputs))
     result.onnx_path = path
-    try:
-        result.graph = netdraw.load(path)
-    except Exception as exc:  # noqa: BLE001
-        result.errors["load"] = f"{type(exc).__name__}: {exc}"
-        return result
-    try:
-        result.rendered = checks.render_styles(result.graph)
-    except Exception as exc:  # noqa: BLE001
-        result.errors["render"] = f"{type(exc).__name__}: {exc}"
+    hf_corpus.measure(result, lambda: netdraw.load(path))
     result.seconds = time.perf_counter() - start
     return result

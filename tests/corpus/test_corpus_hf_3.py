@@ -1,19 +1,7 @@
-"""The transformers corpus, shard 3 of hf_corpus.SHARDS (every model type from a shrunk
-config; what each check compares is in checks.py, the known exceptions in hf_known.json)."""
+"""The transformers corpus, shard 3 of hf_corpus.SHARDS: every check of every model type
+that builds from a shrunk config, and every type that does not (checks.py says what each
+check compares; hf_known.json lists the exceptions)."""
 
 import hf_corpus
-import pytest
 
-pytestmark = pytest.mark.corpus
-SHARD = 3
-_cache = hf_corpus.Cache()
-
-
-@pytest.mark.parametrize(("model_type", "check"), hf_corpus.check_cases(SHARD))
-def test_model(model_type: str, check: str) -> None:
-    hf_corpus.assert_check(_cache, model_type, check)
-
-
-@pytest.mark.parametrize(("model_type", "stage", "reason"), hf_corpus.not_built_cases(SHARD))
-def test_not_built_here(model_type: str, stage: str, reason: str) -> None:
-    hf_corpus.assert_not_built(model_type, stage, reason)
+test_model, test_not_built_here = hf_corpus.shard_tests(3)

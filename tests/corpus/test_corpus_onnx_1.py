@@ -3,13 +3,6 @@ torch.onnx.export and drawn from the file; known exceptions in hf_known.json."""
 
 import hf_corpus
 import onnx_corpus
-import pytest
 
-pytestmark = pytest.mark.corpus
-_cache = hf_corpus.Cache()
-NAMES = [f"onnx:{n}" for i, n in enumerate(onnx_corpus.SAMPLE) if i % 2 == 1]
-
-
-@pytest.mark.parametrize(("name", "check"), hf_corpus.cases(NAMES))
-def test_export(name: str, check: str) -> None:
-    hf_corpus.assert_check(_cache, name, check)
+test_export = hf_corpus.entry_tests([f"onnx:{n}" for i, n in enumerate(onnx_corpus.SAMPLE)
+                                     if i % 2 == 1])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netdraw.ir import Graph, Group, Node, TensorSpec, folded_layers
+from netdraw.ir import Graph, Group, Node, TensorSpec, folded_layers, unused_params
 
 #: Fill colour per kind (a muted, print-friendly palette; documented in the README).
 PALETTE: dict[str, str] = {
@@ -59,6 +59,26 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     ('1 layer', '49 layers', '2 repeated runs')
     """
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def unused_note(graph: Graph, names: int = 4) -> str:
+    """What the model holds but its traced forward never read, or ``""``: ``64 parameters
+    not used in this forward: embeddings.mask_token`` (the first ``names`` names).
+
+    >>> g = Graph(); g.meta["unused_params"] = {"embeddings.mask_token": 64, "pooler": 4160}
+    >>> unused_note(g, names=1)
+    '4,224 parameters not used in this forward: embeddings.mask_token and 1 more'
+    """
+    unused = unused_params(graph)
+    if not unused:
+        return ""
+    count = sum(unused.values())
+    text = f"{count:,} parameter{'' if count == 1 else 's'} not used in this forward"
+    shown = [name for name in unused if name][:names]
+    if shown:
+        rest = len([name for name in unused if name]) - len(shown)
+        text += ": " + ", ".join(shown) + (f" and {rest} more" if rest else "")
+    return text
 
 
 def fill_colour(kind: str) -> str:

@@ -278,7 +278,9 @@ class Graph:
 
     @property
     def total_params(self) -> int:
-        return sum(n.params for n in self.nodes.values())
+        """The model's parameters: every node's, plus those the source holds that no node
+        reached (:func:`unused_params`), so the total is the framework's own."""
+        return sum(n.params for n in self.nodes.values()) + sum(unused_params(self).values())
 
     def successors(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {nid: [] for nid in self.nodes}
@@ -389,6 +391,20 @@ class Graph:
     def __repr__(self) -> str:
         return (f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges, "
                 f"{self.total_params:,} params>")
+
+
+def unused_params(graph: Graph) -> dict[str, int]:
+    """Parameters the model holds that its traced forward never read (``mask_token``, a
+    pooler the output does not reach): name -> count, from ``meta["unused_params"]``; a
+    bare count (older files) has the name ``""``. Anything else a JSON file put there is
+    left out."""
+    value = graph.meta.get("unused_params")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return {"": value}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items()
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0}
 
 
 def folded_layers(node: Node) -> list[dict[str, Any]]:

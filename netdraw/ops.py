@@ -112,7 +112,7 @@ TORCH: dict[str, OpEntry] = {
     **_kinds("conv", "conv1d conv2d conv3d convolution"),
     **_kinds("conv_transpose", "conv_transpose1d conv_transpose2d conv_transpose3d"),
     **_kinds("dense", "linear bilinear addmm"),
-    **_kinds("matmul", "matmul mm bmm baddbmm einsum"),
+    **_kinds("matmul", "matmul mm bmm baddbmm addbmm einsum grouped_mm"),
     **_kinds("pool", "max_pool1d max_pool2d max_pool3d avg_pool1d avg_pool2d avg_pool3d "
                      "adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d "
                      "adaptive_max_pool1d adaptive_max_pool2d adaptive_max_pool3d "
@@ -193,6 +193,8 @@ TORCH_SIGNATURES: dict[str, tuple[str, ...]] = {
     **{f"max_pool{d}d_with_indices": ("input", "kernel_size", "stride", "padding")
        for d in (2, 3)},
     "linear": ("input", "weight", "bias"),
+    "addmm": ("input", "mat1", "mat2"), "baddbmm": ("input", "batch1", "batch2"),
+    "addbmm": ("input", "batch1", "batch2"), "grouped_mm": ("mat_a", "mat_b", "offs"),
     "cat": ("tensors", "dim"), "stack": ("tensors", "dim"),
     "softmax": ("input", "dim"), "log_softmax": ("input", "dim"),
     "chunk": ("input", "chunks", "dim"), "split": ("input", "split_size", "dim"),
@@ -205,6 +207,8 @@ TORCH_SIGNATURES: dict[str, tuple[str, ...]] = {
     "native_batch_norm_legit_no_training": ("input", "_1", "_2", "_3", "_4", "momentum", "eps"),
     "einsum": ("equation",), "leaky_relu": ("input", "negative_slope"),
     "permute": ("input", "dims"),
+    "multi_head_attention_forward": ("query", "key", "value", "embed_dim_to_check",
+                                     "num_heads"),
     "dropout": ("input", "p"), "layer_norm": ("input", "normalized_shape", "weight", "bias",
                                               "eps"),
 }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from netdraw.describe import output_spec, shape_text, shared_note
 from netdraw.errors import NetdrawError
-from netdraw.ir import Graph, Node, folded_layers
+from netdraw.ir import Graph, Node, folded_layers, unused_params
 from netdraw.passes.macs import add_macs, format_macs
 
 FORMATS = ("text", "markdown", "latex")
@@ -63,8 +63,15 @@ def rows(graph: Graph) -> list[Row]:
 
 
 def table_cells(graph: Graph) -> tuple[list[tuple[str, ...]], tuple[str, ...]]:
-    """The table's rows as text cells (columns :data:`HEADER`) and its total row."""
+    """The table's rows as text cells (columns :data:`HEADER`) and its total row. Parameters
+    the traced forward never read get a row of their own, so the total is the model's."""
     body = rows(graph)
+    unused = unused_params(graph)
+    if unused:
+        names = [name for name in unused if name]
+        label = "(not used in this forward" + (": " + ", ".join(names[:3]) if names else "") \
+            + (f" and {len(names) - 3} more" if len(names) > 3 else "") + ")"
+        body.append(Row(label, "", "", sum(unused.values()), None))
     total_params = sum(r.params for r in body)
     total_macs = None
     for r in body:

@@ -203,14 +203,19 @@ def warn_view(view) -> None:
 
 
 def report_view(view) -> None:
-    """Say on stderr which view was drawn, when netdraw chose it, and how a figure style's
-    drawing fits its print width (not with --quiet)."""
+    """Say on stderr which view was drawn, when netdraw chose it, how a figure style's
+    drawing fits its print width, and which parameters the traced forward never read (not
+    with --quiet)."""
+    from netdraw.describe import unused_note
     from netdraw.passes import describe_view
     from netdraw.progress import note
 
     info = view.meta.get("view") or {}
+    unused = unused_note(view)
     if info.get("auto") or info.get("figure"):
-        note(f"netdraw: {describe_view(view)}")
+        note(f"netdraw: {describe_view(view)}" + (f"; {unused}" if unused else ""))
+    elif unused:
+        note(f"netdraw: {unused}")
 
 
 # -- outputs ---------------------------------------------------------------------------

@@ -164,6 +164,8 @@ def module_attrs(module: nn.Module, kind: str, cls_name: str,
             attrs["num_features"] = shape[-1]
     if kind == "activation":
         attrs["activation"] = ops.TORCH_ACTIVATIONS.get(cls_name, cls_name.lower())
+    if kind == "attention" and isinstance(getattr(module, "batch_first", None), bool):
+        attrs["batch_first"] = module.batch_first  # its inputs' layout: (L, N, E) if not
     return attrs
 
 
@@ -341,8 +343,12 @@ class Recorder(TorchFunctionMode):
         nid = self.unique_id(frame.qualname)
         self.first_call.setdefault(id(module), nid)
         self.node_calls.setdefault(id(module), []).append(nid)
+        # A leaf's own parameters, and those handed to it (a weight-norm parametrization
+        # gets its module's ``original0``/``original1``).
+        given = [t for t in frame.inputs if id(t) in self.param_names]
         node = Node(nid, frame.qualname, kind, type(module).__name__, attrs=attrs,
-                    params=self.count_params(list(module.parameters())), group=self.group())
+                    params=self.count_params([*module.parameters(), *given]),
+                    group=self.group())
         self.graph.add_node(node)
         self.module_nodes.add(nid)
         node.inputs = self.connect(nid, frame.inputs)
@@ -522,10 +528,30 @@ def trace(model: nn.Module, args: tuple, kwargs: dict, name: str,
             module.training = mode
     graph = recorder.finish()
     graph.meta.update({"framework": "torch", "torch_version": torch.__version__.split("+")[0]})
-    unused = sum(p.numel() for p in model.parameters() if id(p) not in recorder.counted)
+    unused = unused_parameters(model, recorder.counted)
     if unused:
         graph.meta["unused_params"] = unused
     return graph
+
+
+def unused_parameters(model: nn.Module, counted: set[int]) -> dict[str, int]:
+    """The parameters the forward never read (not in ``counted``), named as briefly as
+    possible: the outermost module none of whose parameters was read (``pooler``), else
+    the parameter itself (``embeddings.mask_token``); name -> number of values, in the
+    model's order. Tied parameters count once, as torch's ``parameters()`` does."""
+    unused = {id(p) for p in model.parameters() if id(p) not in counted}
+    if not unused:
+        return {}
+    idle = {qualname for qualname, module in model.named_modules()
+            if qualname and all(id(p) in unused for p in module.parameters())}
+    out: dict[str, int] = {}
+    for pname, p in model.named_parameters():
+        if id(p) in unused:
+            parts = pname.split(".")
+            prefixes = (".".join(parts[:i]) for i in range(1, len(parts)))
+            name = next((prefix for prefix in prefixes if prefix in idle), pname)
+            out[name] = out.get(name, 0) + p.numel()
+    return out
 
 
 def _input_leaves(model: nn.Module, args: tuple, kwargs: dict) -> Iterator[tuple[str, Any]]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from netdraw.backends import dot
 from netdraw.backends.html.looks import LooksSource, apply_looks
-from netdraw.describe import shape_text
+from netdraw.describe import shape_text, unused_note
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node, TensorSpec
 from netdraw.passes._graph import shared_copy
@@ -94,6 +94,7 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
         "info": {k: info.get(k) for k in ("auto", "depth", "full_depth", "source_nodes",
                                            "folded", "hidden", "params", "macs",
                                            "inferred_groups")},
+        "unused": unused_note(prepared),
         "roll_labels": _roll_templates(),
         "activations": _thumbnails(activations(prepared) if callable(activations)
                                    else activations, builder.node_index),

@@ -576,6 +576,7 @@
     box.append(table([
       ["layers", info.source_nodes !== undefined ? V.groupDigits(info.source_nodes) : null],
       ["parameters", count(info.params)],
+      ["not used", model.unused || null],
       ["MACs", info.macs ? count(info.macs) : null],
       ["folded", info.folded ? `${info.folded} layers into their heads` : null],
       ["hidden", info.hidden ? `${info.hidden} plumbing nodes` : null],

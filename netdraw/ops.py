@@ -236,6 +236,7 @@ KERAS: dict[str, OpEntry] = {
     **_kinds("concat", "Concatenate"),
     **_kinds("add", "Add Subtract Average Maximum Minimum"),
     **_kinds("multiply", "Multiply Divide TrueDivide"),
+    **_kinds("multiply", "LayerScale"),  # ConvNeXt's learned per-channel scale
     **_kinds("matmul", "Dot Matmul Einsum"),
     **_kinds("attention", "MultiHeadAttention Attention AdditiveAttention "
                           "GroupedQueryAttention GroupQueryAttention"),

@@ -236,7 +236,10 @@ KERAS: dict[str, OpEntry] = {
     **_kinds("concat", "Concatenate"),
     **_kinds("add", "Add Subtract Average Maximum Minimum"),
     **_kinds("multiply", "Multiply Divide TrueDivide"),
-    **_kinds("multiply", "LayerScale"),  # ConvNeXt's learned per-channel scale
+    # keras.applications' own layers: ConvNeXt's learned per-channel scale, and
+    # Inception-ResNet-v2's residual sum x + r * scale.
+    **_kinds("multiply", "LayerScale"),
+    **_kinds("add", "CustomScaleLayer"),
     **_kinds("matmul", "Dot Matmul Einsum"),
     **_kinds("attention", "MultiHeadAttention Attention AdditiveAttention "
                           "GroupedQueryAttention GroupQueryAttention"),

@@ -490,6 +490,12 @@ def _layer_scale(call: Call) -> Facts:
     return Facts([call.x], int(call.config["projection_dim"]))
 
 
+@rule("CustomScaleLayer")
+def _custom_scale(call: Call) -> Facts:
+    """keras.applications Inception-ResNet-v2's ``x + r * scale`` (a constant scale)."""
+    return Facts([broadcast(call.inputs)], 0)
+
+
 # -- element-wise and shape-keeping ----------------------------------------------------
 
 _SAME_SHAPE = (

@@ -83,7 +83,7 @@ def infer_groups(graph: Graph) -> Graph:
 def _infer_top_level(graph: Graph) -> Graph:
     """Name groups over the top level of a grouped graph (see :func:`infer_groups`)."""
     units, unit_of = _top_units(graph)
-    if sum(1 for u in units if not u.group) < 4:
+    if sum(1 for u in units if not u.group and u.kind not in _IO) < 4:
         return graph.copy()
     op_types = {n.id: n.op_type for n in graph.nodes.values() if not n.group}
     spans = _name_spans(units, _unit_preds(graph, units, unit_of), _model_prefix(graph),
@@ -183,10 +183,12 @@ def _prefixes(name: str) -> list[str]:
 def _generated_name(unit: _Unit, op_type: str = "") -> bool:
     """A name a framework made up from the layer's class (``add``, ``add_3``,
     ``conv2d_40``), not one its author chose."""
-    if _AUTO_NAME.match(unit.name):
-        return True
-    base = re.sub(r"_\d+$", "", unit.name)
-    return bool(op_type) and base == _snake(op_type)
+    if _AUTO_NAME.match(unit.name) and not unit.name[-1:].isalpha() and \
+            re.search(r"[_:/.]\d+$", unit.name):
+        return True  # Add_3, n:12 (but not conv1, a name its author chose)
+    base = re.sub(r"_\d+$", "", unit.name).lower()
+    return bool(op_type) and (base == _snake(op_type) or
+                              base.replace("_", "") == op_type.lower())
 
 
 def _snake(name: str) -> str:
@@ -286,7 +288,7 @@ def _strip(label: str, prefix: str) -> str:
 
 
 _SUFFIX = re.compile(r"_(?:([A-Za-z]+)_)?(\d+)$")
-_MIN_CELL = 3  # layers a suffix needs to name a block
+_MIN_CELL = 2  # layers a suffix needs to name a block
 
 
 def suffix_groups(graph: Graph) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None:
@@ -299,13 +301,16 @@ def suffix_groups(graph: Graph) -> dict[str, tuple[tuple[str, ...], tuple[str, .
     ``stem_1``). Layers with generated names (``activation_57``, ``add``) join the block all
     their consumers belong to (an activation: else the one all its producers belong to). A
     block is labelled with its last named layer (the cell's output, ``normal_concat_5``).
-    O(N + E).
+    A block whose layers are scattered (less than half of the stretch from its first to
+    its last) is none: a suffix that merely counts ops (``matmul_2``, ``add_2``) never
+    makes one. O(N + E).
     """
     order = [n for n in graph.nodes.values() if n.kind not in _IO]
     keys: dict[str, tuple[str, str]] = {}  # node id -> (specific key, number)
     for node in order:
         match = _SUFFIX.search(node.name)
-        if match and not _generated_name(_Unit(node.id, node.name, node.kind), node.op_type):
+        if match and not _generated(node) and \
+                not _generated_name(_Unit(node.id, node.name, node.kind), node.op_type):
             word, number = match.groups()
             keys[node.id] = (f"{word}_{number}" if word else number, number)
     counts: dict[str, int] = {}
@@ -336,7 +341,13 @@ def suffix_groups(graph: Graph) -> dict[str, tuple[tuple[str, ...], tuple[str, .
             around = {member.get(other) for other in links[node.id]}
             if len(around) == 1 and None not in around:
                 member[node.id] = around.pop()
-    if len(member) * 2 < len(order):
+    pos = {n.id: i for i, n in enumerate(order)}
+    spans: dict[str, list[int]] = {}
+    for nid, key in member.items():
+        spans.setdefault(key, []).append(pos[nid])
+    scattered = {key for key, at in spans.items() if len(at) * 2 < max(at) - min(at) + 1}
+    member = {nid: key for nid, key in member.items() if key not in scattered}
+    if len(member) * 2 < len(order) or len(set(member.values())) < 2:
         return None
     last: dict[str, str] = {}
     for node in order:

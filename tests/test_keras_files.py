@@ -356,3 +356,18 @@ def test_backbone_inside_sequential_collapses_to_one_block(saved):
     assert block.params == base.count_params()
     assert block.outputs[0].shape == tuple(base.output.shape) == (None, 2, 2, 1280)
     assert view.total_params == model.count_params()
+
+
+def test_linear_activation_is_an_identity(tmp_path):
+    """``Activation("linear")`` (ConvNeXt's ``…_identity`` stochastic-depth placeholder)
+    returns its input unchanged: kind ``identity``, left out of the default view."""
+    x = keras.Input((4,), name="x")
+    y = keras.layers.Dense(3, name="d")(keras.layers.Activation("linear", name="lin")(x))
+    model = keras.Model(x, keras.layers.Activation("relu", name="act")(y))
+    path = tmp_path / "linear.keras"
+    model.save(path)
+    for graph in (netdraw.load(model), netdraw.load(path)):
+        assert graph.nodes["lin"].kind == "identity"
+        assert graph.nodes["act"].kind == "activation"
+        view = netdraw.passes.make_view(graph)
+        assert "lin" not in {n.name for n in view}

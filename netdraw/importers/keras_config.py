@@ -600,6 +600,9 @@ def _refine_kind(kind: str, layer: KLayer, attrs: dict[str, Any]) -> str:
     if layer.class_name == "Activation" and attrs.get("activation") in ("softmax",
                                                                          "log_softmax"):
         return "softmax"
+    if layer.class_name == "Activation" and activation_name(layer.config.get("activation")) \
+            is None:
+        return "identity"  # Activation("linear"): ConvNeXt's stochastic-depth placeholder
     if layer.class_name == "TimeDistributed":
         inner = (layer.config.get("layer") or {}).get("class_name", "")
         return ops.lookup("keras", str(inner))[0]

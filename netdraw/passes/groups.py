@@ -51,8 +51,9 @@ def infer_groups(graph: Graph) -> Graph:
     A flat graph gets the whole tree. A graph whose top level is a run of loose layers
     between a few groups (a Keras model with nested Sequential blocks, such as ConvNeXt's
     stem and downsampling layers) gets groups from names at its top level, each existing
-    top-level group moving as one piece; structure is not used there. Otherwise the
-    graph comes back as a copy, unchanged."""
+    top-level group moving as one piece; structure is not used there. Otherwise a flat
+    graph comes back as a copy, a grouped one as itself (no pass mutates its input; a
+    deep copy of a large module tree would cost more than the inference)."""
     if len(graph) < 4:
         return graph.copy()
     if not is_flat(graph):
@@ -84,12 +85,12 @@ def _infer_top_level(graph: Graph) -> Graph:
     """Name groups over the top level of a grouped graph (see :func:`infer_groups`)."""
     units, unit_of = _top_units(graph)
     if sum(1 for u in units if not u.group and u.kind not in _IO) < 4:
-        return graph.copy()
+        return graph
     op_types = {n.id: n.op_type for n in graph.nodes.values() if not n.group}
     spans = _name_spans(units, _unit_preds(graph, units, unit_of), _model_prefix(graph),
                         op_types)
     if spans is None:
-        return graph.copy()
+        return graph
     nodes = []
     groups: dict[tuple[str, ...], Group] = {}
     moved: dict[tuple[str, ...], tuple[str, ...]] = {}

@@ -262,6 +262,10 @@ KERAS: dict[str, OpEntry] = {
     **_kinds("maximum", "Maximum"),
     **_kinds("minimum", "Minimum"),
     **_kinds("average", "Average"),
+    # keras.applications' own layers: ConvNeXt's learned per-channel scale, and
+    # Inception-ResNet-v2's residual sum x + r * scale.
+    **_kinds("multiply", "LayerScale"),
+    **_kinds("add", "CustomScaleLayer"),
     **_kinds("matmul", "Dot Matmul Einsum"),
     **_kinds("attention", "MultiHeadAttention Attention AdditiveAttention "
                           "GroupedQueryAttention GroupQueryAttention"),

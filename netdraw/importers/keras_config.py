@@ -25,6 +25,7 @@ Conventions (the same for live models and files):
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,12 +76,18 @@ class KLayer:
     calls: list[KCall] = field(default_factory=list)
     module: str = ""
     model: KModel | None = None  # set for a nested model
-    params: int | None = None  # exact count known from a live model
+    params: int | None = None  # exact count: from a live model, or the file's weights
     key: object = None  # identity for counting shared weights once
 
     def __post_init__(self) -> None:
         if self.key is None:
             self.key = self
+
+    @property
+    def custom(self) -> bool:
+        """A class of the user's own (its module is not Keras'): a rule for a built-in
+        class of the same name does not count its weights."""
+        return bool(self.module) and self.module.split(".")[0] not in ("keras", "tf_keras")
 
 
 @dataclass(eq=False)
@@ -389,7 +396,9 @@ class GraphBuilder:
         out_shapes = list(facts.outputs)
         if call.output_shapes is not None:
             out_shapes = list(call.output_shapes)
-        params = layer.params if layer.params is not None else facts.params
+        params = layer.params
+        if params is None and not layer.custom:
+            params = facts.params
         if params is None and id(layer.key) not in self.counted:
             # Weights netdraw cannot count: the graph's total is then a lower bound.
             self.graph.meta.setdefault("uncounted_params", []).append(layer.name)
@@ -596,6 +605,9 @@ def _refine_kind(kind: str, layer: KLayer, attrs: dict[str, Any]) -> str:
     if layer.class_name == "Activation" and attrs.get("activation") in ("softmax",
                                                                          "log_softmax"):
         return "softmax"
+    if layer.class_name == "Activation" and activation_name(layer.config.get("activation")) \
+            is None:
+        return "identity"  # Activation("linear"): ConvNeXt's stochastic-depth placeholder
     if layer.class_name == "TimeDistributed":
         inner = (layer.config.get("layer") or {}).get("class_name", "")
         return ops.lookup("keras", str(inner))[0]
@@ -603,10 +615,15 @@ def _refine_kind(kind: str, layer: KLayer, attrs: dict[str, Any]) -> str:
 
 
 def graph_from_config(item: dict[str, Any], *, name: str | None = None,
-                      trust_recorded: bool = True) -> Graph:
-    """A serialised Keras model (the ``config.json`` object) -> Graph."""
+                      trust_recorded: bool = True,
+                      count: Callable[[KModel], None] | None = None) -> Graph:
+    """A serialised Keras model (the ``config.json`` object) -> Graph. ``count`` may set
+    the ``params`` of the parsed model's layers (from the file's weights) before the graph
+    is built."""
     try:
         model = parse_model(item)
+        if count is not None:
+            count(model)
         graph = GraphBuilder(name or model.name, trust_recorded=trust_recorded).build(model)
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         raise NetdrawError(f"the model config is malformed ({type(exc).__name__}: "

@@ -101,16 +101,12 @@ def prepare(graph: Graph, options: ViewOptions) -> Graph:
     g = annotate(graph)
     if not options.keep_all:
         g = prune(g)
-    if is_flat(g):
-        # Fold first: Conv-BN-ReLU chains then never straddle an inferred block's border.
-        if patterns:
-            g = fold_pass(g, patterns)
-        g = infer_groups(g)
-    else:
-        if has_singletons(g):
-            g = dissolve_singletons(g)
-        if patterns:
-            g = fold_pass(g, patterns)
+    if not is_flat(g) and has_singletons(g):
+        g = dissolve_singletons(g)
+    # Fold first: Conv-BN-ReLU chains then never straddle an inferred block's border.
+    if patterns:
+        g = fold_pass(g, patterns)
+    g = infer_groups(g)
     return dissolve_singletons(g) if has_singletons(g) else g
 
 

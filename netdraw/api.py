@@ -11,7 +11,7 @@ from netdraw.passes.view import ViewOptions, make_view
 
 #: Keyword options of :func:`render` and :func:`view` that choose the view.
 VIEW_OPTIONS = ("depth", "expand", "collapse", "roll", "fold", "fold_patterns", "keep_all",
-                "max_nodes", "full")
+                "max_nodes", "full", "hide", "renames", "fills")
 
 
 def load(model_or_path: Any, **options: Any) -> Graph:
@@ -25,7 +25,8 @@ def load(model_or_path: Any, **options: Any) -> Graph:
 def view_options(*, full: bool = False, **options: Any) -> ViewOptions:
     """ViewOptions from keyword options (``full=True`` draws every node)."""
     if full:
-        keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes")
+        keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes",
+                                        "hide", "renames", "fills")
                 if options.get(k) is not None}
         return replace(ViewOptions.full(), **keep)
     return ViewOptions(**{k: v for k, v in options.items() if v is not None})
@@ -59,6 +60,15 @@ def render(graph: Graph, format: str = "svg", *, style: str | None = None,
     (:func:`netdraw.output.write_with_files`).
     """
     fmt = format.lower().lstrip(".")
+    if any(options.get(k) for k in ("color", "colors", "theme")):
+        from netdraw.figure.themes import author_colours
+
+        theme, kinds, fills = author_colours(options.pop("theme", None),
+                                             options.pop("colors", None),
+                                             options.pop("color", None))
+        options.update({k: v for k, v in (("theme", theme), ("colors", kinds)) if v})
+        if fills:
+            options["fills"] = tuple(options.get("fills") or ()) + tuple(fills)
     given = {k: options.pop(k) for k in VIEW_OPTIONS if k in options}
     chosen = view_options(**given)
     if backends.find_backend(fmt, style).own_views:

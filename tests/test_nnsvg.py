@@ -32,6 +32,7 @@ from netdraw.backends.nnsvg.fcnn import FcnnStyle
 from netdraw.backends.nnsvg.lenet import LeNetStyle
 from netdraw.errors import NetdrawError
 from netdraw.figure.items import TENSORS, build_items
+from netdraw.figure.themes import THEMES
 from netdraw.ir import Graph, Node, TensorSpec
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -398,7 +399,8 @@ def test_options() -> None:
     root = parse(render(graph, "alexnet", colors="mono,conv=#123456"))
     front = with_class(layers(root)["conv1"], "front")[0]
     assert front.get("fill") == "#123456"
-    assert with_class(layers(root)["input"], "front")[0].get("fill") == "#ffffff"
+    grey = "#" + THEMES["greyscale"]["input"].lower()  # mono is the greyscale theme
+    assert with_class(layers(root)["input"], "front")[0].get("fill") == grey
     legend = with_class(root, "legend")[0]
     assert "Convolution" in texts(legend) and "Dense" in texts(legend)
     narrow, wide = (layout_style(LeNetStyle, view(graph), spacing=k)[1].bounds()

@@ -22,7 +22,7 @@ from netdraw.backends.tikz import preamble
 from netdraw.backends.tikz_boxes import extent, layout_figure, thickness
 from netdraw.errors import NetdrawError
 from netdraw.figure.items import build_items, hidden, tensor_dims
-from netdraw.figure.themes import THEMES
+from netdraw.figure.themes import THEMES, tikz_palette
 from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.latex import compile_pdf, escape, rasterise
 
@@ -386,10 +386,10 @@ def test_greyscale_theme_has_no_colour() -> None:
 def test_colorblind_theme_uses_okabe_ito() -> None:
     okabe_ito = {"E69F00", "56B4E9", "009E73", "F0E442", "0072B2", "D55E00", "CC79A7",
                  "000000"}
-    palette = THEMES["colorblind"]
+    palette = tikz_palette("colorblind")
     for role in ("conv", "band", "pool", "dense", "dense_band", "add", "concat", "deconv"):
         assert palette[role] in okabe_ito
-    assert set(THEMES["default"]) == set(palette) == set(THEMES["greyscale"])
+    assert set(THEMES["default"]) == set(THEMES["colorblind"]) == set(THEMES["greyscale"])
 
 
 # -- command line ----------------------------------------------------------------------
@@ -443,7 +443,7 @@ def test_cli_pdf_defaults_to_graphviz(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-o", "{out}/x.svg", "--theme", "greyscale"], "are for TikZ figures"),
+    (["-o", "{out}/x.svg", "--tikz-fragment"], "--tikz-fragment writes two files"),
     (["-o", "{out}/x.tex", "--theme", "purple"], "unknown theme 'purple'"),
     (["-o", "-", "--format", "tex", "--tikz-fragment"], "writes two files"),
     (["-o", "{out}/x.svg", "--style", "tikz"], "style 'tikz' cannot write .svg"),

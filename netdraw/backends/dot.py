@@ -159,15 +159,21 @@ def tooltip_text(node: Node) -> str:
 
 def node_attrs(node: Node, graph: Graph | None = None,
                deco: NodeStyle | None = None,
-               thumb: tuple[str, str] | None = None) -> dict[str, str]:
+               thumb: tuple[str, str] | None = None,
+               palette: dict[str, str] | None = None) -> dict[str, str]:
     """A node's DOT attributes (label, colours, shape, tooltip), every user string escaped;
     ``deco`` is the node's decoration (see :mod:`netdraw.backends.decorations`),
-    ``thumb`` its thumbnail cells (:mod:`netdraw.backends.dot_thumbs`)."""
+    ``thumb`` its thumbnail cells (:mod:`netdraw.backends.dot_thumbs`), ``palette`` the
+    colours by kind (:func:`netdraw.figure.themes.palette`; default: the default theme).
+    The author's colour (``attrs["fill"]``, ``--color PATH=COLOUR``) wins over the kind's."""
     style = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
     if thumb and style is _MERGE:
         style = {"style": "rounded,filled"}  # an ellipse would crop the thumbnails
+    own = node.attrs.get("fill")
+    fill = own if isinstance(own, str) and own else (
+        palette.get(node.kind) or palette["other"] if palette else fill_colour(node.kind))
     attrs = {"label": node_label(node, graph, style=deco, thumb=thumb),
-             "fillcolor": fill_colour(node.kind),
+             "fillcolor": fill,
              "tooltip": _tooltip(tooltip_text(node)), **style}
     if deco is not None:
         attrs.update(_node_overrides(deco, attrs.get("style", "rounded,filled")))
@@ -196,14 +202,17 @@ def edge_attrs(edge: Edge, edge_labels: bool = True, deco: Any = None) -> str:
     return f" [label=<{_text(shape)}>]" if shape else ""
 
 
-def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None) -> list[str]:
-    """The ``digraph`` line and the graph, node and edge defaults (and the title)."""
+def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None,
+                 size: tuple[float, float] | None = None) -> list[str]:
+    """The ``digraph`` line and the graph, node and edge defaults (and the title); ``size``
+    (inches) is the printed size the drawing is scaled to, with no page margin."""
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
+    printed = f' size="{size[0]:.4f},{size[1]:.4f}!" margin="0"' if size else ""
     lines = [
         "digraph netdraw {",
         f'\tgraph [rankdir={rankdir} fontname="Helvetica" nodesep="0.25" ranksep="0.35" '
-        'newrank="true"]',
+        f'newrank="true"{printed}]',
         '\tnode [shape="box" style="rounded,filled" fontname="Helvetica" fontsize="11" '
         'margin="0.12,0.05" penwidth="0.8"]',
         '\tedge [fontname="Helvetica" fontsize="8" color="#555555" arrowsize="0.6"]',
@@ -214,21 +223,31 @@ def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None) ->
     return lines
 
 
-def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
+def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None,
            edge_labels: bool = True, columns: int | None = None,
-           activations: Any = None, images: Any = None, **_: Any) -> str:
+           activations: Any = None, images: Any = None,
+           size: tuple[float, float] | None = None, theme: str | None = None,
+           colors: Any = None, **_: Any) -> str:
     """The graph as DOT source text (written directly: linear time, no per-line overhead).
 
     ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
     number the view suggests in ``meta["view"]["columns"]``, else 1). ``activations``
     (:class:`netdraw.viz.thumbnails.Thumbnails`) puts thumbnails under the labels; their
     image files are named in ``images`` (a :class:`netdraw.backends.dot_thumbs.ImageFiles`).
+    ``size`` (inches) scales the drawing to its printed size; ``theme`` and ``colors`` give
+    the fills (:func:`netdraw.figure.themes.palette`).
     """
     if activations is not None:
         from netdraw.backends import dot_thumbs
 
         images = images if images is not None else dot_thumbs.ImageFiles()
-    lines = header_lines(graph, rankdir, title)
+    rankdir = rankdir or "TB"
+    lines = header_lines(graph, rankdir, title, size)
+    colours = None
+    if theme is not None or colors:
+        from netdraw.figure.themes import palette
+
+        colours = palette(theme, colors)
 
     ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
     # Group tree -> nested clusters. children[path] lists child group paths in first-use order.
@@ -263,7 +282,7 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
         for node in members.get(path, []):
             thumb = activations.get(node.id) if activations is not None else None
             cells = dot_thumbs.thumb_cells(thumb, images) if thumb is not None else None
-            attrs = node_attrs(node, graph, decorations.node(node.id), cells)
+            attrs = node_attrs(node, graph, decorations.node(node.id), cells, colours)
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):
             if (len(members.get(child, [])) == 1 and not children.get(child)) or \
@@ -420,6 +439,10 @@ def render(graph: Graph, fmt: str = "dot", **options: Any) -> str | bytes:
     if thumbs is not None and fmt in ("dot", "gv"):
         raise NetdrawError(f".{fmt} text cannot hold activation thumbnails; write .svg, .png "
                            "or .pdf (or leave out --input)")
+    if thumbs is None and options.get("width") is not None:
+        from netdraw.backends.dot_print import render_printed
+
+        return render_printed(graph, fmt, **options)
     if thumbs is None:
         source = valid_unicode(to_dot(graph, **options))
         if fmt in ("dot", "gv"):

@@ -130,6 +130,9 @@ class Fit:
     compact: bool
     print: Print
     enough: bool = True  # the view shows enough to be a figure (see ViewFit)
+    #: The Graphviz diagram's rank direction (``rows`` then counts its columns); None for
+    #: the figure styles, which always run left to right.
+    direction: str | None = None
 
     @property
     def fits(self) -> bool:
@@ -138,8 +141,9 @@ class Fit:
     def summary(self, style: str) -> dict[str, object]:
         """What ``meta["view"]["figure"]`` records (and the one-line report says)."""
         p = self.print
+        extra = {"rankdir": self.direction} if self.direction else {}
         return {"style": style, "width": self.medium.name, "width_of": self.medium.cm,
-                "rows": self.rows,
+                "rows": self.rows, **extra,
                 "size": self.size, "compact": self.compact, "fits": self.fits,
                 "aspect": round(p.aspect, 2), "smallest_pt": round(p.smallest_pt, 1),
                 "width_cm": round(p.width_cm, 2), "height_cm": round(p.height_cm, 2)}

@@ -29,6 +29,7 @@ from netdraw.describe import plural
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 from netdraw.passes import layout
+from netdraw.passes.author import hide, paint, relabel, split_assignment
 from netdraw.passes.collapse import GroupIndex, resolve_paths, view_at
 from netdraw.passes.fold import default_patterns, parse_pattern
 from netdraw.passes.fold import fold as fold_pass
@@ -58,6 +59,12 @@ class ViewOptions:
     max_nodes: int = 40
     #: Draw more than ``parallel.MAX_PARALLEL`` parallel lanes as one (see passes/parallel).
     merge_parallel: bool = True
+    #: The author's touches (:mod:`netdraw.passes.author`): groups or layers left out,
+    #: edges joined through (``--hide``); (PATH, TEXT) new names (``--label``; a
+    #: ``"PATH=TEXT"`` string is split); (PATH, COLOUR) fills (``--color PATH=COLOUR``).
+    hide: tuple[str, ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()
+    fills: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def full(cls) -> ViewOptions:
@@ -70,12 +77,18 @@ class ViewOptions:
             raise NetdrawError(f"--depth must be a whole number 0 or more, not {self.depth!r}")
         if self.max_nodes < 1:
             raise NetdrawError(f"--max-nodes must be 1 or more, not {self.max_nodes}")
-        for name in ("expand", "collapse", "fold_patterns"):
+        for name in ("expand", "collapse", "fold_patterns", "hide"):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, (value,))
             else:
                 object.__setattr__(self, name, tuple(value or ()))
+        for name, what in (("renames", "TEXT"), ("fills", "COLOUR")):
+            value = getattr(self, name)
+            pairs = value.items() if isinstance(value, dict) else [
+                split_assignment(v, "--label" if name == "renames" else "--color", what)
+                if isinstance(v, str) else tuple(v) for v in (value or ())]
+            object.__setattr__(self, name, tuple((str(k), str(v)) for k, v in pairs))
 
 
 def prepare(graph: Graph, options: ViewOptions) -> Graph:
@@ -96,7 +109,10 @@ def prepare(graph: Graph, options: ViewOptions) -> Graph:
             g = dissolve_singletons(g)
         if patterns:
             g = fold_pass(g, patterns)
-    return dissolve_singletons(g) if has_singletons(g) else g
+    g = dissolve_singletons(g) if has_singletons(g) else g
+    if options.hide:
+        g = hide(g, options.hide)
+    return relabel(g, options.renames) if options.renames else g
 
 
 @dataclass
@@ -146,7 +162,8 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
         "source_nodes": len(graph),
         "rolled": sum(1 for n in view if n.attrs.get("repeat")),
         "folded": folded,
-        "hidden": len(merged) - len(prepared) - folded,
+        "hidden": len(merged) - len(prepared) - folded
+        - int(prepared.meta.get("hidden_by_author") or 0),
         "merged": notes,
         "warnings": warnings,
         "columns": columns,
@@ -156,8 +173,13 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
         "inferred_groups": prepared.meta.get("inferred_groups"),
     }
     view.meta.pop("inferred_groups", None)
+    view.meta.pop("hidden_by_author", None)
+    if prepared.meta.get("hidden_by_author"):
+        view.meta["view"]["hidden_by_author"] = prepared.meta["hidden_by_author"]
     if fit is not None:
         view.meta["view"]["figure"] = fit.summary(view)
+    if options.fills:
+        view = paint(view, options.fills)
     return ViewPlan(prepared, index, depth, expand, collapse, options, view)
 
 
@@ -244,6 +266,8 @@ def describe_view(view: Graph) -> str:
         parts.append(f"{plural(info['folded'], 'layer')} folded")
     if info.get("hidden"):
         parts.append(f"{plural(info['hidden'], 'plumbing node')} hidden")
+    if info.get("hidden_by_author"):
+        parts.append(f"{plural(info['hidden_by_author'], 'layer')} hidden by --hide")
     parts += info.get("merged") or []
     if info.get("inferred_groups"):
         parts.append(f"blocks inferred from {info['inferred_groups']}")
@@ -262,8 +286,13 @@ def _describe_figure(figure: dict | None) -> str:
     if not figure:
         return ""
     rows = figure["rows"]
+    if figure.get("rankdir"):  # the Graphviz diagram: columns, and its direction
+        way = "left to right" if figure["rankdir"] in ("LR", "RL") else "top to bottom"
+        shape = f"in {plural(rows, 'column')}, {way}" if rows > 1 else way
+    else:
+        shape = f"in {plural(rows, 'row')}"
     text = (f"; {figure['style']} figure for --width {figure['width']} "
-            f"({figure['width_of']:g} cm) in {plural(rows, 'row')}"
+            f"({figure['width_of']:g} cm) {shape}"
             f"{', compact labels' if figure.get('compact') else ''}, smallest label "
             f"{figure['smallest_pt']:g} pt")
     if not figure.get("fits"):

@@ -185,7 +185,7 @@ class Style:
     def draw_merge(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
         """A merge as a circle: ⊕ add, ⊗ multiply, two bars for concat."""
         r = self.merge_r
-        cv.circle(ox, oy, r, fill=self.opts.fill(item.kind), stroke=INK, stroke_width="1",
+        cv.circle(ox, oy, r, fill=self.opts.fill_of(item), stroke=INK, stroke_width="1",
                   **{"class": "merge"})
         k = r * 0.55
         if item.kind == "concat":

@@ -80,7 +80,7 @@ class FcnnStyle(Style):
         if item.is_merge:
             self.draw_merge(cv, item, ox, oy)
             return
-        fill = self.opts.fill(item.kind)
+        fill = self.opts.fill_of(item)
         centres = self.centres(item, ox, oy)
         drawn, ellipsis = self.slots(item)
         thumb = self.thumb(item)

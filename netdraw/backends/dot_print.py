@@ -1,0 +1,176 @@
+"""The Graphviz diagram for print: ``--width`` chooses its direction and wrap, and its SVG and
+PDF carry the physical size.
+
+A diagram printed at a medium's width (:mod:`netdraw.figure.fit`: ``text``, ``column`` or
+a length; at most 1.5 times as tall, and 16.5 cm) is scaled to fit both, never enlarged, so
+its smallest label prints at ``9 pt × scale`` (the detail lines; the shape labels on the
+edges are left out, since every box already shows the shape it makes). Tried in order,
+the first arrangement whose smallest label reaches 6 pt wins: top to bottom in one column,
+left to right in one row, then top to bottom wrapped into 2, 3, … side-by-side columns at
+clean cuts (:func:`netdraw.passes.layout.split`). A ``--rankdir`` the author gives is kept.
+
+Sizes are measured, not guessed: ``dot -Tplain`` lays each candidate out (an estimate first
+skips those that cannot come close), and the drawing is then written with Graphviz'
+``size="W,H!"`` and no page margin, so the SVG's ``width``/``height`` (in pt) and the PDF's
+page are the printed size the one-line report names.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import shutil
+import weakref
+from typing import Any
+
+from netdraw import tools
+from netdraw.figure.fit import MIN_PT, Fit, Medium, Print, medium
+from netdraw.ir import Graph
+from netdraw.passes import layout
+
+CM_PER_PT = 2.54 / 72  # Graphviz points are PostScript points
+PAD_PT = 4.0  # Graphviz's default pad around the drawing, each side
+CAP = 1.0  # never enlarged: the fonts are 9-14 pt at their natural size
+MAX_COLUMNS = 5
+_FONT = re.compile(r'(?:point-size|fontsize)="([\d.]+)"')
+
+
+def arrangements(rankdir: str | None) -> list[tuple[str, int]]:
+    """(rankdir, columns) tried in order; a given ``rankdir`` is kept."""
+    if rankdir and rankdir not in ("TB", "BT"):
+        return [(rankdir, 1)]
+    first = [(rankdir or "TB", 1)] + ([] if rankdir else [("LR", 1)])
+    return first + [(rankdir or "TB", k) for k in range(2, MAX_COLUMNS + 1)]
+
+
+def source(graph: Graph, rankdir: str, columns: int, size: tuple[float, float] | None = None,
+           **options: Any) -> str:
+    """The DOT source of ``graph`` as printed: no edge labels, ``columns`` columns."""
+    from netdraw.backends.dot import to_dot
+
+    drawing = {k: v for k, v in options.items()
+               if k not in ("rankdir", "columns", "edge_labels", "size", "width")}
+    return to_dot(graph, rankdir=rankdir, columns=columns, edge_labels=False, size=size,
+                  **drawing)
+
+
+def _drawing(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items()
+            if k not in ("rankdir", "columns", "edge_labels", "size", "width")}
+
+
+def smallest_font(dot_source: str) -> float:
+    """The smallest font size (pt) a DOT source sets (11 pt: the node default)."""
+    return min([11.0, *(float(v) for v in _FONT.findall(dot_source))])
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_size(digest: str, text: str) -> tuple[float, float]:
+    exe = shutil.which("dot")
+    assert exe is not None
+    proc = tools.run([exe, "-Tplain"], program="Graphviz 'dot'", input=text.encode("utf-8"))
+    first = proc.stdout.decode("utf-8", "replace").split("\n", 1)[0].split()
+    if proc.returncode != 0 or len(first) < 4 or first[0] != "graph":
+        from netdraw.errors import NetdrawError
+
+        raise NetdrawError("Graphviz 'dot' could not lay out the diagram to measure it")
+    return float(first[2]) * 72 + 2 * PAD_PT, float(first[3]) * 72 + 2 * PAD_PT
+
+
+def natural_size(dot_source: str) -> tuple[float, float]:
+    """(width, height) in pt of a DOT source as ``dot`` lays it out at its natural size
+    (its pad included), or the estimate of :mod:`netdraw.passes.layout` without ``dot``."""
+    digest = hashlib.sha1(dot_source.encode("utf-8")).hexdigest()
+    return _plain_size(digest, dot_source)
+
+
+def estimate(graph: Graph, rankdir: str, columns: int) -> tuple[float, float]:
+    """A quick (width, height) in pt without edge labels (to skip hopeless arrangements)."""
+    if not graph.nodes:
+        return 10.0, 10.0
+    sizes = layout._Sizes(graph)
+    sizes.labelled = False
+    sizes.label = [layout.NODE_GAP] * len(sizes.label)
+    rank = layout.ranks(graph)
+    if rankdir in ("LR", "RL"):
+        wide: dict[int, float] = {}
+        tall: dict[int, float] = {}
+        for nid, r in rank.items():
+            w, h = sizes.box[nid]
+            wide[r] = max(wide.get(r, 0.0), w)
+            tall[r] = tall.get(r, -layout.NODE_GAP) + h + layout.NODE_GAP
+        return (sum(wide.values()) + layout.RANK_GAP * len(wide),
+                max(tall.values()) + 2 * layout.CLUSTER_PAD)
+    column = layout.split(graph, columns, rank) if columns > 1 else None
+    return layout.extent(graph, column, rank, sizes)
+
+
+def print_of(width_pt: float, height_pt: float, smallest: float, target: Medium) -> Print:
+    """A drawing of that natural size scaled to the medium (never enlarged)."""
+    width_cm, height_cm = width_pt * CM_PER_PT, height_pt * CM_PER_PT
+    room = target.max_height_cm
+    scale = min(target.cm / width_cm, room / height_cm, CAP)
+    return Print(scale, width_cm * scale, height_cm * scale, smallest * scale, room)
+
+
+#: Arrangements already measured, per graph object (the view choice asks twice per view).
+_SEEN: weakref.WeakKeyDictionary[Graph, dict[tuple, tuple[Fit, dict[str, Any]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _arranged(graph: Graph, options: dict[str, Any]) -> tuple[Fit, dict[str, Any]]:
+    target = medium(options.get("width"))
+    have_dot = shutil.which("dot") is not None
+    best: tuple[float, Fit, dict[str, Any]] | None = None
+    for rankdir, columns in arrangements(options.get("rankdir")):
+        if columns > 1:
+            used = max(layout.split(graph, columns).values(), default=0) + 1
+            if used < columns:
+                break  # no more clean cuts: more columns draw the same
+        text = source(graph, rankdir, columns, **_drawing(options))
+        smallest = smallest_font(text)
+        guess = print_of(*estimate(graph, rankdir, columns), smallest, target)
+        if best is not None and guess.smallest_pt < 0.7 * MIN_PT:
+            continue  # cannot come close: not worth a layout
+        size = natural_size(text) if have_dot else estimate(graph, rankdir, columns)
+        printed = print_of(*size, smallest, target)
+        fit = Fit(target, columns, 1.0, False, printed, direction=rankdir)
+        how = {"rankdir": rankdir, "columns": columns,
+               "size": (printed.width_cm / 2.54, printed.height_cm / 2.54)}
+        if printed.fits:
+            return fit, how
+        if best is None or printed.score() > best[0] + 1e-9:
+            best = (printed.score(), fit, how)
+    assert best is not None
+    return best[1], best[2]
+
+
+def arranged(graph: Graph, **options: Any) -> tuple[Fit, dict[str, Any]]:
+    """How the diagram of ``graph`` is printed at ``options["width"]``: its fit and the
+    :func:`source` options that draw it (``rankdir``, ``columns``, ``size`` in inches)."""
+    key = tuple(sorted((k, repr(v)) for k, v in options.items()
+                       if k in ("width", "rankdir", "title")))
+    seen = _SEEN.setdefault(graph, {})
+    if key not in seen:
+        seen[key] = _arranged(graph, options)
+    return seen[key]
+
+
+def fit(graph: Graph, detail: str = "any", **options: Any) -> Fit:
+    """How the diagram of ``graph`` fits ``options["width"]`` (the view choice's measure;
+    ``detail`` is the figure styles' and does not change a diagram)."""
+    return arranged(graph, **options)[0]
+
+
+def render_printed(graph: Graph, fmt: str, **options: Any) -> str | bytes:
+    """DOT text, or SVG/PNG/PDF bytes, of ``graph`` printed at ``options["width"]``."""
+    from netdraw.backends.dot import render_dot
+
+    _, how = arranged(graph, **options)
+    text = source(graph, how["rankdir"], how["columns"], how["size"], **_drawing(options))
+    if fmt in ("dot", "gv"):
+        return text
+    if fmt == "png":  # print resolution: 300 pixels per inch of the printed size
+        text = text.replace('margin="0"]', 'margin="0" dpi="300"]', 1)
+    return render_dot(text, fmt, options.get("timeout"))

@@ -29,6 +29,28 @@ PALETTE: dict[str, str] = {
 }
 
 
+#: The name of each kind in legends and tables: one vocabulary for every figure style
+#: (its legend) and ``netdraw summary`` (its Kind column).
+KIND_NAMES: dict[str, str] = {
+    "input": "Input", "output": "Output", "conv": "Convolution",
+    "conv_transpose": "Transposed convolution", "pool": "Pooling",
+    "global_pool": "Global pooling", "upsample": "Up-sampling", "dense": "Fully connected",
+    "matmul": "Matrix product", "attention": "Attention", "embedding": "Embedding",
+    "recurrent": "Recurrent", "norm": "Normalization", "activation": "Activation",
+    "softmax": "Softmax", "dropout": "Dropout", "add": "Addition",
+    "multiply": "Multiplication", "concat": "Concatenation", "flatten": "Flatten",
+    "reshape": "Reshape", "transpose": "Transpose", "slice": "Slice", "pad": "Padding",
+    "cast": "Cast", "identity": "Identity", "reduce": "Reduction",
+    "elementwise": "Element-wise", "constant": "Constant", "subgraph": "Control flow",
+    "block": "Block", "other": "Other op",
+}
+
+
+def kind_name(kind: str) -> str:
+    """``conv`` -> ``Convolution`` (see :data:`KIND_NAMES`; unknown kinds as they are)."""
+    return KIND_NAMES.get(kind, kind)
+
+
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``1 layer``, ``2 layers`` (``nouns`` for an irregular plural).
 
@@ -76,6 +98,19 @@ _NORM_SHORT = {"batchnormalization": "BN", "batchnorm1d": "BN", "batchnorm2d": "
                "batchnorm3d": "BN", "layernormalization": "LN", "layernorm": "LN",
                "groupnormalization": "GN", "groupnorm": "GN", "instancenormalization": "IN",
                "instancenorm2d": "IN", "rmsnorm": "RMSNorm", "rmsnormalization": "RMSNorm"}
+
+
+def block_text(node: Node) -> str:
+    """What a block is: its class (``Bottleneck ×5`` for a rolled run), or for a stage of
+    blocks collapsed into one (``attrs["blocks"]``) their class and count,
+    ``ConvNextLayer ×3`` (``6 blocks`` when they have no class)."""
+    inner = node.attrs.get("blocks")
+    if isinstance(inner, (list, tuple)) and len(inner) == 2 and isinstance(inner[0], int):
+        return f"{inner[1]} ×{inner[0]}" if inner[1] else f"{inner[0]} blocks"
+    repeat = node.attrs.get("repeat")
+    if isinstance(repeat, int) and repeat > 1:
+        return f"{node.op_type} ×{repeat}"
+    return node.op_type
 
 
 def fold_suffix(node: Node) -> str:

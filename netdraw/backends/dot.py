@@ -18,6 +18,7 @@ from netdraw import tools
 from netdraw.backends import valid_unicode
 from netdraw.backends.decorations import Decorations, EdgeStyle, LegendItem, NodeStyle
 from netdraw.describe import (
+    block_text,
     display_name,
     fill_colour,
     format_count,
@@ -26,7 +27,7 @@ from netdraw.describe import (
     output_spec,
 )
 from netdraw.errors import NetdrawError
-from netdraw.ir import Edge, Graph, Node
+from netdraw.ir import Edge, Graph, Node, TensorSpec
 from netdraw.passes.layout import split
 from netdraw.passes.macs import format_macs
 
@@ -65,22 +66,23 @@ def _tooltip(value: str) -> str:
 
 
 def label_parts(node: Node, graph: Graph | None = None,
-                show_shapes: bool = True) -> tuple[str, str, str]:
+                show_shapes: bool = True, batch: bool = True) -> tuple[str, str, str]:
     """The three lines of a node's box: name, detail (op type and key attributes) and
-    facts (output shape and parameters); detail and facts may be empty."""
+    facts (output shape and parameters); detail and facts may be empty. ``batch`` False
+    leaves the first (batch) dimension out of the shape, as a printed figure does."""
     name = display_name(node, graph)
     detail = node.op_type
     attrs = key_attrs(node)
-    repeat = node.attrs.get("repeat") if node.kind == "block" else None
-    if repeat:
-        detail = f"{detail} ×{repeat}"
+    if node.kind == "block" and (node.attrs.get("repeat") or node.attrs.get("blocks")):
+        detail = block_text(node)
     elif attrs:
         sep = " " if attrs.startswith("+") else " · "
         detail = f"{detail}{sep}{attrs}" if detail else attrs
     facts = []
     spec = output_spec(node)
     if show_shapes and spec is not None and spec.format_shape():
-        facts.append(spec.format_shape())
+        facts.append(spec.format_shape() if batch or not spec.shape or len(spec.shape) < 2
+                     else TensorSpec(spec.shape[1:]).format_shape())
     if node.params:
         facts.append(f"{format_count(node.params)} params")
     return name, detail if detail != name else "", " · ".join(facts)
@@ -114,9 +116,11 @@ def label_table(name: str, detail: str = "", facts: str = "",
 
 
 def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True,
-               style: NodeStyle | None = None, thumb: tuple[str, str] | None = None) -> str:
+               style: NodeStyle | None = None, thumb: tuple[str, str] | None = None,
+               batch: bool = True) -> str:
     """The HTML-like label of a node (see :func:`label_parts`, :func:`label_table`)."""
-    return label_table(*label_parts(node, graph, show_shapes), style=style, thumb=thumb)
+    return label_table(*label_parts(node, graph, show_shapes, batch), style=style,
+                       thumb=thumb)
 
 
 _CONNECTOR = {"shape": "circle", "style": "filled", "fillcolor": "#ffffff", "width": "0.3",
@@ -160,7 +164,7 @@ def tooltip_text(node: Node) -> str:
 def node_attrs(node: Node, graph: Graph | None = None,
                deco: NodeStyle | None = None,
                thumb: tuple[str, str] | None = None,
-               palette: dict[str, str] | None = None) -> dict[str, str]:
+               palette: dict[str, str] | None = None, batch: bool = True) -> dict[str, str]:
     """A node's DOT attributes (label, colours, shape, tooltip), every user string escaped;
     ``deco`` is the node's decoration (see :mod:`netdraw.backends.decorations`),
     ``thumb`` its thumbnail cells (:mod:`netdraw.backends.dot_thumbs`), ``palette`` the
@@ -172,7 +176,7 @@ def node_attrs(node: Node, graph: Graph | None = None,
     own = node.attrs.get("fill")
     fill = own if isinstance(own, str) and own else (
         palette.get(node.kind) or palette["other"] if palette else fill_colour(node.kind))
-    attrs = {"label": node_label(node, graph, style=deco, thumb=thumb),
+    attrs = {"label": node_label(node, graph, style=deco, thumb=thumb, batch=batch),
              "fillcolor": fill,
              "tooltip": _tooltip(tooltip_text(node)), **style}
     if deco is not None:
@@ -203,15 +207,17 @@ def edge_attrs(edge: Edge, edge_labels: bool = True, deco: Any = None) -> str:
 
 
 def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None,
-                 size: tuple[float, float] | None = None) -> list[str]:
+                 size: tuple[float, float] | None = None, compact: bool = False) -> list[str]:
     """The ``digraph`` line and the graph, node and edge defaults (and the title); ``size``
-    (inches) is the printed size the drawing is scaled to, with no page margin."""
+    (inches) is the printed size the drawing is scaled to, with no page margin;
+    ``compact`` (for print) draws the boxes closer together."""
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
     printed = f' size="{size[0]:.4f},{size[1]:.4f}!" margin="0"' if size else ""
+    gaps = 'nodesep="0.15" ranksep="0.22"' if compact else 'nodesep="0.25" ranksep="0.35"'
     lines = [
         "digraph netdraw {",
-        f'\tgraph [rankdir={rankdir} fontname="Helvetica" nodesep="0.25" ranksep="0.35" '
+        f'\tgraph [rankdir={rankdir} fontname="Helvetica" {gaps} '
         f'newrank="true"{printed}]',
         '\tnode [shape="box" style="rounded,filled" fontname="Helvetica" fontsize="11" '
         'margin="0.12,0.05" penwidth="0.8"]',
@@ -227,7 +233,7 @@ def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None
            edge_labels: bool = True, columns: int | None = None,
            activations: Any = None, images: Any = None,
            size: tuple[float, float] | None = None, theme: str | None = None,
-           colors: Any = None, **_: Any) -> str:
+           colors: Any = None, printed: bool = False, **_: Any) -> str:
     """The graph as DOT source text (written directly: linear time, no per-line overhead).
 
     ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
@@ -235,14 +241,18 @@ def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None
     (:class:`netdraw.viz.thumbnails.Thumbnails`) puts thumbnails under the labels; their
     image files are named in ``images`` (a :class:`netdraw.backends.dot_thumbs.ImageFiles`).
     ``size`` (inches) scales the drawing to its printed size; ``theme`` and ``colors`` give
-    the fills (:func:`netdraw.figure.themes.palette`).
+    the fills (:func:`netdraw.figure.themes.palette`). ``printed`` draws for paper: boxes
+    closer together, shapes without the batch axis, no output markers (the last layer's
+    box shows its shape).
     """
     if activations is not None:
         from netdraw.backends import dot_thumbs
 
         images = images if images is not None else dot_thumbs.ImageFiles()
     rankdir = rankdir or "TB"
-    lines = header_lines(graph, rankdir, title, size)
+    lines = header_lines(graph, rankdir, title, size, compact=printed)
+    if printed:
+        graph = _without_outputs(graph)
     colours = None
     if theme is not None or colors:
         from netdraw.figure.themes import palette
@@ -282,7 +292,8 @@ def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None
         for node in members.get(path, []):
             thumb = activations.get(node.id) if activations is not None else None
             cells = dot_thumbs.thumb_cells(thumb, images) if thumb is not None else None
-            attrs = node_attrs(node, graph, decorations.node(node.id), cells, colours)
+            attrs = node_attrs(node, graph, decorations.node(node.id), cells, colours,
+                               batch=not printed)
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):
             if (len(members.get(child, [])) == 1 and not children.get(child)) or \
@@ -330,6 +341,19 @@ def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None
         lines.extend(dot_thumbs.legend_lines(activations, images))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _without_outputs(graph: Graph) -> Graph:
+    """``graph`` without its output markers (kind ``output``) and their edges."""
+    if not any(n.kind == "output" for n in graph.nodes.values()):
+        return graph
+    out = Graph(graph.name)
+    out.meta, out.groups = graph.meta, graph.groups
+    out.nodes = {nid: n for nid, n in graph.nodes.items() if n.kind != "output"}
+    out.edges = [e for e in graph.edges if e.src in out.nodes and e.dst in out.nodes]
+    out.inputs = list(graph.inputs)
+    out.outputs = []
+    return out
 
 
 def _node_overrides(deco: NodeStyle, style: str) -> dict[str, str]:

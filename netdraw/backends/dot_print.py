@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import re
 import shutil
 import weakref
@@ -36,23 +37,98 @@ MAX_COLUMNS = 5
 _FONT = re.compile(r'(?:point-size|fontsize)="([\d.]+)"')
 
 
-def arrangements(rankdir: str | None) -> list[tuple[str, int]]:
-    """(rankdir, columns) tried in order; a given ``rankdir`` is kept."""
+def arrangements(rankdir: str | None, u_shaped: bool = False) -> list[tuple[str, int]]:
+    """(rankdir, columns) tried in order; a given ``rankdir`` is kept. An encoder–decoder
+    (:func:`u_pairs`) is first tried as a U (``columns`` 0)."""
     if rankdir and rankdir not in ("TB", "BT"):
         return [(rankdir, 1)]
-    first = [(rankdir or "TB", 1)] + ([] if rankdir else [("LR", 1)])
+    first = [(rankdir or "TB", 0)] if u_shaped else []
+    first += [(rankdir or "TB", 1)] + ([] if rankdir else [("LR", 1)])
     return first + [(rankdir or "TB", k) for k in range(2, MAX_COLUMNS + 1)]
+
+
+def u_pairs(graph: Graph) -> tuple[list[tuple[str, str]], set[tuple[str, str]]]:
+    """An encoder–decoder drawn as a U: the (encoder, decoder) node pairs a skip joins at
+    one resolution, drawn side by side on one rank, and the edges that climb back up
+    (from a coarser resolution to a finer one after the deepest point), which then do not
+    push their target down. Empty when the graph is no U: its longest path must fall in
+    resolution by two halvings or more and rise again, and every skip join equal
+    resolutions across the bottom. O(N + E)."""
+    from netdraw.figure.items import node_dims
+
+    order = list(graph.nodes)
+    preds = graph.predecessors()
+    dist: dict[str, int] = {}
+    parent: dict[str, str | None] = {}
+    for v in order:
+        best = max(preds[v], key=lambda p: dist[p], default=None)
+        dist[v] = dist[best] + 1 if best is not None else 0
+        parent[v] = best
+    end = max(reversed(order), key=lambda v: dist[v], default=None)
+    main: list[str] = []
+    while end is not None:
+        main.append(end)
+        end = parent[end]
+    main.reverse()
+    sides = {v: node_dims(graph, graph.nodes[v]).h for v in graph.nodes}
+    known = [sides[v] for v in main if sides[v]]
+    if len(known) < 5:
+        return [], set()
+    top = max(known)
+    level: dict[str, int] = {}
+    prev = round(math.log2(top / known[0]))
+    for v in main:
+        prev = round(math.log2(top / sides[v])) if sides[v] else prev
+        level[v] = prev
+    deepest = max(level.values())
+    at = {v: i for i, v in enumerate(main)}
+    first = min(i for v, i in at.items() if level[v] == deepest)
+    last = max(i for v, i in at.items() if level[v] == deepest)
+    if deepest < 2 or first == 0 or last == len(main) - 1:
+        return [], set()
+    pairs = [(e.src, e.dst) for e in graph.edges
+             if e.src in at and e.dst in at and at[e.dst] > at[e.src] + 1
+             and level[e.src] == level[e.dst] and at[e.src] < first and at[e.dst] > last]
+    if len(pairs) < 2:
+        return [], set()
+    for v in graph.nodes:  # nodes off the main path take their own resolution
+        if v not in level:
+            level[v] = round(math.log2(top / sides[v])) if sides[v] else -1
+    climbs = {(e.src, e.dst) for e in graph.edges
+              if level[e.src] > level[e.dst] >= 0 and (at.get(e.src, last) >= last
+                                                       or at.get(e.dst, last) > last)}
+    return pairs, climbs
 
 
 def source(graph: Graph, rankdir: str, columns: int, size: tuple[float, float] | None = None,
            **options: Any) -> str:
-    """The DOT source of ``graph`` as printed: no edge labels, ``columns`` columns."""
+    """The DOT source of ``graph`` as printed: no edge labels, ``columns`` columns (0: a
+    U, see :func:`u_pairs`)."""
     from netdraw.backends.dot import to_dot
 
     drawing = {k: v for k, v in options.items()
                if k not in ("rankdir", "columns", "edge_labels", "size", "width")}
-    return to_dot(graph, rankdir=rankdir, columns=columns, edge_labels=False, size=size,
-                  **drawing)
+    text = to_dot(graph, rankdir=rankdir, columns=max(columns, 1), edge_labels=False,
+                  size=size, printed=True, **drawing)
+    if columns != 0:
+        return text
+    pairs, climbs = u_pairs(graph)
+    ids = {nid: f"n{i}" for i, nid in enumerate(n for n in graph.nodes
+                                                 if graph.nodes[n].kind != "output")}
+    up = {(ids[a], ids[b]) for a, b in climbs if a in ids and b in ids}
+
+    def edge(m: re.Match[str]) -> str:
+        if (m.group(1), m.group(2)) not in up:
+            return m.group(0)
+        rest = m.group(3)
+        extra = 'constraint="false"'
+        rest = rest[:-1] + f" {extra}]" if rest.endswith("]") else f" [{extra}]"
+        return f"\t{m.group(1)} -> {m.group(2)}{rest}"
+
+    text = re.sub(r"^\t(n\d+) -> (n\d+)((?: \[.*\])?)$", edge, text, flags=re.M)
+    same = "".join(f"\t{{rank=same; {ids[a]}; {ids[b]}}}\n" for a, b in pairs
+                   if a in ids and b in ids)
+    return text[: text.rindex("}")] + same + "}\n"
 
 
 def _drawing(options: dict[str, Any]) -> dict[str, Any]:
@@ -123,17 +199,18 @@ def _arranged(graph: Graph, options: dict[str, Any]) -> tuple[Fit, dict[str, Any
     target = medium(options.get("width"))
     have_dot = shutil.which("dot") is not None
     best: tuple[float, Fit, dict[str, Any]] | None = None
-    for rankdir, columns in arrangements(options.get("rankdir")):
+    u_shaped = bool(u_pairs(graph)[0])
+    for rankdir, columns in arrangements(options.get("rankdir"), u_shaped):
         if columns > 1:
             used = max(layout.split(graph, columns).values(), default=0) + 1
             if used < columns:
                 break  # no more clean cuts: more columns draw the same
         text = source(graph, rankdir, columns, **_drawing(options))
         smallest = smallest_font(text)
-        guess = print_of(*estimate(graph, rankdir, columns), smallest, target)
+        guess = print_of(*estimate(graph, rankdir, max(columns, 1)), smallest, target)
         if best is not None and guess.smallest_pt < 0.7 * MIN_PT:
             continue  # cannot come close: not worth a layout
-        size = natural_size(text) if have_dot else estimate(graph, rankdir, columns)
+        size = natural_size(text) if have_dot else estimate(graph, rankdir, max(columns, 1))
         printed = print_of(*size, smallest, target)
         fit = Fit(target, columns, 1.0, False, printed, direction=rankdir)
         how = {"rankdir": rankdir, "columns": columns,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from netdraw.describe import kind_name
 from netdraw.errors import NetdrawError
 from netdraw.figure import geometry as geo
 from netdraw.figure import themes
@@ -147,7 +148,9 @@ def make_box(item: Item, size: float = 1.0) -> Box:
         d = extent(dims.w) if dims.w is not None else 0.35
     else:
         t, h, d = 0.4, 1.1, 0.8
-    if item.category == "pool":
+    if item.preprocessing:  # a thin slab, whatever the input's size
+        t, h, d = 0.12, min(h, 0.7), min(d, 0.5)
+    elif item.category == "pool":
         t = max(0.12, 0.5 * t)
     elif item.category in ("norm", "act"):
         t = max(0.12, 0.35 * t)
@@ -254,15 +257,12 @@ class TikzLook:
 _LEGEND_ORDER = ["input", "conv", "deconv", "pool", "upsample", "dense", "matmul", "norm",
                  "act", "attention", "embedding", "recurrent", "block", "other", "add",
                  "multiply", "concat", "softmax"]
-_SHORT = {"conv": "Conv", "deconv": "Transp. conv", "dense": "FC", "matmul": "MatMul",
-          "block": "Block", "upsample": "Up-sampling"}
-
-
 def legend_text(key: tuple[str, str | None]) -> str:
+    """A legend entry's text in the one kind vocabulary (:data:`netdraw.describe.KIND_NAMES`):
+    ``Convolution``, or with the activation band ``Convolution + ReLU``."""
     cat, band = key
-    if band:
-        return f"{_SHORT.get(cat, CATEGORIES[cat][1])} + {band}"
-    return CATEGORIES[cat][1]
+    name = kind_name(themes.TIKZ_ROLES.get(cat, cat))
+    return f"{name} + {band}" if band else name
 
 
 def add_legend(fig: Figure, scales: list[tuple[str, str]] | None = None) -> None:

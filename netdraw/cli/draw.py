@@ -303,5 +303,6 @@ def _tikz_options(args: argparse.Namespace, fmt: str) -> tuple[str | None, dict[
                                "-o FIG.tex")
         out = Path(args.output)
         extra["fragment"] = True
+        extra["inline_colours"] = bool(getattr(args, "inline_colours", False))
         extra["preamble_name"] = str(out.with_name(out.stem + "-preamble.tex"))
     return style, extra

@@ -48,6 +48,8 @@ Path = tuple[str, ...]
 _IO = ("input", "output")
 _NUMBER = re.compile(r"\d+$")
 #: Kinds of real layers: a module holding one is no mere function of plain operations.
+#: Container classes that only hold other modules (a stage's list of blocks).
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "Block")
 _LAYER_KINDS = frozenset({"conv", "conv_transpose", "dense", "norm", "attention", "embedding",
                           "recurrent", "pool", "global_pool", "block"})
 
@@ -75,6 +77,8 @@ class GroupIndex:
         g = self.graph
         self.members = group_members(g)
         self._signature: dict[Path, tuple] | None = None
+        self._chains: dict[Path, bool] = {}
+        self._edges: dict[str, list[Edge]] | None = None
         self.links = set()
         for e in g.edges:
             a, b = g.nodes[e.src].group, g.nodes[e.dst].group
@@ -119,6 +123,23 @@ class GroupIndex:
                      for p, ids in self.members.items() if p}
             self._signature = group_signatures(g, inner)
         return self._signature
+
+    def edges_of(self, path: Path) -> list[Edge]:
+        """The edges that touch a member of group ``path`` (each once)."""
+        if self._edges is None:
+            self._edges = {}
+            for e in self.graph.edges:
+                self._edges.setdefault(e.src, []).append(e)
+                if e.dst != e.src:
+                    self._edges.setdefault(e.dst, []).append(e)
+        seen: set[int] = set()
+        out = []
+        for m in self.members.get(path, ()):
+            for e in self._edges.get(m, ()):
+                if id(e) not in seen:
+                    seen.add(id(e))
+                    out.append(e)
+        return out
 
     def squash(self, path: Path) -> Path:
         """The path drawn for a group path: the child of a wrapper is left out (the wrapper
@@ -245,6 +266,32 @@ def _same_class_as_blocks(index: GroupIndex, assign: dict[str, tuple[str, Path]]
             leaf[group] = index.class_name(group) in blocked and is_plain_group(index, group)
         if leaf[group]:
             assign[node.id] = ("group", group)
+
+
+def is_plain_chain(index: GroupIndex, path: Path) -> bool:
+    """Whether a group's layers form one chain: each takes its data from the one before
+    and feeds only the next (no residual add, gate, concatenation or parallel branch
+    inside). Drawn as one block, such a group hides nothing but its length. O(members +
+    their edges); the answer is kept."""
+    known = index._chains.get(path)
+    if known is not None:
+        return known
+    graph = index.graph
+    members = [m for m in index.members.get(path, ()) if graph.nodes[m].kind not in _IO]
+    inside = set(members)
+    ins: dict[str, int] = dict.fromkeys(members, 0)
+    outs: dict[str, int] = dict.fromkeys(members, 0)
+    entries = 0
+    for e in index.edges_of(path):
+        if e.src in inside and e.dst in inside:
+            ins[e.dst] += 1
+            outs[e.src] += 1
+        elif e.dst in inside:
+            entries += 1
+    plain = entries <= 1 and all(v <= 1 for v in ins.values()) and all(
+        v <= 1 for v in outs.values())
+    index._chains[path] = plain
+    return plain
 
 
 def is_plain_group(index: GroupIndex, path: Path) -> bool:
@@ -460,7 +507,31 @@ def _new_block(index: GroupIndex, kind: str, path: Path, runs: dict[Path, list[P
         name, op_type = index.label(path), index.class_name(path) or "Block"
     block = Node(bid, name, "block", op_type, group=path[:-1])
     block.attrs.update({"nodes": 0, "path": list(path)})
+    inner = inner_repeat(index, path)
+    if inner is not None:
+        block.attrs["blocks"] = [inner[0], inner[1]]
     return block
+
+
+def inner_repeat(index: GroupIndex, path: Path) -> tuple[int, str] | None:
+    """(count, class) of the blocks a group is a stage of: two or more child groups of one
+    class (or, without classes, one name but for the number), looked for among its
+    children and inside a child that only holds them (a ``ModuleList``); as a paper's
+    table counts a ResNet stage ``Bottleneck ×6``. None for other groups."""
+    best: tuple[int, str] | None = None
+    places = [path] + [c for c in index.child_groups(path)
+                       if len(index.child_groups(c)) >= 2
+                       and index.class_name(c) in ("", *_CONTAINERS)]
+    for place in places:
+        counts: dict[tuple[str, str], int] = {}
+        for child in index.child_groups(place):
+            cls = index.class_name(child)
+            key = (cls, "" if cls else _NUMBER.sub("", index.label(child)))
+            counts[key] = counts.get(key, 0) + 1
+        for (cls, _), count in counts.items():
+            if count >= 2 and (best is None or count > best[0]):
+                best = (count, "" if cls in _CONTAINERS else cls)
+    return best
 
 
 def collapse_to_depth(graph: Graph, depth: int) -> Graph:
@@ -468,5 +539,6 @@ def collapse_to_depth(graph: Graph, depth: int) -> Graph:
     return view_at(GroupIndex(graph), depth, roll=False)
 
 
-__all__ = ["GroupIndex", "block_id", "collapse_to_depth", "drawn_groups", "is_plain_group",
+__all__ = ["GroupIndex", "block_id", "collapse_to_depth", "drawn_groups", "is_plain_chain",
+           "is_plain_group",
            "resolve_paths", "twin_before", "view_at"]

@@ -30,7 +30,13 @@ from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 from netdraw.passes import layout
 from netdraw.passes.author import hide, paint, relabel, split_assignment
-from netdraw.passes.collapse import GroupIndex, resolve_paths, view_at
+from netdraw.passes.collapse import (
+    _NUMBER,
+    GroupIndex,
+    is_plain_chain,
+    resolve_paths,
+    view_at,
+)
 from netdraw.passes.fold import default_patterns, parse_pattern
 from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.groups import dissolve_singletons, has_singletons, infer_groups, is_flat
@@ -198,12 +204,14 @@ def make_view(graph: Graph, options: ViewOptions | None = None, fit: Any = None)
 
 def _fits_page(view: Graph, fit: Any = None, relaxed: bool | None = None
                ) -> tuple[bool, float]:
-    """Whether the drawing of ``view`` fits a page, and its aspect: for a diagram, its
-    longer side at most :data:`layout.MAX_ASPECT` times the shorter once wrapped; for a
-    figure style, its own ``fit`` (with compact labels allowed when ``relaxed``)."""
+    """Whether the drawing of ``view`` fits a page, and how far it is from it (lower is
+    better): for a diagram, its aspect (its longer side at most :data:`layout.MAX_ASPECT`
+    times the shorter once wrapped); for a figure style, its own ``fit`` (with compact
+    labels allowed when ``relaxed``), and the inverse of its score (1 fits; 2 has labels
+    at half the size they need)."""
     if fit is not None:
         measured = fit(view, bool(relaxed))
-        return measured.fits, measured.print.aspect
+        return measured.fits, 1.0 / max(measured.print.score(), 1e-9)
     _, ratio = layout.columns_for(view)
     return ratio <= layout.MAX_ASPECT, ratio
 
@@ -216,8 +224,8 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
             options: ViewOptions, fit: Any = None) -> tuple[int, Graph]:
     """The deepest view with at most ``max_nodes`` nodes whose drawing fits (a figure
     style: with all labels, else with compact ones); else the best-shaped view under the
-    node limit; else the smallest. Never a single block when a view of five or more nodes
-    is under the limit. O(full depth × view_at)."""
+    node limit (a figure style: the closest to fitting); else the smallest. Never a single
+    block when a view of five or more nodes is under the limit. O(full depth × view_at)."""
     views: dict[int, Graph] = {}
     aspect: dict[int, float] = {}
     chosen: int | None = None
@@ -240,6 +248,9 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
                     chosen = depth
                     break
             if chosen is not None:
+                if fit is not None:
+                    views[chosen] = _distinctive(index, chosen, expand, collapse, options,
+                                                 fit, views[chosen], bool(relaxed))
                 break
     under = [d for d in views if len(views[d]) <= options.max_nodes]
     if chosen is None:
@@ -252,6 +263,55 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
         if richer:
             chosen = min(richer, key=lambda d: (aspect[d], -d))
     return chosen, views[chosen]
+
+
+def _distinctive(index: GroupIndex, depth: int, expand: set, collapse: set,
+                 options: ViewOptions, fit: Any, view: Graph, relaxed: bool) -> Graph:
+    """The figure view ``view`` (at ``depth``) with the blocks that hide a structure opened
+    while the figure still fits: a block whose layers are not a plain chain (a residual
+    add, an attention gate, a dense concatenation, a decoder layer) is drawn open — all
+    blocks of its class if they fit, else the first one (a run's first block, the others
+    rolled after it with their count) — shallowest first, then what that shows, up to
+    three levels down. Structure is worth compact labels: a block opens when the figure
+    then fits with them. O(levels × classes × the fit's measure)."""
+    opened: set[tuple[str, ...]] = set()
+    done: set[tuple[int, str]] = set()  # classes already shown open (all, or the first)
+    for _ in range(3):
+        changed = False
+        for cls, paths in _hiding(index, view, collapse):
+            if cls in done:
+                continue
+            done.add(cls)
+            for trial in ([paths, paths[:1]] if len(paths) > 1 else [paths]):
+                wider = view_at(index, depth, expand, collapse, options.roll,
+                                opened | set(trial))
+                if len(wider) <= options.max_nodes and (fit(wider, relaxed).fits
+                                                        or fit(wider, True).fits):
+                    view, changed = wider, True
+                    opened |= set(trial)
+                    break
+        if not changed:
+            break
+    return view
+
+
+def _hiding(index: GroupIndex, view: Graph, collapse: set
+            ) -> list[tuple[tuple[int, str], list[tuple[str, ...]]]]:
+    """The blocks of ``view`` whose group is not a plain chain, by class (the first block
+    of a rolled run stands for the run), shallowest and earliest first: (class, paths)."""
+    by_class: dict[tuple[int, str], list[tuple[str, ...]]] = {}
+    for node in view.nodes.values():
+        if node.kind != "block":
+            continue
+        runs = node.attrs.get("paths")
+        own = node.attrs.get("path")
+        path = tuple(runs[0]) if runs else tuple(own) if own is not None else None
+        if not path or path in collapse or path not in index.members \
+                or is_plain_chain(index, path):
+            continue
+        key = (len(path), index.class_name(path) or _NUMBER.sub("", index.label(path)))
+        by_class.setdefault(key, []).append(path)
+    return [(k, by_class[k]) for k in sorted(by_class, key=lambda k: k[0])]
 
 
 def describe_view(view: Graph) -> str:

@@ -238,8 +238,12 @@ class Canvas:
         return self.path(d, fill="none", stroke=EDGE, stroke_width="1.1",
                          marker_end="url(#nd-arrow)")
 
-    def tostring(self, width: float, height: float, title: str) -> str:
-        self.dwg.attribs.update({"width": num(width), "height": num(height),
+    def tostring(self, width: float, height: float, title: str,
+                 printed_cm: tuple[float, float] | None = None) -> str:
+        """The document: ``width`` × ``height`` user units (the viewBox), printed
+        ``printed_cm`` (width, height in cm; default: at 96 units per inch)."""
+        w_cm, h_cm = printed_cm or (width * 2.54 / 96, height * 2.54 / 96)
+        self.dwg.attribs.update({"width": f"{w_cm:.3f}cm", "height": f"{h_cm:.3f}cm",
                                  "viewBox": f"0 0 {num(width)} {num(height)}",
                                  "font-family": FONT})
         self.dwg.set_desc(title=clean(title or "network", 200))

@@ -174,10 +174,13 @@ def _latex(graph: Graph, header: tuple[str, ...], right: tuple[bool, ...],
            cells: list[tuple[str, ...]], total: tuple[str, ...]) -> str:
     long = len(cells) > LONG_TABLE
     names = header[0] == "Layer"
-    spec = "".join("r" if r else "l" for r in right)
-    if names:  # the names take what the other columns leave and break at their dots
-        first = r"p{0.42\linewidth}" if long else "X"
-        spec = r">{\raggedright\arraybackslash}" + first + spec[1:]
+    wrap = r">{\raggedright\arraybackslash}"
+    # Names and kinds take what the other columns leave and break at their dots; a
+    # longtable (no X columns) gives them fixed shares of the line.
+    share = {"Layer": r"p{0.34\linewidth}", "Kind": r"p{0.2\linewidth}"}
+    spec = "".join(
+        wrap + (share[h] if long else "X") if h in share else ("r" if r else "l")
+        for h, r in zip(header, right, strict=True))
     env = "longtable" if long else "tabularx"
     opening = rf"\begin{{longtable}}{{@{{}}{spec}@{{}}}}" if long else \
         rf"\begin{{tabularx}}{{\linewidth}}{{@{{}}{spec}@{{}}}}"
@@ -186,7 +189,7 @@ def _latex(graph: Graph, header: tuple[str, ...], right: tuple[bool, ...],
         f"% {tex_escape(graph.name)}: layers, output shapes (without the batch axis), "
         "parameters and MACs (netdraw summary;",
         "% needs \\usepackage{booktabs,tabularx" + (",longtable" if long else "") + "})",
-        r"{\small\setlength{\tabcolsep}{4pt}",
+        (r"{\footnotesize" if long else r"{\small") + r"\setlength{\tabcolsep}{4pt}",
         opening,
         r"\toprule",
         head,
@@ -197,7 +200,8 @@ def _latex(graph: Graph, header: tuple[str, ...], right: tuple[bool, ...],
                   r"\midrule", rf"\multicolumn{{{len(header)}}}{{r@{{}}}}{{\emph{{continued}}}} \\",
                   r"\endfoot", r"\endlastfoot"]
     for row in cells:
-        out = [_breakable(c) if i == 0 and names else tex_escape(c) for i, c in enumerate(row)]
+        out = [_breakable(c) if header[i] in share else tex_escape(c)
+               for i, c in enumerate(row)]
         lines.append(" & ".join(out) + r" \\")
     lines.append(r"\midrule")
     lines.append(" & ".join(rf"\textbf{{{tex_escape(c)}}}" if c else "" for c in total)

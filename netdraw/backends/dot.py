@@ -214,6 +214,8 @@ def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None,
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
     printed = f' size="{size[0]:.4f},{size[1]:.4f}!" margin="0"' if size else ""
+    if compact:
+        printed += ' pad="0"'  # printed to an exact size: the drawing is the page
     gaps = 'nodesep="0.15" ranksep="0.22"' if compact else 'nodesep="0.25" ranksep="0.35"'
     lines = [
         "digraph netdraw {",

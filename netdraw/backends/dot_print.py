@@ -10,9 +10,10 @@ left to right in one row, then top to bottom wrapped into 2, 3, … side-by-side
 clean cuts (:func:`netdraw.passes.layout.split`). A ``--rankdir`` the author gives is kept.
 
 Sizes are measured, not guessed: ``dot -Tplain`` lays each candidate out (an estimate first
-skips those that cannot come close), and the drawing is then written with Graphviz'
-``size="W,H!"`` and no page margin, so the SVG's ``width``/``height`` (in pt) and the PDF's
-page are the printed size the one-line report names.
+skips those that cannot come close), and the drawing is written with Graphviz'
+``size="W,H!"``, no page margin and no pad. Graphviz lays a sized drawing out anew, so its
+printed size and scale are read back from that layout; the SVG gets that scale to six
+decimals (Graphviz writes two). The file's size is the one the one-line report names.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from netdraw.ir import Graph
 from netdraw.passes import layout
 
 CM_PER_PT = 2.54 / 72  # Graphviz points are PostScript points
-PAD_PT = 4.0  # Graphviz's default pad around the drawing, each side
+PAD_PT = 0.0  # printed drawings have no pad: the page is the drawing
 CAP = 1.0  # never enlarged: the fonts are 9-14 pt at their natural size
 MAX_COLUMNS = 5
 _FONT = re.compile(r'(?:point-size|fontsize)="([\d.]+)"')
@@ -137,8 +138,12 @@ def _drawing(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def smallest_font(dot_source: str) -> float:
-    """The smallest font size (pt) a DOT source sets (11 pt: the node default)."""
-    return min([11.0, *(float(v) for v in _FONT.findall(dot_source))])
+    """The smallest font size (pt) of the text a DOT source draws (11 pt: the node
+    default); the edges' default counts only where an edge has a label."""
+    labelled = re.search(r"-> \S+ \[[^\]]*\blabel=", dot_source) is not None
+    lines = [ln for ln in dot_source.splitlines()
+             if labelled or not ln.lstrip().startswith("edge [")]
+    return min([11.0, *(float(v) for ln in lines for v in _FONT.findall(ln))])
 
 
 @functools.lru_cache(maxsize=256)
@@ -182,6 +187,21 @@ def estimate(graph: Graph, rankdir: str, columns: int) -> tuple[float, float]:
     return layout.extent(graph, column, rank, sizes)
 
 
+def _printed_as_laid_out(sized: str, smallest: float, planned: Print) -> tuple[Print, float]:
+    """How a DOT source with its ``size`` prints: Graphviz lays it out again at that size
+    (its text measured at the smaller scale), so its scale and extent are read back from
+    ``dot -Tplain`` (``graph SCALE WIDTH HEIGHT``, inches at scale 1)."""
+    exe = shutil.which("dot")
+    assert exe is not None
+    proc = tools.run([exe, "-Tplain"], program="Graphviz 'dot'", input=sized.encode("utf-8"))
+    first = proc.stdout.decode("utf-8", "replace").split("\n", 1)[0].split()
+    if proc.returncode != 0 or len(first) < 4 or first[0] != "graph":
+        return planned, planned.scale
+    scale, w_in, h_in = (float(v) for v in first[1:4])
+    width_cm, height_cm = w_in * scale * 2.54, h_in * scale * 2.54
+    return Print(scale, width_cm, height_cm, smallest * scale, planned.room_cm), scale
+
+
 def print_of(width_pt: float, height_pt: float, smallest: float, target: Medium) -> Print:
     """A drawing of that natural size scaled to the medium (never enlarged)."""
     width_cm, height_cm = width_pt * CM_PER_PT, height_pt * CM_PER_PT
@@ -212,9 +232,14 @@ def _arranged(graph: Graph, options: dict[str, Any]) -> tuple[Fit, dict[str, Any
             continue  # cannot come close: not worth a layout
         size = natural_size(text) if have_dot else estimate(graph, rankdir, max(columns, 1))
         printed = print_of(*size, smallest, target)
-        fit = Fit(target, columns, 1.0, False, printed, direction=rankdir)
         how = {"rankdir": rankdir, "columns": columns,
                "size": (printed.width_cm / 2.54, printed.height_cm / 2.54)}
+        if have_dot:  # dot lays a drawing out anew at its printed size: measure that one
+            printed, how["scale"] = _printed_as_laid_out(
+                source(graph, rankdir, columns, how["size"], **_drawing(options)), smallest,
+                printed)
+        fit = Fit(target, columns, 1.0, False, printed, direction=rankdir,
+                  mode="u" if columns == 0 else "flat")
         if printed.fits:
             return fit, how
         if best is None or printed.score() > best[0] + 1e-9:
@@ -244,10 +269,17 @@ def render_printed(graph: Graph, fmt: str, **options: Any) -> str | bytes:
     """DOT text, or SVG/PNG/PDF bytes, of ``graph`` printed at ``options["width"]``."""
     from netdraw.backends.dot import render_dot
 
-    _, how = arranged(graph, **options)
+    fit, how = arranged(graph, **options)
     text = source(graph, how["rankdir"], how["columns"], how["size"], **_drawing(options))
     if fmt in ("dot", "gv"):
         return text
+    if fmt == "svg":  # Graphviz writes its scale with two decimals: write it exactly
+        svg = render_dot(text, "svg", options.get("timeout")).decode("utf-8")
+        k = how.get("scale")
+        if k:
+            svg = re.sub(r'transform="scale\([\d.]+ [\d.]+\)',
+                         f'transform="scale({k:.6f} {k:.6f})', svg, count=1)
+        return svg.encode("utf-8")
     if fmt == "png":  # print resolution: 300 pixels per inch of the printed size
-        text = text.replace('margin="0"]', 'margin="0" dpi="300"]', 1)
+        text = text.replace('pad="0"]', 'pad="0" dpi="300"]', 1)
     return render_dot(text, fmt, options.get("timeout"))

@@ -50,8 +50,9 @@ OBLIQUE = (0.45 * math.cos(math.radians(OBLIQUE_DEGREES)),
            0.45 * math.sin(math.radians(OBLIQUE_DEGREES)))
 BALL_R = 0.28
 GHOST = 0.14  # offset of the copies drawn behind a repeated block
+#: ``lead``: the arrowhead is 4.2 pt long in picture units (it scales with the picture).
 SPACING = Spacing(col_gap=0.6, lane_gap=0.5, row_gap=0.9, arc_margin=0.4, arc_step=0.22,
-                  port=0.09, bracket_gap=0.28, bracket_tick=0.12, eps=0.03)
+                  port=0.09, bracket_gap=0.28, bracket_tick=0.12, eps=0.03, lead=0.22)
 PT = 2.54 / 72.27  # one TeX point in cm
 #: Font size in points of each label role (the TikZ styles nd<role> of the preamble).
 FONT_PT = {"label": 7.0, "caption": 8.0, "sub": 7.0, "legend": 8.0, "title": 12.0,

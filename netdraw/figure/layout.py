@@ -151,11 +151,14 @@ class Spacing:
     bracket_gap: float  # between a bracket and what it spans
     bracket_tick: float
     eps: float  # what counts as touching, not crossing
+    #: The shortest last piece of an arrow into a glyph: longer than the arrowhead, so the
+    #: head lies outside what it points at.
+    lead: float = 0.0
 
     def times(self, k: float) -> Spacing:
         return Spacing(self.col_gap * k, self.lane_gap * k, self.row_gap * k,
                        self.arc_margin, self.arc_step, self.port, self.bracket_gap,
-                       self.bracket_tick, self.eps)
+                       self.bracket_tick, self.eps, self.lead)
 
 
 class Look(Protocol):
@@ -630,7 +633,7 @@ def _pack_u(main: list[str], local: dict[str, Footprint], band: dict[str, int], 
                     edge = low_v[0]
                 gap = max(passed) + sp.col_gap / 2
                 gaps[plan.col[u]] = gap
-                need.append(gap + sp.col_gap / 2 - edge)
+                need.append(gap + max(sp.col_gap / 2, sp.port + sp.lead) - edge)
             dx = max(need)
         dxs[v] = dx
         upper[band[v]] = max(upper.get(band[v], -math.inf), up_v[1] + dx)
@@ -785,8 +788,16 @@ def _arc(a: Placed, b: Placed, row: dict[str, Placed], arcs: list[tuple[int, int
               for lo, hi, h in arcs):
         height += sp.arc_step
     arcs.append((a.col, b.col, height))
-    xa, xb = a.cx + sp.port, b.cx - sp.port
+    xa, xb = _on_top(a, a.cx + sp.port, sp), _on_top(b, b.cx - sp.port, sp)
     return [a.north(xa, clear=True), (xa, height), (xb, height), b.north(xb, clear=True)]
+
+
+def _on_top(p: Placed, x: float, sp: Spacing) -> float:
+    """``x`` moved onto the glyph's outline where it is narrower than the port offset (a
+    thin box): an arc leaves and enters through the glyph's top, never beside it."""
+    lo, _, hi, _ = geo.bbox(p.fp.outline)
+    margin = min(2 * sp.eps, (hi - lo) / 4)
+    return min(max(x, lo + margin), hi - margin)
 
 
 def _tidy(points: list[Point]) -> list[Point]:

@@ -64,8 +64,8 @@ _COLORBLIND = {
 #: lightness; merges are balls with a symbol, dense layers thin bars.
 _GREYSCALE = {
     "input": "F7F7F7", "output": "F7F7F7", "block": "E3E3E3", "embedding": "EBEBEB",
-    "conv": "CFCFCF", "matmul": "C2C2C2", "upsample": "B5B5B5", "dense": "BDBDBD",
-    "conv_transpose": "A3A3A3", "attention": "969696", "recurrent": "A8A8A8",
+    "conv": "CFCFCF", "matmul": "C2C2C2", "upsample": "B6B6B6", "dense": "BDBDBD",
+    "conv_transpose": "A6A6A6", "attention": "969696", "recurrent": "A8A8A8",
     "pool": "808080", "global_pool": "737373", "norm": "EDEDED", "activation": "DADADA",
     "softmax": "B0B0B0", "add": "FFFFFF", "multiply": "FFFFFF", "concat": "E6E6E6",
     "subgraph": "D6D6D6", "reduce": "CCCCCC", "other": "F0F0F0",

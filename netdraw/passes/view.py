@@ -237,8 +237,8 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
             for depth in range(index.full_depth, 0, -1):
                 searching.update(description=f"choosing the view: trying depth {depth}")
                 searching.advance()
-                view = views.get(depth) or view_at(index, depth, expand, collapse,
-                                                   options.roll)
+                view = views.get(depth) or _marked(view_at(index, depth, expand, collapse,
+                                                           options.roll))
                 views[depth] = view
                 if len(view) > options.max_nodes:
                     continue
@@ -265,6 +265,14 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
     return chosen, views[chosen]
 
 
+def _marked(view: Graph) -> Graph:
+    """A candidate view marked as a view (``meta["view"]``, filled in once chosen), so that
+    a figure style measures it as it will draw it: figures fuse layers into bands only in
+    a graph that no view pass has made (:mod:`netdraw.figure.items`)."""
+    view.meta["view"] = {}
+    return view
+
+
 def _distinctive(index: GroupIndex, depth: int, expand: set, collapse: set,
                  options: ViewOptions, fit: Any, view: Graph, relaxed: bool) -> Graph:
     """The figure view ``view`` (at ``depth``) with the blocks that hide a structure opened
@@ -273,9 +281,11 @@ def _distinctive(index: GroupIndex, depth: int, expand: set, collapse: set,
     blocks of its class if they fit, else the first one (a run's first block, the others
     rolled after it with their count) — shallowest first, then what that shows, up to
     three levels down. Structure is worth compact labels: a block opens when the figure
-    then fits with them. O(levels × classes × the fit's measure)."""
+    then fits with them. An encoder–decoder drawn as a U stays one (a block that would
+    make it a flat chain stays closed). O(levels × classes × the fit's measure)."""
     opened: set[tuple[str, ...]] = set()
     done: set[tuple[int, str]] = set()  # classes already shown open (all, or the first)
+    u_shaped = fit(view, relaxed).mode == "u"  # a U stays a U
     for _ in range(3):
         changed = False
         for cls, paths in _hiding(index, view, collapse):
@@ -283,10 +293,14 @@ def _distinctive(index: GroupIndex, depth: int, expand: set, collapse: set,
                 continue
             done.add(cls)
             for trial in ([paths, paths[:1]] if len(paths) > 1 else [paths]):
-                wider = view_at(index, depth, expand, collapse, options.roll,
-                                opened | set(trial))
-                if len(wider) <= options.max_nodes and (fit(wider, relaxed).fits
-                                                        or fit(wider, True).fits):
+                wider = _marked(view_at(index, depth, expand, collapse, options.roll,
+                                        opened | set(trial)))
+                if len(wider) > options.max_nodes:
+                    continue
+                measured = fit(wider, relaxed)
+                if not measured.fits:
+                    measured = fit(wider, True)
+                if measured.fits and (measured.mode == "u" or not u_shaped):
                     view, changed = wider, True
                     opened |= set(trial)
                     break
@@ -357,5 +371,6 @@ def _describe_figure(figure: dict | None) -> str:
             f"{figure['smallest_pt']:g} pt")
     if not figure.get("fits"):
         text += (f" and {figure['aspect']:g}:1, so it does not fit the page (labels under "
-                 "6 pt, or longer than 4:1): try a smaller --depth or a wider --width")
+                 "6 pt, taller than 4:1 or wider than 8:1): try a smaller --depth or a "
+                 "wider --width")
     return text

@@ -173,7 +173,6 @@ def _breakable(value: str) -> str:
 def _latex(graph: Graph, header: tuple[str, ...], right: tuple[bool, ...],
            cells: list[tuple[str, ...]], total: tuple[str, ...]) -> str:
     long = len(cells) > LONG_TABLE
-    names = header[0] == "Layer"
     wrap = r">{\raggedright\arraybackslash}"
     # Names and kinds take what the other columns leave and break at their dots; a
     # longtable (no X columns) gives them fixed shares of the line.

@@ -95,7 +95,7 @@ def test_hostile_names_compile_print_literally_and_run_nothing(
                            if not unicodedata.combining(c))
         assert expected.replace(" ", "") in squeezed, (name, flat)
     assert "a b^c~d" in flat or "ab^c~d" in flat.replace(" ", "")  # \_ is a rule, not text
-    assert "Conv + Weird Act{}" in flat  # the legend names the odd activation literally
+    assert "Convolution + Weird Act{}" in flat  # the legend names the odd activation literally
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
     (tmp_path / "h.pdf").write_bytes(pdf)
     fonts = subprocess.run(["pdffonts", str(tmp_path / "h.pdf")], capture_output=True,
@@ -196,8 +196,8 @@ def test_lenet_boxes_follow_channels_and_resolution(graphs: dict[str, Graph]) ->
     placed = list(fig.placed.values())
     assert all(abs(p.y) < 1e-9 for p in placed)  # a chain: one row, left to right
     assert [p.x for p in placed] == sorted(p.x for p in placed)
-    assert {e.label.text for e in fig.legend} == {"Input", "Conv + ReLU", "Pooling",
-                                                  "FC + ReLU", "Fully connected"}
+    assert {e.label.text for e in fig.legend} == {"Input", "Convolution + ReLU", "Pooling",
+                                                  "Fully connected + ReLU", "Fully connected"}
 
 
 def test_sizes_are_log_scaled_and_clamped() -> None:
@@ -271,7 +271,7 @@ def test_view_blocks_rolls_and_folds_are_drawn(tmp_path: Path) -> None:
     text = pdf_text(render(graph, "pdf", style="tikz"), tmp_path)
     assert text.count("×2") == 3 and text.count("×3") == 1
     assert "BasicBlock" in text and "Block" in text and "Softmax" in text
-    assert "Conv + ReLU" in text
+    assert "Convolution + ReLU" in text
 
 
 def test_keras_nhwc_shapes(tmp_path: Path) -> None:

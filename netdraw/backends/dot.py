@@ -206,11 +206,12 @@ def edge_attrs(edge: Edge, edge_labels: bool = True, deco: Any = None) -> str:
     return f" [label=<{_text(shape)}>]" if shape else ""
 
 
-def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None,
+def header_lines(graph: Graph, rankdir: str | None = "TB", title: str | None = None,
                  size: tuple[float, float] | None = None, compact: bool = False) -> list[str]:
     """The ``digraph`` line and the graph, node and edge defaults (and the title); ``size``
     (inches) is the printed size the drawing is scaled to, with no page margin;
     ``compact`` (for print) draws the boxes closer together."""
+    rankdir = rankdir or "TB"  # None: the default direction
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
     printed = f' size="{size[0]:.4f},{size[1]:.4f}!" margin="0"' if size else ""

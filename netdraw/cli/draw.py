@@ -180,7 +180,9 @@ def run(args: argparse.Namespace) -> int:
     _check_style_options(args, spec)
     theme, kinds, fills = _colour_options(args, spec)
     check_target(args.output)  # a bad output path fails before the model is read
-    drawing = dict(rankdir=args.rankdir, title=args.title, **_style_options(args), **extra)
+    # Graphviz printed at a width chooses its direction when none is given.
+    rankdir = args.rankdir or (None if spec.name == "graphviz" else "TB")
+    drawing = dict(rankdir=rankdir, title=args.title, **_style_options(args), **extra)
     drawing.pop("colors", None)
     drawing.update({k: v for k, v in (("theme", theme), ("colors", kinds)) if v})
     fit = figure_fit(fmt, style, drawing)

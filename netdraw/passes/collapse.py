@@ -507,31 +507,49 @@ def _new_block(index: GroupIndex, kind: str, path: Path, runs: dict[Path, list[P
         name, op_type = index.label(path), index.class_name(path) or "Block"
     block = Node(bid, name, "block", op_type, group=path[:-1])
     block.attrs.update({"nodes": 0, "path": list(path)})
-    inner = inner_repeat(index, path)
-    if inner is not None:
-        block.attrs["blocks"] = [inner[0], inner[1]]
     return block
 
 
 def inner_repeat(index: GroupIndex, path: Path) -> tuple[int, str] | None:
-    """(count, class) of the blocks a group is a stage of: two or more child groups of one
-    class (or, without classes, one name but for the number), looked for among its
-    children and inside a child that only holds them (a ``ModuleList``); as a paper's
-    table counts a ResNet stage ``Bottleneck ×6``. None for other groups."""
+    """(count, class) of the blocks a group is a stage of: two or more child groups of
+    one class (or, without classes, one name but for the number; containers such as
+    ``Sequential`` do not count as a class of block) that hold most of the group, looked
+    for among its children and inside a child that only holds them (a ``ModuleList``);
+    as a paper's table counts a ResNet stage ``Bottleneck ×6``. None for the whole model
+    and for other groups."""
+    if not path:
+        return None
+    size = len(index.members.get(path, ()))
     best: tuple[int, str] | None = None
     places = [path] + [c for c in index.child_groups(path)
                        if len(index.child_groups(c)) >= 2
                        and index.class_name(c) in ("", *_CONTAINERS)]
     for place in places:
-        counts: dict[tuple[str, str], int] = {}
+        counts: dict[tuple[str, str], list[Path]] = {}
         for child in index.child_groups(place):
             cls = index.class_name(child)
+            if cls in _CONTAINERS:
+                continue
             key = (cls, "" if cls else _NUMBER.sub("", index.label(child)))
-            counts[key] = counts.get(key, 0) + 1
-        for (cls, _), count in counts.items():
-            if count >= 2 and (best is None or count > best[0]):
-                best = (count, "" if cls in _CONTAINERS else cls)
+            counts.setdefault(key, []).append(child)
+        for (cls, _), children in counts.items():
+            covered = sum(len(index.members.get(c, ())) for c in children)
+            if len(children) >= 2 and covered * 5 >= size * 3 and (
+                    best is None or len(children) > best[0]):
+                best = (len(children), cls)
     return best
+
+
+def count_stages(index: GroupIndex, view: Graph) -> None:
+    """Mark each block of a (fresh) view that is a stage of repeated blocks with their
+    count (``attrs["blocks"] = [N, class]``, see :func:`inner_repeat`); rolled runs keep
+    their ``repeat``. In place: a view's block nodes are its own."""
+    for node in view.nodes.values():
+        path = node.attrs.get("path")
+        if node.kind == "block" and path is not None and not node.attrs.get("repeat"):
+            inner = inner_repeat(index, tuple(path))
+            if inner is not None:
+                node.attrs["blocks"] = [inner[0], inner[1]]
 
 
 def collapse_to_depth(graph: Graph, depth: int) -> Graph:
@@ -539,6 +557,7 @@ def collapse_to_depth(graph: Graph, depth: int) -> Graph:
     return view_at(GroupIndex(graph), depth, roll=False)
 
 
-__all__ = ["GroupIndex", "block_id", "collapse_to_depth", "drawn_groups", "is_plain_chain",
+__all__ = ["GroupIndex", "block_id", "collapse_to_depth", "count_stages", "drawn_groups",
+           "is_plain_chain",
            "is_plain_group",
            "resolve_paths", "twin_before", "view_at"]

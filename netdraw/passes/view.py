@@ -33,6 +33,7 @@ from netdraw.passes.author import hide, paint, relabel, split_assignment
 from netdraw.passes.collapse import (
     _NUMBER,
     GroupIndex,
+    count_stages,
     is_plain_chain,
     resolve_paths,
     view_at,
@@ -158,6 +159,8 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
     else:
         depth = min(options.depth, index.full_depth)
         view = view_at(index, depth, expand, collapse, options.roll)
+        if fit is not None:
+            view = _marked(index, view)
     columns, ratio = layout.columns_for(view)
     folded = sum(len(f) for n in prepared if isinstance(f := n.attrs.get("folded"), list))
     view.meta["view"] = {
@@ -237,8 +240,10 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
             for depth in range(index.full_depth, 0, -1):
                 searching.update(description=f"choosing the view: trying depth {depth}")
                 searching.advance()
-                view = views.get(depth) or _marked(view_at(index, depth, expand, collapse,
-                                                           options.roll))
+                view = views.get(depth) or view_at(index, depth, expand, collapse,
+                                                   options.roll)
+                if fit is not None:
+                    view = _marked(index, view)
                 views[depth] = view
                 if len(view) > options.max_nodes:
                     continue
@@ -265,11 +270,13 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
     return chosen, views[chosen]
 
 
-def _marked(view: Graph) -> Graph:
-    """A candidate view marked as a view (``meta["view"]``, filled in once chosen), so that
-    a figure style measures it as it will draw it: figures fuse layers into bands only in
-    a graph that no view pass has made (:mod:`netdraw.figure.items`)."""
+def _marked(index: GroupIndex, view: Graph) -> Graph:
+    """A figure's candidate view as it will be drawn: marked as a view (``meta["view"]``,
+    filled in once chosen; figures fuse layers into bands only in a graph no view pass has
+    made, :mod:`netdraw.figure.items`) and its stages counted (a block of repeated blocks
+    says ``ConvNextLayer ×3``: :func:`netdraw.passes.collapse.count_stages`)."""
     view.meta["view"] = {}
+    count_stages(index, view)
     return view
 
 
@@ -293,8 +300,8 @@ def _distinctive(index: GroupIndex, depth: int, expand: set, collapse: set,
                 continue
             done.add(cls)
             for trial in ([paths, paths[:1]] if len(paths) > 1 else [paths]):
-                wider = _marked(view_at(index, depth, expand, collapse, options.roll,
-                                        opened | set(trial)))
+                wider = _marked(index, view_at(index, depth, expand, collapse,
+                                               options.roll, opened | set(trial)))
                 if len(wider) > options.max_nodes:
                     continue
                 measured = fit(wider, relaxed)

@@ -78,7 +78,7 @@ class Style:
         self.spacing = Spacing(col_gap=self.col_gap * k, lane_gap=self.row_gap * k,
                                row_gap=self.row_gap * k, arc_margin=10.0, arc_step=12.0,
                                port=4.0, bracket_gap=10.0, bracket_tick=5.0, eps=0.5,
-                               lead=9.0)  # the arrowhead is 6 units long
+                               lead=3.0)  # the port (4) and this: longer than the 6-unit head
         self.bracket_depths: tuple[int, ...] = (1,) if opts.labels else ()
         #: Activation thumbnails (:class:`netdraw.viz.thumbnails.Thumbnails`) or None.
         self.thumbs: Any = None

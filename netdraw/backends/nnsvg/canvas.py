@@ -243,7 +243,7 @@ class Canvas:
         """The document: ``width`` × ``height`` user units (the viewBox), printed
         ``printed_cm`` (width, height in cm; default: at 96 units per inch)."""
         w_cm, h_cm = printed_cm or (width * 2.54 / 96, height * 2.54 / 96)
-        self.dwg.attribs.update({"width": f"{w_cm:.3f}cm", "height": f"{h_cm:.3f}cm",
+        self.dwg.attribs.update({"width": f"{w_cm:.2f}cm", "height": f"{h_cm:.2f}cm",
                                  "viewBox": f"0 0 {num(width)} {num(height)}",
                                  "font-family": FONT})
         self.dwg.set_desc(title=clean(title or "network", 200))

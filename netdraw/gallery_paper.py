@@ -30,7 +30,7 @@ from netdraw.ir import Graph
 #: among them.
 PAPER_FIGURES: dict[str, tuple[tuple[str, str], ...]] = {
     "column": (("siamese", "tikz"), ("convnext-t", "alexnet"), ("vit-s", "lenet"),
-               ("siamese", "fcnn"), ("llama", "graph")),
+               ("siamese", "fcnn"), ("swin-t", "graph")),
     "text": (("attention-unet", "tikz"), ("swin-t", "alexnet"), ("convnext-t", "lenet"),
              ("siamese", "fcnn"), ("attention-unet", "graph")),
 }
@@ -128,8 +128,8 @@ def paper_document(width: str, models: dict[str, Callable[[], Graph]] | None = N
 
 
 def compile_pages(source: str, files: dict[str, bytes], dpi: int = 110) -> tuple[bytes, str]:
-    """The article's pages side by side as one PNG, and the pdflatex log. An overfull box
-    (a figure wider than its column) is an error."""
+    """The article's pages, three to a row, as one PNG, and the pdflatex log. An overfull
+    box (a figure wider than its column) is an error."""
     from PIL import Image
 
     with tempfile.TemporaryDirectory(prefix="netdraw-paper-") as tmp:
@@ -148,13 +148,13 @@ def compile_pages(source: str, files: dict[str, bytes], dpi: int = 110) -> tuple
         subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "paper.pdf", "page"], cwd=tmp,
                        check=True, capture_output=True, timeout=300)
         pages = [Image.open(p).convert("RGB") for p in sorted(Path(tmp).glob("page-*.png"))]
-        gap = 12
-        sheet = Image.new("RGB", (sum(p.width for p in pages) + gap * (len(pages) - 1),
-                                  max(p.height for p in pages)), (150, 150, 150))
-        x = 0
-        for page in pages:
-            sheet.paste(page, (x, 0))
-            x += page.width + gap
+        gap, across = 12, min(3, len(pages))  # pages in rows of three, as a spread
+        w, h = max(p.width for p in pages), max(p.height for p in pages)
+        down = -(-len(pages) // across)
+        sheet = Image.new("RGB", (across * w + gap * (across - 1), down * h + gap * (down - 1)),
+                          (150, 150, 150))
+        for k, page in enumerate(pages):
+            sheet.paste(page, ((k % across) * (w + gap), (k // across) * (h + gap)))
         out = io.BytesIO()
         sheet.save(out, "PNG", optimize=True)
         return out.getvalue(), log

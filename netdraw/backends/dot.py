@@ -246,7 +246,7 @@ def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None
     ``size`` (inches) scales the drawing to its printed size; ``theme`` and ``colors`` give
     the fills (:func:`netdraw.figure.themes.palette`). ``printed`` draws for paper: boxes
     closer together, shapes without the batch axis, no output markers (the last layer's
-    box shows its shape).
+    box shows its shape), no box around most of the figure.
     """
     if activations is not None:
         from netdraw.backends import dot_thumbs
@@ -287,6 +287,16 @@ def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None
             for d in range(1, len(node.group) + 1):
                 spans.setdefault(node.group[:d], set()).add(column[node.id])
     cluster_count = 0
+    # In print, a box around most of the figure (a model wrapping its own model) says
+    # nothing and costs a margin on every side: those groups are drawn without one.
+    most: set[tuple[str, ...]] = set()
+    if printed:
+        layers = sum(1 for n in graph.nodes.values() if n.kind not in ("input", "output"))
+        counts: dict[tuple[str, ...], int] = {}
+        for node in graph.nodes.values():
+            for d in range(1, len(node.group) + 1):
+                counts[node.group[:d]] = counts.get(node.group[:d], 0) + 1
+        most = {p for p, c in counts.items() if c * 2 > layers}
 
     decorations = Decorations(graph)
 
@@ -300,7 +310,7 @@ def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):
             if (len(members.get(child, [])) == 1 and not children.get(child)) or \
-                    len(spans.get(child, ())) > 1:
+                    len(spans.get(child, ())) > 1 or child in most:
                 emit(child, indent)  # a box around one node says nothing the node does not
                 continue
             lines.append(f"{indent}subgraph cluster_{cluster_count} {{")

@@ -367,9 +367,10 @@ def _describe_figure(figure: dict | None) -> str:
     if not figure:
         return ""
     rows = figure["rows"]
-    if figure.get("rankdir"):  # the Graphviz diagram: columns, and its direction
+    if figure.get("rankdir"):  # the Graphviz diagram: columns (0: a U), and its direction
         way = "left to right" if figure["rankdir"] in ("LR", "RL") else "top to bottom"
-        shape = f"in {plural(rows, 'column')}, {way}" if rows > 1 else way
+        shape = f"in {plural(rows, 'column')}, {way}" if rows > 1 else \
+            f"as a U, {way}" if rows == 0 else way
     else:
         shape = f"in {plural(rows, 'row')}"
     text = (f"; {figure['style']} figure for --width {figure['width']} "

@@ -52,6 +52,30 @@ def operator_symbol(kind: str) -> str:
     return entry[0] if entry else ""
 
 
+#: The name of each kind in legends and tables: one vocabulary for every figure style
+#: (its legend) and ``netdraw summary`` (its Kind column).
+KIND_NAMES: dict[str, str] = {
+    "input": "Input", "output": "Output", "conv": "Convolution",
+    "conv_transpose": "Transposed convolution", "pool": "Pooling",
+    "global_pool": "Global pooling", "upsample": "Up-sampling", "dense": "Fully connected",
+    "matmul": "Matrix product", "attention": "Attention", "embedding": "Embedding",
+    "recurrent": "Recurrent", "norm": "Normalization", "activation": "Activation",
+    "softmax": "Softmax", "dropout": "Dropout", "add": "Addition",
+    "multiply": "Multiplication", "subtract": "Subtraction", "divide": "Division",
+    "maximum": "Maximum", "minimum": "Minimum", "average": "Average", "concat": "Concatenation",
+    "flatten": "Flatten",
+    "reshape": "Reshape", "transpose": "Transpose", "slice": "Slice", "pad": "Padding",
+    "cast": "Cast", "identity": "Identity", "reduce": "Reduction",
+    "elementwise": "Element-wise", "constant": "Constant", "subgraph": "Control flow",
+    "block": "Block", "other": "Other op",
+}
+
+
+def kind_name(kind: str) -> str:
+    """``conv`` -> ``Convolution`` (see :data:`KIND_NAMES`; unknown kinds as they are)."""
+    return KIND_NAMES.get(kind, kind)
+
+
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``1 layer``, ``2 layers`` (``nouns`` for an irregular plural).
 
@@ -119,6 +143,19 @@ _NORM_SHORT = {"batchnormalization": "BN", "batchnorm1d": "BN", "batchnorm2d": "
                "batchnorm3d": "BN", "layernormalization": "LN", "layernorm": "LN",
                "groupnormalization": "GN", "groupnorm": "GN", "instancenormalization": "IN",
                "instancenorm2d": "IN", "rmsnorm": "RMSNorm", "rmsnormalization": "RMSNorm"}
+
+
+def block_text(node: Node) -> str:
+    """What a block is: its class (``Bottleneck ×5`` for a rolled run), or for a stage of
+    blocks collapsed into one (``attrs["blocks"]``) their class and count,
+    ``ConvNextLayer ×3`` (``6 blocks`` when they have no class)."""
+    inner = node.attrs.get("blocks")
+    if isinstance(inner, (list, tuple)) and len(inner) == 2 and isinstance(inner[0], int):
+        return f"{inner[1]} ×{inner[0]}" if inner[1] else f"{inner[0]} blocks"
+    repeat = node.attrs.get("repeat")
+    if isinstance(repeat, int) and repeat > 1:
+        return f"{node.op_type} ×{repeat}"
+    return node.op_type
 
 
 def fold_suffix(node: Node) -> str:
@@ -189,13 +226,17 @@ def output_spec(node: Node) -> TensorSpec | None:
     return node.outputs[0] if node.outputs else (node.inputs[0] if node.inputs else None)
 
 
-def shape_text(spec: TensorSpec) -> str:
+def shape_text(spec: TensorSpec, batch: bool = True) -> str:
     """A tensor's shape as a label writes it: ``1×64×56×56``, and with its layout when the
     channels come last (``1×56×56×96 NHWC``), which the dims alone would not tell a reader
-    used to channels-first tensors; empty when the rank is unknown."""
+    used to channels-first tensors; empty when the rank is unknown. ``batch=False`` leaves
+    the batch axis out, as a paper does (``64×56×56``, ``56×56×96 HWC``)."""
     text = spec.format_shape()
     layout = spec.layout
-    if text and layout and len(layout) >= 4 and layout.endswith("C") and "H" in layout:
+    if not batch and spec.shape is not None and len(spec.shape) >= 2:
+        text = TensorSpec(spec.shape[1:]).format_shape()
+        layout = layout[1:] if layout and len(layout) == len(spec.shape) else None
+    if text and layout and len(layout) >= 3 and layout.endswith("C") and "H" in layout:
         return f"{text} {layout}"
     return text
 

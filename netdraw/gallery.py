@@ -134,15 +134,36 @@ def render_transformer_gallery(folder: Path, names: list[str] | None = None
             yield f"wrote {target}"
 
 
+#: The gallery name of the two-column paper pages (:mod:`netdraw.gallery_paper`):
+#: ``paper-column.png`` and ``paper-text.png``.
+PAPER_PAGES = "paper"
+
+
+def render_paper_pages(folder: Path) -> Iterator[str]:
+    """Write the paper pages; skipped with a note without torch and transformers (their
+    models are built with them)."""
+    try:
+        import transformers  # noqa: F401
+
+        from netdraw.gallery_paper import paper_pages
+    except ImportError as exc:
+        yield f"skipped the paper pages ({exc})"
+        return
+    yield from paper_pages(folder)
+
+
 def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str]:
-    """Write each model's gallery files — zoo models, and the :data:`TRANSFORMER_GALLERY`
-    ones, all of them by default — and then ``index.html``; yields one line per file
-    written. Shows progress on stderr (see :mod:`netdraw.progress`)."""
+    """Write each model's gallery files — zoo models, the :data:`TRANSFORMER_GALLERY`
+    ones and the paper pages (:data:`PAPER_PAGES`), all of them by default — and then
+    ``index.html``; yields one line per file written. Shows progress on stderr (see
+    :mod:`netdraw.progress`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = names or [*zoo.ZOO, *TRANSFORMER_GALLERY]
+    names = names or [*zoo.ZOO, *TRANSFORMER_GALLERY, PAPER_PAGES]
+    paper = PAPER_PAGES in names
+    names = [n for n in names if n != PAPER_PAGES]
     transformers = [n for n in names if n in TRANSFORMER_GALLERY]
     models = [n for n in names if n not in TRANSFORMER_GALLERY]
-    with progress.task("gallery", total=len(models) + bool(transformers)) as bar:
+    with progress.task("gallery", total=len(models) + bool(transformers) + paper) as bar:
         for name in models:
             bar.update(description=f"gallery: {name}")
             yield from _render_model(folder, name)
@@ -150,6 +171,10 @@ def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str
         if transformers:
             bar.update(description="gallery: transformers")
             yield from render_transformer_gallery(folder, transformers)
+            bar.advance()
+        if paper:
+            bar.update(description="gallery: paper pages")
+            yield from render_paper_pages(folder)
             bar.advance()
     target = folder / "index.html"
     write_output(str(target), index_html(folder))

@@ -66,7 +66,7 @@ def test_command_line_wins_over_exclusive_and_conflicting_settings(tmp_path, env
     (tmp_path / "netdraw.toml").write_text("full = true\n[summary]\nmarkdown = true\n")
     proc = run_cli("summary", "zoo:onnx-resnet", "--latex", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "\\begin{tabular}" in proc.stdout and "| ---" not in proc.stdout, proc.stdout[:80]
+    assert "\\begin{tabularx}" in proc.stdout and "| ---" not in proc.stdout, proc.stdout[:80]
     full = run_cli("summary", "zoo:onnx-resnet", cwd=tmp_path, env=env)
     depth = run_cli("summary", "zoo:onnx-resnet", "--depth", "1", cwd=tmp_path, env=env)
     assert depth.returncode == 0, depth.stderr  # --depth typed beats full = true

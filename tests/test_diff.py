@@ -296,8 +296,8 @@ def test_summary_formats_through_the_cli(widened, tmp_path):
     text = run_cli(*args, cwd=Path(__file__).parent)
     assert text.returncode == 1, text.stderr
     rows = [line.split() for line in text.stdout.splitlines()]
-    assert ["changed", "layers.1", "dense", "units", "256", "→", "512;", "params",
-            "201.0k", "→", "401.9k", "200,960", "401,920"] in rows
+    assert ["changed", "layers.1", "Fully", "connected", "units", "256", "→", "512;",
+            "params", "201.0k", "→", "401.9k", "200,960", "401,920"] in rows
     files = []
     for graph in widened:  # the same pair as JSON files: no framework to start
         files.append(tmp_path / f"{graph.name}.json")

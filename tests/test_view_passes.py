@@ -241,7 +241,8 @@ def test_hostile_group_names_reach_dot_and_latex_safely(tmp_path):
     ET.fromstring(svg)
     tex = table(view, "latex")
     doc = tmp_path / "t.tex"
-    doc.write_text("\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n"
+    doc.write_text("\\documentclass{article}\\usepackage{booktabs,tabularx,longtable}"
+                   "\\begin{document}\n"
                    f"{tex}\\end{{document}}\n")
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)

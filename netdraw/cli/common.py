@@ -193,7 +193,9 @@ def view_options(args: argparse.Namespace):  # -> ViewOptions (imported lazily)
             raise NetdrawError("--full draws every level; drop --depth or --full")
     return make(full=full, depth=depth, expand=args.expand, collapse=args.collapse,
                 roll=not args.no_roll, fold=not args.no_fold, fold_patterns=args.fold,
-                keep_all=args.keep_all, max_nodes=args.max_nodes)
+                keep_all=args.keep_all, max_nodes=args.max_nodes,
+                hide=getattr(args, "hide", None) or (),
+                renames=getattr(args, "label", None) or ())
 
 
 def warn_view(view) -> None:

@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from netdraw.describe import MERGE_KINDS, OPERATORS, shared_tag
+from netdraw.describe import MERGE_KINDS, OPERATORS, block_text, shared_tag
 from netdraw.ir import Graph, Node, TensorSpec, channels_and_spatial
 
 #: IR kinds that no figure draws (their edges are contracted).
@@ -45,6 +45,12 @@ _SHAPE_OPS = frozenset({"Shape", "Size", "NonZero", "Range", "ConstantOfShape", 
 _WEIGHTED = frozenset({"input", "dense", "conv", "conv_transpose", "block", "subgraph",
                        "recurrent", "embedding", "attention"})
 _ALWAYS = frozenset({"input", "block", "subgraph", "embedding"})
+#: Op types that prepare the input rather than compute a feature (drawn small).
+PREPROCESSING = frozenset({
+    "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation",
+    "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness", "RandomCrop",
+    "AutoContrast", "RandomGrayscale", "RandomSaturation", "RandomHue",
+})
 
 
 @dataclass(frozen=True)
@@ -257,6 +263,12 @@ class Item:
         return self.node.kind in MERGE_KINDS
 
     @property
+    def preprocessing(self) -> bool:
+        """Input preprocessing (Keras' ``Rescaling``, ``Normalization``, …): drawn small,
+        not as a layer of the input's size."""
+        return self.node.op_type in PREPROCESSING and not self.folded
+
+    @property
     def glyph(self) -> str:
         return CATEGORIES[self.category][0]
 
@@ -383,7 +395,9 @@ def build_items(graph: Graph, policy: Policy = OPS) -> ItemGraph:
         tag = shared_tag(node)
         if tag:
             name = f"{name} ({tag})"
-        item = Item(f"i{len(items)}", len(items), node, cat, [node.id], name, node.op_type,
+        item = Item(f"i{len(items)}", len(items), node, cat, [node.id], name,
+                    block_text(node) if cat == "block" and node.attrs.get("blocks")
+                    else node.op_type,
                     node_dims(graph, node), node.params,
                     band=_band_of(node) if cat in BANDABLE else None,
                     repeat=_int(node.attrs.get("repeat")) or 1,

@@ -48,6 +48,8 @@ Path = tuple[str, ...]
 _IO = ("input", "output")
 _NUMBER = re.compile(r"\d+$")
 #: Kinds of real layers: a module holding one is no mere function of plain operations.
+#: Container classes that only hold other modules (a stage's list of blocks).
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "Block")
 _LAYER_KINDS = frozenset({"conv", "conv_transpose", "dense", "norm", "attention", "embedding",
                           "recurrent", "pool", "global_pool", "block"})
 
@@ -75,6 +77,8 @@ class GroupIndex:
         g = self.graph
         self.members = group_members(g)
         self._signature: dict[Path, tuple] | None = None
+        self._chains: dict[Path, bool] = {}
+        self._edges: dict[str, list[Edge]] | None = None
         self.links = set()
         for e in g.edges:
             a, b = g.nodes[e.src].group, g.nodes[e.dst].group
@@ -119,6 +123,23 @@ class GroupIndex:
                      for p, ids in self.members.items() if p}
             self._signature = group_signatures(g, inner)
         return self._signature
+
+    def edges_of(self, path: Path) -> list[Edge]:
+        """The edges that touch a member of group ``path`` (each once)."""
+        if self._edges is None:
+            self._edges = {}
+            for e in self.graph.edges:
+                self._edges.setdefault(e.src, []).append(e)
+                if e.dst != e.src:
+                    self._edges.setdefault(e.dst, []).append(e)
+        seen: set[int] = set()
+        out = []
+        for m in self.members.get(path, ()):
+            for e in self._edges.get(m, ()):
+                if id(e) not in seen:
+                    seen.add(id(e))
+                    out.append(e)
+        return out
 
     def squash(self, path: Path) -> Path:
         """The path drawn for a group path: the child of a wrapper is left out (the wrapper
@@ -251,6 +272,32 @@ def _same_class_as_blocks(index: GroupIndex, assign: dict[str, tuple[str, Path]]
             leaf[group] = index.class_name(group) in blocked and is_plain_group(index, group)
         if leaf[group]:
             assign[node.id] = ("group", group)
+
+
+def is_plain_chain(index: GroupIndex, path: Path) -> bool:
+    """Whether a group's layers form one chain: each takes its data from the one before
+    and feeds only the next (no residual add, gate, concatenation or parallel branch
+    inside). Drawn as one block, such a group hides nothing but its length. O(members +
+    their edges); the answer is kept."""
+    known = index._chains.get(path)
+    if known is not None:
+        return known
+    graph = index.graph
+    members = [m for m in index.members.get(path, ()) if graph.nodes[m].kind not in _IO]
+    inside = set(members)
+    ins: dict[str, int] = dict.fromkeys(members, 0)
+    outs: dict[str, int] = dict.fromkeys(members, 0)
+    entries = 0
+    for e in index.edges_of(path):
+        if e.src in inside and e.dst in inside:
+            ins[e.dst] += 1
+            outs[e.src] += 1
+        elif e.dst in inside:
+            entries += 1
+    plain = entries <= 1 and all(v <= 1 for v in ins.values()) and all(
+        v <= 1 for v in outs.values())
+    index._chains[path] = plain
+    return plain
 
 
 def is_plain_group(index: GroupIndex, path: Path) -> bool:
@@ -481,10 +528,53 @@ def call_attrs(group: Group | None) -> dict[str, object]:
     return attrs
 
 
+def inner_repeat(index: GroupIndex, path: Path) -> tuple[int, str] | None:
+    """(count, class) of the blocks a group is a stage of: two or more child groups of
+    one class (or, without classes, one name but for the number; containers such as
+    ``Sequential`` do not count as a class of block) that hold most of the group, looked
+    for among its children and inside a child that only holds them (a ``ModuleList``);
+    as a paper's table counts a ResNet stage ``Bottleneck ×6``. None for the whole model
+    and for other groups."""
+    if not path:
+        return None
+    size = len(index.members.get(path, ()))
+    best: tuple[int, str] | None = None
+    places = [path] + [c for c in index.child_groups(path)
+                       if len(index.child_groups(c)) >= 2
+                       and index.class_name(c) in ("", *_CONTAINERS)]
+    for place in places:
+        counts: dict[tuple[str, str], list[Path]] = {}
+        for child in index.child_groups(place):
+            cls = index.class_name(child)
+            if cls in _CONTAINERS:
+                continue
+            key = (cls, "" if cls else _NUMBER.sub("", index.label(child)))
+            counts.setdefault(key, []).append(child)
+        for (cls, _), children in counts.items():
+            covered = sum(len(index.members.get(c, ())) for c in children)
+            if len(children) >= 2 and covered * 5 >= size * 3 and (
+                    best is None or len(children) > best[0]):
+                best = (len(children), cls)
+    return best
+
+
+def count_stages(index: GroupIndex, view: Graph) -> None:
+    """Mark each block of a (fresh) view that is a stage of repeated blocks with their
+    count (``attrs["blocks"] = [N, class]``, see :func:`inner_repeat`); rolled runs keep
+    their ``repeat``. In place: a view's block nodes are its own."""
+    for node in view.nodes.values():
+        path = node.attrs.get("path")
+        if node.kind == "block" and path is not None and not node.attrs.get("repeat"):
+            inner = inner_repeat(index, tuple(path))
+            if inner is not None:
+                node.attrs["blocks"] = [inner[0], inner[1]]
+
+
 def collapse_to_depth(graph: Graph, depth: int) -> Graph:
     """Groups nested ``depth`` deep become blocks (no rolling); ``depth 0`` is one block."""
     return view_at(GroupIndex(graph), depth, roll=False)
 
 
-__all__ = ["GroupIndex", "block_id", "call_attrs", "collapse_to_depth", "drawn_groups",
-           "is_plain_group", "resolve_paths", "twin_before", "view_at"]
+__all__ = ["GroupIndex", "block_id", "call_attrs", "collapse_to_depth", "count_stages",
+           "drawn_groups", "is_plain_chain", "is_plain_group", "resolve_paths", "twin_before",
+           "view_at"]

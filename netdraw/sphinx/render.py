@@ -69,7 +69,12 @@ def parse(request: Request, output: str) -> argparse.Namespace:
     argv = ["draw", request.model, "-o", output, "--quiet", *request.options]
     if request.target == "tikz":
         argv += ["--style", "tikz", "--tikz-fragment"]
-    return parse_args(argv, cwd=Path(request.cwd))
+    args = parse_args(argv, cwd=Path(request.cwd))
+    if request.target == "pdf" and args.width is None:
+        args.width = "text"  # a Graphviz PDF in a LaTeX build: within the text width and height
+    if request.target == "tikz":
+        args.inline_colours = True  # netdraw.sty holds the default theme's colours
+    return args
 
 
 def model_digest(model: str) -> str:

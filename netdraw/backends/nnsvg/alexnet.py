@@ -26,8 +26,6 @@ from netdraw.ir import Graph
 FORESHORTEN = 0.6  # how much of W shows along the receding axis
 BAR = 9.0  # thickness and depth of a dense bar
 BEHIND = 5.0  # offset of each copy drawn behind a rolled run
-KERNEL_FILL = "#5aa9e6"
-PYRAMID_FILL = "#f4a6a6"
 #: Where kernels sit on a face (relative y, z): the upper half, clear of the H label.
 _SPOTS = ((0.22, 0.35), (0.4, 0.6), (0.3, 0.45), (0.15, 0.25))
 KERNEL_MIN = 8.0  # pixels: a 3×3 kernel on a 224 map would otherwise vanish
@@ -114,7 +112,7 @@ class AlexNetStyle(Style):
         if item.is_merge:
             self.draw_merge(cv, item, ox, oy)
             return
-        fill = self.opts.fill(item.kind)
+        fill = self.opts.fill_of(item)
         faces = self.faces(item, ox, oy)
         tint = {"front": fill, "top": shade(fill, 1.45), "side": shade(fill, 0.8)}
         for k in range(min(item.repeat, 3) - 1, 0, -1):
@@ -172,10 +170,10 @@ class AlexNetStyle(Style):
         apex = p(tx, ty, 0, -tdy / 2 + (y0 + kh / 2 + sdy / 2) / sdy * tdy,
                  (z0 + kz / 2) / sdz * tdz)
         cv.open(**{"class": "kernel"})
-        cv.polygon(square, fill=KERNEL_FILL, fill_opacity="0.75", stroke=INK,
+        cv.polygon(square, fill=self.opts.fill("kernel"), fill_opacity="0.75", stroke=INK,
                    stroke_width="0.7")
         for k in range(4):
-            cv.polygon([square[k], square[(k + 1) % 4], apex], fill=PYRAMID_FILL,
+            cv.polygon([square[k], square[(k + 1) % 4], apex], fill=self.opts.fill("pyramid"),
                        fill_opacity="0.5", stroke=INK, stroke_width="0.5",
                        stroke_linejoin="round", **{"class": "pyramid"})
         cv.close()

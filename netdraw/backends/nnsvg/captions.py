@@ -11,19 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from netdraw.backends.nnsvg.canvas import clean
-from netdraw.describe import OPERATORS, display_name, format_count, shared_tag
+from netdraw.describe import KIND_NAMES as _KIND_NAMES
+from netdraw.describe import block_text, display_name, format_count, shared_tag
 from netdraw.ir import Graph, Node
 
-#: Human names of kinds, for legends.
-KIND_NAMES: dict[str, str] = {
-    "input": "Input", "conv": "Convolution", "conv_transpose": "Transposed convolution",
-    "pool": "Pooling", "global_pool": "Global pooling", "dense": "Dense",
-    "block": "Block", "concat": "Concatenate",
-    **{kind: name for kind, (_, _, name) in OPERATORS.items()},
-    "upsample": "Upsampling", "embedding": "Embedding", "recurrent": "Recurrent",
-    "attention": "Attention", "matmul": "MatMul", "reduce": "Reduction",
-    "subgraph": "Control flow", "other": "Other op",
-}
+#: Human names of kinds, for legends: the one vocabulary of every style and the summary.
+KIND_NAMES = _KIND_NAMES
 
 
 def _pair(value: Any) -> str:
@@ -64,7 +57,7 @@ def op_text(node: Node) -> str:
     elif kind == "dense":
         text = "Dense"
     elif kind == "block":
-        text = op or "Block"
+        text = (block_text(node) if a.get("blocks") else op) or "Block"
     elif kind == "input":
         text = "Input"
     elif kind == "upsample":

@@ -87,7 +87,7 @@ class LeNetStyle(Style):
         if item.is_merge:
             self.draw_merge(cv, item, ox, oy)
             return
-        fill = self.opts.fill(item.kind)
+        fill = self.opts.fill_of(item)
         x0, y0, x1, y1 = self.body(item)
         thumb = self.thumb(item)
         if item.dims.is_vector:

@@ -25,7 +25,8 @@ def load(model_or_path: Any, **options: Any) -> Graph:
 def view_options(*, full: bool = False, **options: Any) -> ViewOptions:
     """ViewOptions from keyword options (``full=True`` draws every node)."""
     if full:
-        keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes")
+        keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes",
+                                        "optional")
                 if options.get(k) is not None}
         return replace(ViewOptions.full(), **keep)
     return ViewOptions(**{k: v for k, v in options.items() if v is not None})

@@ -89,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.format or args.side_by_side:
         raise NetdrawError("--format and --side-by-side are for drawings: give -o OUT")
     options = view_options(args)
-    a = load_model_from_args(args, "a")
-    b = load_model_from_args(args, "b")
+    _check_input_options(args)
+    a = load_model_from_args(args, "a", where_taken=True)
+    b = load_model_from_args(args, "b", where_taken=True)
     result = diff(a, b, keep_all=options.keep_all)
     view = union_view(result, options, legend=args.legend)
     if args.output:
@@ -110,6 +111,20 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"netdraw: {verdict(result)}", file=sys.stderr)
     return 0
+
+
+def _check_input_options(args: argparse.Namespace) -> None:
+    """Typed --input-shape/--input-dtype go to the side that is a Python model; with two
+    model files they apply to neither, which is an error."""
+    from netdraw.importers import takes_input_options
+    from netdraw.settings import from_config
+
+    typed = [f"--{key.replace('_', '-')}" for key in ("input_shape", "input_dtype")
+             if getattr(args, key, None) and not from_config(args, key)]
+    if typed and not (takes_input_options(args.a) or takes_input_options(args.b)):
+        raise NetdrawError(f"{' and '.join(typed)} describe a Python model's example input "
+                           "(pkg.module:factory, zoo:NAME); A and B are both model files, "
+                           "which carry their own")
 
 
 def _check_format(fmt: str, args: argparse.Namespace) -> None:

@@ -119,6 +119,24 @@ def load(source: Any, **options: Any) -> Graph:
     return set_macs(graph)  # every loaded graph carries its MACs (attrs["macs"])
 
 
+def takes_input_options(source: Any) -> bool:
+    """Whether ``source`` (a MODEL argument or a live model) is built from Python and so
+    takes ``input_shape``/``input_dtype``: ``pkg.module:factory``, a zoo model of a Python
+    framework, a live object. A model file (and an ONNX zoo model) has its own inputs."""
+    if isinstance(source, Graph):
+        return False
+    if not isinstance(source, (str, os.PathLike)):
+        return True
+    text = os.fspath(source)
+    if isinstance(text, str) and text.startswith("zoo:"):
+        from netdraw import zoo
+
+        return text[4:] in zoo.ZOO and zoo.ZOO[text[4:]].framework != "onnx"
+    from netdraw.factory import is_factory_spec
+
+    return isinstance(text, str) and is_factory_spec(text) and not os.path.exists(text)
+
+
 def _load_zoo(spec: str, options: dict[str, Any]) -> Graph:
     from netdraw import zoo
 

@@ -137,14 +137,18 @@ class GroupIndex:
         return group.class_name if group else ""
 
 
-def resolve_paths(graph: Graph, names: Iterable[str], flag: str) -> set[Path]:
+def resolve_paths(graph: Graph, names: Iterable[str], flag: str,
+                  optional: bool = False) -> set[Path]:
     """Group paths for user-given names: a label (``layer3.0``), a path joined by ``/``, or
-    the last path element when that is unique."""
+    the last path element when that is unique. A name that matches no group is an error,
+    unless ``optional`` (then it is left out)."""
     out: set[Path] = set()
     for name in names:
         hits = [p for p, g in graph.groups.items() if name in (g.display_name, "/".join(p))]
         if not hits:
             hits = [p for p in graph.groups if p[-1] == name]
+        if not hits and optional:
+            continue
         if not hits:
             known = sorted(g.display_name for g in graph.groups.values())
             sample = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")

@@ -58,6 +58,9 @@ class ViewOptions:
     max_nodes: int = 40
     #: Draw more than ``parallel.MAX_PARALLEL`` parallel lanes as one (see passes/parallel).
     merge_parallel: bool = True
+    #: Of ``expand`` and ``collapse``, those whose names may match no group of the model
+    #: (project defaults from a configuration file): such names are left out, not errors.
+    optional: frozenset[str] = frozenset()
 
     @classmethod
     def full(cls) -> ViewOptions:
@@ -128,8 +131,9 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
          "one node)" for w in wide_anchors(graph)]
     prepared = prepare(merged, options)
     index = GroupIndex(prepared)
-    expand = resolve_paths(prepared, options.expand, "--expand")
-    collapse = resolve_paths(prepared, options.collapse, "--collapse")
+    expand = resolve_paths(prepared, options.expand, "--expand", "expand" in options.optional)
+    collapse = resolve_paths(prepared, options.collapse, "--collapse",
+                             "collapse" in options.optional)
     auto = options.depth is None
     if auto:
         depth, view = _choose(index, expand, collapse, options, fit)

@@ -90,6 +90,29 @@ def find_config(start: Path | None = None) -> ConfigFile | None:
     return None
 
 
+def config_files(start: Path | None = None) -> list[Path]:
+    """The files whose change can change the configuration of a run started in ``start``:
+    each file the search reads, up to and including the one in force (or a broken one).
+    Unlike :func:`find_config`, never raises."""
+    named = os.environ.get("NETDRAW_CONFIG")
+    if named is not None:
+        return [Path(named).expanduser()] if named else []
+    out = []
+    folder = (start or Path.cwd()).resolve()
+    for place in (folder, *folder.parents):
+        for name in FILE_NAMES:
+            path = place / name
+            if not path.is_file():
+                continue
+            out.append(path)
+            try:
+                if read_config(path) is not None:
+                    return out
+            except NetdrawError:
+                return out
+    return out
+
+
 def read_config(path: Path) -> ConfigFile | None:
     """Read ``path``; ``None`` for a ``pyproject.toml`` without ``[tool.netdraw]``."""
     tomllib = _tomllib()

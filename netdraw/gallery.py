@@ -10,6 +10,7 @@ from pathlib import Path
 
 from netdraw import progress, zoo
 from netdraw.api import render
+from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 from netdraw.output import write_output
 
@@ -119,7 +120,7 @@ def render_transformer_gallery(folder: Path, names: list[str] | None = None
     try:
         from netdraw.zoo import hf_models
     except ImportError as exc:  # transformers/diffusers missing: the zoo still renders
-        yield f"skipped the transformer gallery ({exc})"
+        progress.note(f"netdraw: skipped the transformer gallery ({exc})")
         return
     folder.mkdir(parents=True, exist_ok=True)
     for name in names or list(TRANSFORMER_GALLERY):
@@ -134,31 +135,56 @@ def render_transformer_gallery(folder: Path, names: list[str] | None = None
             yield f"wrote {target}"
 
 
-def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str]:
+def render_gallery(folder: Path, names: list[str] | None = None,
+                   failed: list[tuple[str, str]] | None = None) -> Iterator[str]:
     """Write each model's gallery files — zoo models, and the :data:`TRANSFORMER_GALLERY`
     ones, all of them by default — and then ``index.html``; yields one line per file
-    written. Shows progress on stderr (see :mod:`netdraw.progress`)."""
+    written. A model that fails is added to ``failed`` as (name, message) and the others
+    are drawn all the same, the index too. Shows progress on stderr (see
+    :mod:`netdraw.progress`)."""
     folder.mkdir(parents=True, exist_ok=True)
     names = names or [*zoo.ZOO, *TRANSFORMER_GALLERY]
     transformers = [n for n in names if n in TRANSFORMER_GALLERY]
     models = [n for n in names if n not in TRANSFORMER_GALLERY]
+    failures = failed if failed is not None else []
+    if not _pages_available():
+        from netdraw.backends.html.assets import NPM_PACKAGE
+        from netdraw.install import browser_library_hint
+
+        progress.note("netdraw: the HTML previews are left out: they need the browser "
+                      f"library {NPM_PACKAGE}, which is not installed; "
+                      f"{browser_library_hint(NPM_PACKAGE)}")
     with progress.task("gallery", total=len(models) + bool(transformers)) as bar:
-        for name in models:
+        for name, files in [*((n, _render_model(folder, n)) for n in models),
+                            *([("transformers", render_transformer_gallery(folder,
+                                                                           transformers))]
+                              if transformers else [])]:
             bar.update(description=f"gallery: {name}")
-            yield from _render_model(folder, name)
-            bar.advance()
-        if transformers:
-            bar.update(description="gallery: transformers")
-            yield from render_transformer_gallery(folder, transformers)
+            try:
+                yield from files
+            except Exception as exc:  # one broken model must not cost the others
+                text = str(exc) if isinstance(exc, NetdrawError) else \
+                    f"internal error ({type(exc).__name__}: {exc})"
+                failures.append((name, " ".join(text.split())[:400]))
             bar.advance()
     target = folder / "index.html"
     write_output(str(target), index_html(folder))
     yield f"wrote {target}"
 
 
+def _pages_available() -> bool:
+    """Whether HTML previews can be written here (see :mod:`netdraw.backends.html.assets`)."""
+    from netdraw.backends.html import assets
+
+    return assets.available()
+
+
 def _render_model(folder: Path, name: str) -> Iterator[str]:
     graph = zoo.load(name)
+    pages = _pages_available()
     for suffix, options in GALLERY_OUTPUTS:
+        if suffix == "html" and not pages:
+            continue
         target = folder / f"{name}.{suffix}"
         write_output(str(target), render(graph, suffix, **options))
         yield f"wrote {target}"
@@ -244,7 +270,10 @@ def render_thumbnails(folder: Path, name: str, opened: object) -> Iterator[str]:
     acts = capture(opened, image)
     cam = run_cam(opened.runtime, [image], None, "auto", "gradcam")  # type: ignore[attr-defined]
     graph = zoo.load(name)
+    pages = _pages_available()
     for suffix, fmt, style in THUMBNAIL_OUTPUTS:
+        if fmt == "html" and not pages:
+            continue
         target = folder / f"{name}.thumbs.{suffix}"
         write_with_files(str(target), render(graph, fmt, style=style, activations=acts,
                                              pixels=image, cam=cam,

@@ -28,14 +28,16 @@ class ImporterSpec:
     suffixes: tuple[str, ...] = ()
     #: (module prefix, class name) pairs matched against the MRO of a live object.
     object_types: tuple[tuple[str, str], ...] = ()
-    requirement: str = ""  # what to pip install when the framework is missing
+    extra: str = ""  # netdraw's extra that installs the framework when it is missing
 
     def loader(self) -> Callable[..., Graph]:
         try:
             module = importlib.import_module(self.module)
         except ImportError as exc:
+            from netdraw.install import install_line
+
             raise NetdrawError(f"reading {self.name} models needs {exc.name or 'a package'}, "
-                               f"which is not installed: pip install '{self.requirement}'"
+                               f"which is not installed: {install_line(self.extra)}"
                                ) from None
         return module.load
 
@@ -43,15 +45,15 @@ class ImporterSpec:
 IMPORTERS: list[ImporterSpec] = [
     ImporterSpec("netdraw JSON", "netdraw.importers.json", (".json",)),
     ImporterSpec("ONNX", "netdraw.importers.onnx", (".onnx",),
-                 (("onnx", "ModelProto"),), "netdraw[onnx]"),
+                 (("onnx", "ModelProto"),), "onnx"),
     # Files are read without Keras; live models need it (imported lazily inside). Before
     # PyTorch: Keras 3 models on the torch backend are torch Modules too.
     ImporterSpec("Keras", "netdraw.importers.keras", (".keras", ".h5", ".hdf5"),
-                 (("keras", "Model"),), "netdraw[keras]"),
+                 (("keras", "Model"),), "keras"),
     # torch.export archives are read as data, without torch (see importers/pt2.py).
     ImporterSpec("torch.export archive", "netdraw.importers.pt2", (".pt2",)),
     ImporterSpec("PyTorch", "netdraw.importers.pytorch", (".pt", ".pth"),
-                 (("torch", "Module"), ("torch", "ExportedProgram")), "netdraw[torch]"),
+                 (("torch", "Module"), ("torch", "ExportedProgram")), "torch"),
 ]
 
 

@@ -69,10 +69,12 @@ def graphviz_script() -> str:
     for path in graphviz_js_candidates():
         if path.is_file():
             return _load_graphviz(str(path), path.stat().st_mtime)
+    from netdraw.install import browser_library_hint
+
     raise NetdrawError(
         f"the HTML preview embeds Graphviz compiled to WebAssembly (npm package {NPM_PACKAGE}"
-        "), which is not installed: run 'npm ci' in the netdraw checkout (scripts/dev.sh does), "
-        "install netdraw from a wheel, or set NETDRAW_GRAPHVIZ_JS to its dist/index.js")
+        f"), which this installation does not have: {browser_library_hint(NPM_PACKAGE)}; "
+        "every other format draws without it")
 
 
 def available() -> bool:

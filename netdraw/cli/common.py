@@ -247,15 +247,15 @@ def warn_view(view) -> None:
         print(f"netdraw: warning: {warning}", file=sys.stderr, flush=True)
 
 
-def report_view(view) -> None:
+def report_view(view, more: str = "") -> None:
     """Say on stderr which view was drawn, when netdraw chose it, and how a figure style's
-    drawing fits its print width (not with --quiet)."""
+    drawing fits its print width (not with --quiet); ``more`` ends the line."""
     from netdraw.passes import describe_view
     from netdraw.progress import note
 
     info = view.meta.get("view") or {}
     if info.get("auto") or info.get("figure"):
-        note(f"netdraw: {describe_view(view)}")
+        note(f"netdraw: {describe_view(view)}{more}")
 
 
 # -- outputs ---------------------------------------------------------------------------

@@ -196,12 +196,15 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
             found = _runs(index, items, opened)
             position = {item: i for i, (_, item) in enumerate(items)} if found else {}
             for run in found:
+                # The first block is drawn open (its layers show once) before a run of
+                # its copies, and stays open when the run is drawn block by block.
+                first_open = len(run) > 2 and is_open(run[0]) and not _follows_open_twin(
+                    index, items, position[run[0]], is_open)
                 if parent in unroll:
-                    unrolled.update(run)
+                    unrolled.update(run[1:] if first_open else run)
                     continue
-                if len(run) > 2 and is_open(run[0]) and not _follows_open_twin(
-                        index, items, position[run[0]], is_open):
-                    run = run[1:]  # the first block is drawn open: its layers show once
+                if first_open:
+                    run = run[1:]
                 runs[run[0]] = run
                 in_run.update(run)
                 for path in run:

@@ -53,7 +53,7 @@ from netdraw.sphinx.directive import (
     netdraw_figure,
     option_spec,
 )
-from netdraw.sphinx.render import Request, ensure
+from netdraw.sphinx.render import ASSETS, Request, ensure
 
 logger = logging.getLogger("netdraw.sphinx")
 
@@ -99,7 +99,12 @@ def _copy(source: Path, folder: Path) -> None:
 
 def visit_html(self: Any, node: netdraw_figure) -> None:
     figure = _figure(self, node)
-    _copy(figure, Path(self.builder.outdir) / self.builder.imagedir)
+    images = Path(self.builder.outdir) / self.builder.imagedir
+    _copy(figure, images)
+    shared = figure.parent / ASSETS
+    if figure.suffix == ".html" and shared.is_dir():  # the pages' one copy of the scripts
+        for item in shared.iterdir():
+            _copy(item, images / ASSETS)
     uri = posixpath.join(self.builder.imgpath, figure.name)
     style = "".join(f"{key}: {node[key]};" for key in ("width", "height") if node.get(key))
     alt = escape(node["alt"], quote=True)

@@ -32,7 +32,9 @@ from netdraw.errors import NetdrawError
 TARGETS = {"svg": "svg", "png": "png", "html": "html", "tikz": "tex", "pdf": "pdf",
            "svgpdf": "pdf"}
 #: ``draw`` options the directive never passes (it chooses the output itself).
-RESERVED = frozenset({"output", "format", "quiet", "tikz_fragment"})
+RESERVED = frozenset({"output", "format", "quiet", "tikz_fragment", "assets"})
+#: The folder beside the cached (and the built) HTML pages with the scripts they share.
+ASSETS = "netdraw-assets"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ def parse(request: Request, output: str) -> argparse.Namespace:
     argv = ["draw", request.model, "-o", output, "--quiet", *request.options]
     if request.target == "tikz":
         argv += ["--style", "tikz", "--tikz-fragment"]
+    if request.target == "html":  # the site's pages share one copy of the scripts
+        argv += ["--assets", str(Path(output).parent / ASSETS)]
     return parse_args(argv, cwd=Path(request.cwd))
 
 

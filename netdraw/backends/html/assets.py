@@ -77,6 +77,16 @@ def graphviz_script() -> str:
         "every other format draws without it")
 
 
+def graphviz_classic_script() -> str:
+    """The Graphviz build as a classic script (for a file beside the page: browsers refuse
+    module scripts from ``file://``), its declarations kept inside a function."""
+    text = graphviz_script()
+    if "import.meta" in text:
+        raise NetdrawError(f"unexpected {NPM_PACKAGE} build: it cannot run as a classic "
+                           "script; install the version package.json names")
+    return f'(() => {{\n"use strict";\n{text}}})();\n'
+
+
 def available() -> bool:
     """Whether pages can be written here (the Graphviz build is installed)."""
     return any(path.is_file() for path in graphviz_js_candidates())
@@ -104,4 +114,5 @@ def module_script(source: str) -> str:
             'globalThis.dispatchEvent(new Event("netdraw-graphviz"));\n')
 
 
-__all__ = ["available", "graphviz_script", "own_script", "own_style"]
+__all__ = ["available", "graphviz_classic_script", "graphviz_script", "own_script",
+           "own_style"]

@@ -29,9 +29,14 @@ matching:
   attributes, shapes, position), so a model and its own ONNX export or Keras port
   match; see 'netdraw.diff.match' for the algorithm.
 
+renames:
+  a matched layer or module whose name changed (head -> classifier) is a change: weights
+  saved under the old names no longer load. The verdict names the renamed modules.
+
 exit status:
-  with --summary (or without -o): 0 when A and B are the same architecture, 1 when they
-  differ, 2 on error. Writing a drawing alone exits 0.
+  with --summary (or without -o): 0 when A and B are the same architecture with the same
+  names (with --equivalent: up to differences exporters make), 1 when they differ, 2 on
+  error. Writing a drawing alone exits 0.
 
 """ + VIEW_HELP
 
@@ -69,6 +74,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                              "for .tex)")
     parser.add_argument("--no-legend", dest="legend", action="store_false",
                         help="leave out the legend of statuses")
+    parser.add_argument("--equivalent", action="store_true",
+                        help="an export check: differences that exporters make (a folded "
+                             "BatchNorm, a fused activation, constant folding, an operation "
+                             "spelled out) count as the same; they are listed as "
+                             "'equivalent' and the exit status is 0 when nothing else "
+                             "differs")
     add_view_arguments(parser)
 
 
@@ -104,12 +115,12 @@ def run(args: argparse.Namespace) -> int:
         report_view(view)
     if summary:
         table = "markdown" if args.markdown else "latex" if args.latex else "text"
-        sys.stdout.write(result.table(table, view))
+        sys.stdout.write(result.table(table, view, equivalent=args.equivalent))
         sys.stdout.flush()
-        return 0 if result.same else 1
+        return 0 if result.same or (args.equivalent and result.equivalent) else 1
     from netdraw.diff.table import verdict
 
-    print(f"netdraw: {verdict(result)}", file=sys.stderr)
+    print(f"netdraw: {verdict(result, args.equivalent)}", file=sys.stderr)
     return 0
 
 

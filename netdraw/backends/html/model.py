@@ -287,8 +287,12 @@ class _Builder:
 
 def _group_blocks(graph: Graph, index: GroupIndex) -> dict[Path, Node]:
     """The block node each group becomes when drawn closed, as ``view_at`` makes it: its
-    members' parameters and MACs, and the tensors entering and leaving it."""
+    members' parameters and MACs, and the tensors entering and leaving it — each tensor
+    once however many layers inside read it, and two tensors of one shape twice (a tensor
+    is its producer's output)."""
     blocks: dict[Path, Node] = {}
+    entering: dict[Path, set] = {}
+    leaving: dict[Path, set] = {}
     last: dict[Path, str] = {}
     for path, ids in index.members.items():
         if path:
@@ -318,13 +322,16 @@ def _group_blocks(graph: Graph, index: GroupIndex) -> dict[Path, Node]:
             while first < min(len(a), len(b)) and a[first] == b[first]:
                 first += 1
             first += 1
+        tensor = (e.src, e.tensor)
         if dst.kind not in _IO:
             for d in range(first, len(b) + 1):
-                if b[:d] in blocks and e.tensor not in blocks[b[:d]].inputs:
+                if b[:d] in blocks and tensor not in entering.setdefault(b[:d], set()):
+                    entering[b[:d]].add(tensor)
                     blocks[b[:d]].inputs.append(e.tensor)
         if src.kind not in _IO:
             for d in range(first, len(a) + 1):
-                if a[:d] in blocks and e.tensor not in blocks[a[:d]].outputs:
+                if a[:d] in blocks and tensor not in leaving.setdefault(a[:d], set()):
+                    leaving[a[:d]].add(tensor)
                     blocks[a[:d]].outputs.append(e.tensor)
     for path, block in blocks.items():
         if not block.outputs:

@@ -243,7 +243,8 @@ const NetdrawView = (() => {
           block = { key, type: "group", index: g, group: g === 0 ? 0 : G[G[g].parent].drawn,
                     id: blockId(model, g) };
         }
-        Object.assign(block, { params: 0, macs: null, count: 0, inputs: [], outputs: [] });
+        Object.assign(block, { params: 0, macs: null, count: 0, inputs: [], outputs: [],
+                               entering: new Set(), leaving: new Set() });
         blocks.set(key, block);
         nodes.push(block);
       }
@@ -258,8 +259,16 @@ const NetdrawView = (() => {
       const s = rep[src];
       const d = rep[dst];
       if (s === d) continue;
-      if (blocks.has(d) && !blocks.get(d).inputs.includes(tensor)) blocks.get(d).inputs.push(tensor);
-      if (blocks.has(s) && !blocks.get(s).outputs.includes(tensor)) blocks.get(s).outputs.push(tensor);
+      // A tensor is its producer's output: read twice it enters once, two of one shape twice.
+      const produced = src + ":" + tensor;
+      if (blocks.has(d) && !blocks.get(d).entering.has(produced)) {
+        blocks.get(d).entering.add(produced);
+        blocks.get(d).inputs.push(tensor);
+      }
+      if (blocks.has(s) && !blocks.get(s).leaving.has(produced)) {
+        blocks.get(s).leaving.add(produced);
+        blocks.get(s).outputs.push(tensor);
+      }
       const key = s + ">" + d + ">" + model.tensors[tensor].key;
       if (dedupe && seen.has(key)) continue;
       seen.add(key);

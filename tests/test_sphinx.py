@@ -375,6 +375,10 @@ def test_the_embedded_preview_shows_its_whole_toolbar(tmp_path, browser):
     out = src / "_build"
     proc = sphinx(src, out)
     assert proc.returncode == 0 and not warnings(proc), proc.stderr
+    # The site's pages share one copy of their scripts beside them.
+    (page_file,) = (out / "_images").glob("netdraw-*.html")
+    assert page_file.stat().st_size < 300_000
+    assert len(list((out / "_images" / "netdraw-assets").iterdir())) == 3
     for width in (1280, 900, 600):
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()

@@ -10,10 +10,10 @@ from netdraw.api import load, render
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Group, Node, TensorSpec
 from netdraw.notebook import show
+from netdraw.version import __version__
 
-__version__ = "0.1.0"
-__all__ = ["Edge", "Graph", "Group", "NetdrawError", "Node", "TensorSpec", "diff", "load",
-           "render", "show"]
+__all__ = ["Edge", "Graph", "Group", "NetdrawError", "Node", "TensorSpec", "__version__",
+           "diff", "load", "render", "show"]
 
 
 def __getattr__(name: str):

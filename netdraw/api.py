@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from netdraw import backends, importers
 from netdraw.ir import Graph
-from netdraw.passes.view import ViewOptions, make_view
+from netdraw.passes.view import VIEW_OPTIONS, ViewOptions, make_view, view_options
 
-#: Keyword options of :func:`render` and :func:`view` that choose the view.
-VIEW_OPTIONS = ("depth", "expand", "collapse", "roll", "fold", "fold_patterns", "keep_all",
-                "max_nodes", "full")
+__all__ = ["VIEW_OPTIONS", "ViewOptions", "load", "render", "view", "view_options"]
 
 
 def load(model_or_path: Any, **options: Any) -> Graph:
@@ -22,20 +19,49 @@ def load(model_or_path: Any, **options: Any) -> Graph:
     return importers.load(model_or_path, **options)
 
 
-def view_options(*, full: bool = False, **options: Any) -> ViewOptions:
-    """ViewOptions from keyword options (``full=True`` draws every node)."""
-    if full:
-        keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes",
-                                        "optional")
-                if options.get(k) is not None}
-        return replace(ViewOptions.full(), **keep)
-    return ViewOptions(**{k: v for k, v in options.items() if v is not None})
-
-
 def view(graph: Graph, **options: Any) -> Graph:
     """The readable view of a graph: ``depth``, ``expand``, ``collapse``, ``roll``, ``fold``,
     ``fold_patterns``, ``keep_all``, ``max_nodes``, ``full`` (see :class:`ViewOptions`)."""
     return make_view(graph, view_options(**options))
+
+
+#: Channels per node a style's thumbnails show by default: Graphviz a row of 4, the
+#: figure styles one per drawn square (lenet's stack) or face (alexnet, tikz).
+THUMBNAIL_COUNTS = {"lenet": 8, "alexnet": 1, "tikz": 1}
+#: Options of :func:`render` that say how ``activations`` become thumbnails.
+THUMBNAIL_OPTIONS = ("thumbnails", "thumbnail_order", "colormap", "cam", "pixels")
+
+
+def thumbnail_options(spec: backends.BackendSpec, graph: Graph, options: dict[str, Any]
+                      ) -> dict[str, Any]:
+    """``options`` with ``activations`` (a :class:`netdraw.viz.Activations`) made into
+    what ``spec``'s backend draws: :class:`netdraw.viz.thumbnails.Thumbnails` keyed by
+    ``graph``'s ids, or for the HTML page one PNG per node id. The thumbnail options
+    (:data:`THUMBNAIL_OPTIONS`) are consumed here; ``thumbnails=0`` draws none."""
+    given = {k: options.pop(k) for k in THUMBNAIL_OPTIONS if k in options}
+    acts = options.get("activations")
+    if acts is None or given.get("thumbnails") == 0:
+        options.pop("activations", None)
+        return options
+    from netdraw.viz import thumbnails as th
+
+    if spec.name == "html":
+        options["activations"] = th.html_images(acts, **given)
+        return options
+    count = given.pop("thumbnails", None)
+    if count is None:
+        count = THUMBNAIL_COUNTS.get(spec.name, 4)
+        if spec.name == "lenet":
+            count = int(options.get("max_maps") or count)
+    cam = given.pop("cam", None)
+    if cam is not None and hasattr(cam, "heatmaps"):  # a CamResult
+        given["cam_note"] = f"{cam.method} on {cam.layer_name} over the input"
+        cam = cam.heatmaps[0]
+    options["activations"] = th.as_thumbnails(
+        acts, graph, count=count, order=given.get("thumbnail_order") or "mean",
+        colormap=given.get("colormap") or "auto", pixels=given.get("pixels"), cam=cam,
+        **({"cam_note": given["cam_note"]} if "cam_note" in given else {}))
+    return options
 
 
 def render(graph: Graph, format: str = "svg", *, style: str | None = None,
@@ -62,12 +88,15 @@ def render(graph: Graph, format: str = "svg", *, style: str | None = None,
     fmt = format.lower().lstrip(".")
     given = {k: options.pop(k) for k in VIEW_OPTIONS if k in options}
     chosen = view_options(**given)
-    if backends.find_backend(fmt, style).own_views:
+    spec = backends.find_backend(fmt, style)
+    if spec.own_views:
         view = options.pop("view", None) if not given else None
+        options = thumbnail_options(spec, graph, options)
         return backends.render(graph, fmt, style=style, view=view or chosen, **options)
     explicit = chosen != ViewOptions()
     if explicit or (fmt != "json" and "view" not in graph.meta):
         drawing = {k: v for k, v in options.items()
-                   if k != "activations" and k not in backends.THUMBNAIL_OPTIONS}
+                   if k != "activations" and k not in THUMBNAIL_OPTIONS}
         graph = make_view(graph, chosen, backends.figure_fit(fmt, style, drawing))
+    options = thumbnail_options(spec, graph, options)
     return backends.render(graph, fmt, style=style, **options)

@@ -339,7 +339,7 @@ def index_html(folder: Path) -> str:
     """``index.html`` for a gallery folder: every zoo model found there in every style, one
     page, each thumbnail linking to its full file. Plain HTML with its CSS inline: no script,
     nothing fetched from the network, links relative so the folder can be moved."""
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     models = []
     for name, entry in zoo.ZOO.items():

@@ -310,19 +310,6 @@ class Graph:
             raise NetdrawError("invalid JSON: nested too deeply") from None
         return cls.from_dict(data)
 
-    # -- Jupyter ------------------------------------------------------------------------
-    def _repr_html_(self) -> str | None:
-        """The interactive preview in a sandboxed iframe (see :mod:`netdraw.notebook`)."""
-        from netdraw.notebook import repr_html
-
-        return repr_html(self)
-
-    def _repr_svg_(self) -> str:
-        from netdraw.api import render
-
-        svg = render(self, "svg")
-        return svg.decode("utf-8") if isinstance(svg, bytes) else svg
-
     def __repr__(self) -> str:
         return (f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges, "
                 f"{self.total_params:,} params>")

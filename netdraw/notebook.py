@@ -16,6 +16,9 @@ front end runs no output scripts, the page still shows its first view (laid out 
 when it is installed) and says that opening blocks needs the engine. In Colab, whose
 outputs are separate documents, every page carries its own engine.
 
+``Graph._repr_html_`` and ``_repr_svg_`` are attached to :class:`~netdraw.ir.Graph` here, so
+the IR itself imports nothing above it (``import netdraw`` imports this module).
+
 >>> import netdraw                                          # doctest: +SKIP
 >>> netdraw.show("model.onnx", depth=2)                     # doctest: +SKIP
 """
@@ -129,6 +132,14 @@ def repr_html(graph: Graph, height: int = 640) -> str | None:
     return preview_html(graph, height)
 
 
+def repr_svg(graph: Graph) -> str:
+    """The Graphviz SVG of ``graph``'s readable view, for front ends that show no HTML."""
+    from netdraw.api import render
+
+    svg = render(graph, "svg")
+    return svg.decode("utf-8") if isinstance(svg, bytes) else svg
+
+
 def show(model: Any, *, height: int = 640, **options: Any) -> str | None:
     """Show a model's interactive preview: in a notebook, as the cell's output (with the
     static SVG beside it for front ends without JavaScript); elsewhere, in the web browser
@@ -172,4 +183,9 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40] or "model"
 
 
-__all__ = ["bundle", "iframe", "preview_html", "repr_html", "show"]
+__all__ = ["bundle", "iframe", "preview_html", "repr_html", "repr_svg", "show"]
+
+
+# Jupyter's display hooks on the IR (kept out of ir.py: the IR imports nothing above it).
+Graph._repr_html_ = repr_html  # type: ignore[attr-defined]
+Graph._repr_svg_ = repr_svg  # type: ignore[attr-defined]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import warnings
-from pathlib import Path
 
 import pytest
 from conftest import ROOT, assert_one_line_error, require_module, run_cli
@@ -151,7 +150,7 @@ def test_json_importer_errors_are_one_line(tmp_path):
 
 
 def test_non_finite_attributes_are_written_as_text():
-    graph = netdraw.load(Path(ROOT / "gallery" / "onnx-lenet5.json"))
+    graph = zoo.load("onnx-lenet5")
     first = next(iter(graph))
     first.attrs["clip"] = float("inf")
     text = netdraw.render(graph, "json")
@@ -160,7 +159,7 @@ def test_non_finite_attributes_are_written_as_text():
 
 
 def test_json_writer_refuses_graphs_it_could_not_read():
-    graph = Graph.from_json((ROOT / "gallery" / "onnx-lenet5.json").read_text())
+    graph = zoo.load("onnx-lenet5")
     next(iter(graph)).name = "n" * 70_000
     with pytest.raises(NetdrawError, match="cannot be written .* longer than 65,536"):
         netdraw.render(graph, "json")

@@ -112,53 +112,12 @@ def figure_fit(fmt: str, style: str | None, options: dict[str, Any]) -> Any:
     return ViewFit(spec.name, measure, dict(options))
 
 
-#: Channels per node a style's thumbnails show by default: Graphviz a row of 4, the
-#: figure styles one per drawn square (lenet's stack) or face (alexnet, tikz).
-THUMBNAIL_COUNTS = {"lenet": 8, "alexnet": 1, "tikz": 1}
-#: Options of :func:`render` that say how ``activations`` become thumbnails.
-THUMBNAIL_OPTIONS = ("thumbnails", "thumbnail_order", "colormap", "cam", "pixels")
-
-
-def thumbnail_options(spec: BackendSpec, graph: Graph, options: dict[str, Any]
-                      ) -> dict[str, Any]:
-    """``options`` with ``activations`` (a :class:`netdraw.viz.Activations`) made into
-    what ``spec``'s backend draws: :class:`netdraw.viz.thumbnails.Thumbnails` keyed by
-    ``graph``'s ids, or for the HTML page one PNG per node id. The thumbnail options
-    (:data:`THUMBNAIL_OPTIONS`) are consumed here; ``thumbnails=0`` draws none."""
-    given = {k: options.pop(k) for k in THUMBNAIL_OPTIONS if k in options}
-    acts = options.get("activations")
-    if acts is None or given.get("thumbnails") == 0:
-        options.pop("activations", None)
-        return options
-    from netdraw.viz import thumbnails as th
-
-    if spec.name == "html":
-        options["activations"] = th.html_images(acts, **given)
-        return options
-    count = given.pop("thumbnails", None)
-    if count is None:
-        count = THUMBNAIL_COUNTS.get(spec.name, 4)
-        if spec.name == "lenet":
-            count = int(options.get("max_maps") or count)
-    cam = given.pop("cam", None)
-    if cam is not None and hasattr(cam, "heatmaps"):  # a CamResult
-        given["cam_note"] = f"{cam.method} on {cam.layer_name} over the input"
-        cam = cam.heatmaps[0]
-    options["activations"] = th.as_thumbnails(
-        acts, graph, count=count, order=given.get("thumbnail_order") or "mean",
-        colormap=given.get("colormap") or "auto", pixels=given.get("pixels"), cam=cam,
-        **({"cam_note": given["cam_note"]} if "cam_note" in given else {}))
-    return options
-
-
 def render(graph: Graph, fmt: str, style: str | None = None, **options: Any) -> str | bytes:
     """Draw ``graph`` as ``fmt``: ``bytes`` for a binary format, ``str`` for a text one.
 
-    ``activations`` (``netdraw.viz.capture(...)``'s result) adds per-layer thumbnails
-    (options ``thumbnails``, ``thumbnail_order``, ``colormap``, ``cam``: see
-    :func:`thumbnail_options`)."""
+    ``activations`` is plain thumbnail data the face made (:func:`netdraw.api.render`
+    turns captured activations into it): a backend never calls ``netdraw.viz``."""
     spec = find_backend(fmt, style)
-    options = thumbnail_options(spec, graph, options)
     data = importlib.import_module(spec.module).render(graph, fmt, **options)
     if is_binary(fmt):
         return data.encode("utf-8") if isinstance(data, str) else bytes(data)

@@ -311,7 +311,7 @@ def decoration_styles(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
 def document(graph: Graph, images: _Images | None = None, **options: Any) -> str:
     """A standalone LaTeX document with the figure of ``graph``, as wide as the width
     (thumbnails from ``options["activations"]``, their files collected in ``images``)."""
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     how, fig = arranged(graph, **options)
     body = picture(fig, graph, how, theme=options.get("theme"),

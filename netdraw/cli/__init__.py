@@ -70,7 +70,7 @@ def parse_args(argv: list[str], cwd: Path | None = None) -> argparse.Namespace:
 
 
 def _version() -> str:
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     return __version__
 

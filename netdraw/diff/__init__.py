@@ -31,7 +31,7 @@ from netdraw.ir import Graph
 
 def load_side(model: Any, **options: Any) -> Graph:
     """A Graph from anything :func:`netdraw.load` accepts (``zoo:NAME`` and Graphs too)."""
-    from netdraw.api import load
+    from netdraw.importers import load
 
     return load(model, **options)
 

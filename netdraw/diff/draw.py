@@ -18,14 +18,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from netdraw.api import VIEW_OPTIONS, view_options
 from netdraw.describe import format_count
 from netdraw.diff.result import DiffResult
 from netdraw.diff.view import EDGE_LOOKS, decorate
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Group, Node
 from netdraw.passes._graph import rebuild
-from netdraw.passes.view import ViewOptions, make_view
+from netdraw.passes.view import VIEW_OPTIONS, ViewOptions, make_view, view_options
 
 #: Formats a side-by-side drawing can be written in (it needs Graphviz's layout).
 SIDE_BY_SIDE_FORMATS = ("dot", "gv", "svg", "png", "pdf", "json")

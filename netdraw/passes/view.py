@@ -22,7 +22,7 @@ view builds one view per depth, each O(N·depth + E) (plus a figure style's own 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from netdraw.describe import plural
@@ -79,6 +79,22 @@ class ViewOptions:
                 object.__setattr__(self, name, (value,))
             else:
                 object.__setattr__(self, name, tuple(value or ()))
+
+
+#: Keyword options (of ``netdraw.render``, ``view``, ``diff`` drawings) that choose the view.
+VIEW_OPTIONS = ("depth", "expand", "collapse", "roll", "fold", "fold_patterns", "keep_all",
+                "max_nodes", "full")
+
+
+def view_options(*, full: bool = False, **options: Any) -> ViewOptions:
+    """ViewOptions from keyword options (:data:`VIEW_OPTIONS`; ``full=True`` draws every
+    node); an option given as None keeps its default."""
+    if full:
+        keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes",
+                                        "optional")
+                if options.get(k) is not None}
+        return replace(ViewOptions.full(), **keep)
+    return ViewOptions(**{k: v for k, v in options.items() if v is not None})
 
 
 def prepare(graph: Graph, options: ViewOptions) -> Graph:

@@ -62,7 +62,7 @@ LATEX_PACKAGE = "netdraw"
 
 def setup(app: Any) -> dict[str, Any]:
     """Register the directive, its node and the LaTeX package."""
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     NetdrawDirective.option_spec = option_spec()
     app.add_node(netdraw_figure, html=(visit_html, None), latex=(visit_latex, None))

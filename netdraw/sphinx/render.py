@@ -220,7 +220,7 @@ def cache_key(request: Request) -> str:
     """The hash naming a request's files in the cache: netdraw's version, the model
     (:func:`model_digest`), the configuration, every ``draw`` option as settled, the
     target."""
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     args = parse(request, f"figure.{TARGETS[request.target]}")
     settled = {k: v for k, v in sorted(vars(args).items())

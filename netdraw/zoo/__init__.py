@@ -110,7 +110,7 @@ def build(name: str) -> Any:
 
 def load(name: str, **overrides: Any) -> Graph:
     """A zoo model imported into a Graph; ``overrides`` (``input_shape``…) replace defaults."""
-    from netdraw.api import load as load_model
+    from netdraw.importers import load as load_model
 
     e = require(name)
     options: dict[str, Any] = {"name": name}

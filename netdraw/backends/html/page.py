@@ -97,8 +97,8 @@ def build_page(model: dict[str, Any], *, title: str | None = None,
     """The HTML document for a page model (see :func:`netdraw.backends.html.model.page_model`);
     with ``assets``, a :class:`~netdraw.output.TextWithFiles` whose files are the shared
     ones (written beside the page, under the assets folder)."""
-    from netdraw import __version__
     from netdraw.output import TextWithFiles
+    from netdraw.version import __version__
 
     how = embedding or Embedding()
     serve = bool(model.get("serve"))

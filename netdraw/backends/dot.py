@@ -140,6 +140,12 @@ _CONNECTOR = {"shape": "circle", "style": "filled", "fillcolor": "#ffffff", "wid
               "fixedsize": "true", "fontsize": "10", "penwidth": "1.0"}
 
 
+def connector_attrs(label: str) -> str:
+    """The attribute list of a column connector (the circle an edge into the next column
+    ends and starts at) labelled ``label``."""
+    return _attrs(dict(_CONNECTOR, label=label))
+
+
 def _connector_letter(column: int) -> str:
     """A, B, … Z, then AA, AB, …: the name of the connector into ``column`` (1-based)."""
     n, letters = column, ""

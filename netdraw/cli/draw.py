@@ -40,6 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     draw.add_argument("--tikz-fragment", action="store_true",
                       help="with -o FIG.tex: write only the tikzpicture, plus "
                            "FIG-preamble.tex to \\input in your paper's preamble")
+    draw.add_argument("--assets", metavar="DIR",
+                      help="with -o PAGE.html: put the page's scripts and style (0.9 MB, "
+                           "mostly the layout engine) into DIR and load them from there, so "
+                           "pages written with the same DIR (a docs site, a gallery) share "
+                           "one copy; without it the page is one self-contained file")
     add_view_arguments(draw)
     _add_style_options(draw)
     add_author_arguments(draw)
@@ -179,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
         raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
     _check_style_options(args, spec)
     theme, kinds, fills = _colour_options(args, spec)
+    _check_assets(args, fmt)
     check_target(args.output)  # a bad output path fails before the model is read
     # Graphviz printed at a width chooses its direction when none is given.
     rankdir = args.rankdir or (None if spec.name == "graphviz" else "TB")
@@ -197,13 +203,22 @@ def run(args: argparse.Namespace) -> int:
     graph = load_model_from_args(args)
     if args.input and not args.no_thumbnails:
         drawing.update(_thumbnails(args))
+    first_view = None
     if spec.own_views:  # the HTML page: it starts at this view and can open every block
+        from netdraw.passes.view import plan_view
+
         drawing["view"] = options
+        if "view" not in graph.meta:
+            plan = plan_view(graph, options)
+            drawing["plan"] = plan
+            first_view = plan.view
     elif fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options, fit)
         warn_view(graph)
     if args.output != "-":
         drawing["image_stem"] = Path(args.output).stem  # TikZ: FIG-images/ beside FIG.tex
+    if args.assets:
+        drawing["assets"] = assets_url(args.assets, args.output)
     data = render(graph, fmt, style=style, **drawing)
     if args.tikz_fragment:
         from netdraw.backends.tikz import preamble
@@ -212,6 +227,8 @@ def run(args: argparse.Namespace) -> int:
     write_with_files(args.output, data)
     if not spec.own_views:
         report_view(graph)
+    elif first_view is not None:
+        report_view(first_view, "; the page opens every block")
     return 0
 
 
@@ -230,6 +247,28 @@ def _colour_options(args: argparse.Namespace, spec: Any
                                    "colours of its own (write .svg, .pdf, .png or .tex)")
         return None, {}, []
     return author_colours(args.theme, args.colors, args.color)
+
+
+def _check_assets(args: argparse.Namespace, fmt: str) -> None:
+    """--assets is for pages written to a file; a configured one is a default for them."""
+    from netdraw.settings import from_config
+
+    if not args.assets:
+        return
+    if fmt not in ("html", "htm") or args.output == "-":
+        if from_config(args, "assets"):
+            args.assets = None
+            return
+        raise NetdrawError("--assets DIR is for HTML pages written to a file: give "
+                           "-o PAGE.html")
+
+
+def assets_url(folder: str, page: str) -> str:
+    """The URL of the assets ``folder`` as seen from the page written to ``page``."""
+    import os
+
+    start = os.path.dirname(os.path.abspath(page))
+    return Path(os.path.relpath(os.path.abspath(folder), start)).as_posix()
 
 
 _THUMB_FLAGS = (("thumbnails", "--thumbnails"), ("thumbnail_order", "--thumbnail-order"),

@@ -44,8 +44,11 @@ def run(args: argparse.Namespace) -> int:
                   f" whose framework is not installed ({', '.join(skipped)}): {lines}",
                   file=sys.stderr)
     if not names:
-        raise NetdrawError("no zoo model can be built here: pip install 'netdraw[onnx]' or "
-                           "'netdraw[torch]'")
-    for line in render_gallery(Path(args.output), names):
+        raise NetdrawError(f"no zoo model can be built here: {zoo.install_line('onnx')} or "
+                           f"{zoo.install_line('torch')}")
+    failed: list[tuple[str, str]] = []
+    for line in render_gallery(Path(args.output), names, failed):
         print(line)
-    return 0
+    for name, message in failed:
+        print(f"netdraw: error: gallery model {name} failed: {message}", file=sys.stderr)
+    return 1 if failed else 0

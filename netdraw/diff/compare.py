@@ -195,7 +195,8 @@ def _same_representation(a: Any, b: Any) -> bool:
 @dataclass(frozen=True)
 class Change:
     """One difference of a matched pair: ``what`` is ``kind``, ``op_type``, ``attr`` (with
-    ``key``), ``inputs``, ``outputs`` or ``params``; values are JSON-ready."""
+    ``key``), ``inputs``, ``outputs``, ``params`` or ``name`` (a renamed module or layer:
+    its weights are saved under another key); values are JSON-ready."""
 
     what: str
     before: Any
@@ -350,6 +351,8 @@ def describe_change(change: Change) -> str:
         return f"{change.key} {_short(change.before)} → {_short(change.after)}"
     if change.what in ("kind", "op_type"):
         return f"{change.before} → {change.after}"
+    if change.what == "name":
+        return f"renamed {change.before} → {change.after}"
     if change.what == "params":
         return f"params {_short(change.before)} → {_short(change.after)}"
     label = "in" if change.what == "inputs" else "out"
@@ -360,7 +363,8 @@ def describe_change(change: Change) -> str:
 
 
 #: Order in which a node's changes are worth a label line: the cause first.
-_NOTE_ORDER = {"kind": 0, "op_type": 1, "attr": 2, "outputs": 3, "params": 4, "inputs": 5}
+_NOTE_ORDER = {"kind": 0, "op_type": 1, "attr": 2, "outputs": 3, "params": 4, "inputs": 5,
+               "name": 6}
 
 
 def headline(changes: Sequence[Change]) -> str:

@@ -164,14 +164,18 @@ class GroupIndex:
         return group is not None and group.calls > 1
 
 
-def resolve_paths(graph: Graph, names: Iterable[str], flag: str) -> set[Path]:
+def resolve_paths(graph: Graph, names: Iterable[str], flag: str,
+                  optional: bool = False) -> set[Path]:
     """Group paths for user-given names: a label (``layer3.0``), a path joined by ``/``, or
-    the last path element when that is unique."""
+    the last path element when that is unique. A name that matches no group is an error,
+    unless ``optional`` (then it is left out)."""
     out: set[Path] = set()
     for name in names:
         hits = [p for p, g in graph.groups.items() if name in (g.display_name, "/".join(p))]
         if not hits:
             hits = [p for p in graph.groups if p[-1] == name]
+        if not hits and optional:
+            continue
         if not hits:
             known = sorted(g.display_name for g in graph.groups.values())
             sample = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
@@ -219,12 +223,15 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
             found = _runs(index, items, opened)
             position = {item: i for i, (_, item) in enumerate(items)} if found else {}
             for run in found:
+                # The first block is drawn open (its layers show once) before a run of
+                # its copies, and stays open when the run is drawn block by block.
+                first_open = len(run) > 2 and is_open(run[0]) and not _follows_open_twin(
+                    index, items, position[run[0]], is_open)
                 if parent in unroll:
-                    unrolled.update(run)
+                    unrolled.update(run[1:] if first_open else run)
                     continue
-                if len(run) > 2 and is_open(run[0]) and not _follows_open_twin(
-                        index, items, position[run[0]], is_open):
-                    run = run[1:]  # the first block is drawn open: its layers show once
+                if first_open:
+                    run = run[1:]
                 runs[run[0]] = run
                 in_run.update(run)
                 for path in run:

@@ -72,6 +72,9 @@ class ViewOptions:
     hide: tuple[str, ...] = ()
     renames: tuple[tuple[str, str], ...] = ()
     fills: tuple[tuple[str, str], ...] = ()
+    #: Of ``expand`` and ``collapse``, those whose names may match no group of the model
+    #: (project defaults from a configuration file): such names are left out, not errors.
+    optional: frozenset[str] = frozenset()
 
     @classmethod
     def full(cls) -> ViewOptions:
@@ -108,7 +111,7 @@ def view_options(*, full: bool = False, **options: Any) -> ViewOptions:
     node); an option given as None keeps its default."""
     if full:
         keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes",
-                                        "hide", "renames", "fills")
+                                        "hide", "renames", "fills", "optional")
                 if options.get(k) is not None}
         return replace(ViewOptions.full(), **keep)
     return ViewOptions(**{k: v for k, v in options.items() if v is not None})
@@ -163,8 +166,9 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
          "one node)" for w in wide_anchors(graph)]
     prepared = prepare(merged, options)
     index = GroupIndex(prepared)
-    expand = resolve_paths(prepared, options.expand, "--expand")
-    collapse = resolve_paths(prepared, options.collapse, "--collapse")
+    expand = resolve_paths(prepared, options.expand, "--expand", "expand" in options.optional)
+    collapse = resolve_paths(prepared, options.collapse, "--collapse",
+                             "collapse" in options.optional)
     auto = options.depth is None
     if auto:
         depth, view = _choose(index, expand, collapse, options, fit)

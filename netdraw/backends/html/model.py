@@ -34,7 +34,7 @@ from netdraw.passes.collapse import (
     twin_before,
     view_at,
 )
-from netdraw.passes.view import ViewOptions, plan_view
+from netdraw.passes.view import ViewOptions, ViewPlan, plan_view
 
 SCHEMA = "netdraw.page/1"
 Path = tuple[str, ...]
@@ -50,7 +50,8 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
                activations: Mapping[str, Any] | Callable[[Graph], Any] | None = None,
                extra: Mapping[str, Any] | None = None,
                extra_title: str = "Details", prelayout: bool = True,
-               looks: LooksSource | None = None) -> dict[str, Any]:
+               looks: LooksSource | None = None,
+               plan: ViewPlan | None = None) -> dict[str, Any]:
     """Everything the page needs, as JSON-ready data (schema ``netdraw.page/1``).
 
     ``view`` chooses the first view (as for every other format). A graph that already is a
@@ -62,7 +63,9 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
     e.g. what changed). ``prelayout`` lays the first view out with the ``dot`` program,
     when installed, so the page paints it without waiting for the WebAssembly build.
     ``looks`` colours nodes and edges by a status in every view (a diff's; see
-    :mod:`netdraw.backends.html.looks`).
+    :mod:`netdraw.backends.html.looks`). ``plan`` is the first view already planned
+    (:func:`netdraw.passes.view.plan_view` of ``graph`` with ``view``), e.g. by a caller
+    that reports it.
     """
     options = view or ViewOptions()
     if "view" in graph.meta:
@@ -72,7 +75,7 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
         info = dict(graph.meta["view"])
         first = view_at(index, index.full_depth, roll=False)
     else:
-        plan = plan_view(graph, options)
+        plan = plan if plan is not None else plan_view(graph, options)
         prepared, index = plan.prepared, plan.index
         state = {"depth": plan.depth, "expand": plan.expand, "collapse": plan.collapse,
                  "roll": options.roll}
@@ -101,11 +104,17 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
         "extra": _extra(extra, builder.node_index),
         "extra_title": str(extra_title),
     })
+    # A tall chain is wrapped into side-by-side columns, as the static drawing is: the first
+    # view into the columns its view rule chose, later ones as the page measures them.
+    wraps = looks is None and rankdir in ("TB", "BT")
+    columns = int((first.meta.get("view") or {}).get("columns") or 1) if wraps else 1
     if looks is not None:
         apply_looks(model, builder, looks.page_data(prepared), looks.title)
         first = looks.decorate(first)
     model.update({
-        "first_svg": _first_drawing(first, rankdir, title, edge_labels) if prelayout else None,
+        "columns": columns, "wrap": wraps, "connector": dot.connector_attrs(PLACEHOLDERS[0]),
+        "first_svg": _first_drawing(first, rankdir, title, edge_labels, columns)
+        if prelayout else None,
         "first_ids": list(first.nodes),
     })
     return model
@@ -122,11 +131,11 @@ def _source_names(nodes: list[dict[str, Any]], graph: Graph) -> None:
 
 
 def _first_drawing(view: Graph, rankdir: str, title: str | None,
-                   edge_labels: bool) -> str | None:
+                   edge_labels: bool, columns: int = 1) -> str | None:
     """The first view laid out by Graphviz's ``dot`` here, so the page paints at once
     (the page makes the same DOT text; the tests check that). None without ``dot``."""
     source = dot.to_dot(view, rankdir=rankdir, title=title, edge_labels=edge_labels,
-                        columns=1)
+                        columns=columns)
     try:
         return dot.render_dot(source, "svg").decode("utf-8")
     except NetdrawError:
@@ -282,8 +291,12 @@ class _Builder:
 
 def _group_blocks(graph: Graph, index: GroupIndex) -> dict[Path, Node]:
     """The block node each group becomes when drawn closed, as ``view_at`` makes it: its
-    members' parameters and MACs, and the tensors entering and leaving it."""
+    members' parameters and MACs, and the tensors entering and leaving it — each tensor
+    once however many layers inside read it, and two tensors of one shape twice (a tensor
+    is its producer's output)."""
     blocks: dict[Path, Node] = {}
+    entering: dict[Path, set] = {}
+    leaving: dict[Path, set] = {}
     last: dict[Path, str] = {}
     for path, ids in index.members.items():
         if path:
@@ -314,13 +327,16 @@ def _group_blocks(graph: Graph, index: GroupIndex) -> dict[Path, Node]:
             while first < min(len(a), len(b)) and a[first] == b[first]:
                 first += 1
             first += 1
+        tensor = (e.src, e.tensor)
         if dst.kind not in _IO:
             for d in range(first, len(b) + 1):
-                if b[:d] in blocks and e.tensor not in blocks[b[:d]].inputs:
+                if b[:d] in blocks and tensor not in entering.setdefault(b[:d], set()):
+                    entering[b[:d]].add(tensor)
                     blocks[b[:d]].inputs.append(e.tensor)
         if src.kind not in _IO:
             for d in range(first, len(a) + 1):
-                if a[:d] in blocks and e.tensor not in blocks[a[:d]].outputs:
+                if a[:d] in blocks and tensor not in leaving.setdefault(a[:d], set()):
+                    leaving[a[:d]].add(tensor)
                     blocks[a[:d]].outputs.append(e.tensor)
     for path, block in blocks.items():
         if not block.outputs:

@@ -307,7 +307,7 @@ def test_summary_formats_through_the_cli(widened, tmp_path):
     table = [line for line in md.stdout.splitlines() if line.startswith("| ")]
     assert table[0] == "| Status | Layer | Kind | Change | Params A | Params B |"
     assert all(line.count("|") == 7 for line in table[:4])
-    assert "| changed | layers.1 | dense | units 256 → 512; params 201.0k → 401.9k | " \
+    assert "| changed | layers.1 | Fully connected | units 256 → 512; params 201.0k → 401.9k | " \
         "200,960 | 401,920 |" in table
     latex = run_cli("diff", *map(str, files), "--full", "--latex")
     assert latex.returncode == 1

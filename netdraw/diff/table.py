@@ -196,7 +196,8 @@ def _markdown(result: DiffResult, body: list[tuple[str, ...]], last: str) -> str
 def _latex(result: DiffResult, body: list[tuple[str, ...]], last: str) -> str:
     lines = [f"% {tex_escape(result.name_a)} vs {tex_escape(result.name_b)}: "
              "changes (netdraw diff --summary; needs \\usepackage{booktabs})",
-             r"\begin{tabular}{lllp{6cm}rr}", r"\toprule",
+             # the change wraps, so the table fits an article's text width
+             r"\begin{tabular}{lllp{4.2cm}rr}", r"\toprule",
              " & ".join(HEADER) + r" \\", r"\midrule"]
     for row in body:
         lines.append(" & ".join(tex_escape(c) for c in row) + r" \\")

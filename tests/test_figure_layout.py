@@ -131,3 +131,33 @@ def test_rolled_run_captions_drop_the_shared_module_path(name, caption):
     from netdraw.figure.items import roll_name
 
     assert roll_name(name) == caption
+
+
+def test_nested_arcs_take_the_lowest_free_height():
+    """Arcs stacked over one another: the height an arc gets is the lowest step above its
+    base more than 0.9 steps from every arc it passes, as stepping up one at a time finds."""
+    import random
+
+    import numpy as np
+
+    from netdraw.figure.layout import _free_height
+
+    def step_by_step(base: float, step: float, taken: list[float]) -> float:
+        height = base
+        while any(abs(h - height) < 0.9 * step for h in taken):
+            height += step
+        return height
+
+    rng = random.Random(0)
+    for _ in range(500):
+        step = rng.choice([12.0, 7.5, 3.0])
+        base = rng.uniform(-20, 40)
+        taken = [rng.choice([base + k * step for k in range(8)] + [rng.uniform(-30, 120)])
+                 for _ in range(rng.randint(0, 12))]
+        assert _free_height(base, step, np.array(taken)) == pytest.approx(
+            step_by_step(base, step, taken))
+    # boundaries: exactly 0.9 steps away is free, a hair closer is not (and 10 is then
+    # 1.001 from it)
+    assert _free_height(0.0, 10.0, np.array([9.0])) == 0.0
+    assert _free_height(0.0, 10.0, np.array([8.999])) == 20.0
+    assert _free_height(0.0, 10.0, np.array([-8.999, 0.0, 10.0, 20.0])) == 30.0

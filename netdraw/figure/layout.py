@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from netdraw.errors import NetdrawError
 from netdraw.figure import geometry as geo
 from netdraw.figure.items import Item, ItemGraph, tail_name
@@ -730,7 +732,7 @@ def _route(plan: Plan, row: dict[str, Placed], sp: Spacing,
     main_next = {plan.main[i]: plan.main[i + 1] for i in range(len(plan.main) - 1)}
     occupied = {(p.col, p.lane) for p in row.values()}
     routes: dict[tuple[str, str], Route] = {}
-    arcs: list[tuple[int, int, float]] = []
+    arcs = _ArcStack()
 
     def column_free(c: int, lane_a: int, lane_b: int) -> bool:
         lo, hi = sorted((lane_a, lane_b))
@@ -779,15 +781,50 @@ def _between(row: dict[str, Placed], a: Placed, b: Placed) -> bool:
                for p in row.values())
 
 
-def _arc(a: Placed, b: Placed, row: dict[str, Placed], arcs: list[tuple[int, int, float]],
+class _ArcStack:
+    """The arcs of one row drawn so far, as (first column, last column, height) in arrays:
+    a model whose mask or position table feeds every layer draws thousands of arcs over
+    one another, and each new one asks which of them it passes."""
+
+    def __init__(self) -> None:
+        self._cols = np.zeros((64, 2))
+        self._heights = np.zeros(64)
+        self._n = 0
+
+    def heights_over(self, lo: int, hi: int) -> np.ndarray:
+        """The heights of the arcs spanning some of the columns between ``lo`` and ``hi``."""
+        cols = self._cols[:self._n]
+        return self._heights[:self._n][(cols[:, 0] < hi) & (lo < cols[:, 1])]
+
+    def add(self, lo: int, hi: int, height: float) -> None:
+        if self._n == len(self._heights):
+            self._cols = np.concatenate([self._cols, np.zeros_like(self._cols)])
+            self._heights = np.concatenate([self._heights, np.zeros_like(self._heights)])
+        self._cols[self._n] = (lo, hi)
+        self._heights[self._n] = height
+        self._n += 1
+
+
+def _free_height(base: float, step: float, taken: np.ndarray) -> float:
+    """The lowest ``base + k * step`` (k = 0, 1, …) more than 0.9 steps from every height
+    in ``taken``: each taken height rules out the two or three k nearest it."""
+    near = 0.9 * step
+    blocked = np.zeros(2 * len(taken) + 4, dtype=bool)
+    first = np.floor((taken - base - near) / step) + 1
+    for extra in range(3):
+        k = first + extra
+        hit = (k >= 0) & (k < len(blocked)) & (np.abs(base + k * step - taken) < near)
+        blocked[k[hit].astype(int)] = True
+    return base + int(np.argmin(blocked)) * step
+
+
+def _arc(a: Placed, b: Placed, row: dict[str, Placed], arcs: _ArcStack,
          sp: Spacing) -> list[Point]:
-    """A skip over everything between two items: up, across, down into the target's top."""
+    """A skip over everything between two items: up, across, down into the target's top,
+    clear of the arcs over the same columns (nested arcs stack)."""
     top = max(p.top() for p in row.values() if a.col <= p.col <= b.col and p.y >= a.y - 1e-9)
-    height = top + sp.arc_margin
-    while any(lo < b.col and a.col < hi and abs(h - height) < sp.arc_step * 0.9
-              for lo, hi, h in arcs):
-        height += sp.arc_step
-    arcs.append((a.col, b.col, height))
+    height = _free_height(top + sp.arc_margin, sp.arc_step, arcs.heights_over(a.col, b.col))
+    arcs.add(a.col, b.col, height)
     xa, xb = _on_top(a, a.cx + sp.port, sp), _on_top(b, b.cx - sp.port, sp)
     return [a.north(xa, clear=True), (xa, height), (xb, height), b.north(xb, clear=True)]
 

@@ -284,6 +284,8 @@ def drawn_maps(graph: netdraw.Graph) -> list[tuple[str, str, str]]:
 
 def chw_problems(graph: netdraw.Graph, ref: Reference) -> list[str]:
     """Every conv-like layer the figure draws shows torch's C, H and W for that module."""
+    if not ref.maps:
+        return []  # no conv-like module: nothing the figure draws has torch's map to match
     problems = []
     calls: dict[str, int] = {}
     for name, _kind, dims in drawn_maps(graph):

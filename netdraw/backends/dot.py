@@ -12,6 +12,7 @@ import functools
 import html
 import re
 import shutil
+from collections.abc import Mapping
 from typing import Any
 
 from netdraw import tools
@@ -216,13 +217,16 @@ def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None) ->
 
 def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
            edge_labels: bool = True, columns: int | None = None,
-           activations: Any = None, images: Any = None, **_: Any) -> str:
+           activations: Any = None, images: Any = None,
+           thumb_cells: Mapping[str, tuple[str, str]] | None = None, **_: Any) -> str:
     """The graph as DOT source text (written directly: linear time, no per-line overhead).
 
     ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
     number the view suggests in ``meta["view"]["columns"]``, else 1). ``activations``
     (:class:`netdraw.backends.thumbs.Thumbnails`) puts thumbnails under the labels; their
     image files are named in ``images`` (a :class:`netdraw.backends.dot_thumbs.ImageFiles`).
+    ``thumb_cells`` gives nodes ready-made thumbnail cells instead (node id -> the cells
+    :func:`label_table` takes; the HTML page's explorer draws into them).
     """
     if activations is not None:
         from netdraw.backends import dot_thumbs
@@ -262,7 +266,8 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
         nonlocal cluster_count
         for node in members.get(path, []):
             thumb = activations.get(node.id) if activations is not None else None
-            cells = dot_thumbs.thumb_cells(thumb, images) if thumb is not None else None
+            cells = dot_thumbs.thumb_cells(thumb, images) if thumb is not None else \
+                thumb_cells.get(node.id) if thumb_cells else None
             attrs = node_attrs(node, graph, decorations.node(node.id), cells)
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):

@@ -29,7 +29,7 @@ def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
            activations: Mapping[str, Any] | Callable[[Graph], Mapping[str, Any]] | None = None,
            extra: Mapping[str, Any] | None = None, extra_title: str = "Details",
            serve: Mapping[str, Any] | None = None, prelayout: bool = True,
-           looks: LooksSource | None = None, **_: Any) -> str:
+           looks: LooksSource | None = None, explorer: Any = None, **_: Any) -> str:
     """The page as text.
 
     ``activations``: node id -> thumbnail (PNG bytes or a ``data:image/…`` URI) shown in
@@ -38,11 +38,14 @@ def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
     "error": text or None}`` makes the page follow the server's reload events.
     ``prelayout=False`` leaves even the first view to the page's WebAssembly Graphviz.
     ``looks`` colours every view by a status (``netdraw diff``'s, see
-    :mod:`netdraw.backends.html.looks`).
+    :mod:`netdraw.backends.html.looks`). ``explorer`` (an
+    :class:`~netdraw.backends.explorer_data.ExplorerData`, or a function of the prepared
+    graph returning one, e.g. :class:`netdraw.viz.explore.Explorer`) makes the page explore
+    what the network computes for several inputs.
     """
     model = page_model(graph, view, rankdir=rankdir, title=title, edge_labels=edge_labels,
                        activations=activations, extra=extra, extra_title=extra_title,
-                       prelayout=prelayout, looks=looks)
+                       prelayout=prelayout, looks=looks, explorer=explorer)
     if serve:
         model["serve"] = dict(serve)
     return build_page(model)

@@ -26,12 +26,13 @@ shows its last member's output, as the diagram's thumbnails do):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from netdraw import progress
 from netdraw.backends.explorer_data import (
     CamMap,
     ExplorerData,
@@ -89,6 +90,19 @@ def layer_array(acts: Activations, nid: str, kind: str, example: int = 0) -> np.
     if kind == "tokens":
         return acts.tokens(nid, example)  # type: ignore[return-value]
     return acts.vector(nid, example)
+
+
+def batch_array(acts: Activations, nid: str, kind: str) -> np.ndarray:
+    """Every example's values, batch first (as :func:`layer_array` gives one)."""
+    return np.stack([layer_array(acts, nid, kind, i) for i in range(acts.batch)])
+
+
+def fit_size(h: int, w: int, limit: int) -> tuple[int, int]:
+    """(h, w) reduced to at most ``limit`` on the longer side, keeping the aspect."""
+    if max(h, w) <= limit:
+        return h, w
+    k = limit / max(h, w)
+    return max(1, round(h * k)), max(1, round(w * k))
 
 
 def channel_stats(maps: np.ndarray) -> np.ndarray:
@@ -306,8 +320,7 @@ class Explorer:
     def __init__(self, model: Any, inputs: Any, *, labels: Sequence[str] | None = None,
                  cam: bool = True, ascent: bool | None = None, budget: int = STATIC_BUDGET,
                  colormap: str = "auto", count: int = 4, order: str = "mean",
-                 normalize: Any = None, progress: Callable[[str], None] | None = None
-                 ) -> None:
+                 normalize: Any = None) -> None:
         from netdraw.viz.api import open_model, prepare_inputs
         from netdraw.viz.inputs import Batch
 
@@ -325,7 +338,7 @@ class Explorer:
         self.labels = list(labels) if labels else None
         self.cam, self.ascent, self.budget = cam, ascent, budget
         self.colormap, self.count, self.order = colormap, count, order
-        self.progress = progress or (lambda text: None)
+        self.normalize = normalize
 
     # -- what the page gets --------------------------------------------------------
     def __call__(self, graph: Graph) -> ExplorerData:
@@ -350,13 +363,14 @@ class Explorer:
                         for nid, info in layers.items()}
         for acc in accumulators.values():
             acc.info.stored = acc.stored
-        for i in range(n):
-            self.progress(f"input {i + 1} of {n}")
-            acts = first if i == 0 else runtime.capture([a[i:i + 1] for a in arrays],
-                                                        wanted & set(source.nodes))
-            view = acts.for_graph(graph)
-            for nid, acc in accumulators.items():
-                acc.add(layer_array(view, nid, acc.info.kind))
+        with progress.task("explorer: activations", total=n) as bar:
+            for i in range(n):
+                acts = first if i == 0 else runtime.capture([a[i:i + 1] for a in arrays],
+                                                            wanted & set(source.nodes))
+                view = acts.for_graph(graph)
+                for nid, acc in accumulators.items():
+                    acc.add(layer_array(view, nid, acc.info.kind))
+                bar.advance()
         values = {nid: acc.finish(self.colormap) for nid, acc in accumulators.items()}
         data = ExplorerData(layers, self.entries(n, values), classes, values,
                             count=self.count, order=self.order)
@@ -479,20 +493,14 @@ class Explorer:
                               "is too large to optimise every channel here); netdraw serve "
                               "computes them on demand")
             return
-        for nid in plan:
-            self.progress(f"gradient ascent: {graph.nodes[nid].name}")
-            images = self.ascent_images(representative(graph.nodes[nid]), source,
-                                        list(range(data.layers[nid].channels)))
+        for nid in progress.track(plan, "explorer: gradient ascent"):
+            images = ascent_images(self.opened, representative(graph.nodes[nid]), source,
+                                   list(range(data.layers[nid].channels)), self.normalize)
             data.ascent[nid] = {c: picture_png(img) for c, img in images.items()}
 
-    def ascent_images(self, nid: str, source: Graph, channels: list[int]
-                      ) -> dict[int, np.ndarray]:
-        """Gradient-ascent images (C, H, W) 0-1 of ``channels`` of source node ``nid``."""
-        return ascent_images(self.opened, nid, source, channels)
 
-
-def ascent_images(opened: Any, nid: str, source: Graph, channels: list[int]
-                  ) -> dict[int, np.ndarray]:
+def ascent_images(opened: Any, nid: str, source: Graph, channels: list[int],
+                  normalize: Any = None) -> dict[int, np.ndarray]:
     """Gradient-ascent images (C, H, W) in 0-1 of ``channels`` of node ``nid`` (an id of
     the model's full graph), as ``netdraw filters --ascent`` makes them."""
     from netdraw.viz import feature_vis as fv
@@ -505,10 +513,12 @@ def ascent_images(opened: Any, nid: str, source: Graph, channels: list[int]
         function = fv.torch_layer_function(runtime.model, source, nid)
     else:
         function = runtime.ascent_function(nid)
-    images, _ = fv.ascent(function, channels, size, in_channels, steps=ASCENT_STEPS)
+    images, _ = fv.ascent(function, channels, size, in_channels, steps=ASCENT_STEPS,
+                          normalize=normalize)
     return dict(zip(channels, images, strict=True))
 
 
-__all__ = ["Explorer", "argmax_positions", "ascent_images", "channel_stats",
+__all__ = ["Explorer", "argmax_positions", "ascent_images", "batch_array", "channel_stats",
+           "fit_size",
            "describe_layers", "layer_array", "layer_kind", "predictions", "quantize",
            "read_labels", "resample", "storage_sizes"]

@@ -2,13 +2,15 @@
 
 ``package.json`` declares it and ``npm ci`` installs it into ``node_modules/``; building
 copies its one file into ``netdraw/templates/html/vendor/`` of the build (never into the
-source tree), so a wheel writes self-contained pages without npm. Everything else about the
-package is in ``pyproject.toml``.
+source tree), so a wheel writes self-contained pages without npm. Without ``npm ci`` the
+build still succeeds (every other format needs no browser library) and says so; the HTML
+preview then names what to run. Everything else about the package is in ``pyproject.toml``.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 from setuptools import setup
@@ -26,8 +28,10 @@ class BuildWithBrowserLibraries(build_py):
             return  # an editable install finds node_modules/ in the checkout at run time
         missing = [str(src) for src in VENDORED if not src.is_file()]
         if missing:
-            raise SystemExit("netdraw: the HTML preview's browser library is not installed "
-                             f"({', '.join(missing)}): run 'npm ci' first")
+            print("netdraw: note: building without the HTML preview's browser library "
+                  f"({', '.join(missing)} is missing; 'npm ci' installs it): every format "
+                  "but .html works, and writing .html says how to add it", file=sys.stderr)
+            return
         target = Path(self.build_lib) / "netdraw" / "templates" / "html" / "vendor"
         target.mkdir(parents=True, exist_ok=True)
         for src, name in VENDORED.items():

@@ -86,6 +86,15 @@ def render(graph: Graph, format: str = "svg", *, style: str | None = None,
     (:func:`netdraw.output.write_with_files`).
     """
     fmt = format.lower().lstrip(".")
+    if any(options.get(k) for k in ("color", "colors", "theme")):
+        from netdraw.figure.themes import author_colours
+
+        theme, kinds, fills = author_colours(options.pop("theme", None),
+                                             options.pop("colors", None),
+                                             options.pop("color", None))
+        options.update({k: v for k, v in (("theme", theme), ("colors", kinds)) if v})
+        if fills:
+            options["fills"] = tuple(options.get("fills") or ()) + tuple(fills)
     given = {k: options.pop(k) for k in VIEW_OPTIONS if k in options}
     chosen = view_options(**given)
     spec = backends.find_backend(fmt, style)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netdraw.ir import Graph, Node, TensorSpec, folded_layers
+from netdraw.ir import Graph, Group, Node, TensorSpec, folded_layers, unused_params
 
 #: Fill colour per kind (a muted, print-friendly palette; documented in the README).
 PALETTE: dict[str, str] = {
@@ -21,12 +21,59 @@ PALETTE: dict[str, str] = {
     "recurrent": "#fc9272",
     "pool": "#a1d99b", "global_pool": "#74c476", "upsample": "#c7e9c0",
     "norm": "#dadaeb", "activation": "#fff7bc", "softmax": "#fee391", "dropout": "#f0f0f0",
-    "add": "#d9d9d9", "multiply": "#d9d9d9", "concat": "#bdbdbd",
+    "add": "#d9d9d9", "multiply": "#d9d9d9", "concat": "#bdbdbd", "subtract": "#d9d9d9",
+    "divide": "#d9d9d9", "maximum": "#d9d9d9", "minimum": "#d9d9d9", "average": "#d9d9d9",
     "flatten": "#f7f7f7", "reshape": "#f7f7f7", "transpose": "#f7f7f7", "slice": "#f7f7f7",
     "pad": "#f7f7f7", "cast": "#f7f7f7", "identity": "#f7f7f7", "reduce": "#e5f5e0",
     "elementwise": "#f2f2f2",
     "constant": "#ffffff", "subgraph": "#c6dbef", "block": "#deebf7", "other": "#fbb4c4",
 }
+
+
+#: Element-wise operators drawn as a ball (a merge of tensors): kind -> (the symbol a text
+#: label shows, the one drawn inside a ball, the legend's name). Every style draws each
+#: with its own symbol: a subtraction is never an addition.
+OPERATORS: dict[str, tuple[str, str, str]] = {
+    "add": ("⊕", "+", "Addition"),
+    "subtract": ("⊖", "−", "Subtraction"),
+    "multiply": ("⊗", "×", "Multiplication"),
+    "divide": ("⊘", "/", "Division"),
+    "maximum": ("max", "max", "Maximum"),
+    "minimum": ("min", "min", "Minimum"),
+    "average": ("avg", "avg", "Average"),
+}
+#: Kinds drawn as a merge of tensors: the operators and a concatenation.
+MERGE_KINDS = frozenset({*OPERATORS, "concat"})
+
+
+def operator_symbol(kind: str) -> str:
+    """``⊖`` for a subtraction (see :data:`OPERATORS`); empty for other kinds."""
+    entry = OPERATORS.get(kind)
+    return entry[0] if entry else ""
+
+
+#: The name of each kind in legends and tables: one vocabulary for every figure style
+#: (its legend) and ``netdraw summary`` (its Kind column).
+KIND_NAMES: dict[str, str] = {
+    "input": "Input", "output": "Output", "conv": "Convolution",
+    "conv_transpose": "Transposed convolution", "pool": "Pooling",
+    "global_pool": "Global pooling", "upsample": "Up-sampling", "dense": "Fully connected",
+    "matmul": "Matrix product", "attention": "Attention", "embedding": "Embedding",
+    "recurrent": "Recurrent", "norm": "Normalization", "activation": "Activation",
+    "softmax": "Softmax", "dropout": "Dropout", "add": "Addition",
+    "multiply": "Multiplication", "subtract": "Subtraction", "divide": "Division",
+    "maximum": "Maximum", "minimum": "Minimum", "average": "Average", "concat": "Concatenation",
+    "flatten": "Flatten",
+    "reshape": "Reshape", "transpose": "Transpose", "slice": "Slice", "pad": "Padding",
+    "cast": "Cast", "identity": "Identity", "reduce": "Reduction",
+    "elementwise": "Element-wise", "constant": "Constant", "subgraph": "Control flow",
+    "block": "Block", "other": "Other op",
+}
+
+
+def kind_name(kind: str) -> str:
+    """``conv`` -> ``Convolution`` (see :data:`KIND_NAMES`; unknown kinds as they are)."""
+    return KIND_NAMES.get(kind, kind)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -36,6 +83,26 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     ('1 layer', '49 layers', '2 repeated runs')
     """
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def unused_note(graph: Graph, names: int = 4) -> str:
+    """What the model holds but its traced forward never read, or ``""``: ``64 parameters
+    not used in this forward: embeddings.mask_token`` (the first ``names`` names).
+
+    >>> g = Graph(); g.meta["unused_params"] = {"embeddings.mask_token": 64, "pooler": 4160}
+    >>> unused_note(g, names=1)
+    '4,224 parameters not used in this forward: embeddings.mask_token and 1 more'
+    """
+    unused = unused_params(graph)
+    if not unused:
+        return ""
+    count = sum(unused.values())
+    text = f"{count:,} parameter{'' if count == 1 else 's'} not used in this forward"
+    shown = [name for name in unused if name][:names]
+    if shown:
+        rest = len([name for name in unused if name]) - len(shown)
+        text += ": " + ", ".join(shown) + (f" and {rest} more" if rest else "")
+    return text
 
 
 def fill_colour(kind: str) -> str:
@@ -76,6 +143,19 @@ _NORM_SHORT = {"batchnormalization": "BN", "batchnorm1d": "BN", "batchnorm2d": "
                "batchnorm3d": "BN", "layernormalization": "LN", "layernorm": "LN",
                "groupnormalization": "GN", "groupnorm": "GN", "instancenormalization": "IN",
                "instancenorm2d": "IN", "rmsnorm": "RMSNorm", "rmsnormalization": "RMSNorm"}
+
+
+def block_text(node: Node) -> str:
+    """What a block is: its class (``Bottleneck ×5`` for a rolled run), or for a stage of
+    blocks collapsed into one (``attrs["blocks"]``) their class and count,
+    ``ConvNextLayer ×3`` (``6 blocks`` when they have no class)."""
+    inner = node.attrs.get("blocks")
+    if isinstance(inner, (list, tuple)) and len(inner) == 2 and isinstance(inner[0], int):
+        return f"{inner[1]} ×{inner[0]}" if inner[1] else f"{inner[0]} blocks"
+    repeat = node.attrs.get("repeat")
+    if isinstance(repeat, int) and repeat > 1:
+        return f"{node.op_type} ×{repeat}"
+    return node.op_type
 
 
 def fold_suffix(node: Node) -> str:
@@ -146,6 +226,48 @@ def output_spec(node: Node) -> TensorSpec | None:
     return node.outputs[0] if node.outputs else (node.inputs[0] if node.inputs else None)
 
 
+def shape_text(spec: TensorSpec, batch: bool = True) -> str:
+    """A tensor's shape as a label writes it: ``1×64×56×56``, and with its layout when the
+    channels come last (``1×56×56×96 NHWC``), which the dims alone would not tell a reader
+    used to channels-first tensors; empty when the rank is unknown. ``batch=False`` leaves
+    the batch axis out, as a paper does (``64×56×56``, ``56×56×96 HWC``)."""
+    text = spec.format_shape()
+    layout = spec.layout
+    if not batch and spec.shape is not None and len(spec.shape) >= 2:
+        text = TensorSpec(spec.shape[1:]).format_shape()
+        layout = layout[1:] if layout and len(layout) == len(spec.shape) else None
+    if text and layout and len(layout) >= 3 and layout.endswith("C") and "H" in layout:
+        return f"{text} {layout}"
+    return text
+
+
+def _calls(call: object, calls: object) -> tuple[int, int] | None:
+    if isinstance(call, int) and isinstance(calls, int) and 0 < call <= calls and calls > 1:
+        return call, calls
+    return None
+
+
+def shared_note(item: Node | Group, graph: Graph | None = None) -> str:
+    """``shared, call 2 of 2`` for a call of a module applied several times (a group, or a
+    node or block with ``attrs["call"]``/``attrs["calls"]``); empty otherwise, and for a
+    node inside a group of ``graph`` that is such a call (its title says it already)."""
+    if isinstance(item, Group):
+        found = _calls(item.call, item.calls)
+    else:
+        found = _calls(item.attrs.get("call"), item.attrs.get("calls"))
+        if found and graph is not None and any(
+                (g := graph.groups.get(item.group[:d])) is not None and g.calls > 1
+                for d in range(1, len(item.group) + 1)):
+            return ""
+    return f"shared, call {found[0]} of {found[1]}" if found else ""
+
+
+def shared_tag(node: Node) -> str:
+    """The short form of :func:`shared_note` a figure's caption takes: ``shared 2/2``."""
+    found = _calls(node.attrs.get("call"), node.attrs.get("calls"))
+    return f"shared {found[0]}/{found[1]}" if found else ""
+
+
 def display_name(node: Node, graph: Graph | None = None) -> str:
     """The node's name without the scope prefix its enclosing group already shows.
 
@@ -176,9 +298,13 @@ def _says_something(rest: str) -> bool:
 
 
 def group_title(graph: Graph, path: tuple[str, ...]) -> str:
+    """A cluster's title: ``layer1.0 · Bottleneck``, with ``(shared, call 2 of 2)`` for a
+    call of a module applied several times."""
     group = graph.groups.get(path)
     if group is None:
         return path[-1] if path else ""
+    title = group.display_name
     if group.class_name and group.class_name != group.display_name:
-        return f"{group.display_name} · {group.class_name}"
-    return group.display_name
+        title = f"{group.display_name} · {group.class_name}"
+    note = shared_note(group)
+    return f"{title} ({note})" if note else title

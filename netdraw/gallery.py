@@ -10,15 +10,20 @@ from pathlib import Path
 
 from netdraw import progress, zoo
 from netdraw.api import render
+from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
-from netdraw.output import write_output
+from netdraw.output import write_output, write_with_files
 
+#: The folder (in the gallery) holding the scripts and style every HTML page shares.
+ASSETS = "netdraw-assets"
 #: (suffix, render options) written for every zoo model: the Graphviz diagram.
 GALLERY_OUTPUTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("svg", {}),
     ("png", {}),
     ("json", {}),
-    ("html", {}),  # the interactive preview: open it in a browser, offline
+    # The interactive preview: open it in a browser, offline. The pages share one copy of
+    # their scripts (mostly the layout engine) in ASSETS instead of carrying 0.9 MB each.
+    ("html", {"assets": ASSETS}),
 )
 
 #: Render options of the figure styles (NN-SVG looks and TikZ) for some zoo models; every
@@ -116,11 +121,17 @@ def render_transformer_gallery(folder: Path, names: list[str] | None = None
                                ) -> Iterator[str]:
     """Write the default views of :data:`TRANSFORMER_GALLERY` models in the Graphviz and
     TikZ styles; yields one progress line per file."""
-    try:
-        from netdraw.zoo import hf_models
-    except ImportError as exc:  # transformers/diffusers missing: the zoo still renders
-        yield f"skipped the transformer gallery ({exc})"
+    import importlib.util
+
+    missing = [m for m in ("torch", "transformers", "diffusers")
+               if importlib.util.find_spec(m) is None]
+    if missing:  # the test extra's packages: the zoo still renders without them
+        progress.note("netdraw: skipped the transformer gallery (it needs "
+                      f"{', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+                      "not installed)")
         return
+    from netdraw.zoo import hf_models
+
     folder.mkdir(parents=True, exist_ok=True)
     for name in names or list(TRANSFORMER_GALLERY):
         spec = hf_models.MODELS[TRANSFORMER_GALLERY[name]]
@@ -130,37 +141,123 @@ def render_transformer_gallery(folder: Path, names: list[str] | None = None
         for target, fmt, style in ((folder / f"{name}.png", "png", None),
                                    (folder / f"{name}.tex", "tex", "tikz"),
                                    (folder / f"{name}.tikz.png", "png", "tikz")):
-            write_output(str(target), render(graph, fmt, style=style))
+            write_output(str(target), _diagram(render(graph, fmt, style=style)))
             yield f"wrote {target}"
 
 
-def render_gallery(folder: Path, names: list[str] | None = None) -> Iterator[str]:
-    """Write each model's gallery files — zoo models, and the :data:`TRANSFORMER_GALLERY`
-    ones, all of them by default — and then ``index.html``; yields one line per file
-    written. Shows progress on stderr (see :mod:`netdraw.progress`)."""
+#: The gallery name of the two-column paper pages (:mod:`netdraw.gallery_paper`):
+#: ``paper-column.png`` and ``paper-text.png``.
+PAPER_PAGES = "paper"
+
+
+def render_paper_pages(folder: Path) -> Iterator[str]:
+    """Write the paper pages; skipped with a note without torch and transformers (their
+    models are built with them)."""
+    try:
+        import transformers  # noqa: F401
+
+        from netdraw.gallery_paper import paper_pages
+    except ImportError as exc:
+        yield f"skipped the paper pages ({exc})"
+        return
+    yield from paper_pages(folder)
+
+
+def render_gallery(folder: Path, names: list[str] | None = None,
+                   failed: list[tuple[str, str]] | None = None) -> Iterator[str]:
+    """Write each model's gallery files — zoo models, the :data:`TRANSFORMER_GALLERY`
+    ones and the paper pages (:data:`PAPER_PAGES`), all of them by default — and then
+    ``index.html``; yields one line per file written. A model that fails is added to
+    ``failed`` as (name, message) and the others are drawn all the same, the index too.
+    Shows progress on stderr (see
+    :mod:`netdraw.progress`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = names or [*zoo.ZOO, *TRANSFORMER_GALLERY]
+    names = names or [*zoo.ZOO, *TRANSFORMER_GALLERY, PAPER_PAGES]
+    paper = PAPER_PAGES in names
+    names = [n for n in names if n != PAPER_PAGES]
     transformers = [n for n in names if n in TRANSFORMER_GALLERY]
     models = [n for n in names if n not in TRANSFORMER_GALLERY]
-    with progress.task("gallery", total=len(models) + bool(transformers)) as bar:
-        for name in models:
+    failures = failed if failed is not None else []
+    if not _pages_available():
+        from netdraw.backends.html.assets import NPM_PACKAGE
+        from netdraw.install import browser_library_hint
+
+        progress.note("netdraw: the HTML previews are left out: they need the browser "
+                      f"library {NPM_PACKAGE}, which is not installed; "
+                      f"{browser_library_hint(NPM_PACKAGE)}")
+    with progress.task("gallery", total=len(models) + bool(transformers) + paper) as bar:
+        for name, files in [*((n, _render_model(folder, n)) for n in models),
+                            *([("transformers", render_transformer_gallery(folder,
+                                                                           transformers))]
+                              if transformers else []),
+                            *([("paper pages", render_paper_pages(folder))] if paper else [])]:
             bar.update(description=f"gallery: {name}")
-            yield from _render_model(folder, name)
+            try:
+                yield from files
+            except Exception as exc:  # one broken model must not cost the others
+                text = str(exc) if isinstance(exc, NetdrawError) else \
+                    f"internal error ({type(exc).__name__}: {exc})"
+                failures.append((name, " ".join(text.split())[:400]))
             bar.advance()
-        if transformers:
-            bar.update(description="gallery: transformers")
-            yield from render_transformer_gallery(folder, transformers)
-            bar.advance()
+    _prune_assets(folder)
     target = folder / "index.html"
     write_output(str(target), index_html(folder))
     yield f"wrote {target}"
 
 
+def _prune_assets(folder: Path) -> None:
+    """Remove the shared scripts no page of the gallery loads any more (those of an older
+    netdraw), so the folder holds one copy."""
+    shared = folder / ASSETS
+    if not shared.is_dir():
+        return
+    pages = "".join(p.read_text("utf-8", errors="replace") for p in folder.glob("*.html"))
+    for item in shared.iterdir():
+        if item.is_file() and f"{ASSETS}/{item.name}" not in pages:
+            item.unlink()
+
+
+def _diagram(data: str | bytes) -> str | bytes:
+    """A diagram as the gallery keeps it: a PNG with a 256-colour palette (about a third of
+    the bytes; flat fills and anti-aliased lines and text lose nothing a reader sees, a
+    mean difference of about 1/255 per channel), anything else as it is. The pictures of
+    what a model computes (activations, filters, CAMs) are kept in full colour. Without
+    Pillow (the viz extra), PNGs stay as drawn."""
+    if not isinstance(data, bytes) or not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return data
+    try:
+        from PIL import Image
+    except ImportError:
+        return data
+    import io
+
+    picture = Image.open(io.BytesIO(data))
+    if picture.mode == "RGBA":
+        palette = picture.quantize(256, method=Image.Quantize.FASTOCTREE,
+                                   dither=Image.Dither.NONE)
+    else:
+        palette = picture.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT,
+                                                  dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, "PNG", optimize=True)
+    return out.getvalue() if out.tell() < len(data) else data
+
+
+def _pages_available() -> bool:
+    """Whether HTML previews can be written here (see :mod:`netdraw.backends.html.assets`)."""
+    from netdraw.backends.html import assets
+
+    return assets.available()
+
+
 def _render_model(folder: Path, name: str) -> Iterator[str]:
     graph = zoo.load(name)
+    pages = _pages_available()
     for suffix, options in GALLERY_OUTPUTS:
+        if suffix == "html" and not pages:
+            continue
         target = folder / f"{name}.{suffix}"
-        write_output(str(target), render(graph, suffix, **options))
+        write_with_files(str(target), _diagram(render(graph, suffix, **options)))
         yield f"wrote {target}"
     options = FIGURE_MODELS.get(name, {})
     for style in FIGURE_STYLES:
@@ -168,11 +265,11 @@ def _render_model(folder: Path, name: str) -> Iterator[str]:
         write_output(str(target), render(graph, "svg", style=style, **options))
         yield f"wrote {target}"
     for target, fmt in ((folder / f"{name}.tex", "tex"), (folder / f"{name}.tikz.png", "png")):
-        write_output(str(target), render(graph, fmt, style="tikz", **options))
+        write_output(str(target), _diagram(render(graph, fmt, style="tikz", **options)))
         yield f"wrote {target}"
     if name in PAPER_GALLERY:
         target = folder / f"{name}.paper.png"
-        write_output(str(target), paper_page(graph))
+        write_output(str(target), _diagram(paper_page(graph)))
         yield f"wrote {target}"
     if name in VIZ_GALLERY:
         yield from render_viz(folder, name)
@@ -245,11 +342,16 @@ def render_thumbnails(folder: Path, name: str, opened: object) -> Iterator[str]:
     acts = capture(opened, image)
     cam = run_cam(opened.runtime, [image], None, "auto", "gradcam")  # type: ignore[attr-defined]
     graph = zoo.load(name)
+    pages = _pages_available()
     for suffix, fmt, style in THUMBNAIL_OUTPUTS:
+        if fmt == "html" and not pages:
+            continue
         target = folder / f"{name}.thumbs.{suffix}"
-        write_with_files(str(target), render(graph, fmt, style=style, activations=acts,
-                                             pixels=image, cam=cam,
-                                             image_stem=target.stem))
+        extra = {"assets": ASSETS} if fmt == "html" else {}
+        write_with_files(str(target), _diagram(render(graph, fmt, style=style,
+                                                      activations=acts, pixels=image,
+                                                      cam=cam, image_stem=target.stem,
+                                                      **extra)))
         yield f"wrote {target}"
 
 

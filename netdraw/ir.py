@@ -29,7 +29,12 @@ KINDS: tuple[str, ...] = (
     "activation", "softmax", "dropout", "flatten", "reshape", "transpose", "concat", "add",
     "multiply", "matmul", "attention", "embedding", "recurrent", "upsample", "pad", "slice",
     "constant", "subgraph", "block", "reduce", "cast", "identity", "elementwise", "other",
+    "subtract", "divide", "maximum", "minimum", "average",
 )
+
+#: Axis letters of a :attr:`TensorSpec.layout`: ``N`` the batch, ``C`` the channels (or
+#: features), ``D``/``H``/``W`` spatial axes, ``L`` a sequence; ``?`` an axis of no role.
+LAYOUT_LETTERS = frozenset("NCDHWL?")
 
 Dim = int | str | None
 
@@ -38,19 +43,31 @@ Dim = int | str | None
 class TensorSpec:
     """Shape and dtype of a tensor; ``shape`` None means the rank is unknown.
 
-    Dims are ints, strings for symbolic dims (``"batch"``) or None when unknown.
+    Dims are ints, strings for symbolic dims (``"batch"``) or None when unknown. ``layout``
+    names each axis by a letter (:data:`LAYOUT_LETTERS`; ``"NCHW"``, ``"NHWC"``, ``"NLC"``)
+    when it is known; read channels and spatial dims with :func:`channels_and_spatial`.
     """
 
     shape: tuple[Dim, ...] | None = None
     dtype: str | None = None
+    layout: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"shape": None if self.shape is None else list(self.shape), "dtype": self.dtype}
+        data = {"shape": None if self.shape is None else list(self.shape), "dtype": self.dtype}
+        if self.layout:
+            data["layout"] = self.layout
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TensorSpec:
-        shape = data.get("shape")
-        return cls(None if shape is None else tuple(shape), data.get("dtype"))
+        shape = None if data.get("shape") is None else tuple(data["shape"])
+        layout = data.get("layout")
+        if layout is not None and not (isinstance(layout, str) and shape is not None
+                                       and len(layout) == len(shape)
+                                       and set(layout) <= LAYOUT_LETTERS):
+            raise ValueError(f"tensor layout {str(layout)[:40]!r} does not fit shape "
+                             f"{shape}: give one letter of NCDHWL? per axis")
+        return cls(shape, data.get("dtype"), layout)
 
     def format_shape(self, sep: str = "×") -> str:
         """``1×64×56×56``; ``?`` for unknown dims, empty for an unknown rank."""
@@ -59,6 +76,41 @@ class TensorSpec:
         if not self.shape:
             return "scalar"
         return sep.join("?" if d is None else str(d) for d in self.shape)
+
+
+def spatial_layout(rank: int, channels_last: bool) -> str | None:
+    """The layout of an image-like tensor of ``rank`` axes (batch first): ``NCHW`` or
+    ``NHWC`` for rank 4, ``NCW``/``NWC`` for 3, ``NCDHW``/``NDHWC`` for 5, ``NC`` for 2.
+
+    >>> spatial_layout(4, False), spatial_layout(4, True), spatial_layout(3, True)
+    ('NCHW', 'NHWC', 'NWC')
+    """
+    spatial = {2: "", 3: "W", 4: "HW", 5: "DHW"}.get(rank)
+    if spatial is None:
+        return None
+    return f"N{spatial}C" if channels_last else f"NC{spatial}"
+
+
+def channels_and_spatial(spec: TensorSpec | None, layout: str | None = None
+                         ) -> tuple[Dim, tuple[Dim, ...]] | None:
+    """The channels and the spatial dims (in order: D, H, W or a sequence's L) of a tensor,
+    read where its layout puts them; ``layout`` is the fallback for a spec that has none.
+    None when the rank or the layout is unknown, or the layout has no ``C`` axis.
+
+    The one place a layout is read: every backend, the summary and the figures ask here.
+
+    >>> channels_and_spatial(TensorSpec((1, 56, 56, 96), layout="NHWC"))
+    (96, (56, 56))
+    >>> channels_and_spatial(TensorSpec((1, 96, 56, 56)), layout="NCHW")
+    (96, (56, 56))
+    """
+    if spec is None or spec.shape is None:
+        return None
+    letters = spec.layout or layout
+    if not letters or len(letters) != len(spec.shape) or "C" not in letters:
+        return None
+    spatial = tuple(d for d, a in zip(spec.shape, letters, strict=True) if a in "DHWL")
+    return spec.shape[letters.index("C")], spatial
 
 
 @dataclass(slots=True)  # slots: a 100k-node graph is a third smaller and faster to build
@@ -132,23 +184,47 @@ class Group:
     ``path`` is the chain of names from the root, e.g. ``("layer1", "layer1.0")``; ``label``
     is what a diagram shows (defaults to the last path element); ``class_name`` is the
     module or function class (``Bottleneck``), if known.
+
+    A module applied several times (a siamese encoder) is one group per call: ``call`` is
+    this call's number (1, 2, …) and ``calls`` how many there are; every call after the
+    first names the first call's path in ``shared_with``, whose weights it uses (they are
+    counted on the first call only). A group called once has ``call == calls == 0``.
     """
 
     path: tuple[str, ...]
     class_name: str = ""
     label: str = ""
+    call: int = 0
+    calls: int = 0
+    shared_with: tuple[str, ...] = ()
 
     @property
     def display_name(self) -> str:
         return self.label or (self.path[-1] if self.path else "")
 
+    def copy(self, path: tuple[str, ...] | None = None) -> Group:
+        """The same group (at ``path`` if given)."""
+        return Group(self.path if path is None else path, self.class_name, self.label,
+                     self.call, self.calls, self.shared_with)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"path": list(self.path), "class_name": self.class_name, "label": self.label}
+        data: dict[str, Any] = {"path": list(self.path), "class_name": self.class_name,
+                                "label": self.label}
+        if self.calls:
+            data.update({"call": self.call, "calls": self.calls})
+        if self.shared_with:
+            data["shared_with"] = list(self.shared_with)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Group:
+        calls = data.get("calls") or 0
+        call = data.get("call") or 0
+        if not (isinstance(calls, int) and isinstance(call, int) and 0 < call <= calls):
+            call = calls = 0
         return cls(tuple(str(p) for p in data["path"]), str(data.get("class_name") or ""),
-                   str(data.get("label") or ""))
+                   str(data.get("label") or ""), call, calls,
+                   tuple(str(p) for p in data.get("shared_with") or ()))
 
 
 class Graph:
@@ -202,7 +278,9 @@ class Graph:
 
     @property
     def total_params(self) -> int:
-        return sum(n.params for n in self.nodes.values())
+        """The model's parameters: every node's, plus those the source holds that no node
+        reached (:func:`unused_params`), so the total is the framework's own."""
+        return sum(n.params for n in self.nodes.values()) + sum(unused_params(self).values())
 
     def successors(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {nid: [] for nid in self.nodes}
@@ -225,7 +303,7 @@ class Graph:
         out.nodes = {nid: node.clone() for nid, node in self.nodes.items()}
         out.edges = [Edge(e.src, e.dst, e.tensor) for e in self.edges]
         out.inputs, out.outputs = list(self.inputs), list(self.outputs)
-        out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in self.groups.items()}
+        out.groups = {p: g.copy() for p, g in self.groups.items()}
         out.meta = _clone_json(self.meta)
         return out
 
@@ -313,6 +391,20 @@ class Graph:
     def __repr__(self) -> str:
         return (f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges, "
                 f"{self.total_params:,} params>")
+
+
+def unused_params(graph: Graph) -> dict[str, int]:
+    """Parameters the model holds that its traced forward never read (``mask_token``, a
+    pooler the output does not reach): name -> count, from ``meta["unused_params"]``; a
+    bare count (older files) has the name ``""``. Anything else a JSON file put there is
+    left out."""
+    value = graph.meta.get("unused_params")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return {"": value}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items()
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0}
 
 
 def folded_layers(node: Node) -> list[dict[str, Any]]:

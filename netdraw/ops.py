@@ -42,8 +42,13 @@ ONNX: dict[str, OpEntry] = {
     **_kinds("reshape", "Reshape Squeeze Unsqueeze Expand Tile DepthToSpace SpaceToDepth"),
     **_kinds("transpose", "Transpose"),
     **_kinds("concat", "Concat ConcatFromSequence"),
-    **_kinds("add", "Add Sum Sub"),
-    **_kinds("multiply", "Mul Div Pow"),
+    **_kinds("add", "Add Sum"),
+    **_kinds("subtract", "Sub"),
+    **_kinds("multiply", "Mul"),
+    **_kinds("divide", "Div"),
+    **_kinds("maximum", "Max"),
+    **_kinds("minimum", "Min"),
+    **_kinds("average", "Mean"),
     **_kinds("attention", "Attention MultiHeadAttention GroupQueryAttention"),
     **_kinds("embedding", "Gather GatherElements GatherND"),
     **_kinds("recurrent", "LSTM GRU RNN", {"hidden_size": "units", "direction": "direction"}),
@@ -57,7 +62,7 @@ ONNX: dict[str, OpEntry] = {
     **_kinds("cast", "Cast CastLike QuantizeLinear DequantizeLinear DynamicQuantizeLinear"),
     **_kinds("identity", "Identity"),
     **_kinds("elementwise", "Abs Neg Sqrt Exp Log Reciprocal Floor Ceil Round Sign Sin Cos "
-                            "Max Min Mean Mod Greater GreaterOrEqual Less LessOrEqual Equal "
+                            "Pow Mod Greater GreaterOrEqual Less LessOrEqual Equal "
                             "Not And Or Xor Where IsNaN IsInf"),
 }
 
@@ -107,7 +112,7 @@ TORCH: dict[str, OpEntry] = {
     **_kinds("conv", "conv1d conv2d conv3d convolution"),
     **_kinds("conv_transpose", "conv_transpose1d conv_transpose2d conv_transpose3d"),
     **_kinds("dense", "linear bilinear addmm"),
-    **_kinds("matmul", "matmul mm bmm baddbmm einsum"),
+    **_kinds("matmul", "matmul mm bmm baddbmm addbmm einsum grouped_mm"),
     **_kinds("pool", "max_pool1d max_pool2d max_pool3d avg_pool1d avg_pool2d avg_pool3d "
                      "adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d "
                      "adaptive_max_pool1d adaptive_max_pool2d adaptive_max_pool3d "
@@ -128,8 +133,12 @@ TORCH: dict[str, OpEntry] = {
                         "tile view_as pixel_shuffle pixel_unshuffle broadcast_to unsafe_view"),
     **_kinds("transpose", "transpose permute t T mT movedim swapaxes swapdims"),
     **_kinds("concat", "cat concat concatenate stack hstack vstack dstack"),
-    **_kinds("add", "add sub"),
-    **_kinds("multiply", "mul div pow floordiv"),
+    **_kinds("add", "add"),
+    **_kinds("subtract", "sub"),
+    **_kinds("multiply", "mul"),
+    **_kinds("divide", "div floordiv"),
+    **_kinds("maximum", "maximum fmax"),
+    **_kinds("minimum", "minimum fmin"),
     **_kinds("attention", "scaled_dot_product_attention multi_head_attention_forward "
                           "native_multi_head_attention"),
     **_kinds("embedding", "embedding embedding_bag"),
@@ -143,7 +152,7 @@ TORCH: dict[str, OpEntry] = {
                        "logsumexp"),
     **_kinds("cast", "type_as"),
     **_kinds("elementwise", "neg abs sqrt rsqrt exp log reciprocal floor ceil round sign sin "
-                            "cos maximum minimum where masked_fill gt ge lt le eq ne "
+                            "cos pow where masked_fill gt ge lt le eq ne "
                             "logical_not logical_and logical_or cumsum"),
     **_kinds("identity", "contiguous clone detach float half double bfloat16 to cpu cuda "
                          "data requires_grad alias lift_fresh_copy"),
@@ -157,6 +166,9 @@ TORCH_ALIASES: dict[str, str] = {
     "rfloordiv": "floordiv", "rpow": "pow", "ipow": "pow", "rmatmul": "matmul",
     "imatmul": "matmul", "concat": "cat", "concatenate": "cat",
 }
+
+#: Reductions that, given a second tensor (``torch.max(a, b)``), are the element-wise op.
+TORCH_TWO_TENSOR_FORMS: dict[str, str] = {"max": "maximum", "min": "minimum"}
 
 #: Activation module classes -> the name kept in ``attrs["activation"]`` (others: lower case).
 TORCH_ACTIVATIONS: dict[str, str] = {
@@ -181,6 +193,8 @@ TORCH_SIGNATURES: dict[str, tuple[str, ...]] = {
     **{f"max_pool{d}d_with_indices": ("input", "kernel_size", "stride", "padding")
        for d in (2, 3)},
     "linear": ("input", "weight", "bias"),
+    "addmm": ("input", "mat1", "mat2"), "baddbmm": ("input", "batch1", "batch2"),
+    "addbmm": ("input", "batch1", "batch2"), "grouped_mm": ("mat_a", "mat_b", "offs"),
     "cat": ("tensors", "dim"), "stack": ("tensors", "dim"),
     "softmax": ("input", "dim"), "log_softmax": ("input", "dim"),
     "chunk": ("input", "chunks", "dim"), "split": ("input", "split_size", "dim"),
@@ -192,9 +206,16 @@ TORCH_SIGNATURES: dict[str, tuple[str, ...]] = {
     "batch_norm": ("input", "_1", "_2", "_3", "_4", "training", "momentum", "eps"),
     "native_batch_norm_legit_no_training": ("input", "_1", "_2", "_3", "_4", "momentum", "eps"),
     "einsum": ("equation",), "leaky_relu": ("input", "negative_slope"),
+    "permute": ("input", "dims"),
+    "multi_head_attention_forward": ("query", "key", "value", "embed_dim_to_check",
+                                     "num_heads"),
     "dropout": ("input", "p"), "layer_norm": ("input", "normalized_shape", "weight", "bias",
                                               "eps"),
 }
+
+#: Functions whose positional arguments after the input may also come one by one and are
+#: then gathered into one list (``x.permute(0, 2, 3, 1)`` is ``x.permute((0, 2, 3, 1))``).
+TORCH_VARARGS: dict[str, str] = {"permute": "dims"}
 
 _KERAS_CONV = {"filters": "out_channels", "strides": "stride", "dilation_rate": "dilation"}
 _KERAS_POOL = {"pool_size": "kernel_size", "strides": "stride"}
@@ -234,8 +255,17 @@ KERAS: dict[str, OpEntry] = {
     **_kinds("reshape", "Reshape RepeatVector ExpandDims Squeeze"),
     **_kinds("transpose", "Permute Transpose"),
     **_kinds("concat", "Concatenate"),
-    **_kinds("add", "Add Subtract Average Maximum Minimum"),
-    **_kinds("multiply", "Multiply Divide TrueDivide"),
+    **_kinds("add", "Add"),
+    **_kinds("subtract", "Subtract"),
+    **_kinds("multiply", "Multiply"),
+    **_kinds("divide", "Divide TrueDivide"),
+    **_kinds("maximum", "Maximum"),
+    **_kinds("minimum", "Minimum"),
+    **_kinds("average", "Average"),
+    # keras.applications' own layers: ConvNeXt's learned per-channel scale, and
+    # Inception-ResNet-v2's residual sum x + r * scale.
+    **_kinds("multiply", "LayerScale"),
+    **_kinds("add", "CustomScaleLayer"),
     **_kinds("matmul", "Dot Matmul Einsum"),
     **_kinds("attention", "MultiHeadAttention Attention AdditiveAttention "
                           "GroupedQueryAttention GroupQueryAttention"),
@@ -248,6 +278,7 @@ KERAS: dict[str, OpEntry] = {
     **_kinds("pad", "ZeroPadding1D ZeroPadding2D ZeroPadding3D"),
     **_kinds("slice", "Cropping1D Cropping2D Cropping3D CenterCrop GetItem Slice"),
     **_kinds("reduce", "Mean Sum Max Min"),
+    **_kinds("elementwise", "Absolute Negative Sqrt Exp Log Square Power Where"),
     **_kinds("cast", "Cast"),
     **_kinds("identity", "Identity Masking ActivityRegularization"),
 }

@@ -90,6 +90,29 @@ def find_config(start: Path | None = None) -> ConfigFile | None:
     return None
 
 
+def config_files(start: Path | None = None) -> list[Path]:
+    """The files whose change can change the configuration of a run started in ``start``:
+    each file the search reads, up to and including the one in force (or a broken one).
+    Unlike :func:`find_config`, never raises."""
+    named = os.environ.get("NETDRAW_CONFIG")
+    if named is not None:
+        return [Path(named).expanduser()] if named else []
+    out = []
+    folder = (start or Path.cwd()).resolve()
+    for place in (folder, *folder.parents):
+        for name in FILE_NAMES:
+            path = place / name
+            if not path.is_file():
+                continue
+            out.append(path)
+            try:
+                if read_config(path) is not None:
+                    return out
+            except NetdrawError:
+                return out
+    return out
+
+
 def read_config(path: Path) -> ConfigFile | None:
     """Read ``path``; ``None`` for a ``pyproject.toml`` without ``[tool.netdraw]``."""
     tomllib = _tomllib()
@@ -320,6 +343,13 @@ toml_value = _toml
 def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[str | None, set]:
     """The command ``argv`` runs and the option destinations it gives on the command line
     (parsed once with every default suppressed: what is left was typed)."""
+    namespace = typed_values(parser, argv)
+    return getattr(namespace, "command", None), set(vars(namespace))
+
+
+def typed_values(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """The values ``argv`` gives on the command line, and only those (every default
+    suppressed): a repeatable option holds what was typed, without any default."""
     saved: list[tuple[argparse.Action, Any]] = []
     parsers = [parser, *command_parsers(parser).values()]
     for p in parsers:
@@ -332,14 +362,12 @@ def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[str
     for p in parsers:
         p._defaults.clear()
     try:
-        namespace = parser.parse_args(argv)
+        return parser.parse_args(argv)
     finally:
         for action, default in saved:
             action.default = default
         for p, defaults in saved_defaults:
             p._defaults.update(defaults)
-    given = set(vars(namespace))
-    return getattr(namespace, "command", None), given
 
 
 def apply(parser: argparse.ArgumentParser, argv: list[str],
@@ -357,8 +385,13 @@ def apply(parser: argparse.ArgumentParser, argv: list[str],
     args = parser.parse_args(argv)  # --help shows, and errors name, the real defaults
     command = getattr(args, "command", None)
     chosen = settings.for_command(command) if command else {}
-    given = given_options(parser, argv)[1] if chosen else set()
+    typed = typed_values(parser, argv) if chosen else argparse.Namespace()
+    given = set(vars(typed))
     sources = {dest: s.source for dest, s in chosen.items() if dest not in given}
+    # argparse appends a repeatable option's typed values to its default, which here is
+    # the file's list: the command line replaces a configured value, it does not add to it.
+    for dest in chosen.keys() & given:
+        setattr(args, dest, getattr(typed, dest))
     for group in parsers[command]._mutually_exclusive_groups if chosen else ():
         dests = {a.dest for a in group._group_actions}
         if dests & given:  # --latex typed: a configured markdown = true gives way
@@ -373,3 +406,34 @@ def apply(parser: argparse.ArgumentParser, argv: list[str],
 def from_config(args: argparse.Namespace, dest: str) -> bool:
     """Whether option ``dest`` has its value from the configuration file (not typed)."""
     return dest in getattr(args, "config_sources", {})
+
+
+#: Options whose configured value can make a model fail to load in ways whose message
+#: cannot name it (an example input of the wrong shape).
+MODEL_OPTIONS = ("input_shape", "input_dtype")
+
+
+def blame(args: argparse.Namespace, message: str) -> str:
+    """``message`` of an error during a run, with the configured settings that may have
+    caused it named with their file and key: those whose option the message mentions, and
+    the model options (which the importer's message cannot name)."""
+    sources: dict[str, str] = getattr(args, "config_sources", {}) or {}
+    named = []
+    for dest, where in sources.items():
+        flag = "--" + dest.replace("_", "-")
+        if dest in MODEL_OPTIONS or flag in message or dest in message:
+            named.append(f"{dest.replace('_', '-')} = {toml_value(_raw(getattr(args, dest)))}"
+                         f" from {where}")
+    if not named:
+        return message
+    return f"{message} (configured: {'; '.join(named)})"
+
+
+def _raw(value: Any) -> Any:
+    """A parsed option value as it would be written in TOML (shapes as ``"1,3,8,8"``)."""
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, list):
+        return [_raw(v) for v in value]
+    return value
+

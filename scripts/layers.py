@@ -26,7 +26,7 @@ DOT_FILE = ROOT / "docs" / "imports.dot"
 LAYERS: list[tuple[str, str, frozenset[str]]] = [
     ("base", "the IR and what every part needs (errors, the op tables, schema, text tools)",
      frozenset({"errors", "ir", "ops", "schema", "version", "tools", "perf", "progress",
-                "output", "latex", "describe", "settings"})),
+                "output", "latex", "describe", "settings", "install"})),
     ("transforms", "passes over the IR and the figure geometry",
      frozenset({"passes", "figure"})),
     ("readers and writers", "importers (with the zoo's models) and backends",

@@ -76,7 +76,8 @@ SETUP_TOOLS = ("dot", "pdflatex", "pdftoppm", "pdftotext", "pdfimages", "pdfinfo
                "npm")
 SETUP_MODULES = ("torch", "keras", "h5py", "onnx", "onnxruntime", "onnxscript", "PIL",
                  "torchcam", "transformers", "diffusers", "hypothesis", "jsonschema",
-                 "playwright", "sphinx", "myst_parser", "nbclient", "nbformat", "sympy")
+                 "playwright", "sphinx", "myst_parser", "nbclient", "nbformat", "nbconvert",
+                 "sympy")
 
 
 def require_tool(name: str) -> str:

@@ -161,10 +161,10 @@ class PythonViews:
         return view_at(self.plan.index, state["depth"], sel("expand"), sel("collapse"),
                        state["roll"], sel("open"), sel("unroll"))
 
-    def dot(self, state: dict[str, Any], **options: Any) -> str:
+    def dot(self, state: dict[str, Any], columns: int = 1, **options: Any) -> str:
         from netdraw.backends.dot import to_dot
 
-        return to_dot(self.view(state), columns=1, **options)
+        return to_dot(self.view(state), columns=columns, **options)
 
 
 def script_name_graph() -> Graph:

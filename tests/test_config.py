@@ -66,7 +66,7 @@ def test_command_line_wins_over_exclusive_and_conflicting_settings(tmp_path, env
     (tmp_path / "netdraw.toml").write_text("full = true\n[summary]\nmarkdown = true\n")
     proc = run_cli("summary", "zoo:onnx-resnet", "--latex", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "\\begin{tabular}" in proc.stdout and "| ---" not in proc.stdout, proc.stdout[:80]
+    assert "\\begin{tabularx}" in proc.stdout and "| ---" not in proc.stdout, proc.stdout[:80]
     full = run_cli("summary", "zoo:onnx-resnet", cwd=tmp_path, env=env)
     depth = run_cli("summary", "zoo:onnx-resnet", "--depth", "1", cwd=tmp_path, env=env)
     assert depth.returncode == 0, depth.stderr  # --depth typed beats full = true
@@ -192,3 +192,154 @@ def test_no_config_environment_switch(project, env):
     env["NETDRAW_CONFIG"] = str(project / "pyproject.toml")
     proc = run_cli("config", "draw", cwd=project.parent, env=env)
     assert _tomllib().loads(proc.stdout)["tool"]["netdraw"]["draw"]["rankdir"] == "LR"
+
+
+# -- the command line replaces a configured value; values for other models are no error ---
+
+#: A minimal command line of each command that has a repeatable option, and a value of each
+#: option's type for the file and another for the command line.
+_MINIMAL = {"draw": ["draw", "m.onnx", "-o", "x.svg"], "summary": ["summary", "m.onnx"],
+            "diff": ["diff", "a.onnx", "b.onnx"], "serve": ["serve", "m.onnx"],
+            "filters": ["filters", "m.onnx", "-o", "out"],
+            "activations": ["activations", "m.onnx", "--input", "i.png", "-o", "out"],
+            "cam": ["cam", "m.onnx", "--input", "i.png", "-o", "out"]}
+
+
+def _repeatable() -> list[tuple[str, str, argparse.Action]]:
+    out = []
+    for command, sub in settings.command_parsers(build_parser()).items():
+        for key, action in settings.configurable(sub).items():
+            if isinstance(action, argparse._AppendAction):
+                out.append((command, key, action))
+    return out
+
+
+def _values(action: argparse.Action) -> tuple[str, str, str]:
+    """Three different valid texts for the option."""
+    from netdraw.cli.common import parse_shape
+
+    if action.type is parse_shape:
+        return "1,3,8,8", "1,3,16,16", "1,4"
+    return "from-the-file", "typed", "typed-too"
+
+
+def test_every_repeatable_option_is_found():
+    """The test below covers these (the figure options to come are found the same way)."""
+    found = {(command, key) for command, key, _ in _repeatable()}
+    assert {("draw", "input-shape"), ("draw", "expand"), ("draw", "collapse"), ("draw", "fold"),
+            ("draw", "input"), ("diff", "input-shape"), ("filters", "layer"),
+            ("activations", "layer")} <= found
+    assert {command for command, _ in found} <= _MINIMAL.keys()
+
+
+@pytest.mark.parametrize("command, key, action", _repeatable(),
+                         ids=[f"{c}-{k}" for c, k, _ in _repeatable()])
+def test_a_typed_repeatable_option_replaces_the_configured_one(tmp_path, monkeypatch, command,
+                                                               key, action):
+    """``input-shape`` in the file plus ``--input-shape`` gave the model two inputs: the
+    command line replaces the file's list, for every repeatable option of every command."""
+    monkeypatch.delenv("NETDRAW_CONFIG", raising=False)
+    configured, typed, typed_too = _values(action)
+    (tmp_path / "netdraw.toml").write_text(f'[{command}]\n{key} = ["{configured}"]\n')
+    convert = action.type or str
+    argv = _MINIMAL[command]
+    alone = parse_args(argv, cwd=tmp_path)
+    assert getattr(alone, action.dest) == [convert(configured)]
+    assert settings.from_config(alone, action.dest)
+    flag = f"--{key}"
+    one = parse_args([*argv, flag, typed], cwd=tmp_path)
+    assert getattr(one, action.dest) == [convert(typed)]
+    assert not settings.from_config(one, action.dest)
+    two = parse_args([*argv, flag, typed, flag, typed_too], cwd=tmp_path)
+    assert getattr(two, action.dest) == [convert(typed), convert(typed_too)]
+
+
+_FACTORY = '''\
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.conv(x).mean((2, 3)))
+
+
+def build():
+    return Net().eval()
+'''
+
+
+def _input_shape(path: Path) -> list:
+    import json
+
+    graph = json.loads(path.read_text())
+    (node,) = [n for n in graph["nodes"] if n["kind"] == "input"]
+    return node["outputs"][0]["shape"]
+
+
+def test_configured_input_shape_and_the_typed_one_give_one_input(tmp_path, env):
+    (tmp_path / "netmod.py").write_text(_FACTORY)
+    (tmp_path / "pyproject.toml").write_text('[tool.netdraw]\ninput-shape = "1,3,8,8"\n')
+    proc = run_cli("netmod:build", "-o", "typed.json", "--input-shape", "1,3,16,16",
+                   cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert _input_shape(tmp_path / "typed.json") == [1, 3, 16, 16]
+    proc = run_cli("netmod:build", "-o", "configured.json", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert _input_shape(tmp_path / "configured.json") == [1, 3, 8, 8]
+
+
+def test_configured_values_for_other_models_are_not_errors(tmp_path, env):
+    """A project's ``input-shape`` (for its PyTorch factory) and its ``expand``/``collapse``
+    paths must not break drawing an ``.onnx`` file that has no such input or group."""
+    import onnx_models as M
+
+    (tmp_path / "m.onnx").write_bytes(M.sequential_convnet().SerializeToString())
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.netdraw]\ninput-shape = "1,3,8,8"\ninput-dtype = "float32"\n'
+        'expand = ["layer1"]\ncollapse = ["encoder"]\n')
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "netdraw.toml").write_text("")
+    for out in ("m.svg", "m.html", "m.json"):
+        proc = run_cli("m.onnx", "-o", out, cwd=tmp_path, env=env)
+        assert proc.returncode == 0, (out, proc.stderr)
+    proc = run_cli(str(tmp_path / "m.onnx"), "-o", "m.svg", cwd=bare, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "m.svg").read_bytes() == (bare / "m.svg").read_bytes()
+    proc = run_cli("summary", "m.onnx", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    # Typed on the command line they are still errors: the user asked for them.
+    proc = run_cli("m.onnx", "-o", "x.svg", "--expand", "layer1", cwd=tmp_path, env=env)
+    assert_one_line_error(proc, "--expand 'layer1' names no group")
+    proc = run_cli("m.onnx", "-o", "x.svg", "--input-shape", "1,3,8,8", cwd=tmp_path, env=env)
+    assert_one_line_error(proc, "apply to Python models")
+
+
+def test_an_error_caused_by_the_file_names_the_file_and_key(tmp_path, env):
+    (tmp_path / "netmod.py").write_text(_FACTORY)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.netdraw]\ninput-shape = ["1,3,8,8", "1,3,8,8"]\n')
+    proc = run_cli("netmod:build", "-o", "x.svg", cwd=tmp_path, env=env)
+    assert_one_line_error(proc, "positional argument", "input-shape = [\"1,3,8,8\", \"1,3,8,8\"]",
+                          f"{tmp_path / 'pyproject.toml'} [tool.netdraw]")
+    (tmp_path / "pyproject.toml").write_text('[tool.netdraw.draw]\nfold = ["conv>=X"]\n')
+    proc = run_cli("netmod:build", "-o", "x.svg", "--input-shape", "1,3,8,8", cwd=tmp_path,
+                   env=env)
+    assert_one_line_error(proc, "fold = [\"conv>=X\"]", "[tool.netdraw.draw]")
+
+
+def test_configured_ascent_settings_wait_for_ascent(tmp_path, env):
+    """``filters``' ``layer`` in the file is for ``--ascent`` runs: without it, the raw
+    kernels are drawn and nothing is refused."""
+    import onnx_models as M
+
+    (tmp_path / "m.onnx").write_bytes(M.sequential_convnet().SerializeToString())
+    (tmp_path / "netdraw.toml").write_text('[filters]\nlayer = ["conv2"]\nsteps = 16\n')
+    proc = run_cli("filters", "m.onnx", "-o", "out", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "filters.png").read_bytes().startswith(b"\x89PNG")

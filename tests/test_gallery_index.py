@@ -100,3 +100,46 @@ def test_index_is_rewritten_for_a_partial_run(gallery):
     assert proc.returncode == 0, proc.stderr
     text = (gallery / "index.html").read_text(encoding="utf-8")
     assert 'id="onnx-inception"' in text  # files already in the folder stay on the page
+
+
+# -- weight -------------------------------------------------------------------------------
+
+
+def test_committed_gallery_is_under_10_mb():
+    """The HTML pages share one copy of their scripts and the diagrams are palette PNGs:
+    the folder the repository carries stays small (it was 25 MB, 15 of them the layout
+    engine once per page)."""
+    from conftest import ROOT
+
+    folder = ROOT / "gallery"
+    total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert total < 10_000_000, total
+    engines = [p for p in folder.rglob("*.js") if p.stat().st_size > 500_000]
+    assert len(engines) == 1, engines
+    pages = list(folder.glob("*.html"))
+    assert pages and all(p.stat().st_size < 500_000 for p in pages if p.name != "index.html")
+
+
+def test_gallery_diagram_pngs_look_the_same(gallery):
+    """The palette PNG against the drawing as Graphviz and pdftoppm wrote it, decoded by
+    Pillow: the same size, a mean difference under 2/255 per channel."""
+    import io
+
+    import numpy as np
+
+    require_module("PIL")
+    from PIL import Image
+
+    import netdraw
+    from netdraw.gallery import _diagram
+
+    graph = netdraw.load("zoo:onnx-inception")
+    for data in (netdraw.render(graph, "png"), netdraw.render(graph, "png", style="tikz")):
+        small = _diagram(data)
+        assert len(small) < len(data) * 0.7
+        a = Image.open(io.BytesIO(data))
+        b = Image.open(io.BytesIO(small)).convert(a.mode)
+        assert a.size == b.size
+        error = np.abs(np.asarray(a, dtype=int) - np.asarray(b, dtype=int))
+        assert error.mean() < 2 and np.percentile(error, 99.9) < 40, (error.mean(),
+                                                                      error.max())

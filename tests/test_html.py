@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import random
 import re
 import struct
@@ -234,11 +233,15 @@ def test_zoo_page_draws_the_default_view(browser, pages: Path, name: str) -> Non
     graph = zoo_graph(name)
     path = write_page(pages, name, graph)
     page, log = open_page(browser, path.as_uri())
-    oracle = PythonViews(graph).bind(page.evaluate("window.netdraw.model"))
+    model = page.evaluate("window.netdraw.model")
+    oracle = PythonViews(graph).bind(model)
     first = oracle.plan.view
     assert view_ids(page) == list(first.nodes)
-    assert page.evaluate("window.netdraw.dot") == oracle.dot(page_state(page))
-    assert page.locator("#nd-graph g.node").count() == len(first)
+    # The first view wraps into the columns the static drawing has.
+    assert model["columns"] == first.meta["view"]["columns"]
+    assert page.evaluate("window.netdraw.dot") == oracle.dot(page_state(page),
+                                                             columns=model["columns"])
+    assert page.locator("#nd-graph g.node[data-key]").count() == len(first)
     assert not overlaps(node_boxes(page))
     # The heaviest layer drawn: clicking it shows its parameter count in the panel.
     heavy = max((n for n in first if n.kind != "block"), key=lambda n: n.params)
@@ -261,6 +264,11 @@ def _dblclick_key(page, key: str) -> None:
     wait_layouts(page, before + 1)
 
 
+def _columns(page) -> int:
+    """The columns the page wrapped its view into (1: none)."""
+    return int(page.evaluate("window.netdraw.view.columns || 1"))
+
+
 def _key_of(page, view_id: str) -> str:
     return page.evaluate(f"window.netdraw.view.nodes.find((v) => v.id === {view_id!r}).key")
 
@@ -278,7 +286,8 @@ def test_resnet50_expand_layer3_relays_out(browser, pages: Path) -> None:
     assert "block:layer3" not in after
     assert {"block:layer3/layer3.0", "roll:layer3/layer3.1"} <= set(after)
     assert view_ids(page) == list(oracle.view(page_state(page)).nodes)
-    assert page.evaluate("window.netdraw.dot") == oracle.dot(page_state(page))
+    assert page.evaluate("window.netdraw.dot") == oracle.dot(page_state(page),
+                                                             columns=_columns(page))
     moved = [k for k in before if k in after and before[k][:2] != after[k][:2]]
     assert len(moved) >= 3, "the graph was not laid out again"
     assert not overlaps(after)
@@ -397,11 +406,14 @@ def test_js_views_and_dot_equal_pythons(browser, pages: Path) -> None:
             const st = {depth: s.depth, roll: s.roll, expand: new Set(s.expand),
               collapse: new Set(s.collapse), open: new Set(s.open), unroll: new Set(s.unroll)};
             const view = V.computeView(window.netdraw.model, st);
-            return [view.nodes.map((v) => v.id), V.toDot(window.netdraw.model, view)]; })""",
+            return [view.nodes.map((v) => v.id),
+                    [1, 2, 3, 5].map((k) => V.toDot(window.netdraw.model, view, k))]; })""",
                             states)
-        for state, (ids, dot) in zip(states, got, strict=True):
+        for state, (ids, dots) in zip(states, got, strict=True):
             assert ids == list(oracle.view(state).nodes), (name, state)
-            assert dot == oracle.dot(state), (name, state)
+            # Wrapped into k columns as the static drawing would be (to_dot, split).
+            for k, dot in zip((1, 2, 3, 5), dots, strict=True):
+                assert dot == oracle.dot(state, columns=k), (name, state, k)
         log.assert_clean()
         page.context.close()
 
@@ -540,7 +552,8 @@ def test_without_prelayout_the_page_lays_out_the_first_view(browser, pages: Path
     assert model_of(path.read_text())["first_svg"] is None
     page, log = open_page(browser, path.as_uri())
     assert view_ids(page) == list(PythonViews(graph).plan.view.nodes)
-    assert page.locator("#nd-graph g.node").count() == len(PythonViews(graph).plan.view)
+    assert page.locator("#nd-graph g.node[data-key]").count() == \
+        len(PythonViews(graph).plan.view)
     # Keys: zoom in shrinks the visible part of the drawing; fit shows all of it.
     width = page.evaluate("document.querySelector('#nd-graph svg').viewBox.baseVal.width")
     page.keyboard.press("+")
@@ -649,48 +662,3 @@ def test_serve_cli_errors(tmp_path: Path) -> None:
     help_text = run_cli("serve", "--help", check=True).stdout
     for option in ("--port", "--host", "--open", "--depth", "--expand", "--input-shape"):
         assert option in help_text
-
-
-# -- Jupyter ------------------------------------------------------------------------------------
-
-
-def test_notebook_displays_the_preview(browser, tmp_path: Path) -> None:
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell("import netdraw\nfrom netdraw.zoo.onnx_models import "
-                                  "small_resnet\ngraph = netdraw.load(small_resnet())\ngraph"),
-        nbformat.v4.new_code_cell("netdraw.show(small_resnet(), depth=1)"),
-    ]
-    env_path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), env_path]).rstrip(os.pathsep)
-    try:
-        NotebookClient(nb, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
-    finally:
-        os.environ["PYTHONPATH"] = env_path
-    outputs = [o for cell in nb.cells for o in cell.outputs
-               if o.get("output_type") in ("execute_result", "display_data")]
-    assert len(outputs) == 2
-    assert "image/svg+xml" in outputs[0]["data"]  # still there for front ends without HTML
-    for output, depth in zip(outputs, (None, 1), strict=True):
-        frame = output["data"]["text/html"]
-        assert frame.startswith("<iframe") and 'sandbox="allow-scripts allow-downloads"' in frame
-        host = tmp_path / f"host{depth}.html"
-        host.write_text(f"<!DOCTYPE html><html><body>{frame}</body></html>", encoding="utf-8")
-        context = browser.new_context()
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
-        page.goto(host.as_uri())
-        inner = page.frame_locator("iframe")
-        inner.locator("body[data-ready='1']").wait_for(timeout=60_000)
-        drawn = inner.locator("#nd-graph g.node").count()
-        assert drawn >= 3
-        if depth == 1:
-            assert inner.locator("#nd-depth").inner_text() == "1"
-        assert not errors, errors
-        context.close()
-

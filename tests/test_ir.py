@@ -30,7 +30,9 @@ def test_json_has_the_documented_keys():
     assert set(node) >= {"id", "name", "kind", "op_type", "attrs", "params", "inputs", "outputs",
                          "group"}
     assert isinstance(node["params"], int) and node["kind"] in KINDS
-    assert set(node["outputs"][0]) == {"shape", "dtype"}
+    # a conv's output: its layout is known (channels first)
+    assert set(node["outputs"][0]) == {"shape", "dtype", "layout"}
+    assert node["outputs"][0]["layout"] == "NCHW"
     assert set(data["edges"][0]) == {"src", "dst", "tensor"}
     ids = {n["id"] for n in data["nodes"]}
     assert set(data["inputs"]) <= ids and set(data["outputs"]) <= ids

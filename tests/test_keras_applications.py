@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
+
 import keras  # noqa: E402
+import keras_corpus  # noqa: E402
 import pytest  # noqa: E402
 from conftest import run_cli  # noqa: E402
 
@@ -29,16 +33,15 @@ pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
 
 @pytest.fixture(scope="module")
 def applications(tmp_path_factory):
-    """name -> (model, saved .keras path); each built once (they take seconds each)."""
+    """name -> (model, .keras path); each built once, on Keras' ``meta`` device (shapes
+    without memory or random initialisation), its archive holding the genuine config and
+    metadata Keras' saver writes, without weights (netdraw reads only the config;
+    ``corpus/test_keras_samples.py`` saves models with their weights)."""
     folder = tmp_path_factory.mktemp("keras_apps")
     built = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name in APPLICATIONS:
-            model = getattr(keras.applications, name)(weights=None)
-            path = folder / f"{name}.keras"
-            model.save(path)
-            built[name] = (model, path)
+    for name in APPLICATIONS:
+        model = keras_corpus.build(name)
+        built[name] = (model, keras_corpus.config_archive(model, folder / f"{name}.keras"))
     return built
 
 

@@ -201,9 +201,19 @@ def test_unknown_layer_draws_without_warnings(tmp_path):
     # Dense after it still knows what it received (Keras recorded it) and its weights.
     assert graph.nodes["d"].inputs[0].shape == (None, 4)
     assert graph.nodes["d"].params == 15
-    assert graph.meta["uncounted_params"] == ["scale"]  # the total is a lower bound
+    # Its weights are counted from the shapes the archive's weights file lists.
+    assert scale.params == 4 and graph.total_params == model.count_params() == 19
+    assert "uncounted_params" not in graph.meta and graph.meta["params_from_weights"]
     svg = netdraw.render(graph, "svg")
     ET.fromstring(svg)
+    # Without the weights file (a config-only archive) the total is a lower bound, said so.
+    bare = tmp_path / "bare.keras"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bare, "w") as dst:
+        for member in ("config.json", "metadata.json"):
+            dst.writestr(member, src.read(member))
+    graph = netdraw.load(bare)
+    assert graph.nodes["scale"].params == 0 and graph.total_params == 15
+    assert graph.meta["uncounted_params"] == ["scale"]
 
 
 def test_via_keras_loads_with_safe_mode(saved, tmp_path):
@@ -232,7 +242,7 @@ def test_cli_draws_keras_without_importing_keras(saved, tmp_path):
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg")
     text = svg.read_text()
-    assert "tower (call 2)" in text and "mlp_fc2" in text
+    assert "tower · Functional (shared, call 2 of 2)" in text and "mlp_fc2" in text
     out_json = tmp_path / "siamese.json"
     result = run_cli(str(h5), "-o", str(out_json), env=env)
     assert result.returncode == 0, result.stderr
@@ -346,3 +356,18 @@ def test_backbone_inside_sequential_collapses_to_one_block(saved):
     assert block.params == base.count_params()
     assert block.outputs[0].shape == tuple(base.output.shape) == (None, 2, 2, 1280)
     assert view.total_params == model.count_params()
+
+
+def test_linear_activation_is_an_identity(tmp_path):
+    """``Activation("linear")`` (ConvNeXt's ``…_identity`` stochastic-depth placeholder)
+    returns its input unchanged: kind ``identity``, left out of the default view."""
+    x = keras.Input((4,), name="x")
+    y = keras.layers.Dense(3, name="d")(keras.layers.Activation("linear", name="lin")(x))
+    model = keras.Model(x, keras.layers.Activation("relu", name="act")(y))
+    path = tmp_path / "linear.keras"
+    model.save(path)
+    for graph in (netdraw.load(model), netdraw.load(path)):
+        assert graph.nodes["lin"].kind == "identity"
+        assert graph.nodes["act"].kind == "activation"
+        view = netdraw.passes.make_view(graph)
+        assert "lin" not in {n.name for n in view}

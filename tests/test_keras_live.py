@@ -104,7 +104,11 @@ def test_nested_model_called_twice(siamese):
                                  ("tower#2", "mlp")}
     assert graph.groups[("tower",)].class_name == "Functional"
     assert graph.groups[("tower", "mlp")].class_name == "Sequential"
-    assert graph.groups[("tower#2",)].label == "tower (call 2)"
+    # one group per call, labelled alike, marked as calls of one model (shared weights)
+    assert graph.groups[("tower#2",)].label == "tower"
+    assert (graph.groups[("tower",)].call, graph.groups[("tower",)].calls) == (1, 2)
+    assert (graph.groups[("tower#2",)].call, graph.groups[("tower#2",)].calls) == (2, 2)
+    assert graph.groups[("tower#2",)].shared_with == ("tower",)
     first = [n for n in graph if n.group[:1] == ("tower",)]
     second = [n for n in graph if n.group[:1] == ("tower#2",)]
     assert [n.name for n in first] == [n.name for n in second] == [
@@ -129,10 +133,13 @@ def test_nested_model_collapses_with_depth(siamese):
     from netdraw.passes import collapse_to_depth
 
     view = collapse_to_depth(graph, 1)  # top-level groups as blocks
-    blocks = {n.name: n for n in view if n.kind == "block"}
-    assert set(blocks) == {"tower", "tower (call 2)"}
-    assert blocks["tower"].params == model.get_layer("tower").count_params()
-    assert blocks["tower (call 2)"].params == 0
+    blocks = {n.id: n for n in view if n.kind == "block"}
+    assert set(blocks) == {"block:tower", "block:tower#2"}
+    assert [blocks[b].name for b in blocks] == ["tower", "tower"]
+    assert blocks["block:tower"].params == model.get_layer("tower").count_params()
+    assert blocks["block:tower#2"].params == 0
+    assert (blocks["block:tower#2"].attrs["call"], blocks["block:tower#2"].attrs["calls"],
+            blocks["block:tower#2"].attrs["shared_with"]) == (2, 2, "block:tower")
     assert view.total_params == model.count_params()
 
 
@@ -145,9 +152,10 @@ def test_multi_input_multi_output_shared_dense_and_lstm(multi_io):
     assert [o.outputs[0].shape for o in outs] == [tuple(t.shape) for t in model.outputs]
     shared = [n for n in graph if n.op_type == "Dense" and n.name.startswith("shared")]
     assert [n.id for n in shared] == ["shared", "shared#2"]
-    assert [n.name for n in shared] == ["shared", "shared (call 2)"]
+    assert [n.name for n in shared] == ["shared", "shared"]
     assert shared[0].params == model.get_layer("shared").count_params() == 72
     assert shared[1].params == 0 and shared[1].attrs["call"] == 2
+    assert shared[1].attrs["calls"] == 2 and shared[1].attrs["shared_with"] == "shared"
     lstm = graph.nodes["lstm"]
     assert lstm.kind == "recurrent" and lstm.attrs["units"] == 6
     assert [o.shape for o in lstm.outputs] == [(None, 12, 6), (None, 6), (None, 6)]

@@ -32,6 +32,7 @@ from netdraw.backends.nnsvg.fcnn import FcnnStyle
 from netdraw.backends.nnsvg.lenet import LeNetStyle
 from netdraw.errors import NetdrawError
 from netdraw.figure.items import TENSORS, build_items
+from netdraw.figure.themes import THEMES
 from netdraw.ir import Graph, Node, TensorSpec
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -69,7 +70,9 @@ def render(graph: Graph, style: str, **options: object) -> str:
 def parse(svg: str) -> ET.Element:
     root = ET.fromstring(svg.encode("utf-8"))
     assert root.tag == f"{SVG}svg"
-    assert float(root.get("width")) > 50 and float(root.get("height")) > 50
+    box = [float(v) for v in root.get("viewBox").split()]
+    assert box[2] > 50 and box[3] > 50
+    assert root.get("width").endswith("cm") and root.get("height").endswith("cm")
     return root
 
 
@@ -286,7 +289,7 @@ def test_unet_is_drawn_as_a_u() -> None:
         named = layers(root)
         y = {n: _centre_y(g) for n, g in named.items()}
         top, bottom, end = y["inc.0"], y["down3.0"], y["head"]
-        assert bottom > top + 100  # the encoder descends…
+        assert bottom > top + 60  # the encoder descends three levels…
         assert end == pytest.approx(top, abs=1)  # …and the decoder climbs back
         assert y["dec3.0"] == pytest.approx(y["down2.0"], abs=1)  # levels line up
         assert len(with_class(root, "skip")) == 3  # one copy-and-concat per level
@@ -398,9 +401,10 @@ def test_options() -> None:
     root = parse(render(graph, "alexnet", colors="mono,conv=#123456"))
     front = with_class(layers(root)["conv1"], "front")[0]
     assert front.get("fill") == "#123456"
-    assert with_class(layers(root)["input"], "front")[0].get("fill") == "#ffffff"
+    grey = "#" + THEMES["greyscale"]["input"].lower()  # mono is the greyscale theme
+    assert with_class(layers(root)["input"], "front")[0].get("fill") == grey
     legend = with_class(root, "legend")[0]
-    assert "Convolution" in texts(legend) and "Dense" in texts(legend)
+    assert "Convolution" in texts(legend) and "Fully connected" in texts(legend)
     narrow, wide = (layout_style(LeNetStyle, view(graph), spacing=k)[1].bounds()
                     for k in (1, 3))
     assert wide[2] - wide[0] > narrow[2] - narrow[0] + 300  # one row, gaps three times
@@ -547,7 +551,7 @@ def test_chromium_renders(browser, tmp_path: Path, source: str, name: str, style
                         " return [b.width, b.height]; })()")
     # Shrink to at most 640 px wide (the viewBox scales the drawing) to keep decoding quick.
     page.evaluate("(() => { const s = document.documentElement;"
-                  " const w = +s.getAttribute('width'), h = +s.getAttribute('height');"
+                  " const w = s.viewBox.baseVal.width, h = s.viewBox.baseVal.height;"
                   " const k = Math.min(1, 640 / w, 640 / h);"
                   " s.setAttribute('width', w * k); s.setAttribute('height', h * k); })()")
     shot = page.locator("svg").screenshot()

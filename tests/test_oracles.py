@@ -213,7 +213,8 @@ def test_summary_latex_prints_angle_brackets_and_bar(tmp_path: Path) -> None:
 
     graph = _chain("net", 4, 3)
     graph.nodes["fc0"].name = "p<q>r|s"
-    doc = ("\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n"
+    doc = ("\\documentclass{article}\\usepackage{booktabs,tabularx,longtable}"
+           "\\begin{document}\n"
            + table(view(graph, full=True), "latex") + "\n\\end{document}\n")
     text = _pdf_text(compile_pdf(doc), tmp_path)
     assert "p<q>r|s" in text

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_one_line_error, require_module, run_cli
+from print_measure import svg_printed
 
 import netdraw
 from netdraw import zoo
 from netdraw.backends.tikz import preamble
 from netdraw.latex import compile_pdf
 
-TEXT_PT = 16.5 / 2.54 * 72.27  # 16.5 cm in TeX points
 STYLES = ("tikz", "fcnn", "lenet", "alexnet")
 MODELS = ("resnet50", "unet", "keras-ResNet50", "keras-EfficientNetB0", "keras-DenseNet121",
           "bert")
@@ -54,11 +54,10 @@ def model(name: str) -> netdraw.Graph:
 
 
 def svg_print(svg: str) -> tuple[float, float]:
-    """(aspect, smallest label in pt) of an SVG scaled to 16.5 cm wide."""
-    root = ET.fromstring(svg.encode("utf-8"))
-    width, height = float(root.get("width")), float(root.get("height"))
-    sizes = [float(t.get("font-size")) for t in root.iter("{http://www.w3.org/2000/svg}text")]
-    return max(width, height) / min(width, height), min(sizes) * TEXT_PT / width
+    """(aspect, smallest label in pt) of an SVG at the physical size it states."""
+    width, height, smallest = svg_printed(svg)
+    assert width <= 16.5 + 0.01 and height <= 16.5 + 0.01, (width, height)
+    return max(width, height) / min(width, height), smallest
 
 
 def tikz_print(tex: str, tmp_path: Path) -> tuple[float, float, float]:
@@ -221,7 +220,8 @@ def test_one_column_article_at_the_text_width(tmp_path: Path) -> None:
     (tmp_path / "fig-preamble.tex").write_text(preamble())
     (tmp_path / "doc.tex").write_text(
         "\\documentclass[12pt]{article}\n\\input{fig-preamble}\n\\begin{document}\n"
-        "\\textbf{Bold context:}\\par{\\bfseries\\large\\input{fig}}\n\\end{document}\n")
+        "\\textbf{Bold context:}\\par\\noindent{\\bfseries\\large\\input{fig}}\n"
+        "\\end{document}\n")
     log = _latex(tmp_path, "doc.tex")
     assert "Overfull" not in log
     fonts = subprocess.run(["pdffonts", str(tmp_path / "doc.pdf")], capture_output=True,
@@ -241,10 +241,10 @@ def test_cli_width_is_written_into_the_fragment(width: str, unit: str, tmp_path:
 @pytest.mark.parametrize("args, message", [
     (["--width", "wide"], "--width must be text, column or a length"),
     (["--width", "100cm"], "--width must be text, column or a length"),
-    (["--style", "graph", "--width", "text"], "--width is an option of --style"),
+    (["--width", "text"], "--width is an option of --style"),
 ])
 def test_cli_width_errors(args: list[str], message: str, tmp_path: Path) -> None:
-    out = tmp_path / ("x.svg" if "graph" in args else "x.tex")
+    out = tmp_path / ("x.html" if args[1] == "text" else "x.tex")
     r = run_cli("zoo:onnx-lenet5", "-o", str(out), *args)
     assert_one_line_error(r, message)
     assert not out.exists()
@@ -260,13 +260,17 @@ def test_svg_styles_report_rows(tmp_path: Path) -> None:
     assert rows and f'data-rows="{rows.group(1)}"' in out.read_text()
 
 
-def test_a_view_that_cannot_fit_keeps_its_labels_and_says_so() -> None:
+def test_a_view_that_cannot_fit_comes_as_close_as_it_can_and_says_so() -> None:
     """Every layer of ResNet-50 cannot fit 16.5 cm (no clean cut between its residual
-    blocks): it is drawn as close as it gets with all its labels, and the report says so."""
+    blocks): it is drawn as close as it gets — its labels no smaller than with all labels
+    kept (issue 24: a narrower width must not draw worse) — and the report says so."""
     from netdraw.backends import figure_fit
+    from netdraw.backends.tikz_boxes import fit
     from netdraw.passes import ViewOptions, describe_view, make_view
 
     full = make_view(model("resnet50"), ViewOptions.full(), figure_fit("tex", "tikz", {}))
     figure = full.meta["view"]["figure"]
-    assert not figure["fits"] and not figure["compact"] and figure["rows"] == 1
+    assert not figure["fits"] and figure["rows"] == 1
+    kept = fit(full, "full").print.smallest_pt  # the closest with every label kept
+    assert figure["smallest_pt"] >= round(kept, 1)
     assert "so it does not fit the page" in describe_view(full)

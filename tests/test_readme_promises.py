@@ -324,8 +324,8 @@ def test_figure_options_need_a_style_that_uses_them(convnet_file, tmp_path):
     assert_one_line_error(result, "--angle", "--style alexnet")
     result = run_cli(str(convnet_file), "-o", str(out), "--style", "lenet", "--angle", "30")
     assert_one_line_error(result, "--angle", "lenet")
-    result = run_cli(str(convnet_file), "-o", str(out), "--colors", "mono")
-    assert_one_line_error(result, "--colors", "graph style")
+    result = run_cli(str(convnet_file), "-o", str(out), "--scale", "linear")
+    assert_one_line_error(result, "--scale", "graph style")
     assert not out.exists()
     run_cli(str(convnet_file), "-o", str(out), "--style", "alexnet", "--angle", "30",
             check=True)

@@ -183,7 +183,7 @@ def test_latex_build_compiles_with_a_tikz_figure(tmp_path):
     assert r"\usepackage{netdraw}" in tex and (out / "netdraw.sty").is_file()
     (fragment,) = re.findall(r"\\netdrawfigure\{[^}]*\}\{(netdraw-\w+\.tex)\}", tex)
     assert r"\begin{tikzpicture}" in (out / fragment).read_text()
-    pdfs = re.findall(r"\\sphinxincludegraphics\{\{(netdraw-\w+)\}\.pdf\}", tex)
+    pdfs = re.findall(r"\\netdrawgraphics\{\}\{(netdraw-\w+)\.pdf\}", tex)
     assert len(pdfs) == 2  # the Graphviz diagram (caption) and the MyST page's
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
                            "-no-shell-escape", "tiny.tex"], cwd=out, capture_output=True,
@@ -193,3 +193,211 @@ def test_latex_build_compiles_with_a_tikz_figure(tmp_path):
                           text=True, timeout=120).stdout
     assert "The small ResNet, drawn from its file." in text
     assert "conv1" in text and "fc3" in text  # the TikZ figure's labels, typeset
+
+
+# -- what a figure depends on: project sources, the configuration -----------------------------
+
+STALE_CONF = '''\
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+project = "stale"
+extensions = ["netdraw.sphinx"]
+'''
+
+STALE_INDEX = '''\
+Stale
+=====
+
+.. netdraw:: shop.model:build
+   :input-shape: 1,3,16,16
+
+.. netdraw:: shop.model:build
+   :input-shape: 1,3,16,16
+   :full:
+'''
+
+MODEL = '''\
+import torch.nn as nn
+
+from .blocks import Block
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+        self.head = nn.Linear(Block.WIDTH, 2)
+
+    def forward(self, x):
+        return self.head(self.block(x).mean((2, 3)))
+
+
+def build():
+    return Net().eval()
+'''
+
+BLOCKS = '''\
+import torch.nn as nn
+
+
+class Block(nn.Sequential):
+    WIDTH = {width}
+
+    def __init__(self):
+        super().__init__(nn.Conv2d(3, self.WIDTH, 3), nn.ReLU())
+'''
+
+
+def _svg_texts(out: Path, page: str = "index.html") -> list[set[str]]:
+    html = (out / page).read_text()
+    return [{t.text for t in ET.parse(out / uri).iter() if t.tag.endswith("text") and t.text}
+            for uri, _ in _images(html)]
+
+
+def _read_again(proc: subprocess.CompletedProcess[str]) -> bool:
+    """Whether Sphinx read ``index`` again (it lists what it reads after 'reading sources')."""
+    reading = [ln for ln in proc.stdout.splitlines() if ln.startswith("reading sources")]
+    return any("index" in ln for ln in reading)
+
+
+def test_edits_to_imported_sources_and_to_the_configuration_redraw_the_figures(tmp_path):
+    """The model's block class lives in a second file, the defaults in ``[tool.netdraw]``:
+    an edit to either re-reads the page and redraws every figure, without ``-E``; a broken
+    configuration warns, and fixing it brings the figures back."""
+    require_module("torch")
+    src = tmp_path / "docs"
+    (src / "shop").mkdir(parents=True)
+    (src / "shop" / "__init__.py").write_text("")
+    (src / "shop" / "model.py").write_text(MODEL)
+    (src / "shop" / "blocks.py").write_text(BLOCKS.format(width=8))
+    (src / "conf.py").write_text(STALE_CONF)
+    (src / "index.rst").write_text(STALE_INDEX)
+    (src / "pyproject.toml").write_text('[tool.netdraw]\ntitle = "First title"\n')
+    out = src / "_build"
+
+    def build() -> subprocess.CompletedProcess[str]:
+        env = cli_env()
+        env.pop("NETDRAW_CONFIG", None)  # the project's own file is read
+        return subprocess.run([sys.executable, "-m", "sphinx", "--no-color", "-b", "html",
+                               str(src), str(out)], capture_output=True, text=True, env=env,
+                              timeout=900, cwd=tmp_path)
+
+    proc = build()
+    assert proc.returncode == 0 and not warnings(proc), proc.stderr
+    figures = _svg_texts(out)
+    assert len(figures) == 2
+    assert all("First title" in texts for texts in figures), figures
+    assert any(t.endswith("×8×14×14") for t in figures[1]), figures[1]  # the framework's shape
+
+    (src / "shop" / "blocks.py").write_text(BLOCKS.format(width=12))
+    proc = build()
+    assert proc.returncode == 0 and not warnings(proc), proc.stderr
+    assert _read_again(proc), proc.stdout
+    figures = _svg_texts(out)
+    assert any(t.endswith("×12×14×14") for t in figures[1]), figures[1]
+    assert not any(t.endswith("×8×14×14") for texts in figures for t in texts)
+
+    (src / "pyproject.toml").write_text('[tool.netdraw]\ntitle = "First title"\ndepht = 2\n')
+    proc = build()
+    assert _read_again(proc), proc.stdout
+    broken = warnings(proc)
+    assert len(broken) == 2 and all("unknown key 'depht'" in w and "pyproject.toml" in w
+                                    for w in broken), proc.stderr
+    assert _svg_texts(out) == []
+
+    (src / "pyproject.toml").write_text('[tool.netdraw]\ntitle = "Second title"\n')
+    proc = build()
+    assert proc.returncode == 0 and not warnings(proc), proc.stderr
+    assert _read_again(proc), proc.stdout
+    figures = _svg_texts(out)
+    assert len(figures) == 2 and all("Second title" in texts and "First title" not in texts
+                                     for texts in figures), figures
+
+    proc = build()  # nothing changed: nothing read, nothing drawn
+    assert proc.returncode == 0 and not _read_again(proc), proc.stdout
+
+
+def test_project_sources_are_the_project_files_a_factory_imports(tmp_path, monkeypatch):
+    """Followed: absolute and relative imports, ``from package import module``, packages'
+    ``__init__`` files. Not followed: the standard library, site-packages, netdraw."""
+    from netdraw.sphinx.render import project_sources
+
+    pkg = tmp_path / "proj"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from . import util\n")
+    (pkg / "util.py").write_text("import json\n")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "layers.py").write_text("from ..util import helper\nimport numpy\n")
+    (pkg / "models.py").write_text(
+        "import os\nimport netdraw\nfrom proj.sub import layers\nfrom .sub.layers import x\n")
+    (tmp_path / "lonely.py").write_text("# imported by nobody\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = project_sources("proj.models")
+    assert found == sorted(pkg / name for name in ("__init__.py", "util.py", "models.py",
+                                                   "sub/__init__.py", "sub/layers.py"))
+
+
+def test_a_tall_diagram_fits_the_latex_page(tmp_path):
+    """U-Net drawn in full is a column far taller than the page: in a figure with a caption
+    it made pdflatex say "Float too large"; it is scaled down to fit instead."""
+    require_module("torch")
+    src = tmp_path / "tall"
+    src.mkdir()
+    (src / "conf.py").write_text(CONF)
+    (src / "index.rst").write_text("Tall\n====\n\n.. netdraw:: zoo:unet\n   :full:\n"
+                                   "   :caption: U-Net, every layer.\n\n"
+                                   ".. netdraw:: zoo:unet\n   :full:\n   :width: 50%\n")
+    out = src / "_build"
+    proc = sphinx(src, out, "latex")
+    assert proc.returncode == 0 and not warnings(proc), proc.stderr
+    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                           "-no-shell-escape", "tiny.tex"], cwd=out, capture_output=True,
+                          text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    log = (out / "tiny.log").read_text(errors="replace")
+    assert "Float too large" not in log and "Overfull \\vbox" not in log, \
+        [ln for ln in log.splitlines() if "too large" in ln or "Overfull" in ln]
+    assert "U-Net, every layer." in subprocess.run(
+        ["pdftotext", str(out / "tiny.pdf"), "-"], capture_output=True, text=True,
+        timeout=120).stdout
+
+
+def test_the_embedded_preview_shows_its_whole_toolbar(tmp_path, browser):
+    """``:format: html`` puts the page in an iframe as wide as the docs' text column: every
+    toolbar button (PNG export included) must be inside the frame and be what a click at
+    its centre reaches."""
+    src = make_project(tmp_path / "frame")
+    (src / "index.rst").write_text("Frame\n=====\n\n.. netdraw:: models/net.onnx\n"
+                                   "   :format: html\n")
+    (src / "page.md").unlink()
+    out = src / "_build"
+    proc = sphinx(src, out)
+    assert proc.returncode == 0 and not warnings(proc), proc.stderr
+    # The site's pages share one copy of their scripts beside them.
+    (page_file,) = (out / "_images").glob("netdraw-*.html")
+    assert page_file.stat().st_size < 300_000
+    assert len(list((out / "_images" / "netdraw-assets").iterdir())) == 3
+    for width in (1280, 900, 600):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto((out / "index.html").as_uri())
+        frame_el = page.wait_for_selector("iframe.netdraw")
+        box = frame_el.bounding_box()
+        assert box["width"] < 900  # the text column, narrower than the window
+        frame = frame_el.content_frame()
+        frame.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        missed = frame.evaluate("""() => [
+            ...document.querySelectorAll('#nd-bar button, #nd-search')].filter((el) => {
+              const r = el.getBoundingClientRect();
+              const inside = r.left >= 0 && r.top >= 0 && r.right <= innerWidth &&
+                r.bottom <= innerHeight && r.width > 0;
+              const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+              return !inside || !(hit === el || el.contains(hit));
+            }).map((el) => el.id)""")
+        assert missed == [], (width, box, missed)
+        stage = frame.evaluate("document.getElementById('nd-stage').getBoundingClientRect()"
+                               ".height")
+        assert stage > 300, stage  # the drawing keeps most of the frame
+        context.close()

@@ -22,7 +22,7 @@ from netdraw.backends.tikz import preamble
 from netdraw.backends.tikz_boxes import extent, layout_figure, thickness
 from netdraw.errors import NetdrawError
 from netdraw.figure.items import build_items, hidden, tensor_dims
-from netdraw.figure.themes import THEMES
+from netdraw.figure.themes import THEMES, tikz_palette
 from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.latex import compile_pdf, escape, rasterise
 
@@ -95,7 +95,7 @@ def test_hostile_names_compile_print_literally_and_run_nothing(
                            if not unicodedata.combining(c))
         assert expected.replace(" ", "") in squeezed, (name, flat)
     assert "a b^c~d" in flat or "ab^c~d" in flat.replace(" ", "")  # \_ is a rule, not text
-    assert "Conv + Weird Act{}" in flat  # the legend names the odd activation literally
+    assert "Convolution + Weird Act{}" in flat  # the legend names the odd activation literally
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
     (tmp_path / "h.pdf").write_bytes(pdf)
     fonts = subprocess.run(["pdffonts", str(tmp_path / "h.pdf")], capture_output=True,
@@ -196,8 +196,8 @@ def test_lenet_boxes_follow_channels_and_resolution(graphs: dict[str, Graph]) ->
     placed = list(fig.placed.values())
     assert all(abs(p.y) < 1e-9 for p in placed)  # a chain: one row, left to right
     assert [p.x for p in placed] == sorted(p.x for p in placed)
-    assert {e.label.text for e in fig.legend} == {"Input", "Conv + ReLU", "Pooling",
-                                                  "FC + ReLU", "Fully connected"}
+    assert {e.label.text for e in fig.legend} == {"Input", "Convolution + ReLU", "Pooling",
+                                                  "Fully connected + ReLU", "Fully connected"}
 
 
 def test_sizes_are_log_scaled_and_clamped() -> None:
@@ -271,7 +271,7 @@ def test_view_blocks_rolls_and_folds_are_drawn(tmp_path: Path) -> None:
     text = pdf_text(render(graph, "pdf", style="tikz"), tmp_path)
     assert text.count("×2") == 3 and text.count("×3") == 1
     assert "BasicBlock" in text and "Block" in text and "Softmax" in text
-    assert "Conv + ReLU" in text
+    assert "Convolution + ReLU" in text
 
 
 def test_keras_nhwc_shapes(tmp_path: Path) -> None:
@@ -386,10 +386,10 @@ def test_greyscale_theme_has_no_colour() -> None:
 def test_colorblind_theme_uses_okabe_ito() -> None:
     okabe_ito = {"E69F00", "56B4E9", "009E73", "F0E442", "0072B2", "D55E00", "CC79A7",
                  "000000"}
-    palette = THEMES["colorblind"]
+    palette = tikz_palette("colorblind")
     for role in ("conv", "band", "pool", "dense", "dense_band", "add", "concat", "deconv"):
         assert palette[role] in okabe_ito
-    assert set(THEMES["default"]) == set(palette) == set(THEMES["greyscale"])
+    assert set(THEMES["default"]) == set(THEMES["colorblind"]) == set(THEMES["greyscale"])
 
 
 # -- command line ----------------------------------------------------------------------
@@ -443,7 +443,7 @@ def test_cli_pdf_defaults_to_graphviz(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-o", "{out}/x.svg", "--theme", "greyscale"], "are for TikZ figures"),
+    (["-o", "{out}/x.svg", "--tikz-fragment"], "--tikz-fragment writes two files"),
     (["-o", "{out}/x.tex", "--theme", "purple"], "unknown theme 'purple'"),
     (["-o", "-", "--format", "tex", "--tikz-fragment"], "writes two files"),
     (["-o", "{out}/x.svg", "--style", "tikz"], "style 'tikz' cannot write .svg"),

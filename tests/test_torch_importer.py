@@ -189,10 +189,16 @@ def test_data_dependent_if_and_python_loop():
     assert [n.name for n in pos if n.kind == "dense"] == ["pos", *["block.0"] * 3]
     # the condition (sum, > 0) reaches no output, so it is not drawn
     assert not [n for n in pos if n.kind in ("reduce", "elementwise", "other")]
-    assert pos.total_params == n_params(model) - 72  # neg's weights were never used
-    assert pos.meta["unused_params"] == 72
+    # neg's weights were never used: on no node, named as such, and in the model's total
+    assert sum(n.params for n in pos) == n_params(model) - 72
+    assert pos.meta["unused_params"] == {"neg": 72} == {"neg": n_params(model.neg)}
+    assert pos.total_params == n_params(model)
     blocks = [n for n in pos if n.name == "block.0"]
-    assert [b.group for b in blocks] == [("block",)] * 3 and blocks[0].params == 72
+    # three calls of one Sequential: three groups, each a call of the same module
+    assert [b.group for b in blocks] == [("block",), ("block#2",), ("block#3",)]
+    assert [(pos.groups[b.group].call, pos.groups[b.group].calls) for b in blocks] == \
+        [(1, 3), (2, 3), (3, 3)]
+    assert blocks[0].params == 72
     assert blocks[1].params == 0 and blocks[1].attrs["shared_with"] == blocks[0].id
 
 

@@ -417,7 +417,8 @@ def test_summary_totals_equal_the_framework_count(resnet, sources):
 def test_summary_latex_compiles(sources, tmp_path):
     result = run_cli("summary", sources.file("keras-names"), "--latex")
     assert result.returncode == 0, result.stderr
-    doc = ("\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n"
+    doc = ("\\documentclass{article}\\usepackage{booktabs,tabularx,longtable}"
+           "\\begin{document}\n"
            f"{result.stdout}\\end{{document}}\n")
     (tmp_path / "t.tex").write_text(doc)
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],

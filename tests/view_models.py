@@ -212,6 +212,20 @@ def _torch_state(module) -> tuple[int, int]:
     return params, stats
 
 
+def _distinct_params(module) -> int:
+    """What a dynamo export holds of a module's parameters: each distinct tensor once
+    (the exporter stores identical initializers, LayerNorm's ones and zeros, one time)."""
+    import torch
+
+    seen: list = []
+    total = 0
+    for p in module.parameters():
+        if not any(q.shape == p.shape and torch.equal(q, p) for q in seen):
+            seen.append(p.detach())
+            total += p.numel()
+    return total
+
+
 def _initializer_total(path: str) -> int:
     model = onnx.load(path, load_external_data=False)
     # netdraw counts floating-point initializers; integer/bool ones are shape and index data.
@@ -318,8 +332,8 @@ class Sources:
         export(module, torch.randn(1, 3, 32, 32), self.path(name), dynamo)
         self.files[f"vit-onnx-{'dynamo' if dynamo else 'legacy'}"] = self.path(name)
         if dynamo:
-            return load(self.path(name)), _initializer_total(self.path(name)), \
-                "ONNX initializer total"
+            return load(self.path(name)), _distinct_params(module), \
+                "torch params, identical ones once (the exporter keeps one copy)"
         return load(self.path(name)), _torch_state(module)[0], "torch params"
 
     def vit_anonymous(self):

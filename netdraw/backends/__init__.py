@@ -47,7 +47,7 @@ class BackendSpec:
 
 BACKENDS: list[BackendSpec] = [
     BackendSpec("graphviz", "netdraw.backends.dot", ("dot", "gv", "svg", "png", "pdf"),
-                aliases=("graph",)),
+                aliases=("graph",), options=("colors", "width")),
     BackendSpec("json", "netdraw.backends.json", ("json",)),
     BackendSpec("html", "netdraw.backends.html", ("html", "htm"), own_views=True),
     # NN-SVG figure styles: only chosen by --style (the first backend for a format is its
@@ -59,7 +59,7 @@ BACKENDS: list[BackendSpec] = [
                 options=(*_NNSVG, "angle")),
     # After graphviz, so .pdf/.png stay Graphviz unless --style tikz asks for TikZ.
     BackendSpec("tikz", "netdraw.backends.tikz", ("tex", "pdf", "png"),
-                options=("spacing", "labels", "legend", "width")),
+                options=("spacing", "colors", "labels", "legend", "width")),
 ]
 
 
@@ -102,9 +102,15 @@ def is_binary(fmt: str) -> bool:
 def figure_fit(fmt: str, style: str | None, options: dict[str, Any]) -> Any:
     """The measure of fit the view choice uses for a figure style (its backend module's
     ``fit``, as a :class:`netdraw.figure.fit.ViewFit` with the drawing's options), or
-    None for backends that have none (Graphviz: the view's own rule)."""
+    None for backends that have none (Graphviz without a ``width``: the view's own rule;
+    with one, :func:`netdraw.backends.dot_print.fit`)."""
     spec = find_backend(fmt, style)
-    measure = getattr(importlib.import_module(spec.module), "fit", None)
+    if spec.name == "graphviz":
+        if options.get("width") is None or options.get("activations") is not None:
+            return None  # the diagram's own rule, unless printed at a width
+        from netdraw.backends.dot_print import fit as measure
+    else:
+        measure = getattr(importlib.import_module(spec.module), "fit", None)
     if measure is None:
         return None
     from netdraw.figure.fit import ViewFit

@@ -19,12 +19,17 @@ from netdraw import tools
 from netdraw.backends import valid_unicode
 from netdraw.backends.decorations import Decorations, EdgeStyle, LegendItem, NodeStyle
 from netdraw.describe import (
+    MERGE_KINDS,
+    block_text,
     display_name,
     fill_colour,
     format_count,
     group_title,
     key_attrs,
+    operator_symbol,
     output_spec,
+    shape_text,
+    shared_note,
 )
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node
@@ -41,7 +46,7 @@ _MERGE = {"shape": "ellipse", "style": "filled"}
 _NODE_STYLE: dict[str, dict[str, str]] = {
     "input": {"style": "filled,bold", "penwidth": "1.4"},
     "output": {"style": "filled,bold", "penwidth": "1.4"},
-    "add": _MERGE, "multiply": _MERGE, "concat": _MERGE,
+    **dict.fromkeys(MERGE_KINDS, _MERGE),
     "block": {"style": "rounded,filled,bold", "penwidth": "1.2"},
 }
 #: A rolled run (``×N``) is drawn as a stack of boxes.
@@ -66,22 +71,32 @@ def _tooltip(value: str) -> str:
 
 
 def label_parts(node: Node, graph: Graph | None = None,
-                show_shapes: bool = True) -> tuple[str, str, str]:
+                show_shapes: bool = True, batch: bool = True) -> tuple[str, str, str]:
     """The three lines of a node's box: name, detail (op type and key attributes) and
-    facts (output shape and parameters); detail and facts may be empty."""
+    facts (output shape and parameters); detail and facts may be empty. ``batch`` False
+    leaves the first (batch) dimension out of the shape, as a printed figure does."""
     name = display_name(node, graph)
     detail = node.op_type
     attrs = key_attrs(node)
-    repeat = node.attrs.get("repeat") if node.kind == "block" else None
-    if repeat:
-        detail = f"{detail} ×{repeat}"
+    if node.kind == "block" and (node.attrs.get("repeat") or node.attrs.get("blocks")):
+        detail = block_text(node)
     elif attrs:
         sep = " " if attrs.startswith("+") else " · "
         detail = f"{detail}{sep}{attrs}" if detail else attrs
+    symbol = operator_symbol(node.kind)
+    if symbol and detail != name:
+        detail = f"{symbol} {detail}" if detail else symbol
+    elif symbol:
+        detail = symbol
+    note = shared_note(node, graph)
+    if note:
+        detail = f"{detail} · {note}" if detail and detail != name else note
     facts = []
     spec = output_spec(node)
-    if show_shapes and spec is not None and spec.format_shape():
-        facts.append(spec.format_shape())
+    if show_shapes and spec is not None:
+        shape = shape_text(spec, batch)
+        if shape:
+            facts.append(shape)
     if node.params:
         facts.append(f"{format_count(node.params)} params")
     return name, detail if detail != name else "", " · ".join(facts)
@@ -115,13 +130,21 @@ def label_table(name: str, detail: str = "", facts: str = "",
 
 
 def node_label(node: Node, graph: Graph | None = None, show_shapes: bool = True,
-               style: NodeStyle | None = None, thumb: tuple[str, str] | None = None) -> str:
+               style: NodeStyle | None = None, thumb: tuple[str, str] | None = None,
+               batch: bool = True) -> str:
     """The HTML-like label of a node (see :func:`label_parts`, :func:`label_table`)."""
-    return label_table(*label_parts(node, graph, show_shapes), style=style, thumb=thumb)
+    return label_table(*label_parts(node, graph, show_shapes, batch), style=style,
+                       thumb=thumb)
 
 
 _CONNECTOR = {"shape": "circle", "style": "filled", "fillcolor": "#ffffff", "width": "0.3",
               "fixedsize": "true", "fontsize": "10", "penwidth": "1.0"}
+
+
+def connector_attrs(label: str) -> str:
+    """The attribute list of a column connector (the circle an edge into the next column
+    ends and starts at) labelled ``label``."""
+    return _attrs(dict(_CONNECTOR, label=label))
 
 
 def _connector_letter(column: int) -> str:
@@ -160,15 +183,21 @@ def tooltip_text(node: Node) -> str:
 
 def node_attrs(node: Node, graph: Graph | None = None,
                deco: NodeStyle | None = None,
-               thumb: tuple[str, str] | None = None) -> dict[str, str]:
+               thumb: tuple[str, str] | None = None,
+               palette: dict[str, str] | None = None, batch: bool = True) -> dict[str, str]:
     """A node's DOT attributes (label, colours, shape, tooltip), every user string escaped;
     ``deco`` is the node's decoration (see :mod:`netdraw.backends.decorations`),
-    ``thumb`` its thumbnail cells (:mod:`netdraw.backends.dot_thumbs`)."""
+    ``thumb`` its thumbnail cells (:mod:`netdraw.backends.dot_thumbs`), ``palette`` the
+    colours by kind (:func:`netdraw.figure.themes.palette`; default: the default theme).
+    The author's colour (``attrs["fill"]``, ``--color PATH=COLOUR``) wins over the kind's."""
     style = _ROLLED if node.attrs.get("repeat") else _NODE_STYLE.get(node.kind, {})
     if thumb and style is _MERGE:
         style = {"style": "rounded,filled"}  # an ellipse would crop the thumbnails
-    attrs = {"label": node_label(node, graph, style=deco, thumb=thumb),
-             "fillcolor": fill_colour(node.kind),
+    own = node.attrs.get("fill")
+    fill = own if isinstance(own, str) and own else (
+        palette.get(node.kind) or palette["other"] if palette else fill_colour(node.kind))
+    attrs = {"label": node_label(node, graph, style=deco, thumb=thumb, batch=batch),
+             "fillcolor": fill,
              "tooltip": _tooltip(tooltip_text(node)), **style}
     if deco is not None:
         attrs.update(_node_overrides(deco, attrs.get("style", "rounded,filled")))
@@ -189,7 +218,7 @@ def cluster_attrs(graph: Graph, path: tuple[str, ...]) -> str:
 def edge_attrs(edge: Edge, edge_labels: bool = True, deco: Any = None) -> str:
     """`` [label=<shape>]`` for an edge carrying a known shape, else empty; ``deco`` (the
     edge's decoration) may replace the label and style the line."""
-    shape = edge.tensor.format_shape() if edge_labels else ""
+    shape = shape_text(edge.tensor) if edge_labels else ""
     if deco is not None:
         if deco.label is not None and edge_labels:
             shape = deco.label
@@ -197,14 +226,22 @@ def edge_attrs(edge: Edge, edge_labels: bool = True, deco: Any = None) -> str:
     return f" [label=<{_text(shape)}>]" if shape else ""
 
 
-def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None) -> list[str]:
-    """The ``digraph`` line and the graph, node and edge defaults (and the title)."""
+def header_lines(graph: Graph, rankdir: str | None = "TB", title: str | None = None,
+                 size: tuple[float, float] | None = None, compact: bool = False) -> list[str]:
+    """The ``digraph`` line and the graph, node and edge defaults (and the title); ``size``
+    (inches) is the printed size the drawing is scaled to, with no page margin;
+    ``compact`` (for print) draws the boxes closer together."""
+    rankdir = rankdir or "TB"  # None: the default direction
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise NetdrawError(f"--rankdir must be TB or LR (or BT, RL), not {rankdir!r}")
+    printed = f' size="{size[0]:.4f},{size[1]:.4f}!" margin="0"' if size else ""
+    if compact:
+        printed += ' pad="0"'  # printed to an exact size: the drawing is the page
+    gaps = 'nodesep="0.15" ranksep="0.22"' if compact else 'nodesep="0.25" ranksep="0.35"'
     lines = [
         "digraph netdraw {",
-        f'\tgraph [rankdir={rankdir} fontname="Helvetica" nodesep="0.25" ranksep="0.35" '
-        'newrank="true"]',
+        f'\tgraph [rankdir={rankdir} fontname="Helvetica" {gaps} '
+        f'newrank="true"{printed}]',
         '\tnode [shape="box" style="rounded,filled" fontname="Helvetica" fontsize="11" '
         'margin="0.12,0.05" penwidth="0.8"]',
         '\tedge [fontname="Helvetica" fontsize="8" color="#555555" arrowsize="0.6"]',
@@ -215,10 +252,12 @@ def header_lines(graph: Graph, rankdir: str = "TB", title: str | None = None) ->
     return lines
 
 
-def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
+def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None,
            edge_labels: bool = True, columns: int | None = None,
            activations: Any = None, images: Any = None,
-           thumb_cells: Mapping[str, tuple[str, str]] | None = None, **_: Any) -> str:
+           thumb_cells: Mapping[str, tuple[str, str]] | None = None,
+           size: tuple[float, float] | None = None, theme: str | None = None,
+           colors: Any = None, printed: bool = False, **_: Any) -> str:
     """The graph as DOT source text (written directly: linear time, no per-line overhead).
 
     ``columns`` wraps a tall top-to-bottom drawing into side-by-side columns (default: the
@@ -227,12 +266,24 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
     image files are named in ``images`` (a :class:`netdraw.backends.dot_thumbs.ImageFiles`).
     ``thumb_cells`` gives nodes ready-made thumbnail cells instead (node id -> the cells
     :func:`label_table` takes; the HTML page's explorer draws into them).
+    ``size`` (inches) scales the drawing to its printed size; ``theme`` and ``colors`` give
+    the fills (:func:`netdraw.figure.themes.palette`). ``printed`` draws for paper: boxes
+    closer together, shapes without the batch axis, no output markers (the last layer's
+    box shows its shape), no box around most of the figure.
     """
     if activations is not None:
         from netdraw.backends import dot_thumbs
 
         images = images if images is not None else dot_thumbs.ImageFiles()
-    lines = header_lines(graph, rankdir, title)
+    rankdir = rankdir or "TB"
+    lines = header_lines(graph, rankdir, title, size, compact=printed)
+    if printed:
+        graph = _without_outputs(graph)
+    colours = None
+    if theme is not None or colors:
+        from netdraw.figure.themes import palette
+
+        colours = palette(theme, colors)
 
     ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
     # Group tree -> nested clusters. children[path] lists child group paths in first-use order.
@@ -259,6 +310,16 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
             for d in range(1, len(node.group) + 1):
                 spans.setdefault(node.group[:d], set()).add(column[node.id])
     cluster_count = 0
+    # In print, a box around most of the figure (a model wrapping its own model) says
+    # nothing and costs a margin on every side: those groups are drawn without one.
+    most: set[tuple[str, ...]] = set()
+    if printed:
+        layers = sum(1 for n in graph.nodes.values() if n.kind not in ("input", "output"))
+        counts: dict[tuple[str, ...], int] = {}
+        for node in graph.nodes.values():
+            for d in range(1, len(node.group) + 1):
+                counts[node.group[:d]] = counts.get(node.group[:d], 0) + 1
+        most = {p for p, c in counts.items() if c * 2 > layers}
 
     decorations = Decorations(graph)
 
@@ -268,11 +329,12 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
             thumb = activations.get(node.id) if activations is not None else None
             cells = dot_thumbs.thumb_cells(thumb, images) if thumb is not None else \
                 thumb_cells.get(node.id) if thumb_cells else None
-            attrs = node_attrs(node, graph, decorations.node(node.id), cells)
+            attrs = node_attrs(node, graph, decorations.node(node.id), cells, colours,
+                               batch=not printed)
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")
         for child in children.get(path, []):
             if (len(members.get(child, [])) == 1 and not children.get(child)) or \
-                    len(spans.get(child, ())) > 1:
+                    len(spans.get(child, ())) > 1 or child in most:
                 emit(child, indent)  # a box around one node says nothing the node does not
                 continue
             lines.append(f"{indent}subgraph cluster_{cluster_count} {{")
@@ -316,6 +378,19 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", title: str | None = None,
         lines.extend(dot_thumbs.legend_lines(activations, images))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _without_outputs(graph: Graph) -> Graph:
+    """``graph`` without its output markers (kind ``output``) and their edges."""
+    if not any(n.kind == "output" for n in graph.nodes.values()):
+        return graph
+    out = Graph(graph.name)
+    out.meta, out.groups = graph.meta, graph.groups
+    out.nodes = {nid: n for nid, n in graph.nodes.items() if n.kind != "output"}
+    out.edges = [e for e in graph.edges if e.src in out.nodes and e.dst in out.nodes]
+    out.inputs = list(graph.inputs)
+    out.outputs = []
+    return out
 
 
 def _node_overrides(deco: NodeStyle, style: str) -> dict[str, str]:
@@ -425,6 +500,10 @@ def render(graph: Graph, fmt: str = "dot", **options: Any) -> str | bytes:
     if thumbs is not None and fmt in ("dot", "gv"):
         raise NetdrawError(f".{fmt} text cannot hold activation thumbnails; write .svg, .png "
                            "or .pdf (or leave out --input)")
+    if thumbs is None and options.get("width") is not None:
+        from netdraw.backends.dot_print import render_printed
+
+        return render_printed(graph, fmt, **options)
     if thumbs is None:
         source = valid_unicode(to_dot(graph, **options))
         if fmt in ("dot", "gv"):

@@ -54,8 +54,13 @@ from netdraw.output import TextWithFiles
 
 FORMATS = ("tex", "pdf", "png")
 __all__ = ["document", "fit", "picture", "preamble", "render"]
-_SYMBOLS = {"add": Tex("$+$"), "multiply": Tex(r"$\times$"), "concat": Tex(r"\textsf{C}"),
-            "softmax": Tex(r"$\sigma$")}
+#: What a ball shows inside its circle, by category (the operators of
+#: :data:`netdraw.describe.OPERATORS`: a circled + is an addition, a circled − a subtraction).
+_SYMBOLS = {"add": Tex("$+$"), "subtract": Tex("$-$"), "multiply": Tex(r"$\times$"),
+            "divide": Tex("$/$"), "maximum": Tex(r"{\fontsize{5}{6}\selectfont\textsf{max}}"),
+            "minimum": Tex(r"{\fontsize{5}{6}\selectfont\textsf{min}}"),
+            "average": Tex(r"{\fontsize{5}{6}\selectfont\textsf{avg}}"),
+            "concat": Tex(r"\textsf{C}"), "softmax": Tex(r"$\sigma$")}
 _LIMIT = 40  # characters of a caption before it is shortened
 #: Largest figure side in cm; bigger figures are scaled down (TeX stops near 575 cm).
 MAX_CM = 540.0
@@ -96,10 +101,23 @@ _SHAPES = {"group": r"\itshape", "label": "", "caption": "", "sub": r"\itshape",
            "repeat": r"\bfseries", "legend": "", "title": r"\bfseries", "symbol": ""}
 
 
-def preamble() -> str:
-    """The preamble a ``--tikz-fragment`` picture needs (packages, styles, box macros)."""
+def preamble(theme: str | None = None, colors: str | dict[str, str] | None = None) -> str:
+    """The preamble a ``--tikz-fragment`` picture needs (packages, styles, box macros) and
+    the colours of every figure, once: those of ``theme`` with the ``KIND=COLOUR`` pairs of
+    ``colors`` (see :func:`netdraw.figure.themes.palette`). An author restyles all figures
+    of a paper by redefining them after the ``\\input`` (``\\definecolor{ndconv}{HTML}{...}``)."""
     fonts = {role: (FONT_PT[role], Tex(shape)) for role, shape in _SHAPES.items()}
-    return _environment().get_template("preamble.tex.j2").render(fonts=fonts)
+    return _environment().get_template("preamble.tex.j2").render(
+        fonts=fonts, colours=colour_definitions(theme, colors),
+        theme=themes.theme_name(theme))
+
+
+def colour_definitions(theme: str | None = None, colors: str | dict[str, str] | None = None
+                       ) -> list[dict[str, Tex]]:
+    """The palette of a figure as (xcolor name, ``RRGGBB``): one per TikZ colour role."""
+    colours = themes.palette(theme, colors)
+    return [{"name": _colour(role), "hex": Tex(themes.hex_of(colours[key]))}
+            for role, key in themes.TIKZ_ROLES.items()]
 
 
 def _colour(role: str) -> Tex:
@@ -215,13 +233,15 @@ def _unit(fit: Fit, k: float, fragment: bool) -> tuple[str, Tex]:
 
 
 def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
-            fragment: bool = False, preamble_name: str = "figure-preamble.tex",
-            thumbs: Any = None, images: _Images | None = None) -> str:
+            colors: str | dict[str, str] | None = None, fragment: bool = False,
+            preamble_name: str = "figure-preamble.tex", thumbs: Any = None,
+            images: _Images | None = None, inline_colours: bool = False) -> str:
     """The ``tikzpicture`` source of a laid-out figure, printed as ``fit`` says (drawn
     with the graph's decorations, if it has any: see :func:`decoration_styles`); with
     ``thumbs`` (:class:`netdraw.backends.thumbs.Thumbnails`) each box shows its thumbnail,
-    the image files collected in ``images``."""
-    palette = themes.theme(theme)
+    the image files collected in ``images``. The palette is the preamble's
+    (:func:`preamble`); ``inline_colours`` defines ``theme``'s inside the picture instead
+    (for a document whose preamble holds another theme's)."""
     extra, fills, arrow_styles = decoration_styles(fig, graph)
     x0, y0, x1, y1 = fig.bounds()
     k = min(1.0, MAX_CM / max(x1 - x0, y1 - y0, 1e-9))
@@ -236,8 +256,7 @@ def picture(fig: Figure, graph: Graph, fit: Fit, *, theme: str | None = None,
         "printed": printed, "unit": Tex(unit), "pgfmath": "/" in unit,
         "bounds": Tex(f"({num(k * x0)},{num(k * y0)}) rectangle ({num(k * x1)},{num(k * y1)})"),
         "fragment": fragment, "preamble_name": preamble_name,
-        "colours": [{"name": _colour(role), "hex": Tex(palette[role])}
-                    for role in themes.ROLES] + extra,
+        "colours": (colour_definitions(theme, colors) if inline_colours else []) + extra,
         "glyphs": [_glyph_context(p.fp, f"{p.item.full_name} ({p.item.op_type})", k, fills,
                                   _thumb_images(p, thumbs, images, i, k)
                                   if thumbs is not None and images is not None else None)
@@ -273,18 +292,28 @@ def decoration_styles(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
     :func:`netdraw.backends.tikz_boxes.decorate_layout` already made): fills of decorated
     boxes and of the decorations' legend samples, colours and dashes of decorated arrows.
     Returns the colours to define and the fill and arrow-style overrides (by ``id`` of
-    glyph :class:`Box` and of route)."""
+    glyph :class:`Box` and of route). The author's fills (``attrs["fill"]``, from
+    ``--color PATH=COLOUR``) come first, as ``ndfill0``, ``ndfill1``, …"""
+    names: dict[str, Tex] = {}
+    own: dict[str, Tex] = {}
+    fills: dict[int, Tex] = {}
+    for p in fig.placed.values():
+        value = p.item.node.attrs.get("fill")
+        if isinstance(value, str) and value:
+            hex_value = "#" + themes.hex_of(value)
+            if hex_value not in own:
+                own[hex_value] = Tex(f"ndfill{len(own)}")
+            fills[id(p.fp.data)] = own[hex_value]
+    defined = [{"name": name, "hex": Tex(hex_value[1:])} for hex_value, name in own.items()]
     deco = Decorations(graph)
     if not deco:
-        return [], {}, {}
-    names: dict[str, Tex] = {}
+        return defined, fills, {}
 
     def colour(hex_value: str) -> Tex:
         if hex_value not in names:
             names[hex_value] = Tex(f"nddeco{len(names)}")
         return names[hex_value]
 
-    fills: dict[int, Tex] = {}
     for p in fig.placed.values():
         style = deco.first(p.item.node_ids)
         if style is not None and style.fill:
@@ -305,7 +334,7 @@ def decoration_styles(fig: Figure, graph: Graph) -> tuple[list[dict[str, Tex]],
                                 + (", dashed" if style.dashed else ""))
     extra = [{"name": name, "hex": Tex(hex_value[1:].upper())}
              for hex_value, name in names.items()]
-    return extra, fills, arrows
+    return defined + extra, fills, arrows
 
 
 def document(graph: Graph, images: _Images | None = None, **options: Any) -> str:
@@ -314,10 +343,10 @@ def document(graph: Graph, images: _Images | None = None, **options: Any) -> str
     from netdraw.version import __version__
 
     how, fig = arranged(graph, **options)
-    body = picture(fig, graph, how, theme=options.get("theme"),
-                   thumbs=options.get("activations"), images=images)
+    body = picture(fig, graph, how, thumbs=options.get("activations"), images=images)
     return _environment().get_template("document.tex.j2").render(
-        version=__version__, file_hint=Tex("FILE.tex"), preamble=Tex(preamble()),
+        version=__version__, file_hint=Tex("FILE.tex"),
+        preamble=Tex(preamble(options.get("theme"), options.get("colors"))),
         picture=Tex(body))
 
 
@@ -336,7 +365,7 @@ def render(graph: Graph, fmt: str = "tex", **options: Any) -> str | bytes:
     """``tex`` text (document or fragment), or ``pdf`` / ``png`` bytes."""
     if fmt not in FORMATS:
         raise NetdrawError(f"the TikZ style writes {', '.join(FORMATS)}, not {fmt!r}")
-    themes.theme(options.get("theme"))  # fail on a bad theme before any work
+    themes.palette(options.get("theme"), options.get("colors"))  # fail before any work
     thumbs = options.get("activations")
     images = _Images(image_folder_name(str(options.get("image_stem") or "figure")))
     if thumbs is not None:
@@ -347,7 +376,9 @@ def render(graph: Graph, fmt: str = "tex", **options: Any) -> str | bytes:
             raise NetdrawError("--tikz-fragment writes LaTeX source: give an output ending "
                                "in .tex")
         how, fig = arranged(graph, **options)
-        text = picture(fig, graph, how, theme=options.get("theme"), fragment=True,
+        text = picture(fig, graph, how, theme=options.get("theme"),
+                       colors=options.get("colors"), fragment=True,
+                       inline_colours=bool(options.get("inline_colours")),
                        preamble_name=_file_name(options.get("preamble_name")),
                        thumbs=thumbs, images=images)
         return TextWithFiles(text, images.files) if images.files else text

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from netdraw.describe import kind_name
 from netdraw.errors import NetdrawError
 from netdraw.figure import geometry as geo
 from netdraw.figure import themes
@@ -49,8 +50,9 @@ OBLIQUE = (0.45 * math.cos(math.radians(OBLIQUE_DEGREES)),
            0.45 * math.sin(math.radians(OBLIQUE_DEGREES)))
 BALL_R = 0.28
 GHOST = 0.14  # offset of the copies drawn behind a repeated block
+#: ``lead``: the arrowhead is 4.2 pt long in picture units (it scales with the picture).
 SPACING = Spacing(col_gap=0.6, lane_gap=0.5, row_gap=0.9, arc_margin=0.4, arc_step=0.22,
-                  port=0.09, bracket_gap=0.28, bracket_tick=0.12, eps=0.03)
+                  port=0.09, bracket_gap=0.28, bracket_tick=0.12, eps=0.03, lead=0.22)
 PT = 2.54 / 72.27  # one TeX point in cm
 #: Font size in points of each label role (the TikZ styles nd<role> of the preamble).
 FONT_PT = {"label": 7.0, "caption": 8.0, "sub": 7.0, "legend": 8.0, "title": 12.0,
@@ -147,7 +149,9 @@ def make_box(item: Item, size: float = 1.0) -> Box:
         d = extent(dims.w) if dims.w is not None else 0.35
     else:
         t, h, d = 0.4, 1.1, 0.8
-    if item.category == "pool":
+    if item.preprocessing:  # a thin slab, whatever the input's size
+        t, h, d = 0.12, min(h, 0.7), min(d, 0.5)
+    elif item.category == "pool":
         t = max(0.12, 0.5 * t)
     elif item.category in ("norm", "act"):
         t = max(0.12, 0.35 * t)
@@ -253,16 +257,16 @@ class TikzLook:
 
 _LEGEND_ORDER = ["input", "conv", "deconv", "pool", "upsample", "dense", "matmul", "norm",
                  "act", "attention", "embedding", "recurrent", "block", "other", "add",
-                 "multiply", "concat", "softmax"]
-_SHORT = {"conv": "Conv", "deconv": "Transp. conv", "dense": "FC", "matmul": "MatMul",
-          "block": "Block", "upsample": "Up-sampling"}
+                 "subtract", "multiply", "divide", "maximum", "minimum", "average", "concat",
+                 "softmax"]
 
 
 def legend_text(key: tuple[str, str | None]) -> str:
+    """A legend entry's text in the one kind vocabulary (:data:`netdraw.describe.KIND_NAMES`):
+    ``Convolution``, or with the activation band ``Convolution + ReLU``."""
     cat, band = key
-    if band:
-        return f"{_SHORT.get(cat, CATEGORIES[cat][1])} + {band}"
-    return CATEGORIES[cat][1]
+    name = kind_name(themes.TIKZ_ROLES.get(cat, cat))
+    return f"{name} + {band}" if band else name
 
 
 def add_legend(fig: Figure, scales: list[tuple[str, str]] | None = None) -> None:

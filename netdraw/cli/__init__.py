@@ -77,8 +77,10 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from netdraw import progress
+    from netdraw.settings import blame
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    args = None
     try:
         args = parse_args(argv)
         if args.command is None:
@@ -87,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         progress.set_quiet(getattr(args, "quiet", False))
         return _command(args.command).run(args)
     except NetdrawError as exc:
-        print(f"netdraw: error: {exc}", file=sys.stderr)
+        message = blame(args, str(exc)) if args is not None else str(exc)
+        print(f"netdraw: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("netdraw: error: interrupted", file=sys.stderr)

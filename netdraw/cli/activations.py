@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from netdraw.cli.common import open_from_args, read_inputs, report_inputs
+    from netdraw.cli.common import configured_layers, open_from_args, read_inputs, report_inputs
     from netdraw.errors import NetdrawError
     from netdraw.output import FolderWriter
     from netdraw.viz.layers import resolve_layer
@@ -46,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
         batch = read_inputs(opened, args)
         acts = opened.runtime.capture(batch.arrays)
         acts.meta["inputs"] = batch.notes
-        if args.layer:  # the layers asked for, not the input picture
-            acts = acts.select([resolve_layer(acts.graph, name) for name in args.layer])
+        layers = configured_layers(args, acts.graph)
+        if layers:  # the layers asked for, not the input picture
+            acts = acts.select([resolve_layer(acts.graph, name) for name in layers])
     except BaseException:
         writer.__exit__(RuntimeError, None, None)
         raise

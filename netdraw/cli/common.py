@@ -94,10 +94,32 @@ def load_model(spec: str, input_shape: list[tuple[int, ...]] | None = None,
                                                          input_dtype=input_dtype)))
 
 
-def load_model_from_args(args: argparse.Namespace, dest: str = "model") -> Any:
-    """The Graph of the model argument ``dest``, built with the model options given."""
-    return load_model(getattr(args, dest), getattr(args, "input_shape", None),
-                      getattr(args, "input_dtype", None))
+def load_model_from_args(args: argparse.Namespace, dest: str = "model",
+                         where_taken: bool = False) -> Any:
+    """The Graph of the model argument ``dest``, built with the model options given.
+
+    ``--input-shape``/``--input-dtype`` describe a Python model's example input. Set by the
+    configuration file, they are defaults for the models that take them and left out for a
+    model file; ``where_taken`` (``diff A B``) does the same for typed ones, which then go
+    to the side that needs them.
+    """
+    spec = getattr(args, dest)
+    return load_model(spec, **_input_options(args, spec, where_taken))
+
+
+def _input_options(args: argparse.Namespace, spec: str,
+                   where_taken: bool = False) -> dict[str, Any]:
+    """``input_shape`` and ``input_dtype`` for model ``spec``: without the configured (or,
+    with ``where_taken``, any) ones when the model does not take them."""
+    from netdraw.importers import takes_input_options
+    from netdraw.settings import from_config
+
+    out = {key: getattr(args, key, None) for key in ("input_shape", "input_dtype")}
+    if not takes_input_options(spec):
+        for key in out:
+            if where_taken or from_config(args, key):
+                out[key] = None
+    return out
 
 
 # -- inputs of the commands that run a model (activations, filters, cam) ------------------
@@ -119,13 +141,31 @@ def open_from_args(args: argparse.Namespace) -> Any:
     from netdraw.cli.common import model_options
     from netdraw.viz.api import open_model
 
-    options = model_options(args)
+    options = model_options(argparse.Namespace(**_input_options(args, args.model)))
     shape = options.get("input_shape")
     if isinstance(shape, list):
         raise NetdrawError("netdraw feeds one input tensor; give one --input-shape")
     dtype = options.get("input_dtype")
     return open_model(args.model, input_shape=shape,
                       input_dtype=dtype if isinstance(dtype, str) else None)
+
+
+def configured_layers(args: argparse.Namespace, graph: Any) -> list[str]:
+    """The ``--layer`` names for ``graph``: typed ones as given (a wrong one is an error
+    later); configured ones only where they name a layer of this model."""
+    from netdraw.settings import from_config
+    from netdraw.viz.class_maps import resolve_layer
+
+    if not from_config(args, "layer"):
+        return list(args.layer)
+    out = []
+    for name in args.layer:
+        try:
+            resolve_layer(graph, name)
+        except NetdrawError:
+            continue
+        out.append(name)
+    return out
 
 
 def read_inputs(opened: Any, args: argparse.Namespace) -> Any:
@@ -191,9 +231,16 @@ def view_options(args: argparse.Namespace):  # -> ViewOptions (imported lazily)
             depth = None
         else:
             raise NetdrawError("--full draws every level; drop --depth or --full")
+    from netdraw.settings import from_config
+
+    # Configured paths are project defaults: a model without such a group ignores them.
+    optional = frozenset(k for k in ("expand", "collapse") if from_config(args, k))
     return make(full=full, depth=depth, expand=args.expand, collapse=args.collapse,
                 roll=not args.no_roll, fold=not args.no_fold, fold_patterns=args.fold,
-                keep_all=args.keep_all, max_nodes=args.max_nodes)
+                keep_all=args.keep_all, max_nodes=args.max_nodes,
+                hide=getattr(args, "hide", None) or (),
+                renames=getattr(args, "label", None) or (),
+                optional=optional or None)
 
 
 def warn_view(view) -> None:
@@ -202,15 +249,20 @@ def warn_view(view) -> None:
         print(f"netdraw: warning: {warning}", file=sys.stderr, flush=True)
 
 
-def report_view(view) -> None:
-    """Say on stderr which view was drawn, when netdraw chose it, and how a figure style's
-    drawing fits its print width (not with --quiet)."""
+def report_view(view, more: str = "") -> None:
+    """Say on stderr which view was drawn, when netdraw chose it, how a figure style's
+    drawing fits its print width, and which parameters the traced forward never read (not
+    with --quiet); ``more`` ends the line about the view."""
+    from netdraw.describe import unused_note
     from netdraw.passes import describe_view
     from netdraw.progress import note
 
     info = view.meta.get("view") or {}
+    unused = unused_note(view)
     if info.get("auto") or info.get("figure"):
-        note(f"netdraw: {describe_view(view)}")
+        note(f"netdraw: {describe_view(view)}{more}" + (f"; {unused}" if unused else ""))
+    elif unused:
+        note(f"netdraw: {unused}")
 
 
 # -- outputs ---------------------------------------------------------------------------

@@ -29,9 +29,14 @@ matching:
   attributes, shapes, position), so a model and its own ONNX export or Keras port
   match; see 'netdraw.diff.match' for the algorithm.
 
+renames:
+  a matched layer or module whose name changed (head -> classifier) is a change: weights
+  saved under the old names no longer load. The verdict names the renamed modules.
+
 exit status:
-  with --summary (or without -o): 0 when A and B are the same architecture, 1 when they
-  differ, 2 on error. Writing a drawing alone exits 0.
+  with --summary (or without -o): 0 when A and B are the same architecture with the same
+  names (with --equivalent: up to differences exporters make), 1 when they differ, 2 on
+  error. Writing a drawing alone exits 0.
 
 """ + VIEW_HELP
 
@@ -69,6 +74,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                              "for .tex)")
     parser.add_argument("--no-legend", dest="legend", action="store_false",
                         help="leave out the legend of statuses")
+    parser.add_argument("--equivalent", action="store_true",
+                        help="an export check: differences that exporters make (a folded "
+                             "BatchNorm, a fused activation, constant folding, an operation "
+                             "spelled out) count as the same; they are listed as "
+                             "'equivalent' and the exit status is 0 when nothing else "
+                             "differs")
     add_view_arguments(parser)
 
 
@@ -89,8 +100,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.format or args.side_by_side:
         raise NetdrawError("--format and --side-by-side are for drawings: give -o OUT")
     options = view_options(args)
-    a = load_model_from_args(args, "a")
-    b = load_model_from_args(args, "b")
+    _check_input_options(args)
+    a = load_model_from_args(args, "a", where_taken=True)
+    b = load_model_from_args(args, "b", where_taken=True)
     result = diff(a, b, keep_all=options.keep_all)
     view = union_view(result, options, legend=args.legend)
     if args.output:
@@ -103,13 +115,27 @@ def run(args: argparse.Namespace) -> int:
         report_view(view)
     if summary:
         table = "markdown" if args.markdown else "latex" if args.latex else "text"
-        sys.stdout.write(result.table(table, view))
+        sys.stdout.write(result.table(table, view, equivalent=args.equivalent))
         sys.stdout.flush()
-        return 0 if result.same else 1
+        return 0 if result.same or (args.equivalent and result.equivalent) else 1
     from netdraw.diff.table import verdict
 
-    print(f"netdraw: {verdict(result)}", file=sys.stderr)
+    print(f"netdraw: {verdict(result, args.equivalent)}", file=sys.stderr)
     return 0
+
+
+def _check_input_options(args: argparse.Namespace) -> None:
+    """Typed --input-shape/--input-dtype go to the side that is a Python model; with two
+    model files they apply to neither, which is an error."""
+    from netdraw.importers import takes_input_options
+    from netdraw.settings import from_config
+
+    typed = [f"--{key.replace('_', '-')}" for key in ("input_shape", "input_dtype")
+             if getattr(args, key, None) and not from_config(args, key)]
+    if typed and not (takes_input_options(args.a) or takes_input_options(args.b)):
+        raise NetdrawError(f"{' and '.join(typed)} describe a Python model's example input "
+                           "(pkg.module:factory, zoo:NAME); A and B are both model files, "
+                           "which carry their own")
 
 
 def _check_format(fmt: str, args: argparse.Namespace) -> None:

@@ -29,18 +29,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                            "(text formats, with --format)")
     draw.add_argument("--format", help="output format when OUT is '-' (default: dot) or has "
                                        "no suffix; with a suffix it must agree")
-    draw.add_argument("--rankdir", default="TB", choices=["TB", "LR", "BT", "RL"],
-                      help="layout direction: top-to-bottom (default) or left-to-right")
+    draw.add_argument("--rankdir", choices=["TB", "LR", "BT", "RL"],
+                      help="Graphviz layout direction: top-to-bottom (the default; with "
+                           "--width, chosen to fit) or left-to-right")
     draw.add_argument("--title", help="title drawn above the diagram (default: model name; "
                                       "'' for none)")
     draw.add_argument("--theme", metavar="NAME",
-                      help="TikZ colours: default, colorblind (Okabe-Ito) or greyscale")
+                      help="colours of every style: default, colorblind (Okabe-Ito) or "
+                           "greyscale (also: mono)")
     draw.add_argument("--tikz-fragment", action="store_true",
                       help="with -o FIG.tex: write only the tikzpicture, plus "
                            "FIG-preamble.tex to \\input in your paper's preamble")
+    draw.add_argument("--assets", metavar="DIR",
+                      help="with -o PAGE.html: put the page's scripts and style (0.9 MB, "
+                           "mostly the layout engine) into DIR and load them from there, so "
+                           "pages written with the same DIR (a docs site, a gallery) share "
+                           "one copy; without it the page is one self-contained file")
     add_view_arguments(draw)
     _add_style_options(draw)
+    add_author_arguments(draw)
     _add_thumbnail_options(draw)
+
+
+def add_author_arguments(parser: argparse.ArgumentParser, colours: bool = True) -> None:
+    """--label, --hide (and --color): the author's own names, omissions and colours."""
+    group = parser.add_argument_group(
+        "the author's touches",
+        "A PATH is a group as --expand names it (layer3.0, its path joined by '/', or its "
+        "last element) or a layer's name.")
+    group.add_argument("--label", action="append", default=[], metavar="PATH=TEXT",
+                       help="draw this group or layer under another name (repeatable), "
+                            "e.g. 'dec1.gate=Attention gate'")
+    group.add_argument("--hide", action="append", default=[], metavar="PATH",
+                       help="leave this group or layer out, its edges joined through "
+                            "(repeatable)")
+    if colours:
+        group.add_argument("--color", action="append", default=[],
+                           metavar="PATH|KIND=COLOUR",
+                           help="fill a group or layer, or every layer of a kind, with a "
+                                "colour (#rgb, #rrggbb or an SVG colour name; repeatable), "
+                                "in every style: 'dec1.gate=orange', 'conv=#9ecae1'")
 
 
 def _add_thumbnail_options(draw: argparse.ArgumentParser) -> None:
@@ -97,12 +125,15 @@ def _add_style_options(draw: argparse.ArgumentParser) -> None:
     fig.add_argument("--angle", type=float, metavar="DEG",
                      help="alexnet: angle of the boxes' receding edges, 5-85 (default 40)")
     fig.add_argument("--colors", metavar="SPEC",
-                     help="colour theme 'default' or 'mono' and/or KIND=COLOUR pairs, e.g. "
+                     help="a theme (default, colorblind, greyscale or mono) and/or "
+                          "KIND=COLOUR pairs, in every style, e.g. "
                           "'mono,conv=#9ecae1,dense=orange'")
     fig.add_argument("--width", metavar="W",
                      help="the width the figure is printed at: text (16.5 cm, \\textwidth; "
-                          "the default), column (8.5 cm, \\columnwidth) or a length such "
-                          "as 12cm; the default view, rows and sizes are chosen to fit it")
+                          "the figure styles' default), column (8.5 cm, \\columnwidth) or a "
+                          "length such as 12cm; the default view, rows (Graphviz: direction "
+                          "and columns) and sizes are chosen to keep every label at 6 pt or "
+                          "more, and the file carries that printed size")
     fig.add_argument("--no-labels", dest="labels", action="store_false", default=None,
                      help="leave out dimension, name and op labels")
     fig.add_argument("--no-legend", dest="legend", action="store_false", default=None,
@@ -145,6 +176,8 @@ def _style_stdout_format(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from netdraw.api import render
     from netdraw.backends import figure_fit, find_backend
     from netdraw.output import check_target, write_output, write_with_files
@@ -156,34 +189,92 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "-" and fmt in spec.binary_formats:
         raise NetdrawError(f".{fmt} is binary: write it to a file, not stdout")
     _check_style_options(args, spec)
+    theme, kinds, fills = _colour_options(args, spec)
+    _check_assets(args, fmt)
     check_target(args.output)  # a bad output path fails before the model is read
-    drawing = dict(rankdir=args.rankdir, title=args.title, **_style_options(args), **extra)
+    # Graphviz printed at a width chooses its direction when none is given.
+    rankdir = args.rankdir or (None if spec.name == "graphviz" else "TB")
+    drawing = dict(rankdir=rankdir, title=args.title, **_style_options(args), **extra)
+    drawing.pop("colors", None)
+    drawing.update({k: v for k, v in (("theme", theme), ("colors", kinds)) if v})
     fit = figure_fit(fmt, style, drawing)
-    if fit is not None:
+    if fit is not None or args.width is not None:
         from netdraw.figure.fit import medium
 
         medium(args.width)  # a bad width fails before the model is read
     _check_thumbnail_options(args, fmt)
     options = view_options(args)
+    if fills:
+        options = replace(options, fills=tuple(fills))
     graph = load_model_from_args(args)
     if args.input and not args.no_thumbnails:
         drawing.update(_explorer(args) if fmt in ("html", "htm") else _thumbnails(args))
+    first_view = None
     if spec.own_views:  # the HTML page: it starts at this view and can open every block
+        from netdraw.passes.view import plan_view
+
         drawing["view"] = options
+        if "view" not in graph.meta:
+            plan = plan_view(graph, options)
+            drawing["plan"] = plan
+            first_view = plan.view
     elif fmt != "json" or options != ViewOptions():
         graph = make_view(graph, options, fit)
         warn_view(graph)
     if args.output != "-":
         drawing["image_stem"] = Path(args.output).stem  # TikZ: FIG-images/ beside FIG.tex
+    if args.assets:
+        drawing["assets"] = assets_url(args.assets, args.output)
     data = render(graph, fmt, style=style, **drawing)
     if args.tikz_fragment:
         from netdraw.backends.tikz import preamble
 
-        write_output(extra["preamble_name"], preamble())
+        write_output(extra["preamble_name"], preamble(theme, kinds))
     write_with_files(args.output, data)
     if not spec.own_views:
         report_view(graph)
+    elif first_view is not None:
+        report_view(first_view, "; the page opens every block")
     return 0
+
+
+def _colour_options(args: argparse.Namespace, spec: Any
+                    ) -> tuple[str | None, dict[str, str], list[tuple[str, str]]]:
+    """--theme, --colors and --color as (theme, {kind: colour}, [(PATH, colour)]), checked
+    before any model is read. A page (.html) or graph (.json) draws no colours of its own:
+    given there they are refused, configured they are left out."""
+    from netdraw.figure.themes import author_colours
+    from netdraw.settings import from_config
+
+    if spec.name in ("json", "html"):
+        for name, flag in (("theme", "--theme"), ("colors", "--colors"), ("color", "--color")):
+            if getattr(args, name, None) and not from_config(args, name):
+                raise NetdrawError(f"{flag} colours a drawing; .{spec.formats[0]} has no "
+                                   "colours of its own (write .svg, .pdf, .png or .tex)")
+        return None, {}, []
+    return author_colours(args.theme, args.colors, args.color)
+
+
+def _check_assets(args: argparse.Namespace, fmt: str) -> None:
+    """--assets is for pages written to a file; a configured one is a default for them."""
+    from netdraw.settings import from_config
+
+    if not args.assets:
+        return
+    if fmt not in ("html", "htm") or args.output == "-":
+        if from_config(args, "assets"):
+            args.assets = None
+            return
+        raise NetdrawError("--assets DIR is for HTML pages written to a file: give "
+                           "-o PAGE.html")
+
+
+def assets_url(folder: str, page: str) -> str:
+    """The URL of the assets ``folder`` as seen from the page written to ``page``."""
+    import os
+
+    start = os.path.dirname(os.path.abspath(page))
+    return Path(os.path.relpath(os.path.abspath(folder), start)).as_posix()
 
 
 _THUMB_FLAGS = (("thumbnails", "--thumbnails"), ("thumbnail_order", "--thumbnail-order"),
@@ -274,7 +365,9 @@ def _explorer(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _tikz_options(args: argparse.Namespace, fmt: str) -> tuple[str | None, dict[str, Any]]:
-    """The style to draw with and the TikZ-only options (--theme, --tikz-fragment)."""
+    """The style to draw with and the TikZ-only option (--tikz-fragment). A style never
+    changes because of another option: --theme colours every style, and --tikz-fragment
+    asks for .tex."""
     from netdraw.settings import from_config
 
     style = args.style
@@ -287,23 +380,12 @@ def _tikz_options(args: argparse.Namespace, fmt: str) -> tuple[str | None, dict[
             style = args.style = None  # a configured style is for the formats it writes
     if args.tikz_fragment and from_config(args, "tikz_fragment") and fmt != "tex":
         args.tikz_fragment = False
-    if args.theme and from_config(args, "theme") and not args.tikz_fragment and (
-            style not in (None, "tikz") or fmt not in ("tex", "pdf", "png")
-            or (style is None and fmt != "tex")):
-        args.theme = None  # a configured theme is for the TikZ figures only
-    if args.theme or args.tikz_fragment:
-        if style not in (None, "tikz") or fmt not in ("tex", "pdf", "png"):
-            raise NetdrawError("--theme and --tikz-fragment are for TikZ figures: write .tex, "
-                               "or .pdf/.png with --style tikz")
-        style = "tikz"
-        from netdraw.figure.themes import theme
-
-        theme(args.theme)  # a bad name fails before the model is read
-        extra["theme"] = args.theme
     if args.tikz_fragment:
-        if fmt != "tex" or args.output == "-":
-            raise NetdrawError("--tikz-fragment writes two files: give -o FIG.tex")
+        if fmt != "tex" or args.output == "-" or style not in (None, "tikz"):
+            raise NetdrawError("--tikz-fragment writes two files of the TikZ style: give "
+                               "-o FIG.tex")
         out = Path(args.output)
         extra["fragment"] = True
+        extra["inline_colours"] = bool(getattr(args, "inline_colours", False))
         extra["preamble_name"] = str(out.with_name(out.stem + "-preamble.tex"))
     return style, extra

@@ -48,6 +48,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.steps < 1 or args.channels < 1 or (args.size is not None and args.size < 8):
         raise NetdrawError("--steps and --channels must be 1 or more, --size 8 or more")
+    if not args.ascent:  # configured ascent settings are defaults for runs with --ascent
+        from netdraw.settings import from_config
+
+        for dest, default in (("layer", []), ("size", None), ("steps", 64)):
+            if from_config(args, dest):
+                setattr(args, dest, default)
     if (args.layer or args.size or args.steps != 64) and not args.ascent:
         raise NetdrawError("--layer, --steps and --size choose the gradient ascent: add "
                            "--ascent")

@@ -18,22 +18,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "every model whose framework is installed (the others are listed on "
                     "stderr as skipped).")
     gallery.add_argument("-o", "--output", default="gallery", metavar="DIR")
-    gallery.add_argument("names", nargs="*", metavar="NAME", help="zoo models (default: all)")
+    gallery.add_argument("names", nargs="*", metavar="NAME",
+                         help="zoo models, or 'paper' for the two-column paper pages "
+                              "(default: all)")
 
 
 def run(args: argparse.Namespace) -> int:
     from netdraw import zoo
     from netdraw.describe import plural
-    from netdraw.gallery import TRANSFORMER_GALLERY, render_gallery
+    from netdraw.gallery import PAPER_PAGES, TRANSFORMER_GALLERY, render_gallery
 
     if args.names:
         for name in args.names:
-            if name not in TRANSFORMER_GALLERY:
+            if name not in TRANSFORMER_GALLERY and name != PAPER_PAGES:
                 zoo.require(name)  # a named model that cannot be built fails before any output
         names = list(args.names)
     else:
         names = [name for name, entry in zoo.ZOO.items() if entry.available()]
-        names += list(TRANSFORMER_GALLERY)
+        names += [*TRANSFORMER_GALLERY, PAPER_PAGES]
         skipped = [name for name in zoo.ZOO if name not in names]
         if skipped:
             packages = sorted({zoo.ZOO[n].framework for n in skipped})
@@ -42,8 +44,11 @@ def run(args: argparse.Namespace) -> int:
                   f" whose framework is not installed ({', '.join(skipped)}): {lines}",
                   file=sys.stderr)
     if not names:
-        raise NetdrawError("no zoo model can be built here: pip install 'netdraw[onnx]' or "
-                           "'netdraw[torch]'")
-    for line in render_gallery(Path(args.output), names):
+        raise NetdrawError(f"no zoo model can be built here: {zoo.install_line('onnx')} or "
+                           f"{zoo.install_line('torch')}")
+    failed: list[tuple[str, str]] = []
+    for line in render_gallery(Path(args.output), names, failed):
         print(line)
-    return 0
+    for name, message in failed:
+        print(f"netdraw: error: gallery model {name} failed: {message}", file=sys.stderr)
+    return 1 if failed else 0

@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Any
 
 from netdraw.diff.compare import (
+    Change,
     Side,
     canonical_shape,
     compare,
@@ -25,7 +26,7 @@ from netdraw.diff.compare import (
 )
 from netdraw.diff.match import Matching, match_graphs, numbered_name
 from netdraw.diff.result import STATUSES, DiffResult, EdgeDiff, GroupDiff, NodeDiff
-from netdraw.ir import Edge, Graph, Group, Node, UniqueIds
+from netdraw.ir import Edge, Graph, Node, UniqueIds
 from netdraw.passes.stats import node_macs
 
 
@@ -79,6 +80,7 @@ class _Builder:
         union = self._union(records, edges)
         groups = _groups(union, records, edges, self.a)
         return DiffResult(
+            renames=renames(records),
             name_a=self.a.name, name_b=self.b.name,
             framework_a=self.side_a.framework, framework_b=self.side_b.framework,
             nodes={nid: records[nid] for nid in union.nodes}, edges=edges, groups=groups,
@@ -97,6 +99,10 @@ class _Builder:
                 nid if nid not in ids.used else ids(f"A:{nid}"))
             ids.used.add(self.uid_a[nid])
         group_map = self._group_map()
+        # Names are compared when both models name their layers one way (some pairs matched
+        # by name): then a pair whose names differ is a rename. Two models without common
+        # names (anonymous ids) have nothing to rename.
+        named = self.same_framework and self.m.counts().get("name", 0) > 0
         records: dict[str, NodeDiff] = {}
         for nid, node in self.b.nodes.items():
             partner = self.m.b_to_a.get(nid)
@@ -109,10 +115,12 @@ class _Builder:
             else:
                 changes = compare(old, node, self.side_a, self.side_b)
             rec = _record(nid, "changed" if changes else "same", old, node, group=node.group)
-            rec.changes, rec.cause = changes, is_cause(changes)
             rec.matched_by = self.m.how[partner]
-            rec.renamed = (self.same_framework and old.name != node.name
-                           and not numbered_name(old.name) and not numbered_name(node.name))
+            rec.renamed = named and renamed(old.name, node.name)
+            if rec.renamed:  # a state dict saved under the old name no longer loads
+                changes = [*changes, Change("name", old.name, node.name)]
+                rec.status = "changed"
+            rec.changes, rec.cause = changes, is_cause(changes)
             records[nid] = rec
         for nid, node in self.a.nodes.items():
             if nid not in self.m.a_to_b:
@@ -197,13 +205,43 @@ class _Builder:
         for path in sorted(used):
             group = self.b.groups.get(path) or self.a.groups.get(path)
             if group is not None:
-                union.groups[path] = Group(path, group.class_name, group.label)
+                union.groups[path] = group.copy()
             else:
                 union.add_group(path)
         union.meta["diff"] = {"a": self.a.name, "b": self.b.name,
                               "edges": [e.to_dict() for e in edges]}
         union.validate()
         return union
+
+
+def renamed(a: str, b: str) -> bool:
+    """Whether a matched layer was renamed: its names differ beyond the numbering a
+    framework or an exporter makes up (``dense_3`` and ``dense_7``, ``features.4`` and
+    ``features.5`` after an insertion are not renames; ``head.0`` and ``classifier.0``
+    are)."""
+    return a != b and _stem(a) != _stem(b)
+
+
+def _stem(name: str) -> str:
+    """A name without its trailing number when the number is made up (``head.0``: head)."""
+    return name.rstrip("0123456789")[:-1] if numbered_name(name) and name else name
+
+
+def renames(records: dict[str, NodeDiff]) -> list[tuple[str, str]]:
+    """The renamed modules and layers, outermost: ``head.0 → classifier.0`` and
+    ``head.2 → classifier.2`` are ``head → classifier`` (the parts both names end with
+    left out), in the models' order, each once."""
+    out: list[tuple[str, str]] = []
+    for rec in records.values():
+        if not rec.renamed or rec.name_a is None or rec.name_b is None:
+            continue
+        a, b = rec.name_a.split("."), rec.name_b.split(".")
+        while len(a) > 1 and len(b) > 1 and a[-1] == b[-1]:
+            a, b = a[:-1], b[:-1]
+        pair = (".".join(a), ".".join(b))
+        if pair not in out:
+            out.append(pair)
+    return out
 
 
 def _union_name(a: str, b: str) -> str:

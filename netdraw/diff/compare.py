@@ -42,7 +42,7 @@ from netdraw.ir import Graph, Node, TensorSpec
 IGNORED_ATTRS = frozenset({
     "name", "names", "module", "path", "paths", "qualname", "scope", "source", "doc",
     "doc_string", "members", "trace", "stack_trace", "shared_with", "macs", "nodes",
-    "folded", "pattern", "diff", "repeat", "trainable", "dtype", "node_ids",
+    "folded", "pattern", "diff", "repeat", "trainable", "dtype", "node_ids", "call", "calls",
 })
 
 #: Attribute keys whose value follows from the input's size rather than being chosen.
@@ -109,7 +109,11 @@ def kind_class(kind: str) -> str:
 
 
 def channels_last(graph: Graph, node: Node) -> bool:
-    """Whether ``node``'s image tensors are laid out N, H, W, C (Keras by default)."""
+    """Whether ``node``'s image tensors are laid out N, H, W, C (as its output's layout
+    says, when known: a ConvNeXt block's Linear layers in PyTorch; Keras by default)."""
+    spec = node.outputs[0] if node.outputs else None
+    if spec is not None and spec.layout and len(spec.layout) in (4, 5) and "C" in spec.layout:
+        return spec.layout.endswith("C")
     fmt = node.attrs.get("data_format")
     if fmt in ("channels_last", "NHWC"):
         return True
@@ -191,7 +195,8 @@ def _same_representation(a: Any, b: Any) -> bool:
 @dataclass(frozen=True)
 class Change:
     """One difference of a matched pair: ``what`` is ``kind``, ``op_type``, ``attr`` (with
-    ``key``), ``inputs``, ``outputs`` or ``params``; values are JSON-ready."""
+    ``key``), ``inputs``, ``outputs``, ``params`` or ``name`` (a renamed module or layer:
+    its weights are saved under another key); values are JSON-ready."""
 
     what: str
     before: Any
@@ -346,6 +351,8 @@ def describe_change(change: Change) -> str:
         return f"{change.key} {_short(change.before)} → {_short(change.after)}"
     if change.what in ("kind", "op_type"):
         return f"{change.before} → {change.after}"
+    if change.what == "name":
+        return f"renamed {change.before} → {change.after}"
     if change.what == "params":
         return f"params {_short(change.before)} → {_short(change.after)}"
     label = "in" if change.what == "inputs" else "out"
@@ -356,7 +363,8 @@ def describe_change(change: Change) -> str:
 
 
 #: Order in which a node's changes are worth a label line: the cause first.
-_NOTE_ORDER = {"kind": 0, "op_type": 1, "attr": 2, "outputs": 3, "params": 4, "inputs": 5}
+_NOTE_ORDER = {"kind": 0, "op_type": 1, "attr": 2, "outputs": 3, "params": 4, "inputs": 5,
+               "name": 6}
 
 
 def headline(changes: Sequence[Change]) -> str:

@@ -152,8 +152,9 @@ def side_by_side_graph(result: DiffResult, union: Graph, options: ViewOptions) -
         top = side.upper()
         combined.groups[(top,)] = Group((top,), "", f"{top}: {names[side]}")
         for path, group in view.groups.items():
-            combined.groups[(top, *path)] = Group((top, *path), group.class_name,
-                                                  group.display_name)
+            copy = combined.groups[(top, *path)] = group.copy((top, *path))
+            copy.label = group.display_name
+            copy.shared_with = (top, *group.shared_with) if group.shared_with else ()
         for node in view.nodes.values():
             new = node.clone()
             new.id = f"{side}/{node.id}"

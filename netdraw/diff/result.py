@@ -63,6 +63,12 @@ class NodeDiff:
         """The change worth a diagram label (``units 256 → 512``); empty when none."""
         return headline(self.changes)
 
+    @property
+    def renamed_only(self) -> bool:
+        """Changed, and only by its name."""
+        return self.status == "changed" and bool(self.changes) and \
+            all(c.what == "name" for c in self.changes)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "status": self.status, "cause": self.cause,
@@ -146,12 +152,55 @@ class DiffResult:
     union: Graph
     a: Graph
     b: Graph
+    #: Renamed modules and layers, outermost (``("head", "classifier")``): their weights
+    #: are saved under other keys, so a rename is a change.
+    renames: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def same(self) -> bool:
-        """True when every node and every edge is the same: the same architecture."""
+        """True when every node and every edge is the same: the same architecture, with
+        the same names."""
         return all(n.status == "same" for n in self.nodes.values()) and \
             all(e.status == "same" for e in self.edges)
+
+    @property
+    def same_architecture(self) -> bool:
+        """True when nothing but names changed."""
+        return all(n.status == "same" or n.renamed_only for n in self.nodes.values()) and \
+            all(e.status == "same" for e in self.edges)
+
+    def equivalences(self) -> list[NodeDiff]:
+        """The differences a known exporter or framework rewrite accounts for (a folded
+        normalisation, a fused activation, an operation spelled out, shared initializers,
+        constant folding): the nodes with an explanation, changed or not."""
+        return [n for n in self.nodes.values() if n.explanation]
+
+    @property
+    def equivalent(self) -> bool:
+        """True when every difference is one a known rewrite accounts for: added and
+        removed nodes are explained, no node changed, and every added or removed edge
+        only goes around explained nodes (``conv → relu`` for ``conv → bn → relu``)."""
+        if any(n.status == "changed" or (n.status in ("added", "removed")
+                                         and not n.explanation)
+               for n in self.nodes.values()):
+            return False
+        explained = {n.id for n in self.nodes.values()
+                     if n.status in ("added", "removed") and n.explanation}
+        by_status: dict[str, dict[str, list[str]]] = {"added": {}, "removed": {}}
+        for e in self.edges:
+            if e.status in by_status:
+                by_status[e.status].setdefault(e.src, []).append(e.dst)
+        for e in self.edges:
+            if e.status == "same":
+                continue
+            if e.status == "changed":
+                return False
+            if e.src in explained or e.dst in explained:
+                continue
+            other = by_status["removed" if e.status == "added" else "added"]
+            if not _path_through(other, e.src, e.dst, explained):
+                return False
+        return True
 
     def counts(self) -> dict[str, int]:
         """Nodes per status; ``changed`` counts causes, ``reshaped`` the changes that only
@@ -180,14 +229,15 @@ class DiffResult:
                 return n
         return None
 
-    def table(self, fmt: str = "text", view: Graph | None = None,
+    def table(self, fmt: str = "text", view: Graph | None = None, equivalent: bool = False,
               **view_options: Any) -> str:
         """The table of changes (``text``, ``markdown`` or ``latex``); view options as
         for :func:`netdraw.render` choose the rows (default view; ``full=True``: every
-        node)."""
+        node); ``equivalent`` lists the differences known exporter rewrites account for
+        as ``equivalent``."""
         from netdraw.diff.table import table
 
-        return table(self, fmt, view, **view_options)
+        return table(self, fmt, view, equivalent, **view_options)
 
     def render(self, format: str = "svg", **options: Any) -> str | bytes:
         """Draw the diff (see :func:`netdraw.diff.draw.render_diff`)."""
@@ -198,6 +248,8 @@ class DiffResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
+            "renames": [{"a": a, "b": b} for a, b in self.renames],
+            "equivalent": self.equivalent,
             "a": {"name": self.name_a, "framework": self.framework_a, "nodes": self.sizes[0],
                   "params": self.params[0], "macs": self.macs[0]},
             "b": {"name": self.name_b, "framework": self.framework_b, "nodes": self.sizes[1],
@@ -223,3 +275,18 @@ class DiffResult:
         c = self.counts()
         parts = ", ".join(f"{v} {k}" for k, v in c.items() if v)
         return f"<DiffResult {self.name_a!r} → {self.name_b!r}: {parts}>"
+
+
+def _path_through(succ: dict[str, list[str]], src: str, dst: str, via: set[str]) -> bool:
+    """Whether ``succ`` leads from ``src`` to ``dst`` through nodes of ``via`` only."""
+    seen: set[str] = set()
+    todo = [src]
+    while todo:
+        here = todo.pop()
+        for nxt in succ.get(here, []):
+            if nxt == dst:
+                return True
+            if nxt in via and nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False

@@ -7,7 +7,9 @@ narrower, so that it is no taller than 1.5 times the width and at most 16.5 cm
 (:data:`MAX_HEIGHT_CM`): it must fit on a page, or in a column, with its caption. It
 **fits** when, scaled so,
 
-- its longer side is at most 4× the shorter (:data:`MAX_ASPECT`), and
+- it is at most 4× taller than wide (:data:`MAX_ASPECT`) or 8× wider than tall
+  (:data:`MAX_WIDE`: a strip across the page is a figure; a longer one shrinks its glyphs
+  to nothing beside their labels), and
 - its smallest label is at least 6 pt (:data:`MIN_PT`).
 
 :func:`arrange` finds how to draw a view so that it fits: the main path in as few rows as
@@ -32,6 +34,7 @@ from netdraw.ir import Graph
 
 MIN_PT = 6.0
 MAX_ASPECT = 4.0
+MAX_WIDE = 8.0
 MAX_HEIGHT_CM = 16.5
 #: Glyph sizes tried, largest first (1 is the style's natural size), with all labels and
 #: with compact ones.
@@ -94,12 +97,17 @@ class Print:
                                                          1e-9)
 
     @property
+    def limit(self) -> float:
+        """The longest aspect allowed: :data:`MAX_WIDE` wide, :data:`MAX_ASPECT` tall."""
+        return MAX_WIDE if self.width_cm >= self.height_cm else MAX_ASPECT
+
+    @property
     def fits(self) -> bool:
-        return self.smallest_pt >= MIN_PT - 1e-9 and self.aspect <= MAX_ASPECT + 1e-9
+        return self.smallest_pt >= MIN_PT - 1e-9 and self.aspect <= self.limit + 1e-9
 
     def score(self) -> float:
         """How close to fitting: 1 or more fits; the worse of the two ratios."""
-        return min(self.smallest_pt / MIN_PT, MAX_ASPECT / self.aspect)
+        return min(self.smallest_pt / MIN_PT, self.limit / self.aspect)
 
 
 def printed(fig: Figure, width_cm: float, cm_per_unit: float, pt_of: Callable[[str], float],
@@ -130,6 +138,11 @@ class Fit:
     compact: bool
     print: Print
     enough: bool = True  # the view shows enough to be a figure (see ViewFit)
+    #: The Graphviz diagram's rank direction (``rows`` then counts its columns); None for
+    #: the figure styles, which always run left to right.
+    direction: str | None = None
+    #: ``u`` when the figure is drawn as a U (an encoder–decoder), else ``flat``.
+    mode: str = "flat"
 
     @property
     def fits(self) -> bool:
@@ -138,8 +151,9 @@ class Fit:
     def summary(self, style: str) -> dict[str, object]:
         """What ``meta["view"]["figure"]`` records (and the one-line report says)."""
         p = self.print
+        extra = {"rankdir": self.direction} if self.direction else {}
         return {"style": style, "width": self.medium.name, "width_of": self.medium.cm,
-                "rows": self.rows,
+                "rows": self.rows, **extra,
                 "size": self.size, "compact": self.compact, "fits": self.fits,
                 "aspect": round(p.aspect, 2), "smallest_pt": round(p.smallest_pt, 1),
                 "width_cm": round(p.width_cm, 2), "height_cm": round(p.height_cm, 2)}
@@ -152,15 +166,13 @@ def arrange(lay: Layout, measure: Callable[[Figure], Print], medium_: Medium,
             detail: str = "any") -> tuple[Fit, Figure]:
     """The arrangement that fits with all labels, else with compact ones (``detail``:
     ``any``; ``full`` or ``compact`` tries only those); of those, the fewest rows, then
-    the largest glyphs. If none fits, the one with all labels that comes closest (the
-    reader may zoom). ``lay(rows, size, compact)`` lays the figure out."""
+    the largest glyphs. If none fits, the one that comes closest: a narrower width never
+    prints smaller labels than a wider one's figure shrunk to it. ``lay(rows, size,
+    compact)`` lays the figure out."""
     best: tuple[float, Fit, Figure] | None = None
-    fallback: tuple[Fit, Figure] | None = None
     steps = [(c, sizes) for c, sizes in ((False, SIZES), (True, COMPACT_SIZES))
              if detail == "any" or (detail == "compact") == c]
     for compact, sizes in steps:
-        if best is not None and fallback is None:
-            fallback = (best[1], best[2])  # the closest with all labels
         smallest = lay(1, sizes[-1], compact)  # the smallest glyphs: if even they cannot
         plan = smallest.plan                   # fit in any number of rows, skip the rest
         most = 1 if plan.u_shaped else min(MAX_ROWS, len(plan.cuts) + 1)
@@ -168,7 +180,8 @@ def arrange(lay: Layout, measure: Callable[[Figure], Print], medium_: Medium,
         if not first.fits and not any(_promising(first, r) for r in range(2, most + 1)):
             score = first.score()
             if best is None or score > best[0] + 1e-9:
-                best = (score, Fit(medium_, 1, sizes[-1], compact, first), smallest)
+                best = (score, Fit(medium_, 1, sizes[-1], compact, first,
+                                   mode=smallest.mode), smallest)
             continue
         single = {s: smallest if s == sizes[-1] else lay(1, s, compact) for s in sizes}
         printed1 = {s: first if s == sizes[-1] else measure(f) for s, f in single.items()}
@@ -181,13 +194,13 @@ def arrange(lay: Layout, measure: Callable[[Figure], Print], medium_: Medium,
                 if fig.rows < rows:
                     continue  # too few clean cuts for that many rows
                 p = one if rows == 1 else measure(fig)
-                fit = Fit(medium_, rows, size, compact, p)
+                fit = Fit(medium_, rows, size, compact, p, mode=fig.mode)
                 if p.fits:
                     return fit, fig
                 if best is None or p.score() > best[0] + 1e-9:
                     best = (p.score(), fit, fig)
     assert best is not None
-    return fallback or (best[1], best[2])
+    return best[1], best[2]
 
 
 def _promising(one: Print, rows: int) -> bool:
@@ -213,10 +226,13 @@ class ViewFit:
     options: dict[str, object]
     _seen: dict[tuple[int, bool], Fit] = field(default_factory=dict, repr=False,
                                                compare=False)
+    #: The views measured, kept alive so that no later view reuses one's ``id``.
+    _views: list[Graph] = field(default_factory=list, repr=False, compare=False)
 
     def __call__(self, view: Graph, relaxed: bool = True) -> Fit:
         key = (id(view), relaxed)
         if key not in self._seen:
+            self._views.append(view)
             strict = self._seen.get((id(view), False))
             if not relaxed:
                 fit = self.measure(view, "full", **self.options)
@@ -229,14 +245,6 @@ class ViewFit:
         return self._seen[key]
 
     def summary(self, view: Graph) -> dict[str, object]:
-        """How the figure of ``view`` is drawn (as the style's ``fit`` with any labels
-        would arrange it: all labels if they fit, else compact ones if those fit, else
-        the closest with all labels)."""
-        strict = self._seen.get((id(view), False))
-        relaxed = self._seen.get((id(view), True))
-        if strict is not None and (strict.print.fits or relaxed is not None
-                                   and not relaxed.print.fits):
-            fit = strict
-        else:
-            fit = relaxed or self.measure(view, "any", **self.options)
-        return fit.summary(self.style)
+        """How the figure of ``view`` is drawn: exactly as the style's renderer arranges
+        it (its ``fit`` with any labels), so the report describes the file."""
+        return self.measure(view, "any", **self.options).summary(self.style)

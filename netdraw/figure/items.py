@@ -13,14 +13,16 @@ leaves out is its :class:`Policy`:
   In a view the passes decided: only ``attrs["activation"]`` makes a band.
 - :data:`TENSORS` (NN-SVG, one layer per tensor that changes shape): activations,
   normalisations, softmax and element-wise ops are not layers either, and neither is a
-  merge (add, multiply, concat) with fewer than two distinct drawn inputs (a bias add,
-  ``x * sigmoid(x)``): its edges are joined through.
+  merge (add, subtract, multiply, concat…) with fewer than two distinct drawn inputs (a
+  bias add, ``x * sigmoid(x)``): its edges are joined through.
 
-Tensor layout rule (documented in docs/tikz.md and the README): 4-D (and 3-D, 5-D)
-tensors are read as channels-first (``N, C, H, W``, as ONNX and PyTorch write them) unless
-the node has ``attrs["data_format"] == "channels_last"`` (or ``NHWC``…), or the graph's
-``meta["data_format"]`` says so, or ``meta["framework"] == "keras"`` and the node does not
-say ``channels_first`` (Keras' default, ``N, H, W, C``). A 3-D tensor of a
+Tensor layout rule (documented in docs/tikz.md and the README): a tensor whose layout is
+known (:attr:`netdraw.ir.TensorSpec.layout`, inferred on import by
+:mod:`netdraw.passes.tensor_layout`) is read where its layout puts C, H and W. Otherwise
+4-D (and 3-D, 5-D) tensors are read as channels-first (``N, C, H, W``, as ONNX and PyTorch
+write them) unless the node has ``attrs["data_format"] == "channels_last"`` (or ``NHWC``…),
+or the graph's ``meta["data_format"]`` says so, or ``meta["framework"] == "keras"`` and the
+node does not say ``channels_first`` (Keras' default, ``N, H, W, C``). A 3-D tensor of a
 non-convolutional layer is a sequence ``N, L, D`` (features last). The first dimension is
 the batch.
 """
@@ -32,17 +34,23 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from netdraw.ir import Graph, Node, TensorSpec
+from netdraw.describe import MERGE_KINDS, OPERATORS, block_text, shared_tag
+from netdraw.ir import Graph, Node, TensorSpec, channels_and_spatial
 
 #: IR kinds that no figure draws (their edges are contracted).
 HIDDEN_KINDS = frozenset({"output", "flatten", "reshape", "transpose", "identity", "cast",
                           "dropout", "pad", "constant", "slice"})
 _SHAPE_OPS = frozenset({"Shape", "Size", "NonZero", "Range", "ConstantOfShape", "EyeLike"})
-MERGE_KINDS = frozenset({"add", "multiply", "concat"})
 #: Kinds drawn even when their output is a single number (a regression head's Dense(1)).
 _WEIGHTED = frozenset({"input", "dense", "conv", "conv_transpose", "block", "subgraph",
                        "recurrent", "embedding", "attention"})
 _ALWAYS = frozenset({"input", "block", "subgraph", "embedding"})
+#: Op types that prepare the input rather than compute a feature (drawn small).
+PREPROCESSING = frozenset({
+    "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation",
+    "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness", "RandomCrop",
+    "AutoContrast", "RandomGrayscale", "RandomSaturation", "RandomHue",
+})
 
 
 @dataclass(frozen=True)
@@ -65,9 +73,9 @@ TENSORS = Policy("tensors", HIDDEN_KINDS | {"activation", "norm", "softmax", "el
 CATEGORY_OF_KIND: dict[str, str] = {
     "input": "input", "conv": "conv", "conv_transpose": "deconv", "pool": "pool",
     "global_pool": "pool", "upsample": "upsample", "dense": "dense", "matmul": "matmul",
-    "norm": "norm", "activation": "act", "softmax": "softmax", "add": "add",
-    "multiply": "multiply", "concat": "concat", "attention": "attention",
-    "embedding": "embedding", "recurrent": "recurrent", "block": "block", "subgraph": "block",
+    "norm": "norm", "activation": "act", "softmax": "softmax", "concat": "concat",
+    "attention": "attention", "embedding": "embedding", "recurrent": "recurrent",
+    "block": "block", "subgraph": "block", **{kind: kind for kind in OPERATORS},
 }
 
 #: Drawing category -> (glyph, legend text). Glyphs: box (3D cuboid), bar (thin tall
@@ -87,8 +95,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "recurrent": ("box", "Recurrent"),
     "block": ("box", "Block"),
     "other": ("box", "Other"),
-    "add": ("ball", "Addition"),
-    "multiply": ("ball", "Multiplication"),
+    **{kind: ("ball", name) for kind, (_, _, name) in OPERATORS.items()},
     "concat": ("ball", "Concatenation"),
     "softmax": ("ball", "Softmax"),
 }
@@ -164,9 +171,18 @@ def _list(value: Any) -> list:
 
 
 def tensor_dims(spec: TensorSpec | None, channels_last: bool, conv_like: bool) -> Dims:
-    """Read C, H, W from a tensor spec by the layout rule in the module docstring."""
+    """Read C, H, W from a tensor spec: where its layout puts them
+    (:func:`netdraw.ir.channels_and_spatial`), else by the rule in the module docstring."""
     if spec is None or spec.shape is None or len(spec.shape) == 0:
         return Dims()
+    found = channels_and_spatial(spec) if spec.layout and spec.layout[0] == "N" else None
+    if found is not None:
+        c, spatial = _int(found[0]), [_int(d) for d in found[1]]
+        rank = len(spatial) + 1
+        if len(spatial) >= 3:
+            return Dims(c=c, d=spatial[-3], h=spatial[-2], w=spatial[-1], rank=rank)
+        return Dims(c=c, h=spatial[0] if spatial else None,
+                    w=spatial[1] if len(spatial) > 1 else None, rank=rank)
     shape = list(spec.shape)
     if len(shape) == 1:
         return Dims(c=_int(shape[0]), rank=1)
@@ -245,6 +261,12 @@ class Item:
     @property
     def is_merge(self) -> bool:
         return self.node.kind in MERGE_KINDS
+
+    @property
+    def preprocessing(self) -> bool:
+        """Input preprocessing (Keras' ``Rescaling``, ``Normalization``, …): drawn small,
+        not as a layer of the input's size."""
+        return self.node.op_type in PREPROCESSING and not self.folded
 
     @property
     def glyph(self) -> str:
@@ -370,7 +392,12 @@ def build_items(graph: Graph, policy: Policy = OPS) -> ItemGraph:
             continue
         cat = _category(node)
         name = roll_name(node.name) if cat == "block" else short_name(node)
-        item = Item(f"i{len(items)}", len(items), node, cat, [node.id], name, node.op_type,
+        tag = shared_tag(node)
+        if tag:
+            name = f"{name} ({tag})"
+        item = Item(f"i{len(items)}", len(items), node, cat, [node.id], name,
+                    block_text(node) if cat == "block" and node.attrs.get("blocks")
+                    else node.op_type,
                     node_dims(graph, node), node.params,
                     band=_band_of(node) if cat in BANDABLE else None,
                     repeat=_int(node.attrs.get("repeat")) or 1,
@@ -436,11 +463,11 @@ def _fuse(ig: ItemGraph, data_inputs: dict[str, int]) -> None:
         elif cat == "act" and host.category in BANDABLE and host.band is None:
             host.band = activation_label(item.op_type)
             host.folded.append("activation")
-        elif cat == "act" and host.category in ("add", "concat", "multiply"):
+        elif cat == "act" and host.category in MERGE_KINDS:
             host.folded.append("activation")
-        elif cat in ("add", "multiply") and data_inputs.get(item_id, 0) <= 1 \
+        elif cat in OPERATORS and data_inputs.get(item_id, 0) <= 1 \
                 and host.glyph != "ball":
-            host.folded.append(cat)  # a bias or scale with a constant operand
+            host.folded.append(cat)  # a bias, scale or shift with a constant operand
         else:
             continue
         _merge(ig, host, item)

@@ -151,11 +151,14 @@ class Spacing:
     bracket_gap: float  # between a bracket and what it spans
     bracket_tick: float
     eps: float  # what counts as touching, not crossing
+    #: The shortest last piece of an arrow into a glyph: longer than the arrowhead, so the
+    #: head lies outside what it points at.
+    lead: float = 0.0
 
     def times(self, k: float) -> Spacing:
         return Spacing(self.col_gap * k, self.lane_gap * k, self.row_gap * k,
                        self.arc_margin, self.arc_step, self.port, self.bracket_gap,
-                       self.bracket_tick, self.eps)
+                       self.bracket_tick, self.eps, self.lead)
 
 
 class Look(Protocol):
@@ -392,7 +395,7 @@ def lay_out(graph: Graph, plan: Plan, look: Look, rows: int = 1) -> Figure:
     row_of = plan.rows_for(breaks)
     level_of = plan.level_of() if plan.u_shaped else None
     brackets = shown_groups(graph, ig, plan.main, look.bracket_depths,
-                            lambda v: (row_of[v], level_of[v] if level_of else 0)) \
+                            lambda v: (row_of[v], level_of[v] if level_of else 0), plan.col) \
         if look.bracket_depths else []
     names = captions(graph, ig, brackets)
     fps = {v: look.footprint(ig.items[v], names.get(v)) if v in names else first[v]
@@ -561,17 +564,18 @@ def _place_row(plan: Plan, members: list[str], fps: dict[str, Footprint],
             if u in band:
                 arcs_above[band[u]] = arcs_above.get(band[u], 0) + 1
     ys: dict[int, float] = {}
-    y = 0.0
-    for k, b in enumerate(order):
-        if k:
-            extra = (sp.arc_margin + sp.arc_step * (arcs_above[b] + 1)) if b in arcs_above \
-                else 0.0
-            y -= below[order[k - 1]] + sp.lane_gap + above[b] + extra
-        ys[b] = y
     if plan.u_shaped:
         dxs, gaps = _pack_u(sorted(members, key=plan.col.__getitem__), local, band, plan, sp,
                             hangs)
+        ys = _stack_u(plan, members, local, band, dxs, sp, room_below, order)
     else:
+        y = 0.0
+        for k, b in enumerate(order):
+            if k:
+                extra = (sp.arc_margin + sp.arc_step * (arcs_above[b] + 1)) \
+                    if b in arcs_above else 0.0
+                y -= below[order[k - 1]] + sp.lane_gap + above[b] + extra
+            ys[b] = y
         dxs, gaps = _columns(members, local, plan, widths, sp)
     out = {v: Placed(plan.ig.items[v], local[v].moved(dxs[v], ys[band[v]]), plan.col[v],
                      plan.lane[v], row) for v in members}
@@ -629,7 +633,7 @@ def _pack_u(main: list[str], local: dict[str, Footprint], band: dict[str, int], 
                     edge = low_v[0]
                 gap = max(passed) + sp.col_gap / 2
                 gaps[plan.col[u]] = gap
-                need.append(gap + sp.col_gap / 2 - edge)
+                need.append(gap + max(sp.col_gap / 2, sp.port + sp.lead) - edge)
             dx = max(need)
         dxs[v] = dx
         upper[band[v]] = max(upper.get(band[v], -math.inf), up_v[1] + dx)
@@ -647,6 +651,53 @@ def _pack_u(main: list[str], local: dict[str, Footprint], band: dict[str, int], 
     if prev is not None:
         gaps[plan.col[prev]] = local[prev].extent()[2] + dxs[prev] + sp.col_gap / 2
     return dxs, gaps
+
+
+def _stack_u(plan: Plan, members: list[str], local: dict[str, Footprint],
+             band: dict[str, int], dxs: dict[str, float], sp: Spacing,
+             room_below: dict[int, float], order: list[int]) -> dict[int, float]:
+    """The row line of each level of a U, top level first, each as high as it can go: a
+    level only has to clear what it lies under — the items, labels and brackets of the
+    levels above where their x ranges meet, and the skip arc of each level above, which
+    spans the levels below it — so the U is as tall as its nesting needs, not the sum of
+    every level's label stack. A level's glyphs start at least a lane gap under the line
+    of the level above.
+    O(items² per level) on a U's few dozen items."""
+    pad = sp.col_gap / 4
+    spans: dict[int, list[tuple[float, float]]] = {}
+    for u, v in plan.skips:
+        if u in band and v in band and band[u] == band[v]:
+            xa, xb = ((_mid(local[w].outline) if local[w].cx is None else local[w].cx)
+                      + dxs[w] for w in (u, v))
+            spans.setdefault(band[u], []).append((min(xa, xb), max(xa, xb)))
+    placed: list[tuple[float, float, float]] = []  # (x0, x1, lowest y) of what is placed
+    ys: dict[int, float] = {}
+    for b in order:
+        parts: list[tuple[float, float, float, float]] = []  # x0, x1, top, bottom (relative)
+        for v in members:
+            if band[v] != b:
+                continue
+            x0, y0, x1, y1 = local[v].extent()
+            parts.append((x0 + dxs[v] - pad, x1 + dxs[v] + pad, y1,
+                          y0 - room_below.get(b, 0.0)))
+        arcs = []
+        for xa, xb in spans.get(b, []):
+            tops = [top for x0, x1, top, _ in parts if x0 < xb and xa < x1]
+            height = max(tops, default=0.0) + sp.arc_margin + sp.arc_step
+            arcs.append((xa - pad, xb + pad, height, height))
+        if not ys:
+            y = 0.0
+        else:  # the level's glyphs start under the line of the level above: a visible step
+            glyph_top = max((geo.bbox(local[v].outline)[3] for v in members if band[v] == b),
+                            default=0.0)
+            y = ys[order[order.index(b) - 1]] - sp.lane_gap - glyph_top
+            for x0, x1, top, _ in parts + arcs:
+                for px0, px1, low in placed:
+                    if x0 < px1 and px0 < x1:
+                        y = min(y, low - sp.lane_gap - top)
+        ys[b] = y
+        placed += [(x0, x1, y + bottom) for x0, x1, _, bottom in parts + arcs]
+    return ys
 
 
 def _halves(fp: Footprint) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -737,8 +788,16 @@ def _arc(a: Placed, b: Placed, row: dict[str, Placed], arcs: list[tuple[int, int
               for lo, hi, h in arcs):
         height += sp.arc_step
     arcs.append((a.col, b.col, height))
-    xa, xb = a.cx + sp.port, b.cx - sp.port
+    xa, xb = _on_top(a, a.cx + sp.port, sp), _on_top(b, b.cx - sp.port, sp)
     return [a.north(xa, clear=True), (xa, height), (xb, height), b.north(xb, clear=True)]
+
+
+def _on_top(p: Placed, x: float, sp: Spacing) -> float:
+    """``x`` moved onto the glyph's outline where it is narrower than the port offset (a
+    thin box): an arc leaves and enters through the glyph's top, never beside it."""
+    lo, _, hi, _ = geo.bbox(p.fp.outline)
+    margin = min(2 * sp.eps, (hi - lo) / 4)
+    return min(max(x, lo + margin), hi - margin)
 
 
 def _tidy(points: list[Point]) -> list[Point]:

@@ -248,11 +248,13 @@ def clean_cuts(edges: Iterable[tuple[str, str]], main: list[str],
 
 
 def shown_groups(graph: Graph, ig: ItemGraph, main: list[str], depths: tuple[int, ...],
-                 row_of: Callable[[str], object] | None = None) -> list[Bracket]:
+                 row_of: Callable[[str], object] | None = None,
+                 col: dict[str, int] | None = None) -> list[Bracket]:
     """Brackets for groups of the given depths that hold at least two items, not all of
     them, and a contiguous run of the main path, all in one row (``row_of``). A group
-    overlapping an earlier one of the same depth, or wrapping exactly its parent's items,
-    is left out."""
+    overlapping an earlier one of the same depth, wrapping exactly its parent's items, or
+    with an item off the main path outside its main items' columns (``col``: a branch that
+    starts far before the group, whose bracket would span other groups), is left out."""
     members: dict[tuple[str, ...], list[str]] = {}
     for item in ig.items.values():
         for depth in depths:
@@ -274,6 +276,9 @@ def shown_groups(graph: Graph, ig: ItemGraph, main: list[str], depths: tuple[int
             continue
         if span[1] - span[0] + 1 != len(idx):
             continue  # not contiguous along the main path: a bracket would claim others
+        if col is not None and any(not col[main[span[0]]] <= col[i] <= col[main[span[1]]]
+                                   for i in ids if i not in on_main):
+            continue  # a branch of the group reaches outside it: the same
         spans[len(path)].append(span)
         group = graph.groups.get(path)
         name = group.display_name if group else path[-1]

@@ -17,6 +17,7 @@ from typing import Any
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 from netdraw.passes.stats import set_macs
+from netdraw.passes.tensor_layout import infer_layouts
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,16 @@ class ImporterSpec:
     suffixes: tuple[str, ...] = ()
     #: (module prefix, class name) pairs matched against the MRO of a live object.
     object_types: tuple[tuple[str, str], ...] = ()
-    requirement: str = ""  # what to pip install when the framework is missing
+    extra: str = ""  # netdraw's extra that installs the framework when it is missing
 
     def loader(self) -> Callable[..., Graph]:
         try:
             module = importlib.import_module(self.module)
         except ImportError as exc:
+            from netdraw.install import install_line
+
             raise NetdrawError(f"reading {self.name} models needs {exc.name or 'a package'}, "
-                               f"which is not installed: pip install '{self.requirement}'"
+                               f"which is not installed: {install_line(self.extra)}"
                                ) from None
         return module.load
 
@@ -43,15 +46,15 @@ class ImporterSpec:
 IMPORTERS: list[ImporterSpec] = [
     ImporterSpec("netdraw JSON", "netdraw.importers.json", (".json",)),
     ImporterSpec("ONNX", "netdraw.importers.onnx", (".onnx",),
-                 (("onnx", "ModelProto"),), "netdraw[onnx]"),
+                 (("onnx", "ModelProto"),), "onnx"),
     # Files are read without Keras; live models need it (imported lazily inside). Before
     # PyTorch: Keras 3 models on the torch backend are torch Modules too.
     ImporterSpec("Keras", "netdraw.importers.keras", (".keras", ".h5", ".hdf5"),
-                 (("keras", "Model"),), "netdraw[keras]"),
+                 (("keras", "Model"),), "keras"),
     # torch.export archives are read as data, without torch (see importers/pt2.py).
     ImporterSpec("torch.export archive", "netdraw.importers.pt2", (".pt2",)),
     ImporterSpec("PyTorch", "netdraw.importers.pytorch", (".pt", ".pth"),
-                 (("torch", "Module"), ("torch", "ExportedProgram")), "netdraw[torch]"),
+                 (("torch", "Module"), ("torch", "ExportedProgram")), "torch"),
 ]
 
 
@@ -116,7 +119,26 @@ def load(source: Any, **options: Any) -> Graph:
     finally:
         if was_enabled:
             gc.enable()
-    return set_macs(graph)  # every loaded graph carries its MACs (attrs["macs"])
+    # every loaded graph carries its tensors' layouts and its MACs (attrs["macs"])
+    return set_macs(infer_layouts(graph))
+
+
+def takes_input_options(source: Any) -> bool:
+    """Whether ``source`` (a MODEL argument or a live model) is built from Python and so
+    takes ``input_shape``/``input_dtype``: ``pkg.module:factory``, a zoo model of a Python
+    framework, a live object. A model file (and an ONNX zoo model) has its own inputs."""
+    if isinstance(source, Graph):
+        return False
+    if not isinstance(source, (str, os.PathLike)):
+        return True
+    text = os.fspath(source)
+    if isinstance(text, str) and text.startswith("zoo:"):
+        from netdraw import zoo
+
+        return text[4:] in zoo.ZOO and zoo.ZOO[text[4:]].framework != "onnx"
+    from netdraw.factory import is_factory_spec
+
+    return isinstance(text, str) and is_factory_spec(text) and not os.path.exists(text)
 
 
 def _load_zoo(spec: str, options: dict[str, Any]) -> Graph:

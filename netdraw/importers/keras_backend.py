@@ -78,8 +78,10 @@ def ensure_backend() -> None:
 def import_keras(purpose: str):
     """``import keras`` on an installed backend, or a one-line :class:`NetdrawError`."""
     if not keras_installed():
+        from netdraw.install import install_line
+
         raise NetdrawError(f"{purpose} needs keras, which is not installed: "
-                           "pip install 'netdraw[keras]' (and torch, jax or tensorflow)")
+                           f"{install_line('keras')} (and torch, jax or tensorflow)")
     ensure_backend()
     try:
         import keras

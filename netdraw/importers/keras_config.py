@@ -10,11 +10,14 @@ shape inference and counts parameters (:mod:`netdraw.importers.keras_layers`).
 Conventions (the same for live models and files):
 
 - Shapes keep Keras' batch dim as None (drawn as ``?``).
-- A layer called several times gives one node per call: ids ``dense``, ``dense#2``, …,
-  names ``dense``, ``dense (call 2)``; its weights are counted on the first call only.
+- A layer called several times gives one node per call: ids ``dense``, ``dense#2``, …, all
+  named ``dense`` and marked as calls of one layer (``attrs["call"]``, ``["calls"]``,
+  ``["shared_with"]``, see :mod:`netdraw.importers.calls`); its weights are counted on the
+  first call only.
 - A nested model becomes a group (path = nested model names; a second call of the same
-  nested model is the group ``enc#2`` labelled ``enc (call 2)``); its input layers dissolve
-  into the edges, so only the outer model's inputs are ``input`` nodes.
+  nested model is the group ``enc#2``, labelled ``enc`` and marked as call 2 of ``enc``);
+  its input layers dissolve into the edges, so only the outer model's inputs are
+  ``input`` nodes.
 - A layer netdraw does not know draws as kind ``other`` with an unknown output shape; layers
   whose weights it cannot count are listed in ``graph.meta["uncounted_params"]``.
 """
@@ -22,12 +25,14 @@ Conventions (the same for live models and files):
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from netdraw import ops
 from netdraw.errors import NetdrawError
 from netdraw.importers import keras_layers
+from netdraw.importers.calls import call_element, mark_calls
 from netdraw.importers.keras_layers import Shape
 from netdraw.ir import Graph, Node, TensorSpec, UniqueIds
 
@@ -71,12 +76,18 @@ class KLayer:
     calls: list[KCall] = field(default_factory=list)
     module: str = ""
     model: KModel | None = None  # set for a nested model
-    params: int | None = None  # exact count known from a live model
+    params: int | None = None  # exact count: from a live model, or the file's weights
     key: object = None  # identity for counting shared weights once
 
     def __post_init__(self) -> None:
         if self.key is None:
             self.key = self
+
+    @property
+    def custom(self) -> bool:
+        """A class of the user's own (its module is not Keras'): a rule for a built-in
+        class of the same name does not count its weights."""
+        return bool(self.module) and self.module.split(".")[0] not in ("keras", "tf_keras")
 
 
 @dataclass(eq=False)
@@ -301,6 +312,9 @@ class GraphBuilder:
         #: models by their group path.
         self.calls: dict[str, tuple[KLayer, KCall]] = {}
         self.nested: dict[tuple[str, ...], tuple[KLayer, KCall]] = {}
+        #: id of a layer's weights -> its calls: group paths (nested models) or node ids
+        self.group_calls: dict[int, list[tuple[str, ...]]] = {}
+        self.node_calls: dict[int, list[str]] = {}
 
     # -- top level ------------------------------------------------------------------
     def build(self, model: KModel) -> Graph:
@@ -323,6 +337,7 @@ class GraphBuilder:
                                      outputs=[spec]))
             if value.src is not None:
                 self.graph.add_edge(value.src, nid, spec)
+        mark_calls(self.graph, self.group_calls.values(), self.node_calls.values())
         self.graph.validate()
         return self.graph
 
@@ -361,10 +376,9 @@ class GraphBuilder:
                    path: tuple[str, ...]) -> list[_Value]:
         inner = layer.model
         assert inner is not None
-        element = layer.name if index == 0 else f"{layer.name}#{index + 1}"
-        label = layer.name if index == 0 else f"{layer.name} (call {index + 1})"
-        group = (*path, element)
-        self.graph.add_group(group, class_name=layer.class_name, label=label)
+        group = (*path, call_element(layer.name, index + 1))
+        self.graph.add_group(group, class_name=layer.class_name, label=layer.name)
+        self.group_calls.setdefault(id(layer.key), []).append(group)
         self.nested[group] = (layer, layer.calls[index])
         bound = {ref: values[i] if i < len(values) else _Value(None)
                  for i, ref in enumerate(inner.inputs)}
@@ -382,7 +396,9 @@ class GraphBuilder:
         out_shapes = list(facts.outputs)
         if call.output_shapes is not None:
             out_shapes = list(call.output_shapes)
-        params = layer.params if layer.params is not None else facts.params
+        params = layer.params
+        if params is None and not layer.custom:
+            params = facts.params
         if params is None and id(layer.key) not in self.counted:
             # Weights netdraw cannot count: the graph's total is then a lower bound.
             self.graph.meta.setdefault("uncounted_params", []).append(layer.name)
@@ -397,12 +413,10 @@ class GraphBuilder:
         kind = _refine_kind(kind, layer, attrs)
         base = "/".join([*path, layer.name]) + (f"#{index + 1}" if index else "")
         nid = self.unique_id(base)
-        name = layer.name if index == 0 else f"{layer.name} (call {index + 1})"
-        if index:
-            attrs["call"] = index + 1
+        self.node_calls.setdefault(id(layer.key), []).append(nid)
         outputs = [TensorSpec(s, d) for s, d in zip(out_shapes, out_dtypes, strict=False)]
         self.calls[nid] = (layer, call)
-        self.graph.add_node(Node(nid, name, kind, layer.class_name, attrs=attrs,
+        self.graph.add_node(Node(nid, layer.name, kind, layer.class_name, attrs=attrs,
                                  params=int(params), group=path,
                                  inputs=[TensorSpec(v.shape, v.dtype) for v in values],
                                  outputs=outputs or [TensorSpec()]))
@@ -591,6 +605,9 @@ def _refine_kind(kind: str, layer: KLayer, attrs: dict[str, Any]) -> str:
     if layer.class_name == "Activation" and attrs.get("activation") in ("softmax",
                                                                          "log_softmax"):
         return "softmax"
+    if layer.class_name == "Activation" and activation_name(layer.config.get("activation")) \
+            is None:
+        return "identity"  # Activation("linear"): ConvNeXt's stochastic-depth placeholder
     if layer.class_name == "TimeDistributed":
         inner = (layer.config.get("layer") or {}).get("class_name", "")
         return ops.lookup("keras", str(inner))[0]
@@ -598,10 +615,15 @@ def _refine_kind(kind: str, layer: KLayer, attrs: dict[str, Any]) -> str:
 
 
 def graph_from_config(item: dict[str, Any], *, name: str | None = None,
-                      trust_recorded: bool = True) -> Graph:
-    """A serialised Keras model (the ``config.json`` object) -> Graph."""
+                      trust_recorded: bool = True,
+                      count: Callable[[KModel], None] | None = None) -> Graph:
+    """A serialised Keras model (the ``config.json`` object) -> Graph. ``count`` may set
+    the ``params`` of the parsed model's layers (from the file's weights) before the graph
+    is built."""
     try:
         model = parse_model(item)
+        if count is not None:
+            count(model)
         graph = GraphBuilder(name or model.name, trust_recorded=trust_recorded).build(model)
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         raise NetdrawError(f"the model config is malformed ({type(exc).__name__}: "

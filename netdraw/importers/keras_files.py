@@ -1,9 +1,10 @@
 """Reading Keras model files without Keras: ``.keras`` archives and legacy ``.h5`` files.
 
-A ``.keras`` file is a zip archive whose ``config.json`` holds the architecture; only that
-member is read (the weights are never touched), with the standard library alone. A legacy
-``.h5``/``.hdf5`` file keeps the same kind of config in its ``model_config`` attribute, read
-with h5py. Neither path imports keras or tensorflow.
+A ``.keras`` file is a zip archive whose ``config.json`` holds the architecture, read with
+the standard library alone. A legacy ``.h5``/``.hdf5`` file keeps the same kind of config in
+its ``model_config`` attribute, read with h5py. When the config cannot tell some layer's
+weight count (a custom layer), the *shapes* of the file's weights are read as well
+(:mod:`keras_weights`); their values never are. Neither path imports keras or tensorflow.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from netdraw.errors import NetdrawError
+from netdraw.importers import keras_weights
 from netdraw.importers.h5_attrs import read_attributes
-from netdraw.importers.keras_config import graph_from_config
+from netdraw.importers.keras_config import KModel, graph_from_config
 from netdraw.ir import Graph
 
 H5_SUFFIXES = (".h5", ".hdf5")
@@ -34,17 +36,29 @@ def load_file(path: str | os.PathLike[str], *, name: str | None = None) -> Graph
         config, meta = read_h5_config(path)
     else:
         config, meta = read_keras_config(path)
-    graph = _graph(config, path, name)
+    graph = _graph(config, path, name, meta)
     graph.meta.update(meta)
     return graph
 
 
-def _graph(config: Any, path: Path, name: str | None) -> Graph:
+def _graph(config: Any, path: Path, name: str | None, meta: dict[str, Any]) -> Graph:
     if not isinstance(config, dict):
         raise NetdrawError(f"the model config in {path} is not a JSON object; the file is "
                            "corrupt")
+
+    def count(model: KModel) -> None:
+        """Weight counts from the file for layers the config cannot tell (see
+        :mod:`keras_weights`); an unreadable weights file leaves them uncounted."""
+        if not keras_weights.needs_counting(model):
+            return
+        try:
+            if keras_weights.count_from_file(path, model, meta["source_format"]):
+                meta["params_from_weights"] = True
+        except (NetdrawError, OSError, zipfile.BadZipFile, KeyError) as exc:
+            meta["weights_unreadable"] = str(exc)
+
     try:
-        return graph_from_config(config, name=name)
+        return graph_from_config(config, name=name, count=count)
     except NetdrawError as exc:
         raise NetdrawError(f"{path}: {exc}") from None
     except RecursionError:

@@ -104,6 +104,11 @@ def infer(class_name: str, config: dict[str, Any], inputs: Sequence[Shape | None
     return Facts([None], 0 if module.startswith("keras.src.ops") else None)
 
 
+def has_rule(class_name: str, module: str = "") -> bool:
+    """Whether netdraw knows how to count the weights of this layer class."""
+    return any(class_name in table for table in _tables(module))
+
+
 # -- helpers ---------------------------------------------------------------------------
 
 
@@ -477,6 +482,18 @@ def _normalization(call: Call) -> Facts:
     kept = [] if axis is None else _axes(axis, len(x))
     size = _prod([x[a] for a in kept]) if kept else 1
     return Facts([x], _add(_mul(size, 2), 1))  # mean, variance and a count
+
+
+@rule("LayerScale")
+def _layer_scale(call: Call) -> Facts:
+    """keras.applications ConvNeXt's LayerScale: ``x * gamma``, one weight per channel."""
+    return Facts([call.x], int(call.config["projection_dim"]))
+
+
+@rule("CustomScaleLayer")
+def _custom_scale(call: Call) -> Facts:
+    """keras.applications Inception-ResNet-v2's ``x + r * scale`` (a constant scale)."""
+    return Facts([broadcast(call.inputs)], 0)
 
 
 # -- element-wise and shape-keeping ----------------------------------------------------

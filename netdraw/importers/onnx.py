@@ -2,14 +2,32 @@
 
 Weights are never read: a model with external data is loaded with
 ``load_external_data=False`` and parameter counts come from the tensor protos' dims.
-Initializers become parameter counts on the node that first uses them; ``Constant`` and
-``Identity`` plumbing is dissolved into the edges. ``If``/``Loop``/``Scan`` bodies and
-model-local functions become nested groups.
+Initializers that are learned weights become parameter counts on the node that first uses
+them; ``Constant`` and ``Identity`` plumbing is dissolved into the edges. ``If``/``Loop``/
+``Scan`` bodies and model-local functions become nested groups.
+
+Which initializers are learned weights: float tensors (integer and boolean ones are shapes
+and indices); of a ``torch.onnx`` export, those it names as parameters (the dynamo
+exporter's program signature, ``pkg.torch.export.ExportedProgram.graph_signature``; the
+legacy exporter's module names), and a constant the exporter computed from one only where
+a layer reads it as a weight (a transposed weight as a ``MatMul`` operand, a class token
+concatenated with the patches): a causal mask, a position table or a scale the exporter
+computed and stored, added to or multiplied with activations, is a constant, not a
+parameter (see :func:`learned_weights`).
+
+A module applied several times (a siamese encoder) is one group per call: the dynamo
+exporter gives both calls the same name scopes and the legacy one numbers them
+inconsistently (``/encoder_1/Relu`` beside ``/encoder/conv1_1/Conv``), so calls are told
+apart by structure: a scope whose nodes form separate pieces with the same layers, reading
+the same weights, is one call per piece (``encoder``, ``encoder#2``). Calls of one
+model-local function reading the same weights are marked alike (see
+:mod:`netdraw.importers.calls`).
 """
 
 from __future__ import annotations
 
 import ast
+import heapq
 import math
 import os
 import re
@@ -22,6 +40,7 @@ from typing import Any
 from netdraw import ops
 from netdraw.errors import NetdrawError
 from netdraw.importers import onnx_checks, onnx_proto
+from netdraw.importers.calls import call_element, mark_calls
 from netdraw.ir import Edge, Graph, Node, TensorSpec, UniqueIds, topological_order
 from netdraw.perf import paused_gc
 
@@ -75,6 +94,7 @@ def _convert(source: str | os.PathLike[str] | pb.ModelProto, name: str | None,
     del model, expanded  # a file's model (and its weight bytes) is freed here
     model = _infer_shapes(data)
     builder = _Builder(name or default_name)
+    builder.learned = learned_weights(model)
     builder.import_graph(model.graph, scope=(), outer=None)
     graph = builder.finish()
     graph.meta.update({"framework": "onnx", "producer": model.producer_name,
@@ -151,6 +171,28 @@ _WEIGHT_DTYPES = {pb.TensorProto.FLOAT, pb.TensorProto.DOUBLE, pb.TensorProto.FL
                   pb.TensorProto.BFLOAT16, pb.TensorProto.INT8, pb.TensorProto.UINT8}
 _GROUP_KEY = "netdraw.group"  # metadata key carrying a function-expansion group
 _SCOPES_KEY = "pkg.torch.onnx.name_scopes"  # the dynamo exporter's module path of a node
+_SIGNATURE_KEY = "pkg.torch.export.ExportedProgram.graph_signature"
+#: Kinds of nodes whose initializer operands are weights even when the exporter computed
+#: them from a parameter (a transposed weight; a class token expanded to the batch and
+#: concatenated with the patches).
+_WEIGHT_KINDS = frozenset({"conv", "conv_transpose", "dense", "embedding", "recurrent",
+                           "attention", "norm", "concat"})
+_PARAMETER = re.compile(r"PARAMETER target='([^']*)'")
+
+
+def learned_weights(model: pb.ModelProto) -> frozenset[str] | None:
+    """The names of the initializers that are learned parameters, when the file tells: a
+    ``torch.onnx`` dynamo export lists its program's parameters in the graph's metadata; a
+    legacy (TorchScript) export names each parameter after the module's (``fc.weight``)
+    and what it computed ``onnx::Op_N`` or ``/scope/Name_output_0``. None when the file
+    does not tell (another producer), and then every float initializer counts."""
+    for prop in model.graph.metadata_props:
+        if prop.key == _SIGNATURE_KEY:
+            return frozenset(_PARAMETER.findall(prop.value))
+    if model.producer_name == "pytorch":
+        return frozenset(i.name for i in model.graph.initializer
+                         if not i.name.startswith(("onnx::", "/")))
+    return None
 
 
 def _expand_local_functions(model: pb.ModelProto) -> pb.ModelProto:
@@ -339,6 +381,18 @@ class _Builder:
     interned: dict[TensorSpec, TensorSpec] = field(default_factory=dict)
     #: node id -> (exporter's name, the op part of a readable name) for generated names
     op_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: the initializers that are learned weights, when the file says (see learned_weights)
+    learned: frozenset[str] | None = None
+    #: the float initializers the file does not list as parameters (computed constants)
+    computed: set[str] = field(default_factory=set)
+    #: node id -> the weight initializers it reads (nodes that read any)
+    weights_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: weight initializer -> the node it is counted on (its first reader)
+    owners: dict[str, str] = field(default_factory=dict)
+    #: nodes whose legacy-export scope was a numbered later call (``encoder_1``)
+    numbered_calls: set[str] = field(default_factory=set)
+    #: the group paths of model-local function calls -> the function
+    function_paths: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
@@ -358,10 +412,13 @@ class _Builder:
             specs[vi.name] = interned.setdefault(spec, spec)  # one object per distinct spec
         producers: MutableMapping[str, str | None] = (ChainMap({}, outer) if outer is not None
                                                        else {})
+        learned = self.learned
         for init in gp.initializer:
             # Integer/bool initializers are shape and index data, not trainable weights.
             weight = init.data_type in _WEIGHT_DTYPES
             self.initializers[init.name] = math.prod(init.dims) if weight else 0
+            if learned is not None and init.name not in learned:
+                self.computed.add(init.name)
             producers[init.name] = None
             specs.setdefault(init.name, TensorSpec(tuple(init.dims), _DTYPES.get(init.data_type)))
         for sparse in gp.sparse_initializer:
@@ -437,21 +494,36 @@ class _Builder:
         for t in inputs:
             if t in initializers:
                 weights.append(t)
-                if t not in self.counted:
-                    self.counted.add(t)
-                    params += initializers[t]
             elif t:
                 data_inputs.append(t)
         kind = _refine(kind, inputs, attrs, specs, weights)
-
+        # A constant the exporter computed (not a listed parameter) is a weight only where
+        # a layer reads it as one (a transposed weight folded into a MatMul's operand, a
+        # class token concatenated); added to or multiplied with activations it is a mask,
+        # a table or a scale, not a parameter.
+        layer = kind in _WEIGHT_KINDS
+        learned = tuple(t for t in weights if initializers[t]
+                        and (layer or t not in self.computed))
         raw = node.name
         nid = self.unique_id(raw or op_type)
+        for t in learned:
+            if t not in self.counted:
+                self.counted.add(t)
+                self.owners[t] = nid
+                params += initializers[t]
+            elif "shared_with" not in attrs and self.owners.get(t, nid) != nid:
+                attrs["shared_with"] = self.owners[t]  # its weights are counted there
         scopes, aten = _scopes(node, raw)
         if not _readable(raw):
             self.op_names[nid] = (raw or nid, _op_base(raw, op_type, aten))
+        if learned:
+            self.weights_of[nid] = learned
         if scopes:
             self.scoped[nid] = (len(scope), scopes)
             group = scope + tuple(name for name, _ in scopes)
+            if node.metadata_props and any(p.key == _GROUP_KEY for p in node.metadata_props):
+                for depth, (_, function) in enumerate(scopes, 1):
+                    self.function_paths[group[:len(scope) + depth]] = function
         else:
             group = scope
         graph_attr = pb.AttributeProto.GRAPH
@@ -511,12 +583,49 @@ class _Builder:
 
     def finish(self) -> Graph:
         graph = self.graph
+        calls: dict[tuple[str, ...], tuple[str, ...]] = {}
         if self.scoped:
-            _adopt_unscoped(graph, self.scoped)
+            _merge_numbered_calls(graph, self.scoped, self.initializers, self.numbered_calls)
+            adopted = _adopt_unscoped(graph, self.scoped)
+            calls = _split_calls(graph, self.scoped, adopted, self.weights_of,
+                                 self.numbered_calls)
         _dissolve_singleton_groups(graph, self.scoped)
         _name_ops(graph, self.op_names)
+        self.mark_calls(calls)
         graph.validate()
         return graph
+
+    def mark_calls(self, split: dict[tuple[str, ...], tuple[str, ...]]) -> None:
+        """Record the module calls found (see :mod:`netdraw.importers.calls`): groups split
+        into calls (``split``: a later call's path -> the path it is a call of), calls of
+        one model-local function reading the same weights, and layers of one module whose
+        calls read the same weights (the same name and op)."""
+        graph = self.graph
+
+        def origin(path: tuple[str, ...]) -> tuple[str, ...]:
+            for depth in range(len(path), 0, -1):
+                if path[:depth] in split:
+                    return origin(split[path[:depth]] + path[depth:])
+            return path
+
+        first: dict[tuple[str, ...], int] = {}
+        for i, node in enumerate(graph.nodes.values()):
+            for depth in range(1, len(node.group) + 1):
+                first.setdefault(node.group[:depth], i)
+        by_module: dict[Any, list[tuple[str, ...]]] = {}
+        for path in sorted(graph.groups, key=lambda p: first.get(p, len(graph.nodes))):
+            if path in self.function_paths:
+                weights = frozenset(w for nid, ws in self.weights_of.items()
+                                    if graph.nodes[nid].group[:len(path)] == path for w in ws)
+                if weights:
+                    by_module.setdefault((self.function_paths[path], weights), []).append(path)
+            elif split:
+                by_module.setdefault(origin(path), []).append(path)
+        layers: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+        for nid, weights in self.weights_of.items():
+            node = graph.nodes[nid]
+            layers.setdefault((node.name, node.op_type, weights), []).append(nid)
+        mark_calls(graph, by_module.values(), layers.values())
 
 
 def _names_used(node: pb.NodeProto) -> set[str]:
@@ -614,10 +723,131 @@ def _dissolve_singleton_groups(graph: Graph,
                             label=_qualified(names[:depth]))
 
 
-def _adopt_unscoped(graph: Graph, scoped: dict[str, tuple[int, list[tuple[str, str]]]]) -> None:
+_NUMBERED = re.compile(r"^(.+)_(\d+)$")
+
+
+def _merge_numbered_calls(graph: Graph, scoped: dict[str, tuple[int, list[tuple[str, str]]]],
+                          initializers: dict[str, int], numbered: set[str]) -> None:
+    """Give a legacy export's numbered later calls (``/encoder_1/Relu``,
+    ``/encoder/conv1_1/Conv``) their module's own scope (``encoder``, ``conv1``), so
+    :func:`_split_calls` can split the calls by structure. A scope ``x_1`` is a call of
+    ``x`` when ``x`` is a scope beside it and no weight is named after ``x_1`` (a module
+    really called ``x_1`` owns its weights). The renamed nodes go into ``numbered``.
+    O(N·depth)."""
+    paths = {graph.nodes[nid].group[:d] for nid in scoped
+             for d in range(1, len(graph.nodes[nid].group) + 1)}
+    owners = {name.rsplit(".", 1)[0] for name in initializers if "." in name}
+    for nid, (base, scopes) in scoped.items():
+        node = graph.nodes[nid]
+        group, names = list(node.group), [name for name, _ in scopes]
+        for i in range(base, len(group)):
+            found = _NUMBERED.match(group[i])
+            if found is None or (*group[:i], found.group(1)) not in paths:
+                continue
+            qualified = _qualified([*names[:i - base], group[i]])
+            if qualified in owners or any(o.startswith(qualified + ".") for o in owners):
+                continue
+            group[i] = names[i - base] = found.group(1)
+            numbered.add(nid)
+        if nid in numbered:
+            node.group = tuple(group)
+            scoped[nid] = (base, [(n, c) for n, (_, c) in zip(names, scopes, strict=True)])
+
+
+def _split_calls(graph: Graph, scoped: dict[str, tuple[int, list[tuple[str, str]]]],
+                 adopted: set[str], weights_of: dict[str, tuple[str, ...]],
+                 numbered: set[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Split each scope that holds several calls of its module into one group per call
+    (outer scopes first, then the scopes inside each call); returns each later call's
+    path -> the scope it was split from. A scope's nodes (with its inner scopes') fall
+    into pieces joined by no edge inside the scope; the pieces are calls when each holds
+    the same layers in the same inner scopes, in order, as the first, and reads weights
+    the first reads (or, in a legacy export, was numbered as a later call).
+    O((N + E)·depth)."""
+    split: dict[tuple[str, ...], tuple[str, ...]] = {}
+    nodes = graph.nodes
+    position = {nid: i for i, nid in enumerate(nodes)}
+    members: dict[tuple[str, ...], list[str]] = {}
+    for nid in [*scoped, *adopted]:
+        group = nodes[nid].group
+        base = scoped[nid][0] if nid in scoped else 0
+        for d in range(base + 1, len(group) + 1):
+            members.setdefault(group[:d], []).append(nid)
+    preds = graph.predecessors()
+    queue = [(len(p), i, p) for i, p in enumerate(members)]
+    heapq.heapify(queue)
+    count = len(queue)
+    while queue:
+        _, _, path = heapq.heappop(queue)
+        ids = sorted({nid for nid in members.pop(path, ())
+                      if nodes[nid].group[:len(path)] == path}, key=position.__getitem__)
+        if len(ids) < 2:
+            continue
+        pieces = _pieces(ids, preds, position)
+        if len(pieces) < 2 or not _are_calls(pieces, path, nodes, weights_of, numbered):
+            continue
+        for k, piece in enumerate(pieces[1:], 2):
+            new = (*path[:-1], call_element(path[-1], k))
+            split[new] = path
+            for nid in piece:
+                group = nodes[nid].group = new + nodes[nid].group[len(path):]
+                for d in range(len(new) + 1, len(group) + 1):
+                    if group[:d] not in members:
+                        count += 1
+                        heapq.heappush(queue, (d, count, group[:d]))
+                    members.setdefault(group[:d], []).append(nid)
+    return split
+
+
+def _pieces(ids: list[str], preds: dict[str, list[str]],
+            position: dict[str, int]) -> list[list[str]]:
+    """``ids`` (in graph order) split into the pieces no edge between two of them joins,
+    ordered by their first node."""
+    parent = {nid: nid for nid in ids}
+
+    def root(nid: str) -> str:
+        while parent[nid] != nid:
+            parent[nid] = parent[parent[nid]]
+            nid = parent[nid]
+        return nid
+
+    for nid in ids:
+        for p in preds[nid]:
+            if p in parent:
+                a, b = root(p), root(nid)
+                if a != b:
+                    a, b = sorted((a, b), key=position.__getitem__)
+                    parent[b] = a
+    pieces: dict[str, list[str]] = {}
+    for nid in ids:
+        pieces.setdefault(root(nid), []).append(nid)
+    return list(pieces.values())
+
+
+def _are_calls(pieces: list[list[str]], path: tuple[str, ...], nodes: dict[str, Node],
+               weights_of: dict[str, tuple[str, ...]], numbered: set[str]) -> bool:
+    """Whether the pieces of a scope are calls of its module (see :func:`_split_calls`)."""
+    def layers(piece: list[str]) -> list[tuple[tuple[str, ...], str]]:
+        return [(nodes[nid].group[len(path):], nodes[nid].op_type) for nid in piece]
+
+    first = layers(pieces[0])
+    first_weights = {w for nid in pieces[0] for w in weights_of.get(nid, ())}
+    for piece in pieces[1:]:
+        if layers(piece) != first:
+            return False
+        weights = {w for nid in piece for w in weights_of.get(nid, ())}
+        if not (weights & first_weights or any(nid in numbered for nid in piece)):
+            return False
+    return True
+
+
+def _adopt_unscoped(graph: Graph, scoped: dict[str, tuple[int, list[tuple[str, str]]]]
+                    ) -> set[str]:
     """Nodes an exporter's optimiser made without a module scope (a ``Split`` fused from
     slices) join the deepest group their producers and consumers share, so collapsing a
-    block never has to route its data out to the top level and back. O(N + E·depth)."""
+    block never has to route its data out to the top level and back; returns their ids.
+    O(N + E·depth)."""
+    adopted: set[str] = set()
     preds = graph.predecessors()
     succs = graph.successors()
     for node in graph.nodes.values():
@@ -634,6 +864,9 @@ def _adopt_unscoped(graph: Graph, scoped: dict[str, tuple[int, list[tuple[str, s
                 k += 1
             common = common[:k]
         node.group = common
+        if common:
+            adopted.add(node.id)
+    return adopted
 
 
 def _name_ops(graph: Graph, op_names: dict[str, tuple[str, str]]) -> None:

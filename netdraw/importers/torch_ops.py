@@ -93,6 +93,9 @@ def function_attrs(name: str, kind: str, args: tuple | list, kwargs: dict,
     for i, value in enumerate(args):
         if i < len(names):
             bound[names[i]] = value
+    gathered = ops.TORCH_VARARGS.get(name)
+    if gathered is not None and len(args) > 2:
+        bound[gathered] = list(args[1:])
     bound.update(kwargs)
     attrs: dict[str, Any] = {}
     for key, value in bound.items():
@@ -121,6 +124,14 @@ def function_attrs(name: str, kind: str, args: tuple | list, kwargs: dict,
         expand_spatial(attrs, len(w) - 2)
     elif kind == "dense" and weight_shape is not None and len(weight_shape) == 2:
         attrs.update(units=weight_shape[0], in_features=weight_shape[1])
+    elif kind == "dense" and name == "addmm" and _rank(bound.get("mat2")) == 2:
+        # addmm(bias, x, w) computes x @ w: w is (in, out), the other way round from linear
+        # (transformers' Conv1D).
+        attrs.update(in_features=bound["mat2"].shape[0], units=bound["mat2"].shape[1])
+    elif kind == "matmul":
+        contraction = _contraction(name, args, bound)
+        if contraction is not None:
+            attrs["contraction"] = contraction
     elif kind == "pool" and first is not None:
         if "output_size" in attrs:
             size = attrs["output_size"]
@@ -138,12 +149,68 @@ def function_attrs(name: str, kind: str, args: tuple | list, kwargs: dict,
         if table is not None:
             attrs.update(num_embeddings=table.shape[0],  # type: ignore[index]
                          embedding_dim=table.shape[1])  # type: ignore[index]
+    elif kind == "attention" and name == "multi_head_attention_forward":
+        attrs["batch_first"] = False  # F.multi_head_attention_forward takes (L, N, E)
     elif kind == "attention" and _rank(first) == 4:
         heads, width = first.shape[1], first.shape[3]  # type: ignore[union-attr,index]
         attrs["num_heads"] = heads
         if isinstance(heads, int) and isinstance(width, int):
             attrs["embed_dim"] = heads * width
     return attrs
+
+
+#: Matmul-like ops -> the argument whose last axis is contracted.
+_CONTRACTED_OPERAND = {"matmul": 0, "mm": 0, "bmm": 0, "grouped_mm": 0, "baddbmm": 1,
+                       "addbmm": 1}
+
+
+def _contraction(name: str, args: tuple | list, bound: dict[str, Any]) -> int | None:
+    """The size a matmul-like op sums over for each output element (its MACs are the output
+    elements times this), read from all its operands, weights included: the recorded
+    inputs hold only the tensors that flow in, so they cannot tell which one comes first."""
+    if name == "einsum":
+        operands = list(iter_specs(args[1:]))
+        equation = bound.get("equation")
+        return _einsum_contraction(equation, operands) if isinstance(equation, str) else None
+    index = _CONTRACTED_OPERAND.get(name)
+    tensors = [a for a in args if isinstance(a, TensorSpec)]
+    if index is None or len(tensors) <= index or not tensors[index].shape:
+        return None
+    last = tensors[index].shape[-1]
+    return last if isinstance(last, int) else None
+
+
+def _einsum_contraction(equation: str, operands: list[TensorSpec]) -> int | None:
+    """Of a two-operand einsum: the product of the indices both operands share and the
+    output drops (an index only one operand has is summed before multiplying, as torch
+    does); 0 when nothing is contracted (an elementwise or outer product, like ``mul``) and
+    for one operand (a transpose, trace or sum).
+
+    >>> q, k = TensorSpec((2, 4, 16, 8)), TensorSpec((2, 4, 16, 8))
+    >>> _einsum_contraction("bhid,bhjd->bhij", [q, k]), _einsum_contraction("ij->ji", [q])
+    (8, 0)
+    """
+    text = equation.replace(" ", "")
+    lhs, arrow, rhs = text.partition("->")
+    terms = lhs.split(",")
+    if len(terms) == 1 and len(operands) == 1:
+        return 0
+    if len(terms) != 2 or len(operands) != 2 or "." in text:
+        return None
+    if not arrow:  # implicit output: the indices that appear once, in order
+        rhs = "".join(sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
+    sizes: dict[str, Any] = {}
+    for term, spec in zip(terms, operands, strict=True):
+        if spec.shape is None or len(spec.shape) != len(term):
+            return None
+        for letter, dim in zip(term, spec.shape, strict=True):
+            if sizes.get(letter, 1) == 1:  # a broadcast 1 takes the other operand's size
+                sizes[letter] = dim
+    shared = (set(terms[0]) & set(terms[1])) - set(rhs)
+    if not shared:
+        return 0  # an elementwise or outer product: multiplies, but accumulates nothing
+    dims = [sizes[c] for c in sorted(shared)]
+    return math.prod(dims) if all(isinstance(d, int) for d in dims) else None
 
 
 def _times(dim: Any, groups: int) -> Any:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netdraw import ops
+from netdraw.importers.calls import call_element, mark_calls
 from netdraw.importers.torch_ops import ATOMIC_MODULES, function_attrs
 from netdraw.ir import Graph, Node, TensorSpec, UniqueIds
 
@@ -41,6 +42,8 @@ _PATH_FIXES = ((re.compile(r"^L\['self'\]\.?|^L__self__\.?|^self\.?"), ""),
                (re.compile(r"\._modules\['([^']*)'\]"), r".\1"),
                (re.compile(r"\[(\d+)\]"), r".\1"),
                (re.compile(r"\['([^']*)'\]"), r".\1"))
+#: torch.export's stack key of a module's later call: ``L__self___encoder@1`` is call 2.
+_CALL_SUFFIX = re.compile(r"@(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,9 @@ class _Converter:
         self.unique_id = UniqueIds("#")
         self.op_counts: dict[tuple[tuple[str, ...], str], int] = {}
         self.open: _LeafCall | None = None
+        #: module qualified name -> its calls: group paths, or node ids of leaf modules
+        self.group_calls: dict[str, list[tuple[str, ...]]] = {}
+        self.node_calls: dict[str, list[str]] = {}
         self.users: dict[str, set[str]] = {}
         for call in program.calls:
             for value in input_names(call):
@@ -179,6 +185,7 @@ class _Converter:
             self.call(call)
         self.close()
         self.outputs()
+        mark_calls(self.graph, self.group_calls.values(), self.node_calls.values())
         self.graph.validate()
         self.graph.meta.update({"framework": "torch.export", **self.program.meta})
         return self.graph
@@ -216,11 +223,15 @@ class _Converter:
         return out
 
     def register_groups(self, stack: list[tuple[str, str, str, bool]]) -> tuple[str, ...]:
+        """The group path of a stack (a module's later call is ``name#2``…, from the
+        stack key's ``@1``…), its groups registered."""
         path: tuple[str, ...] = ()
-        for _, qualname, cls, _ in stack:
-            path = (*path, qualname)
+        for key, qualname, cls, _ in stack:
+            found = _CALL_SUFFIX.search(key)
+            path = (*path, call_element(qualname, int(found.group(1)) + 1 if found else 1))
             if path not in self.graph.groups:
                 self.graph.add_group(path, class_name=cls, label=qualname)
+                self.group_calls.setdefault(qualname, []).append(path)
         return path
 
     def call(self, call: Call) -> None:
@@ -314,7 +325,7 @@ class _Converter:
             return
         if not inputs and not params:
             return  # a constant (arange, zeros): not part of the drawing
-        scope = group[-1] if group else ""
+        scope = self.graph.groups[group].display_name if group else ""
         key = (group, name)
         count = self.op_counts[key] = self.op_counts.get(key, 0) + 1
         node_name = (f"{scope}.{name}" if scope else name) + (f"_{count}" if count > 1 else "")
@@ -361,6 +372,7 @@ class _Converter:
         if kind == "activation":
             attrs["activation"] = ops.TORCH_ACTIVATIONS.get(leaf.cls, leaf.cls.lower())
         nid = self.unique_id(leaf.qualname)
+        self.node_calls.setdefault(leaf.qualname, []).append(nid)
         node = self.graph.add_node(Node(nid, leaf.qualname, kind, leaf.cls, attrs=attrs,
                                         params=params, outputs=specs, group=leaf.group))
         node.inputs = self._connect(nid, inputs)

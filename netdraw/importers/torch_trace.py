@@ -32,6 +32,7 @@ from torch.overrides import TorchFunctionMode
 
 from netdraw import ops
 from netdraw.errors import NetdrawError
+from netdraw.importers.calls import call_element, mark_calls
 from netdraw.importers.torch_ops import (
     ATOMIC_MODULES,
     NOISE_ATTRS,
@@ -163,17 +164,21 @@ def module_attrs(module: nn.Module, kind: str, cls_name: str,
             attrs["num_features"] = shape[-1]
     if kind == "activation":
         attrs["activation"] = ops.TORCH_ACTIVATIONS.get(cls_name, cls_name.lower())
+    if kind == "attention" and isinstance(getattr(module, "batch_first", None), bool):
+        attrs["batch_first"] = module.batch_first  # its inputs' layout: (L, N, E) if not
     return attrs
 
 
 @dataclass
 class _Frame:
-    """A module call in progress."""
+    """A module call in progress; ``element`` is its group path element (the qualified
+    name, ``encoder#2`` for a module's second call)."""
 
     qualname: str
     module: nn.Module
     leaf: bool
     inputs: list[torch.Tensor] = field(default_factory=list)
+    element: str = ""
 
 
 class Recorder(TorchFunctionMode):
@@ -199,12 +204,19 @@ class Recorder(TorchFunctionMode):
         self.op_counts: dict[tuple[tuple[str, ...], str], int] = {}
         self.module_nodes: set[str] = set()
         self.first_call: dict[int, str] = {}
+        #: id(module) -> its calls so far: group paths (modules drawn as groups) or node ids
+        self.group_calls: dict[int, list[tuple[str, ...]]] = {}
+        self.node_calls: dict[int, list[str]] = {}
         self.kinds: dict[type, tuple[str, str, dict[str, str]] | None] = {}
         self.leaves: dict[int, bool] = {}
 
     # -- bookkeeping -------------------------------------------------------------------
     def group(self) -> tuple[str, ...]:
-        return tuple(f.qualname for f in self.stack if f.qualname)
+        return tuple(f.element for f in self.stack if f.qualname)
+
+    def scope(self) -> str:
+        """The qualified name of the innermost module running (what op names start with)."""
+        return next((f.qualname for f in reversed(self.stack) if f.qualname), "")
 
     def producer(self, t: torch.Tensor) -> tuple[str, TensorSpec] | None:
         entry = self.producers.get(id(t))
@@ -244,10 +256,11 @@ class Recorder(TorchFunctionMode):
         path: tuple[str, ...] = ()
         for frame in self.stack:
             if frame.qualname:
-                path = (*path, frame.qualname)
+                path = (*path, frame.element)
                 if path not in self.graph.groups:
                     self.graph.add_group(path, class_name=type(frame.module).__name__,
                                          label=frame.qualname)
+                    self.group_calls.setdefault(id(frame.module), []).append(path)
 
     # -- graph inputs and outputs ------------------------------------------------------
     def add_input(self, path: str, t: torch.Tensor) -> None:
@@ -280,6 +293,9 @@ class Recorder(TorchFunctionMode):
         if leaf is None:
             leaf = self.leaves[id(module)] = is_leaf(module) and module is not self.root
         frame = _Frame(qualname, module, leaf)
+        if qualname and not leaf:
+            calls = self.group_calls.get(id(module), ())
+            frame.element = call_element(qualname, len(calls) + 1)
         if leaf:
             frame.inputs = [*iter_tensors(args), *iter_tensors(kwargs)]
             self.leaf_depth += 1
@@ -326,8 +342,13 @@ class Recorder(TorchFunctionMode):
             attrs["shared_with"] = first
         nid = self.unique_id(frame.qualname)
         self.first_call.setdefault(id(module), nid)
+        self.node_calls.setdefault(id(module), []).append(nid)
+        # A leaf's own parameters, and those handed to it (a weight-norm parametrization
+        # gets its module's ``original0``/``original1``).
+        given = [t for t in frame.inputs if id(t) in self.param_names]
         node = Node(nid, frame.qualname, kind, type(module).__name__, attrs=attrs,
-                    params=self.count_params(list(module.parameters())), group=self.group())
+                    params=self.count_params([*module.parameters(), *given]),
+                    group=self.group())
         self.graph.add_node(node)
         self.module_nodes.add(nid)
         node.inputs = self.connect(nid, frame.inputs)
@@ -381,6 +402,9 @@ class Recorder(TorchFunctionMode):
         if not tracked and not params:
             return None  # constants (torch.zeros, arange, buffers): not part of the drawing
         name = op_name(func)
+        if name in ops.TORCH_TWO_TENSOR_FORMS and len(args) > 1 and \
+                isinstance(args[1], torch.Tensor):
+            name = ops.TORCH_TWO_TENSOR_FORMS[name]
         kind, renames = ops.lookup("torch", name)
         if kind == "identity":
             if tracked:
@@ -402,7 +426,7 @@ class Recorder(TorchFunctionMode):
         group = self.group()
         key = (group, name)
         count = self.op_counts[key] = self.op_counts.get(key, 0) + 1
-        scope = group[-1] if group else ""
+        scope = self.scope()
         node_name = (f"{scope}.{name}" if scope else name) + (f"_{count}" if count > 1 else "")
         nid = self.unique_id(node_name)
         attrs = function_attrs(name, kind, as_specs(args), as_specs(kwargs), renames)
@@ -437,6 +461,7 @@ class Recorder(TorchFunctionMode):
 
     def finish(self) -> Graph:
         prune_dead_ops(self.graph, self.module_nodes)
+        mark_calls(self.graph, self.group_calls.values(), self.node_calls.values())
         self.graph.validate()
         return self.graph
 
@@ -503,10 +528,30 @@ def trace(model: nn.Module, args: tuple, kwargs: dict, name: str,
             module.training = mode
     graph = recorder.finish()
     graph.meta.update({"framework": "torch", "torch_version": torch.__version__.split("+")[0]})
-    unused = sum(p.numel() for p in model.parameters() if id(p) not in recorder.counted)
+    unused = unused_parameters(model, recorder.counted)
     if unused:
         graph.meta["unused_params"] = unused
     return graph
+
+
+def unused_parameters(model: nn.Module, counted: set[int]) -> dict[str, int]:
+    """The parameters the forward never read (not in ``counted``), named as briefly as
+    possible: the outermost module none of whose parameters was read (``pooler``), else
+    the parameter itself (``embeddings.mask_token``); name -> number of values, in the
+    model's order. Tied parameters count once, as torch's ``parameters()`` does."""
+    unused = {id(p) for p in model.parameters() if id(p) not in counted}
+    if not unused:
+        return {}
+    idle = {qualname for qualname, module in model.named_modules()
+            if qualname and all(id(p) in unused for p in module.parameters())}
+    out: dict[str, int] = {}
+    for pname, p in model.named_parameters():
+        if id(p) in unused:
+            parts = pname.split(".")
+            prefixes = (".".join(parts[:i]) for i in range(1, len(parts)))
+            name = next((prefix for prefix in prefixes if prefix in idle), pname)
+            out[name] = out.get(name, 0) + p.numel()
+    return out
 
 
 def _input_leaves(model: nn.Module, args: tuple, kwargs: dict) -> Iterator[tuple[str, Any]]:

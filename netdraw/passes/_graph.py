@@ -60,7 +60,7 @@ def rebuild(graph: Graph, nodes: Iterable[Node], edges: Iterable[Edge],
         while path and path not in used:
             used.add(path)
             path = path[:-1]
-    out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in source.items() if p in used}
+    out.groups = {p: g.copy() for p, g in source.items() if p in used}
     for path in used:
         if path not in out.groups:
             out.add_group(path)

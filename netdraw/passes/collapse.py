@@ -48,6 +48,8 @@ Path = tuple[str, ...]
 _IO = ("input", "output")
 _NUMBER = re.compile(r"\d+$")
 #: Kinds of real layers: a module holding one is no mere function of plain operations.
+#: Container classes that only hold other modules (a stage's list of blocks).
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "Block")
 _LAYER_KINDS = frozenset({"conv", "conv_transpose", "dense", "norm", "attention", "embedding",
                           "recurrent", "pool", "global_pool", "block"})
 
@@ -75,6 +77,8 @@ class GroupIndex:
         g = self.graph
         self.members = group_members(g)
         self._signature: dict[Path, tuple] | None = None
+        self._chains: dict[Path, bool] = {}
+        self._edges: dict[str, list[Edge]] | None = None
         self.links = set()
         for e in g.edges:
             a, b = g.nodes[e.src].group, g.nodes[e.dst].group
@@ -120,6 +124,23 @@ class GroupIndex:
             self._signature = group_signatures(g, inner)
         return self._signature
 
+    def edges_of(self, path: Path) -> list[Edge]:
+        """The edges that touch a member of group ``path`` (each once)."""
+        if self._edges is None:
+            self._edges = {}
+            for e in self.graph.edges:
+                self._edges.setdefault(e.src, []).append(e)
+                if e.dst != e.src:
+                    self._edges.setdefault(e.dst, []).append(e)
+        seen: set[int] = set()
+        out = []
+        for m in self.members.get(path, ()):
+            for e in self._edges.get(m, ()):
+                if id(e) not in seen:
+                    seen.add(id(e))
+                    out.append(e)
+        return out
+
     def squash(self, path: Path) -> Path:
         """The path drawn for a group path: the child of a wrapper is left out (the wrapper
         is drawn in its place), except directly under the root, which draws no cluster."""
@@ -136,15 +157,25 @@ class GroupIndex:
         group = self.graph.groups.get(path)
         return group.class_name if group else ""
 
+    def shared(self, path: Path) -> bool:
+        """Whether the group is one call of a module applied several times: such calls
+        never roll into ``×N`` (that would say they are different layers)."""
+        group = self.graph.groups.get(path)
+        return group is not None and group.calls > 1
 
-def resolve_paths(graph: Graph, names: Iterable[str], flag: str) -> set[Path]:
+
+def resolve_paths(graph: Graph, names: Iterable[str], flag: str,
+                  optional: bool = False) -> set[Path]:
     """Group paths for user-given names: a label (``layer3.0``), a path joined by ``/``, or
-    the last path element when that is unique."""
+    the last path element when that is unique. A name that matches no group is an error,
+    unless ``optional`` (then it is left out)."""
     out: set[Path] = set()
     for name in names:
         hits = [p for p, g in graph.groups.items() if name in (g.display_name, "/".join(p))]
         if not hits:
             hits = [p for p in graph.groups if p[-1] == name]
+        if not hits and optional:
+            continue
         if not hits:
             known = sorted(g.display_name for g in graph.groups.values())
             sample = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
@@ -192,12 +223,15 @@ def view_at(index: GroupIndex, depth: int, expand: set[Path] = frozenset(),
             found = _runs(index, items, opened)
             position = {item: i for i, (_, item) in enumerate(items)} if found else {}
             for run in found:
+                # The first block is drawn open (its layers show once) before a run of
+                # its copies, and stays open when the run is drawn block by block.
+                first_open = len(run) > 2 and is_open(run[0]) and not _follows_open_twin(
+                    index, items, position[run[0]], is_open)
                 if parent in unroll:
-                    unrolled.update(run)
+                    unrolled.update(run[1:] if first_open else run)
                     continue
-                if len(run) > 2 and is_open(run[0]) and not _follows_open_twin(
-                        index, items, position[run[0]], is_open):
-                    run = run[1:]  # the first block is drawn open: its layers show once
+                if first_open:
+                    run = run[1:]
                 runs[run[0]] = run
                 in_run.update(run)
                 for path in run:
@@ -247,6 +281,32 @@ def _same_class_as_blocks(index: GroupIndex, assign: dict[str, tuple[str, Path]]
             assign[node.id] = ("group", group)
 
 
+def is_plain_chain(index: GroupIndex, path: Path) -> bool:
+    """Whether a group's layers form one chain: each takes its data from the one before
+    and feeds only the next (no residual add, gate, concatenation or parallel branch
+    inside). Drawn as one block, such a group hides nothing but its length. O(members +
+    their edges); the answer is kept."""
+    known = index._chains.get(path)
+    if known is not None:
+        return known
+    graph = index.graph
+    members = [m for m in index.members.get(path, ()) if graph.nodes[m].kind not in _IO]
+    inside = set(members)
+    ins: dict[str, int] = dict.fromkeys(members, 0)
+    outs: dict[str, int] = dict.fromkeys(members, 0)
+    entries = 0
+    for e in index.edges_of(path):
+        if e.src in inside and e.dst in inside:
+            ins[e.dst] += 1
+            outs[e.src] += 1
+        elif e.dst in inside:
+            entries += 1
+    plain = entries <= 1 and all(v <= 1 for v in ins.values()) and all(
+        v <= 1 for v in outs.values())
+    index._chains[path] = plain
+    return plain
+
+
 def is_plain_group(index: GroupIndex, path: Path) -> bool:
     """A group without child groups built from plain operations only (no layer kinds)."""
     nodes = index.graph.nodes
@@ -293,7 +353,7 @@ def _runs(index: GroupIndex, items: list[tuple[str, Path | str]],
           opened: set[Path]) -> list[list[Path]]:
     def rollable(item: tuple[str, Path | str]) -> bool:
         return (item[0] == "group" and item[1] not in opened and item[1] not in index.scattered
-                and item[1] in index.signature)
+                and item[1] in index.signature and not index.shared(item[1]))
 
     out: list[list[Path]] = []
     i = 0
@@ -426,12 +486,12 @@ class _Squash:
         for path, group in source.items():
             drawn = self(path)
             if drawn == path:
-                table[path] = Group(path, group.class_name, group.label)
+                table[path] = group.copy()
             else:
                 moved.append((drawn, group))
         for drawn, group in moved:
             if drawn not in table:
-                table[drawn] = Group(drawn, group.class_name, group.label)
+                table[drawn] = group.copy(drawn)
         return table
 
 
@@ -459,8 +519,62 @@ def _new_block(index: GroupIndex, kind: str, path: Path, runs: dict[Path, list[P
     else:
         name, op_type = index.label(path), index.class_name(path) or "Block"
     block = Node(bid, name, "block", op_type, group=path[:-1])
-    block.attrs.update({"nodes": 0, "path": list(path)})
+    block.attrs.update({"nodes": 0, "path": list(path), **call_attrs(graph.groups.get(path))})
     return block
+
+
+def call_attrs(group: Group | None) -> dict[str, object]:
+    """What a block records of the module call it stands for (see :class:`Group`):
+    ``call``, ``calls`` and, after the first call, ``shared_with`` (the block id of the
+    first call); empty for a group called once."""
+    if group is None or group.calls < 2:
+        return {}
+    attrs: dict[str, object] = {"call": group.call, "calls": group.calls}
+    if group.shared_with:
+        attrs["shared_with"] = block_id(group.shared_with)
+    return attrs
+
+
+def inner_repeat(index: GroupIndex, path: Path) -> tuple[int, str] | None:
+    """(count, class) of the blocks a group is a stage of: two or more child groups of
+    one class (or, without classes, one name but for the number; containers such as
+    ``Sequential`` do not count as a class of block) that hold most of the group, looked
+    for among its children and inside a child that only holds them (a ``ModuleList``);
+    as a paper's table counts a ResNet stage ``Bottleneck ×6``. None for the whole model
+    and for other groups."""
+    if not path:
+        return None
+    size = len(index.members.get(path, ()))
+    best: tuple[int, str] | None = None
+    places = [path] + [c for c in index.child_groups(path)
+                       if len(index.child_groups(c)) >= 2
+                       and index.class_name(c) in ("", *_CONTAINERS)]
+    for place in places:
+        counts: dict[tuple[str, str], list[Path]] = {}
+        for child in index.child_groups(place):
+            cls = index.class_name(child)
+            if cls in _CONTAINERS:
+                continue
+            key = (cls, "" if cls else _NUMBER.sub("", index.label(child)))
+            counts.setdefault(key, []).append(child)
+        for (cls, _), children in counts.items():
+            covered = sum(len(index.members.get(c, ())) for c in children)
+            if len(children) >= 2 and covered * 5 >= size * 3 and (
+                    best is None or len(children) > best[0]):
+                best = (len(children), cls)
+    return best
+
+
+def count_stages(index: GroupIndex, view: Graph) -> None:
+    """Mark each block of a (fresh) view that is a stage of repeated blocks with their
+    count (``attrs["blocks"] = [N, class]``, see :func:`inner_repeat`); rolled runs keep
+    their ``repeat``. In place: a view's block nodes are its own."""
+    for node in view.nodes.values():
+        path = node.attrs.get("path")
+        if node.kind == "block" and path is not None and not node.attrs.get("repeat"):
+            inner = inner_repeat(index, tuple(path))
+            if inner is not None:
+                node.attrs["blocks"] = [inner[0], inner[1]]
 
 
 def collapse_to_depth(graph: Graph, depth: int) -> Graph:
@@ -468,5 +582,6 @@ def collapse_to_depth(graph: Graph, depth: int) -> Graph:
     return view_at(GroupIndex(graph), depth, roll=False)
 
 
-__all__ = ["GroupIndex", "block_id", "collapse_to_depth", "drawn_groups", "is_plain_group",
-           "resolve_paths", "twin_before", "view_at"]
+__all__ = ["GroupIndex", "block_id", "call_attrs", "collapse_to_depth", "count_stages",
+           "drawn_groups", "is_plain_chain", "is_plain_group", "resolve_paths", "twin_before",
+           "view_at"]

@@ -10,22 +10,26 @@ What is hidden (``--keep-all`` shows it all):
 - weight preparation (e.g. ``Transpose`` of a weight in a legacy ONNX export): off the data
   path too; its parameters move to the layer that consumes it, and a ``matmul`` that gains
   weights this way becomes a ``dense`` layer;
-- bias adds: an ``Add`` of a bias right after a dense/matmul/conv layer (how ONNX spells
-  ``Linear``) is merged into that layer, parameters included; the layer's
-  ``attrs["output_node"]`` then names the add, whose output it now stands for.
+- bias adds: an ``Add`` of a bias right after a dense or conv layer, or a matmul with a
+  weight (how ONNX spells ``Linear``; ``x @ w + b`` written by hand), is merged into that
+  layer, parameters included; the layer's ``attrs["output_node"]`` then names the add,
+  whose output it now stands for. A bias has
+  one number per output channel: a constant of another size added after a layer (a
+  position table) is not one, and a matrix product of two activations (attention scores,
+  which a mask is added to) has no bias at all.
 
 No parameter is ever lost: the total is the same before and after.
 """
 
 from __future__ import annotations
 
-from netdraw.ir import Edge, Graph, Node
+from netdraw.ir import Edge, Graph, Node, channels_and_spatial, spatial_layout
 from netdraw.passes._graph import clone_node, rebuild, shared_copy
 
 PASS_THROUGH = ("dropout", "identity", "cast")
 #: Op types (lower case) whose output describes a tensor's shape, not its data.
 SHAPE_OPS = frozenset({"shape", "size", "sym_size", "sym_size.int", "getattr", "sym_numel"})
-_BIAS_TARGETS = ("dense", "matmul", "conv", "conv_transpose")
+_BIAS_TARGETS = ("dense", "conv", "conv_transpose")
 
 
 def prune(graph: Graph) -> Graph:
@@ -97,21 +101,50 @@ def prune(graph: Graph) -> Graph:
         node = nodes[nid]
         if node.kind in PASS_THROUGH and not node.params and len(preds[nid]) <= 1:
             drop(nid, rewire=True)
-        elif node.kind == "add" and node.params and len(preds[nid]) == 1:
+        elif node.kind == "add" and _bias_size(node, nodes) and len(preds[nid]) == 1:
             src = preds[nid][0].src
             head = nodes[src]
-            if head.kind in _BIAS_TARGETS and len(succs[src]) == 1:
+            weighted = head.kind in _BIAS_TARGETS or (head.kind == "matmul" and head.params)
+            if weighted and len(succs[src]) == 1 and \
+                    _bias_size(node, nodes) in _channel_counts(head):
                 head = nodes[src] = clone_node(head)
-                head.params += node.params
+                head.params += node.params  # nothing for a later call: counted on the first
                 head.outputs = list(node.outputs)
                 head.attrs["bias"] = True
                 head.attrs["output_node"] = node.attrs.get("output_node", node.id)
                 if head.kind == "matmul":
-                    _take_weights(head, 0)
+                    _take_weights(head, 0)  # ``x @ w + b``: a dense layer
                 drop(nid, rewire=True)
 
     edges = [e for nid in order if nid not in removed for e in succs[nid]]
     return rebuild(graph, [nodes[n] for n in order if n not in removed], edges)
+
+
+def _bias_size(node: Node, nodes: dict[str, Node]) -> int:
+    """The number of weights an add adds: its own, or for a later call of a shared layer
+    (whose weights are counted on the first call) those of the node it shares them with."""
+    if node.params:
+        return node.params
+    first = nodes.get(str(node.attrs.get("shared_with")))
+    return first.params if first is not None and first.kind == node.kind else 0
+
+
+def _channel_counts(node: Node) -> set[int]:
+    """The sizes a bias of ``node`` may have: its declared units or output channels, and
+    the channel dim of its output (read where its layout puts it, else the last dim of a
+    dense layer's and dim 1 of a convolution's output)."""
+    out = {v for v in (node.attrs.get("units"), node.attrs.get("out_channels"))
+           if isinstance(v, int)}
+    spec = node.outputs[0] if node.outputs else None
+    if spec is not None and spec.shape:
+        vector = node.kind in ("dense", "matmul")  # the last axis
+        default = None if vector else spatial_layout(len(spec.shape), False)
+        found = channels_and_spatial(spec, default)
+        if found is not None and isinstance(found[0], int):
+            out.add(found[0])
+        elif vector and isinstance(spec.shape[-1], int):
+            out.add(spec.shape[-1])
+    return out
 
 
 def _take_weights(node: Node, params: int) -> None:

@@ -11,7 +11,7 @@ from netdraw.ir import Edge, Graph, Node
 #: Attribute keys that name things rather than describe structure.
 _NAME_ATTRS = frozenset({"name", "names", "module", "path", "qualname", "scope", "source",
                          "doc", "doc_string", "members", "trace", "stack_trace",
-                         "shared_with", "output_node", "onnx_name"})
+                         "shared_with", "call", "output_node", "onnx_name"})
 
 
 def _freeze(value: Any) -> Any:

@@ -1,10 +1,14 @@
 """Statistics: multiply-accumulates (MACs) per node, computed from shapes and attributes.
 
-MACs are counted per example: the leading (batch) dimension of a tensor is left out. A
-convolution costs ``output elements × (input channels / groups) × kernel area``; a dense
-layer ``output elements × input features``; a matmul of two activations ``output elements ×
-the shared dimension``. Kinds without multiply-accumulates (activations, norms, adds, pools…)
-get none. Blocks carry the sum of their members.
+MACs are counted per example: only the *model's* batch is left out, not a layer's leading
+axis. The batch is read from the graph's inputs (:func:`model_batch`); a tensor whose
+leading axis holds the batch folded with something else (a Swin block's batch × windows, a
+transformers ``Conv1D``'s batch × tokens, the tokens routed to an expert) keeps that
+something else. A convolution costs ``output elements × (input channels / groups) × kernel
+area``; a dense layer ``output elements × input features``; a matmul of two activations
+``output elements × the shared dimension`` (an einsum: × the size of every contracted
+index). Kinds without multiply-accumulates (activations, norms, adds, pools…) get none.
+Blocks carry the sum of their members.
 
 >>> from netdraw.ir import Node, TensorSpec
 >>> conv = Node("c", "c", "conv", "Conv", attrs={"kernel_size": [3, 3], "in_channels": 3,
@@ -29,16 +33,41 @@ import copy
 import math
 from typing import Any
 
-from netdraw.ir import Graph, Group, Node, TensorSpec
+from netdraw.ir import Graph, Node, TensorSpec
 from netdraw.passes.macs import Macs, add_macs
 
 #: Kinds that may carry MACs.
 MAC_KINDS = ("conv", "conv_transpose", "dense", "matmul", "attention", "recurrent")
 
 
-def _ints(shape: tuple[Any, ...] | None, batch_axis: int | None = 0) -> list[Any] | None:
-    """The shape's dims: the batch axis taken as 1, other symbolic or unknown dims as
-    variables (a symbolic dim by its name, an unknown one by its axis: ``d1``)."""
+#: The model's batch size: a number, a symbolic name, or None when unknown.
+Batch = int | str | None
+
+#: The model's batch when the graph's inputs do not tell it: a symbolic or unknown leading
+#: axis is the batch, a number is counted.
+UNKNOWN_BATCH: Batch = None
+
+
+def model_batch(graph: Graph) -> Batch:
+    """The model's batch size: the leading dim the graph's inputs share (an int, a symbolic
+    name, or None when unknown or when they disagree). Scalar inputs say nothing."""
+    leads: set[Any] = set()
+    for nid in graph.inputs:
+        node = graph.nodes.get(nid)
+        spec = node.outputs[0] if node is not None and node.outputs else None
+        if spec is not None and spec.shape:
+            leads.add(spec.shape[0])
+    if len(leads) != 1:
+        return None
+    lead = next(iter(leads))
+    return lead if isinstance(lead, (str, int)) and not isinstance(lead, bool) else None
+
+
+def _ints(shape: tuple[Any, ...] | None, batch_axis: int | None = 0,
+          batch: int | str | None = UNKNOWN_BATCH) -> list[Any] | None:
+    """The shape's dims: a symbolic or unknown batch axis taken as 1, other symbolic or
+    unknown dims as variables (a symbolic dim by its name, an unknown one by its axis:
+    ``d1``). With a symbolic model batch, only that symbol is taken as the batch."""
     if shape is None:
         return None
     out: list[Any] = []
@@ -47,7 +76,7 @@ def _ints(shape: tuple[Any, ...] | None, batch_axis: int | None = 0) -> list[Any
             return None
         if isinstance(d, int) and d >= 0:
             out.append(d)
-        elif axis == batch_axis and (d is None or isinstance(d, str)):
+        elif axis == batch_axis and (d is None or not isinstance(batch, str) or d == batch):
             out.append(1)  # the batch: MACs are per example
         elif isinstance(d, str) and d:
             out.append(Macs.symbol(d))
@@ -58,11 +87,21 @@ def _ints(shape: tuple[Any, ...] | None, batch_axis: int | None = 0) -> list[Any
     return out
 
 
-def _per_example(spec: TensorSpec | None, batch_dim: bool = True) -> int | Macs | None:
-    dims = _ints(spec.shape if spec else None)
+def _unbatched(dims: list[Any], batch: int | str | None) -> list[Any]:
+    """``dims`` with a numeric model batch divided out of the leading axis (where it is the
+    batch, or the batch folded with windows or tokens); unchanged when it does not divide."""
+    if isinstance(batch, int) and batch > 1 and dims and isinstance(dims[0], int) \
+            and dims[0] % batch == 0:
+        return [dims[0] // batch, *dims[1:]]
+    return dims
+
+
+def _per_example(spec: TensorSpec | None, batch: int | str | None) -> int | Macs | None:
+    """The number of elements of ``spec`` in one example: every axis counts but the batch."""
+    dims = _ints(spec.shape if spec else None, batch=batch)
     if not dims:
         return None
-    return math.prod(dims[1:] if batch_dim and len(dims) > 1 else dims)
+    return math.prod(_unbatched(dims, batch))
 
 
 def _dims(value: Any) -> list[int]:
@@ -72,7 +111,7 @@ def _dims(value: Any) -> list[int]:
     return [v for v in values if isinstance(v, int)]
 
 
-def _conv(node: Node) -> int | None:
+def _conv(node: Node, batch: Batch) -> int | Macs | None:
     a = node.attrs
     kernel = math.prod(_dims(a.get("kernel_size"))) or None
     groups = a.get("groups") if isinstance(a.get("groups"), int) and a["groups"] > 0 else 1
@@ -88,13 +127,18 @@ def _conv(node: Node) -> int | None:
     if not (isinstance(cin, int) and isinstance(cout, int) and kernel):
         return None
     if node.kind == "conv":
-        out = _per_example(node.outputs[0] if node.outputs else None)
+        out = _per_example(node.outputs[0] if node.outputs else None, batch)
         return None if out is None else out * (cin // groups) * kernel
-    inp = _per_example(node.inputs[0] if node.inputs else None)
+    inp = _per_example(node.inputs[0] if node.inputs else None, batch)
     return None if inp is None else inp * (cout // groups) * kernel
 
 
 def _in_features(node: Node, units: int | None) -> int | None:
+    """The features each output unit reads: the layer's own ``in_features`` (from its
+    weight), else the input's last axis, else solved from the parameter count."""
+    declared = node.attrs.get("in_features")
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared > 0:
+        return declared
     spec = node.inputs[0] if node.inputs else None
     dims = _ints(spec.shape if spec else None)
     if dims and isinstance(dims[-1], int) and dims[-1] > 0:
@@ -107,9 +151,10 @@ def _in_features(node: Node, units: int | None) -> int | None:
     return None
 
 
-def _dense(node: Node) -> int | None:
+def _dense(node: Node, batch: Batch) -> int | Macs | None:
+    """Rows (every axis but the last, per example) × units × input features."""
     out = node.outputs[0] if node.outputs else None
-    dims = _ints(out.shape if out else None)
+    dims = _ints(out.shape if out else None, batch=batch)
     if not dims:
         return None
     units = node.attrs.get("units")
@@ -117,35 +162,83 @@ def _dense(node: Node) -> int | None:
     features = _in_features(node, units if isinstance(units, int) else None)
     if features is None:
         return None
-    rows = math.prod(dims[1:-1]) if len(dims) > 1 else 1
+    rows = math.prod(_unbatched(dims[:-1], batch)) if len(dims) > 1 else 1
     return rows * units * features
 
 
-def _matmul(node: Node) -> int | None:
-    if node.params:  # a matmul with a weight is a dense layer
-        return _dense(node)
+def _matmul(node: Node, batch: Batch) -> int | Macs | None:
+    """Output elements (per example) × the contracted size: an einsum's or grouped
+    matmul's from the recording (``attrs["contraction"]``), else the first operand's last
+    axis. A matmul with a weight and nothing more known is a dense layer."""
+    contraction = node.attrs.get("contraction")
     out = node.outputs[0] if node.outputs else None
-    dims = _ints(out.shape if out else None)
-    first = _ints(node.inputs[0].shape) if node.inputs else None
-    if not dims or not first:
+    if isinstance(contraction, int) and not isinstance(contraction, bool) and contraction >= 0:
+        elements = _per_example(out, batch)
+        return None if elements is None else elements * contraction
+    if node.params:
+        return _dense(node, batch)
+    first = _ints(node.inputs[0].shape, batch=batch) if node.inputs else None
+    elements = _per_example(out, batch)
+    if elements is None or not first:
         return None
-    shared = first[-1]
-    elements = math.prod(dims[1:]) if len(dims) >= 3 else math.prod(dims)
-    return elements * shared
+    return elements * first[-1]
 
 
-def _attention(node: Node) -> int | None:
-    """Approximate: projections (≈ weights × query length) plus QKᵀ and AV (2·Lq·Lk·E)."""
-    query = _ints(node.inputs[0].shape) if node.inputs else None
+#: torch's multi-head attention (module and function): projections inside, a layout flag.
+_TORCH_MHA = frozenset({"MultiheadAttention", "multi_head_attention_forward"})
+
+
+def _torch_mha(node: Node, batch: Batch) -> int | Macs | None:
+    """torch's multi-head attention: the query and output projections over the queries
+    (2·Lq·E²), the key and value ones over the keys (Lk·E·(kdim + vdim)), and QKᵀ and AV
+    (2·Lq·Lk·E). Inputs are (N, L, E) with ``batch_first``, else (L, N, E)."""
+    seq_first = node.attrs.get("batch_first") is False
+    specs = [s for s in node.inputs if s.shape is not None and len(s.shape) in (2, 3)]
+    if not specs:
+        return None
+    rank = len(specs[0].shape)
+    batch_axis = (1 if seq_first else 0) if rank == 3 else None
+    query = _ints(specs[0].shape, batch_axis=batch_axis, batch=batch)
+    if query is None:
+        return None
+    length = 0 if seq_first or rank == 2 else 1
+    # The keys: the next input of the query's rank and batch (not a mask (N·heads, L, S)).
+    keys = next((_ints(s.shape, batch_axis=batch_axis, batch=batch) for s in specs[1:]
+                 if len(s.shape) == rank and (batch_axis is None or
+                                              s.shape[batch_axis] == specs[0].shape[batch_axis])),
+                None)
+    lq, lk = query[length], (keys or query)[length]
+    embed = _positive(node.attrs.get("embed_dim")) or _positive(query[-1])
+    kdim = _positive(node.attrs.get("kdim")) or _positive((keys or query)[-1])
+    vdim = _positive(node.attrs.get("vdim")) or kdim
+    if not (embed and kdim and vdim):
+        return None
+    # From the widths, not the parameters: a second call of a shared module holds none.
+    projections = 2 * lq * embed * embed + lk * embed * (kdim + vdim)
+    return projections + 2 * lq * lk * embed
+
+
+def _positive(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 \
+        else None
+
+
+def _attention(node: Node, batch: Batch) -> int | Macs | None:
+    """Projections (≈ weights × query length) plus QKᵀ and AV (2·Lq·Lk·E) for every head
+    (a 4-D query is (batch, heads, Lq, E): its leading axes but the batch count)."""
+    if node.op_type in _TORCH_MHA:
+        return _torch_mha(node, batch)
+    query = _ints(node.inputs[0].shape, batch=batch) if node.inputs else None
     if not query or len(query) < 2:
         return None
-    keys = _ints(node.inputs[1].shape) if len(node.inputs) > 1 else None
+    keys = _ints(node.inputs[1].shape, batch=batch) if len(node.inputs) > 1 else None
     lq, embed = (query[-2] if len(query) >= 3 else 1), query[-1]
     lk = keys[-2] if keys and len(keys) >= 3 else lq
-    return lq * node.params + 2 * lq * lk * embed
+    heads = math.prod(_unbatched(query[:-2], batch)) if len(query) >= 4 else 1
+    return lq * node.params + 2 * heads * lq * lk * embed
 
 
-def _recurrent(node: Node) -> int | Macs | None:
+def _recurrent(node: Node, batch: Batch) -> int | Macs | None:
     """Weights × time steps (each step multiplies every weight once)."""
     spec = node.inputs[0] if node.inputs else None
     if spec is None or spec.shape is None or len(spec.shape) < 3 or not node.params:
@@ -173,9 +266,11 @@ _BY_KIND = {"conv": _conv, "conv_transpose": _conv, "dense": _dense, "matmul": _
             "attention": _attention, "recurrent": _recurrent}
 
 
-def node_macs(node: Node) -> int | str | None:
+def node_macs(node: Node, batch: Batch = UNKNOWN_BATCH) -> int | str | None:
     """MACs of one layer per example: an int, a formula (a str, see :class:`Macs`) when it
-    depends on a symbolic dimension, or None when its kind has none or shapes are unknown."""
+    depends on a symbolic dimension, or None when its kind has none or shapes are unknown.
+    ``batch`` is the model's (:func:`model_batch`); unknown, a symbolic or unknown leading
+    axis is taken as the batch."""
     if node.kind == "block":
         value = node.attrs.get("macs")
         return value if Macs.parse(value) is not None else None
@@ -183,7 +278,7 @@ def node_macs(node: Node) -> int | str | None:
     if fn is None:
         return None
     try:
-        value = fn(node)
+        value = fn(node, batch)
     except (TypeError, ValueError, ZeroDivisionError):
         return None
     if value is None:
@@ -195,10 +290,11 @@ def node_macs(node: Node) -> int | str | None:
 def set_macs(graph: Graph) -> Graph:
     """Set ``attrs["macs"]`` on every node of ``graph`` whose MACs are known, in place (the
     importers call it, so every loaded graph carries them); returns ``graph``. O(N)."""
+    batch = model_batch(graph)
     for node in graph.nodes.values():
         if "macs" in node.attrs or node.kind not in _MAC_NODE_KINDS:
             continue
-        value = node_macs(node)
+        value = node_macs(node, batch)
         if value is not None:
             node.attrs["macs"] = value
     return graph
@@ -213,13 +309,14 @@ def annotate(graph: Graph) -> Graph:
     out = Graph(graph.name)
     out.edges = list(graph.edges)  # edges are never changed once made
     out.inputs, out.outputs = list(graph.inputs), list(graph.outputs)
-    out.groups = {p: Group(g.path, g.class_name, g.label) for p, g in graph.groups.items()}
+    out.groups = {p: g.copy() for p, g in graph.groups.items()}
     out.meta = copy.deepcopy(graph.meta)
+    batch = model_batch(graph)
     for nid, node in graph.nodes.items():
         new = Node(node.id, node.name, node.kind, node.op_type, node.attrs, node.params,
                    node.inputs, node.outputs, node.group)
         if "macs" not in node.attrs and node.kind in _MAC_NODE_KINDS:
-            value = node_macs(node)
+            value = node_macs(node, batch)
             if value is not None:
                 new.attrs = {**node.attrs, "macs": value}
         out.nodes[nid] = new

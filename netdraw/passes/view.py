@@ -29,7 +29,15 @@ from netdraw.describe import plural
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 from netdraw.passes import layout
-from netdraw.passes.collapse import GroupIndex, resolve_paths, view_at
+from netdraw.passes.author import hide, paint, relabel, split_assignment
+from netdraw.passes.collapse import (
+    _NUMBER,
+    GroupIndex,
+    count_stages,
+    is_plain_chain,
+    resolve_paths,
+    view_at,
+)
 from netdraw.passes.fold import default_patterns, parse_pattern
 from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.groups import dissolve_singletons, has_singletons, infer_groups, is_flat
@@ -58,6 +66,15 @@ class ViewOptions:
     max_nodes: int = 40
     #: Draw more than ``parallel.MAX_PARALLEL`` parallel lanes as one (see passes/parallel).
     merge_parallel: bool = True
+    #: The author's touches (:mod:`netdraw.passes.author`): groups or layers left out,
+    #: edges joined through (``--hide``); (PATH, TEXT) new names (``--label``; a
+    #: ``"PATH=TEXT"`` string is split); (PATH, COLOUR) fills (``--color PATH=COLOUR``).
+    hide: tuple[str, ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()
+    fills: tuple[tuple[str, str], ...] = ()
+    #: Of ``expand`` and ``collapse``, those whose names may match no group of the model
+    #: (project defaults from a configuration file): such names are left out, not errors.
+    optional: frozenset[str] = frozenset()
 
     @classmethod
     def full(cls) -> ViewOptions:
@@ -70,24 +87,31 @@ class ViewOptions:
             raise NetdrawError(f"--depth must be a whole number 0 or more, not {self.depth!r}")
         if self.max_nodes < 1:
             raise NetdrawError(f"--max-nodes must be 1 or more, not {self.max_nodes}")
-        for name in ("expand", "collapse", "fold_patterns"):
+        for name in ("expand", "collapse", "fold_patterns", "hide"):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, (value,))
             else:
                 object.__setattr__(self, name, tuple(value or ()))
+        for name, what in (("renames", "TEXT"), ("fills", "COLOUR")):
+            value = getattr(self, name)
+            pairs = value.items() if isinstance(value, dict) else [
+                split_assignment(v, "--label" if name == "renames" else "--color", what)
+                if isinstance(v, str) else tuple(v) for v in (value or ())]
+            object.__setattr__(self, name, tuple((str(k), str(v)) for k, v in pairs))
 
 
 #: Keyword options (of ``netdraw.render``, ``view``, ``diff`` drawings) that choose the view.
 VIEW_OPTIONS = ("depth", "expand", "collapse", "roll", "fold", "fold_patterns", "keep_all",
-                "max_nodes", "full")
+                "max_nodes", "full", "hide", "renames", "fills")
 
 
 def view_options(*, full: bool = False, **options: Any) -> ViewOptions:
     """ViewOptions from keyword options (:data:`VIEW_OPTIONS`; ``full=True`` draws every
     node); an option given as None keeps its default."""
     if full:
-        keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes")
+        keep = {k: options[k] for k in ("expand", "collapse", "fold_patterns", "max_nodes",
+                                        "hide", "renames", "fills", "optional")
                 if options.get(k) is not None}
         return replace(ViewOptions.full(), **keep)
     return ViewOptions(**{k: v for k, v in options.items() if v is not None})
@@ -101,17 +125,16 @@ def prepare(graph: Graph, options: ViewOptions) -> Graph:
     g = annotate(graph)
     if not options.keep_all:
         g = prune(g)
-    if is_flat(g):
-        # Fold first: Conv-BN-ReLU chains then never straddle an inferred block's border.
-        if patterns:
-            g = fold_pass(g, patterns)
-        g = infer_groups(g)
-    else:
-        if has_singletons(g):
-            g = dissolve_singletons(g)
-        if patterns:
-            g = fold_pass(g, patterns)
-    return dissolve_singletons(g) if has_singletons(g) else g
+    if not is_flat(g) and has_singletons(g):
+        g = dissolve_singletons(g)
+    # Fold first: Conv-BN-ReLU chains then never straddle an inferred block's border.
+    if patterns:
+        g = fold_pass(g, patterns)
+    g = infer_groups(g)
+    g = dissolve_singletons(g) if has_singletons(g) else g
+    if options.hide:
+        g = hide(g, options.hide)
+    return relabel(g, options.renames) if options.renames else g
 
 
 @dataclass
@@ -143,14 +166,17 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
          "one node)" for w in wide_anchors(graph)]
     prepared = prepare(merged, options)
     index = GroupIndex(prepared)
-    expand = resolve_paths(prepared, options.expand, "--expand")
-    collapse = resolve_paths(prepared, options.collapse, "--collapse")
+    expand = resolve_paths(prepared, options.expand, "--expand", "expand" in options.optional)
+    collapse = resolve_paths(prepared, options.collapse, "--collapse",
+                             "collapse" in options.optional)
     auto = options.depth is None
     if auto:
         depth, view = _choose(index, expand, collapse, options, fit)
     else:
         depth = min(options.depth, index.full_depth)
         view = view_at(index, depth, expand, collapse, options.roll)
+        if fit is not None:
+            view = _marked(index, view)
     columns, ratio = layout.columns_for(view)
     folded = sum(len(f) for n in prepared if isinstance(f := n.attrs.get("folded"), list))
     view.meta["view"] = {
@@ -161,7 +187,8 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
         "source_nodes": len(graph),
         "rolled": sum(1 for n in view if n.attrs.get("repeat")),
         "folded": folded,
-        "hidden": len(merged) - len(prepared) - folded,
+        "hidden": len(merged) - len(prepared) - folded
+        - int(prepared.meta.get("hidden_by_author") or 0),
         "merged": notes,
         "warnings": warnings,
         "columns": columns,
@@ -171,8 +198,13 @@ def _plan_view(graph: Graph, options: ViewOptions, fit: Any) -> ViewPlan:
         "inferred_groups": prepared.meta.get("inferred_groups"),
     }
     view.meta.pop("inferred_groups", None)
+    view.meta.pop("hidden_by_author", None)
+    if prepared.meta.get("hidden_by_author"):
+        view.meta["view"]["hidden_by_author"] = prepared.meta["hidden_by_author"]
     if fit is not None:
         view.meta["view"]["figure"] = fit.summary(view)
+    if options.fills:
+        view = paint(view, options.fills)
     return ViewPlan(prepared, index, depth, expand, collapse, options, view)
 
 
@@ -191,12 +223,14 @@ def make_view(graph: Graph, options: ViewOptions | None = None, fit: Any = None)
 
 def _fits_page(view: Graph, fit: Any = None, relaxed: bool | None = None
                ) -> tuple[bool, float]:
-    """Whether the drawing of ``view`` fits a page, and its aspect: for a diagram, its
-    longer side at most :data:`layout.MAX_ASPECT` times the shorter once wrapped; for a
-    figure style, its own ``fit`` (with compact labels allowed when ``relaxed``)."""
+    """Whether the drawing of ``view`` fits a page, and how far it is from it (lower is
+    better): for a diagram, its aspect (its longer side at most :data:`layout.MAX_ASPECT`
+    times the shorter once wrapped); for a figure style, its own ``fit`` (with compact
+    labels allowed when ``relaxed``), and the inverse of its score (1 fits; 2 has labels
+    at half the size they need)."""
     if fit is not None:
         measured = fit(view, bool(relaxed))
-        return measured.fits, measured.print.aspect
+        return measured.fits, 1.0 / max(measured.print.score(), 1e-9)
     _, ratio = layout.columns_for(view)
     return ratio <= layout.MAX_ASPECT, ratio
 
@@ -209,8 +243,8 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
             options: ViewOptions, fit: Any = None) -> tuple[int, Graph]:
     """The deepest view with at most ``max_nodes`` nodes whose drawing fits (a figure
     style: with all labels, else with compact ones); else the best-shaped view under the
-    node limit; else the smallest. Never a single block when a view of five or more nodes
-    is under the limit. O(full depth × view_at)."""
+    node limit (a figure style: the closest to fitting); else the smallest. Never a single
+    block when a view of five or more nodes is under the limit. O(full depth × view_at)."""
     views: dict[int, Graph] = {}
     aspect: dict[int, float] = {}
     chosen: int | None = None
@@ -224,6 +258,8 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
                 searching.advance()
                 view = views.get(depth) or view_at(index, depth, expand, collapse,
                                                    options.roll)
+                if fit is not None:
+                    view = _marked(index, view)
                 views[depth] = view
                 if len(view) > options.max_nodes:
                     continue
@@ -233,6 +269,9 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
                     chosen = depth
                     break
             if chosen is not None:
+                if fit is not None:
+                    views[chosen] = _distinctive(index, chosen, expand, collapse, options,
+                                                 fit, views[chosen], bool(relaxed))
                 break
     under = [d for d in views if len(views[d]) <= options.max_nodes]
     if chosen is None:
@@ -247,6 +286,71 @@ def _choose(index: GroupIndex, expand: set, collapse: set,
     return chosen, views[chosen]
 
 
+def _marked(index: GroupIndex, view: Graph) -> Graph:
+    """A figure's candidate view as it will be drawn: marked as a view (``meta["view"]``,
+    filled in once chosen; figures fuse layers into bands only in a graph no view pass has
+    made, :mod:`netdraw.figure.items`) and its stages counted (a block of repeated blocks
+    says ``ConvNextLayer ×3``: :func:`netdraw.passes.collapse.count_stages`)."""
+    view.meta["view"] = {}
+    count_stages(index, view)
+    return view
+
+
+def _distinctive(index: GroupIndex, depth: int, expand: set, collapse: set,
+                 options: ViewOptions, fit: Any, view: Graph, relaxed: bool) -> Graph:
+    """The figure view ``view`` (at ``depth``) with the blocks that hide a structure opened
+    while the figure still fits: a block whose layers are not a plain chain (a residual
+    add, an attention gate, a dense concatenation, a decoder layer) is drawn open — all
+    blocks of its class if they fit, else the first one (a run's first block, the others
+    rolled after it with their count) — shallowest first, then what that shows, up to
+    three levels down. Structure is worth compact labels: a block opens when the figure
+    then fits with them. An encoder–decoder drawn as a U stays one (a block that would
+    make it a flat chain stays closed). O(levels × classes × the fit's measure)."""
+    opened: set[tuple[str, ...]] = set()
+    done: set[tuple[int, str]] = set()  # classes already shown open (all, or the first)
+    u_shaped = fit(view, relaxed).mode == "u"  # a U stays a U
+    for _ in range(3):
+        changed = False
+        for cls, paths in _hiding(index, view, collapse):
+            if cls in done:
+                continue
+            done.add(cls)
+            for trial in ([paths, paths[:1]] if len(paths) > 1 else [paths]):
+                wider = _marked(index, view_at(index, depth, expand, collapse,
+                                               options.roll, opened | set(trial)))
+                if len(wider) > options.max_nodes:
+                    continue
+                measured = fit(wider, relaxed)
+                if not measured.fits:
+                    measured = fit(wider, True)
+                if measured.fits and (measured.mode == "u" or not u_shaped):
+                    view, changed = wider, True
+                    opened |= set(trial)
+                    break
+        if not changed:
+            break
+    return view
+
+
+def _hiding(index: GroupIndex, view: Graph, collapse: set
+            ) -> list[tuple[tuple[int, str], list[tuple[str, ...]]]]:
+    """The blocks of ``view`` whose group is not a plain chain, by class (the first block
+    of a rolled run stands for the run), shallowest and earliest first: (class, paths)."""
+    by_class: dict[tuple[int, str], list[tuple[str, ...]]] = {}
+    for node in view.nodes.values():
+        if node.kind != "block":
+            continue
+        runs = node.attrs.get("paths")
+        own = node.attrs.get("path")
+        path = tuple(runs[0]) if runs else tuple(own) if own is not None else None
+        if not path or path in collapse or path not in index.members \
+                or is_plain_chain(index, path):
+            continue
+        key = (len(path), index.class_name(path) or _NUMBER.sub("", index.label(path)))
+        by_class.setdefault(key, []).append(path)
+    return [(k, by_class[k]) for k in sorted(by_class, key=lambda k: k[0])]
+
+
 def describe_view(view: Graph) -> str:
     """One line saying which view a graph is and how to get the full graph."""
     info = view.meta.get("view")
@@ -259,6 +363,8 @@ def describe_view(view: Graph) -> str:
         parts.append(f"{plural(info['folded'], 'layer')} folded")
     if info.get("hidden"):
         parts.append(f"{plural(info['hidden'], 'plumbing node')} hidden")
+    if info.get("hidden_by_author"):
+        parts.append(f"{plural(info['hidden_by_author'], 'layer')} hidden by --hide")
     parts += info.get("merged") or []
     if info.get("inferred_groups"):
         parts.append(f"blocks inferred from {info['inferred_groups']}")
@@ -277,11 +383,18 @@ def _describe_figure(figure: dict | None) -> str:
     if not figure:
         return ""
     rows = figure["rows"]
+    if figure.get("rankdir"):  # the Graphviz diagram: columns (0: a U), and its direction
+        way = "left to right" if figure["rankdir"] in ("LR", "RL") else "top to bottom"
+        shape = f"in {plural(rows, 'column')}, {way}" if rows > 1 else \
+            f"as a U, {way}" if rows == 0 else way
+    else:
+        shape = f"in {plural(rows, 'row')}"
     text = (f"; {figure['style']} figure for --width {figure['width']} "
-            f"({figure['width_of']:g} cm) in {plural(rows, 'row')}"
+            f"({figure['width_of']:g} cm) {shape}"
             f"{', compact labels' if figure.get('compact') else ''}, smallest label "
             f"{figure['smallest_pt']:g} pt")
     if not figure.get("fits"):
         text += (f" and {figure['aspect']:g}:1, so it does not fit the page (labels under "
-                 "6 pt, or longer than 4:1): try a smaller --depth or a wider --width")
+                 "6 pt, taller than 4:1 or wider than 8:1): try a smaller --depth or a "
+                 "wider --width")
     return text

@@ -53,7 +53,7 @@ from netdraw.sphinx.directive import (
     netdraw_figure,
     option_spec,
 )
-from netdraw.sphinx.render import Request, ensure
+from netdraw.sphinx.render import ASSETS, Request, ensure
 
 logger = logging.getLogger("netdraw.sphinx")
 
@@ -99,7 +99,12 @@ def _copy(source: Path, folder: Path) -> None:
 
 def visit_html(self: Any, node: netdraw_figure) -> None:
     figure = _figure(self, node)
-    _copy(figure, Path(self.builder.outdir) / self.builder.imagedir)
+    images = Path(self.builder.outdir) / self.builder.imagedir
+    _copy(figure, images)
+    shared = figure.parent / ASSETS
+    if figure.suffix == ".html" and shared.is_dir():  # the pages' one copy of the scripts
+        for item in shared.iterdir():
+            _copy(item, images / ASSETS)
     uri = posixpath.join(self.builder.imgpath, figure.name)
     style = "".join(f"{key}: {node[key]};" for key in ("width", "height") if node.get(key))
     alt = escape(node["alt"], quote=True)
@@ -121,11 +126,8 @@ def visit_latex(self: Any, node: netdraw_figure) -> None:
     figure = _figure(self, node)
     _copy(figure, Path(self.builder.outdir))
     width = self.latex_image_length(node["width"]) if node.get("width") else None
-    if figure.suffix == ".tex":
-        body = rf"\netdrawfigure{{{width or ''}}}{{{figure.name}}}"
-    else:
-        option = f"[width={width}]" if width else ""
-        body = rf"\sphinxincludegraphics{option}{{{{{figure.stem}}}{figure.suffix}}}"
+    command = "netdrawfigure" if figure.suffix == ".tex" else "netdrawgraphics"
+    body = rf"\{command}{{{width or ''}}}{{{figure.name}}}"
     if isinstance(node.parent, nodes.figure):
         self.body.append(body + "\n")
     else:
@@ -144,8 +146,11 @@ def _other_builders(app: Any, doctree: nodes.document, docname: str) -> None:
 
 
 def latex_package() -> str:
-    """``netdraw.sty``: the TikZ preamble of the figures and ``\\netdrawfigure{width}{file}``,
-    which inputs a figure and scales it to ``width`` (or down to the line width)."""
+    """``netdraw.sty``: the TikZ preamble of the figures, ``\\netdrawfigure{width}{file}``,
+    which inputs a TikZ figure, and ``\\netdrawgraphics{width}{file}``, which includes a PDF
+    or PNG. Both scale the figure to ``width`` (or down to the line width) and then down to
+    ``\\netdrawmaxheight`` (0.8\\textheight: room for a caption), so a tall diagram never
+    makes a float too large for the page."""
     from netdraw.backends.tikz import preamble
 
     body = preamble().replace("\\usepackage", "\\RequirePackage")
@@ -156,11 +161,20 @@ def latex_package() -> str:
         body,
         r"\makeatletter",
         r"\newsavebox\netdraw@box",
-        r"\newcommand\netdrawfigure[2]{\sbox\netdraw@box{\input{#2}}%",
-        r"  \def\netdraw@w{#1}\ifx\netdraw@w\@empty",
-        r"    \ifdim\wd\netdraw@box>\linewidth\resizebox{\linewidth}{!}{\usebox\netdraw@box}%",
-        r"    \else\usebox\netdraw@box\fi",
-        r"  \else\resizebox{#1}{!}{\usebox\netdraw@box}\fi}",
+        r"\newlength\netdraw@maxh",
+        r"\providecommand\netdrawmaxheight{0.8\textheight}",
+        r"\newcommand\netdraw@fit[1]{\def\netdraw@w{#1}%",
+        r"  \ifx\netdraw@w\@empty",
+        r"    \ifdim\wd\netdraw@box>\linewidth",
+        r"      \sbox\netdraw@box{\resizebox{\linewidth}{!}{\usebox\netdraw@box}}\fi",
+        r"  \else\sbox\netdraw@box{\resizebox{#1}{!}{\usebox\netdraw@box}}\fi",
+        r"  \setlength\netdraw@maxh{\netdrawmaxheight}%",
+        r"  \ifdim\dimexpr\ht\netdraw@box+\dp\netdraw@box\relax>\netdraw@maxh",
+        r"    \sbox\netdraw@box{\resizebox*{!}{\netdraw@maxh}{\usebox\netdraw@box}}\fi",
+        r"  \usebox\netdraw@box}",
+        r"\newcommand\netdrawfigure[2]{\sbox\netdraw@box{\input{#2}}\netdraw@fit{#1}}",
+        r"\newcommand\netdrawgraphics[2]{\sbox\netdraw@box{\includegraphics{#2}}%",
+        r"  \netdraw@fit{#1}}",
         r"\makeatother",
         "",
     ])

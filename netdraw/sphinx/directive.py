@@ -94,7 +94,14 @@ class NetdrawDirective(SphinxDirective):
     # -- building the request ------------------------------------------------------------
 
     def _request(self) -> Request:
+        from netdraw.sphinx.render import dependencies
+
         model = self._model()
+        cwd = str(Path(self.env.srcdir))
+        # Before anything can fail: a broken configuration file, once fixed, re-reads this
+        # document, and so does an edit to any project file the model is built from.
+        for path in dependencies(model, cwd):
+            self.env.note_dependency(str(path))
         options: list[str] = []
         for name, action in draw_options().items():
             if name not in self.options:
@@ -107,7 +114,6 @@ class NetdrawDirective(SphinxDirective):
                     options += [flag, value]
             else:
                 options += [flag, self.options[name]]
-        cwd = str(Path(self.env.srcdir))
         probe = Request(model, tuple(options), "svg", cwd)
         return Request(model, tuple(options), self._target(probe) or "", cwd,
                        "summary" in self.options)
@@ -118,14 +124,8 @@ class NetdrawDirective(SphinxDirective):
             return spec
         rel, path = self.env.relfn2path(spec)
         if Path(path).is_file():
-            self.env.note_dependency(rel)  # a changed model re-reads this document
             return str(Path(path).resolve())
         if ":" in spec and not spec.startswith(("/", ".")):
-            from netdraw.sphinx.render import module_file
-
-            origin = module_file(spec.split(":", 1)[0])
-            if origin is not None:
-                self.env.note_dependency(str(origin))
             return spec
         raise NetdrawError(f"{spec}: no such file (a MODEL is a path relative to this "
                            "document, zoo:NAME or pkg.module:factory)")

@@ -32,6 +32,10 @@ class ZooEntry:
         return importlib.util.find_spec(self.requirement) is not None
 
     def build(self) -> Any:
+        if self.framework == "keras":  # on the installed backend, whatever keras.json says
+            from netdraw.importers.keras_backend import import_keras
+
+            import_keras(f"this zoo model ({self.factory})")
         module, func = self.factory.split(":")
         factory: Callable[[], Any] = getattr(importlib.import_module(module), func)
         return factory()
@@ -44,8 +48,11 @@ FRAMEWORK_NAMES = {"torch": "PyTorch", "onnx": "ONNX", "keras": "Keras"}
 
 
 def install_line(framework: str) -> str:
-    """``pip install 'netdraw[torch]'``: what installs a framework's models."""
-    return f"pip install 'netdraw[{framework}]'"
+    """What installs a framework's models: ``pip install 'netdraw[torch]'``, or the
+    checkout's path for a netdraw installed from one (see :mod:`netdraw.install`)."""
+    from netdraw.install import install_line as line
+
+    return line(framework)
 
 
 ZOO: dict[str, ZooEntry] = {

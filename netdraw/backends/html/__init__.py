@@ -19,9 +19,9 @@ from typing import Any
 
 from netdraw.backends.html.looks import LooksSource
 from netdraw.backends.html.model import page_model
-from netdraw.backends.html.page import build_page
+from netdraw.backends.html.page import Embedding, build_page
 from netdraw.ir import Graph
-from netdraw.passes.view import ViewOptions
+from netdraw.passes.view import ViewOptions, ViewPlan
 
 
 def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
@@ -29,7 +29,10 @@ def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
            activations: Mapping[str, Any] | Callable[[Graph], Mapping[str, Any]] | None = None,
            extra: Mapping[str, Any] | None = None, extra_title: str = "Details",
            serve: Mapping[str, Any] | None = None, prelayout: bool = True,
-           looks: LooksSource | None = None, explorer: Any = None, **_: Any) -> str:
+           looks: LooksSource | None = None, assets: str | None = None,
+           embedding: Embedding | None = None, plan: ViewPlan | None = None,
+           explorer: Any = None,
+           **_: Any) -> str:
     """The page as text.
 
     ``activations``: node id -> thumbnail (PNG bytes or a ``data:image/…`` URI) shown in
@@ -38,17 +41,23 @@ def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
     "error": text or None}`` makes the page follow the server's reload events.
     ``prelayout=False`` leaves even the first view to the page's WebAssembly Graphviz.
     ``looks`` colours every view by a status (``netdraw diff``'s, see
-    :mod:`netdraw.backends.html.looks`). ``explorer`` (an
-    :class:`~netdraw.backends.explorer_data.ExplorerData`, or a function of the prepared
-    graph returning one, e.g. :class:`netdraw.viz.explore.Explorer`) makes the page explore
-    what the network computes for several inputs.
+    :mod:`netdraw.backends.html.looks`). ``assets="DIR"`` (a folder's URL relative to the
+    page) leaves the scripts and the style out of the page, in files under DIR that pages
+    written together share: the result then carries them in ``.files`` (see
+    :func:`netdraw.output.write_with_files`). ``embedding`` says the same in full (see
+    :class:`netdraw.backends.html.page.Embedding`; the notebook's pages use ``parent``).
+    ``explorer`` (an :class:`~netdraw.backends.explorer_data.ExplorerData`, or a function
+    of the prepared graph returning one, e.g. :class:`netdraw.viz.explore.Explorer`) makes
+    the page explore what the network computes for several inputs.
     """
     model = page_model(graph, view, rankdir=rankdir, title=title, edge_labels=edge_labels,
                        activations=activations, extra=extra, extra_title=extra_title,
-                       prelayout=prelayout, looks=looks, explorer=explorer)
+                       prelayout=prelayout, looks=looks, plan=plan, explorer=explorer)
     if serve:
         model["serve"] = dict(serve)
-    return build_page(model)
+    if embedding is None and assets:
+        embedding = Embedding("assets", str(assets).strip("/"))
+    return build_page(model, embedding=embedding)
 
 
 __all__ = ["render"]

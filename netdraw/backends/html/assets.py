@@ -69,10 +69,22 @@ def graphviz_script() -> str:
     for path in graphviz_js_candidates():
         if path.is_file():
             return _load_graphviz(str(path), path.stat().st_mtime)
+    from netdraw.install import browser_library_hint
+
     raise NetdrawError(
         f"the HTML preview embeds Graphviz compiled to WebAssembly (npm package {NPM_PACKAGE}"
-        "), which is not installed: run 'npm ci' in the netdraw checkout (scripts/dev.sh does), "
-        "install netdraw from a wheel, or set NETDRAW_GRAPHVIZ_JS to its dist/index.js")
+        f"), which this installation does not have: {browser_library_hint(NPM_PACKAGE)}; "
+        "every other format draws without it")
+
+
+def graphviz_classic_script() -> str:
+    """The Graphviz build as a classic script (for a file beside the page: browsers refuse
+    module scripts from ``file://``), its declarations kept inside a function."""
+    text = graphviz_script()
+    if "import.meta" in text:
+        raise NetdrawError(f"unexpected {NPM_PACKAGE} build: it cannot run as a classic "
+                           "script; install the version package.json names")
+    return f'(() => {{\n"use strict";\n{text}}})();\n'
 
 
 def available() -> bool:
@@ -102,4 +114,5 @@ def module_script(source: str) -> str:
             'globalThis.dispatchEvent(new Event("netdraw-graphviz"));\n')
 
 
-__all__ = ["available", "graphviz_script", "own_script", "own_style"]
+__all__ = ["available", "graphviz_classic_script", "graphviz_script", "own_script",
+           "own_style"]

@@ -23,18 +23,20 @@ from netdraw.backends import dot
 from netdraw.backends.explorer_data import ExplorerData
 from netdraw.backends.html import explorer as explore
 from netdraw.backends.html.looks import LooksSource, apply_looks
+from netdraw.describe import shape_text, unused_note
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Node, TensorSpec
 from netdraw.passes._graph import shared_copy
 from netdraw.passes.collapse import (
     GroupIndex,
     block_id,
+    call_attrs,
     drawn_groups,
     is_plain_group,
     twin_before,
     view_at,
 )
-from netdraw.passes.view import ViewOptions, plan_view
+from netdraw.passes.view import ViewOptions, ViewPlan, plan_view
 
 SCHEMA = "netdraw.page/1"
 Path = tuple[str, ...]
@@ -51,6 +53,7 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
                extra: Mapping[str, Any] | None = None,
                extra_title: str = "Details", prelayout: bool = True,
                looks: LooksSource | None = None,
+               plan: ViewPlan | None = None,
                explorer: ExplorerData | Callable[[Graph], ExplorerData] | None = None
                ) -> dict[str, Any]:
     """Everything the page needs, as JSON-ready data (schema ``netdraw.page/1``).
@@ -64,9 +67,11 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
     e.g. what changed). ``prelayout`` lays the first view out with the ``dot`` program,
     when installed, so the page paints it without waiting for the WebAssembly build.
     ``looks`` colours nodes and edges by a status in every view (a diff's; see
-    :mod:`netdraw.backends.html.looks`). ``explorer`` (or a function of the prepared graph
-    returning it) makes the page an explorer of what the network computes for its inputs
-    (see :mod:`netdraw.backends.html.explorer`): every box with a value gets a thumbnail.
+    :mod:`netdraw.backends.html.looks`). ``plan`` is the first view already planned
+    (:func:`netdraw.passes.view.plan_view` of ``graph`` with ``view``), e.g. by a caller
+    that reports it. ``explorer`` (or a function of the prepared graph returning it) makes
+    the page an explorer of what the network computes for its inputs (see
+    :mod:`netdraw.backends.html.explorer`): every box with a value gets a thumbnail.
     """
     options = view or ViewOptions()
     if "view" in graph.meta:
@@ -76,7 +81,7 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
         info = dict(graph.meta["view"])
         first = view_at(index, index.full_depth, roll=False)
     else:
-        plan = plan_view(graph, options)
+        plan = plan if plan is not None else plan_view(graph, options)
         prepared, index = plan.prepared, plan.index
         state = {"depth": plan.depth, "expand": plan.expand, "collapse": plan.collapse,
                  "roll": options.roll}
@@ -101,6 +106,7 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
         "info": {k: info.get(k) for k in ("auto", "depth", "full_depth", "source_nodes",
                                            "folded", "hidden", "params", "macs",
                                            "inferred_groups")},
+        "unused": unused_note(prepared),
         "roll_labels": _roll_templates(),
         "activations": _thumbnails(activations(prepared) if callable(activations)
                                    else activations, builder.node_index),
@@ -112,11 +118,16 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
             data, builder.node_index,
             {builder.group_index[p]: nid for p, nid in outputs.items()
              if p in builder.group_index})
+    # A tall chain is wrapped into side-by-side columns, as the static drawing is: the first
+    # view into the columns its view rule chose, later ones as the page measures them.
+    wraps = looks is None and rankdir in ("TB", "BT")
+    columns = int((first.meta.get("view") or {}).get("columns") or 1) if wraps else 1
     if looks is not None:
         apply_looks(model, builder, looks.page_data(prepared), looks.title)
         first = looks.decorate(first)
     model.update({
-        "first_svg": _first_drawing(first, rankdir, title, edge_labels,
+        "columns": columns, "wrap": wraps, "connector": dot.connector_attrs(PLACEHOLDERS[0]),
+        "first_svg": _first_drawing(first, rankdir, title, edge_labels, columns,
                                     _first_cells(first, prepared, kinds)) if prelayout else None,
         "first_ids": list(first.nodes),
     })
@@ -134,12 +145,12 @@ def _source_names(nodes: list[dict[str, Any]], graph: Graph) -> None:
 
 
 def _first_drawing(view: Graph, rankdir: str, title: str | None,
-                   edge_labels: bool, cells: dict[str, tuple[str, str]] | None = None
-                   ) -> str | None:
+                   edge_labels: bool, columns: int = 1,
+                   cells: dict[str, tuple[str, str]] | None = None) -> str | None:
     """The first view laid out by Graphviz's ``dot`` here, so the page paints at once
     (the page makes the same DOT text; the tests check that). None without ``dot``."""
     source = dot.to_dot(view, rankdir=rankdir, title=title, edge_labels=edge_labels,
-                        columns=1, thumb_cells=cells)
+                        columns=columns, thumb_cells=cells)
     try:
         return dot.render_dot(source, "svg").decode("utf-8")
     except NetdrawError:
@@ -225,8 +236,8 @@ class _Builder:
         key = self.shape_keys.setdefault(spec.shape or (), len(self.shape_keys))
         edge = dot.edge_attrs(Edge("", "", spec), self.edge_labels)
         self.tensors.append({"shape": None if spec.shape is None else list(spec.shape),
-                             "dtype": spec.dtype, "text": spec.format_shape(),
-                             "key": key, "dot": edge})
+                             "dtype": spec.dtype, "layout": spec.layout,
+                             "text": shape_text(spec), "key": key, "dot": edge})
         self.tensor_index[spec] = len(self.tensors) - 1
         return self.tensor_index[spec]
 
@@ -326,7 +337,8 @@ class _Builder:
                          and item in index.signature
                          and index.signature[prev] == index.signature[item]
                          and index.class_name(prev) == index.class_name(item)
-                         and (prev, item) in index.links)
+                         and (prev, item) in index.links
+                         and not index.shared(prev) and not index.shared(item))
             twin = twin_before(index, items, at)
             out.append([1, self.group_index[item], chains,
                         -1 if twin is None else self.group_index[twin]])
@@ -344,8 +356,12 @@ class _Builder:
 
 def _group_blocks(graph: Graph, index: GroupIndex) -> dict[Path, Node]:
     """The block node each group becomes when drawn closed, as ``view_at`` makes it: its
-    members' parameters and MACs, and the tensors entering and leaving it."""
+    members' parameters and MACs, and the tensors entering and leaving it — each tensor
+    once however many layers inside read it, and two tensors of one shape twice (a tensor
+    is its producer's output)."""
     blocks: dict[Path, Node] = {}
+    entering: dict[Path, set] = {}
+    leaving: dict[Path, set] = {}
     last: dict[Path, str] = {}
     for path, ids in index.members.items():
         if path:
@@ -353,7 +369,8 @@ def _group_blocks(graph: Graph, index: GroupIndex) -> dict[Path, Node]:
         else:  # depth 0: the whole model as one block
             name, op_type = graph.name, str(graph.meta.get("class_name") or "Model")
         block = Node(block_id(path), name, "block", op_type, group=path[:-1])
-        block.attrs.update({"nodes": 0, "path": list(path)})
+        block.attrs.update({"nodes": 0, "path": list(path),
+                            **call_attrs(graph.groups.get(path))})
         for nid in ids:
             node = graph.nodes[nid]
             if node.kind in _IO:
@@ -375,13 +392,16 @@ def _group_blocks(graph: Graph, index: GroupIndex) -> dict[Path, Node]:
             while first < min(len(a), len(b)) and a[first] == b[first]:
                 first += 1
             first += 1
+        tensor = (e.src, e.tensor)
         if dst.kind not in _IO:
             for d in range(first, len(b) + 1):
-                if b[:d] in blocks and e.tensor not in blocks[b[:d]].inputs:
+                if b[:d] in blocks and tensor not in entering.setdefault(b[:d], set()):
+                    entering[b[:d]].add(tensor)
                     blocks[b[:d]].inputs.append(e.tensor)
         if src.kind not in _IO:
             for d in range(first, len(a) + 1):
-                if a[:d] in blocks and e.tensor not in blocks[a[:d]].outputs:
+                if a[:d] in blocks and tensor not in leaving.setdefault(a[:d], set()):
+                    leaving[a[:d]].add(tensor)
                     blocks[a[:d]].outputs.append(e.tensor)
     for path, block in blocks.items():
         if not block.outputs:

@@ -16,6 +16,7 @@ from typing import Any
 
 from netdraw.backends.nnsvg.base import Origin, Style, fit_style, render_style
 from netdraw.backends.nnsvg.canvas import INK, Canvas, shade
+from netdraw.describe import MERGE_KINDS
 from netdraw.figure import geometry as geo
 from netdraw.figure.fit import Fit
 from netdraw.figure.items import Item
@@ -25,8 +26,6 @@ from netdraw.ir import Graph
 FORESHORTEN = 0.6  # how much of W shows along the receding axis
 BAR = 9.0  # thickness and depth of a dense bar
 BEHIND = 5.0  # offset of each copy drawn behind a rolled run
-KERNEL_FILL = "#5aa9e6"
-PYRAMID_FILL = "#f4a6a6"
 #: Where kernels sit on a face (relative y, z): the upper half, clear of the H label.
 _SPOTS = ((0.22, 0.35), (0.4, 0.6), (0.3, 0.45), (0.15, 0.25))
 KERNEL_MIN = 8.0  # pixels: a 3×3 kernel on a 224 map would otherwise vanish
@@ -113,7 +112,7 @@ class AlexNetStyle(Style):
         if item.is_merge:
             self.draw_merge(cv, item, ox, oy)
             return
-        fill = self.opts.fill(item.kind)
+        fill = self.opts.fill_of(item)
         faces = self.faces(item, ox, oy)
         tint = {"front": fill, "top": shade(fill, 1.45), "side": shade(fill, 0.8)}
         for k in range(min(item.repeat, 3) - 1, 0, -1):
@@ -171,19 +170,18 @@ class AlexNetStyle(Style):
         apex = p(tx, ty, 0, -tdy / 2 + (y0 + kh / 2 + sdy / 2) / sdy * tdy,
                  (z0 + kz / 2) / sdz * tdz)
         cv.open(**{"class": "kernel"})
-        cv.polygon(square, fill=KERNEL_FILL, fill_opacity="0.75", stroke=INK,
+        cv.polygon(square, fill=self.opts.fill("kernel"), fill_opacity="0.75", stroke=INK,
                    stroke_width="0.7")
         for k in range(4):
-            cv.polygon([square[k], square[(k + 1) % 4], apex], fill=PYRAMID_FILL,
+            cv.polygon([square[k], square[(k + 1) % 4], apex], fill=self.opts.fill("pyramid"),
                        fill_opacity="0.5", stroke=INK, stroke_width="0.5",
                        stroke_linejoin="round", **{"class": "pyramid"})
         cv.close()
 
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
         fill = self.opts.fill(kind)
-        if kind in ("add", "multiply", "concat"):
-            cv.circle(x + 6, y + 6, 6, fill=fill, stroke=INK, stroke_width="0.8")
-            return
+        if kind in MERGE_KINDS:
+            return super().swatch(cv, kind, x, y)
         cv.polygon([(x, y + 4), (x + 4, y), (x + 12, y), (x + 8, y + 4)],
                    fill=shade(fill, 1.45), stroke=INK, stroke_width="0.6")
         cv.polygon([(x + 8, y + 4), (x + 12, y), (x + 12, y + 8), (x + 8, y + 12)],

@@ -27,6 +27,7 @@ from netdraw.backends.nnsvg.canvas import (
     text_width,
 )
 from netdraw.backends.nnsvg.captions import KIND_NAMES, layer_name, op_text, tooltip
+from netdraw.describe import MERGE_KINDS, OPERATORS
 from netdraw.errors import NetdrawError
 from netdraw.figure import geometry as geo
 from netdraw.figure.fit import Fit, Print, arrange, medium, printed
@@ -77,7 +78,8 @@ class Style:
         k = opts.spacing * size
         self.spacing = Spacing(col_gap=self.col_gap * k, lane_gap=self.row_gap * k,
                                row_gap=self.row_gap * k, arc_margin=10.0, arc_step=12.0,
-                               port=4.0, bracket_gap=10.0, bracket_tick=5.0, eps=0.5)
+                               port=4.0, bracket_gap=10.0, bracket_tick=5.0, eps=0.5,
+                               lead=3.0)  # the port (4) and this: longer than the 6-unit head
         self.bracket_depths: tuple[int, ...] = (1,) if opts.labels else ()
         #: Activation thumbnails (:class:`netdraw.backends.thumbs.Thumbnails`) or None.
         self.thumbs: Any = None
@@ -116,8 +118,16 @@ class Style:
     def link(self, cv: Canvas, src: Item, dst: Item, origin: Origin) -> None:
         """Draw the style's own link between adjacent items (see :meth:`can_link`)."""
 
+    def legend_entries(self, fig: Figure) -> list[tuple[str, str]]:
+        """(key, text) of the legend entries the style adds for what it draws its own
+        way (drawn by :meth:`swatch`); none by default."""
+        return []
+
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
         """A 12×12 legend sample for ``kind`` with its top-left corner at (x, y)."""
+        if kind in MERGE_KINDS:
+            draw_operator(cv, kind, x + 6, y + 6, 6, self.opts.fill(kind), "swatch")
+            return
         cv.rect(x, y, 12, 12, fill=self.opts.fill(kind), stroke=INK, stroke_width="0.8")
 
     # -- the shared layout's questions ----------------------------------------------------
@@ -135,7 +145,7 @@ class Style:
     # -- helpers --------------------------------------------------------------------------
     def name_lines(self, item: Item) -> list[tuple[str, str]]:
         """(text, role) of the lines under a layer: its name and the op that made it."""
-        name = clean(layer_name(item.node, self.graph), 28)
+        name = layer_name(item.node, self.graph, 28)
         lines = [(name, "name")]
         op = op_text(item.node)
         if op and op.lower() != name.lower():
@@ -183,21 +193,42 @@ class Style:
         return Footprint(geo.circle(0.0, 0.0, self.merge_r, 32), ball=True, cx=0.0)
 
     def draw_merge(self, cv: Canvas, item: Item, ox: float, oy: float) -> None:
-        """A merge as a circle: ⊕ add, ⊗ multiply, two bars for concat."""
-        r = self.merge_r
-        cv.circle(ox, oy, r, fill=self.opts.fill(item.kind), stroke=INK, stroke_width="1",
-                  **{"class": "merge"})
-        k = r * 0.55
-        if item.kind == "concat":
-            for dx in (-k / 2.5, k / 2.5):
-                cv.line((ox + dx, oy - k), (ox + dx, oy + k), stroke=INK, stroke_width="1.3")
-        elif item.kind == "multiply":
-            d = k * 0.75
-            cv.line((ox - d, oy - d), (ox + d, oy + d), stroke=INK, stroke_width="1.3")
-            cv.line((ox - d, oy + d), (ox + d, oy - d), stroke=INK, stroke_width="1.3")
-        else:
-            cv.line((ox - k, oy), (ox + k, oy), stroke=INK, stroke_width="1.3")
-            cv.line((ox, oy - k), (ox, oy + k), stroke=INK, stroke_width="1.3")
+        """A merge as a ball with its operator's symbol (see :func:`draw_operator`)."""
+        draw_operator(cv, item.kind, ox, oy, self.merge_r, self.opts.fill_of(item))
+
+
+#: How a ball's symbol is drawn: strokes inside a unit circle (x right, y down), or text.
+_STROKES: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {
+    "add": [((-1, 0), (1, 0)), ((0, -1), (0, 1))],
+    "subtract": [((-1, 0), (1, 0))],
+    "multiply": [((-0.75, -0.75), (0.75, 0.75)), ((-0.75, 0.75), (0.75, -0.75))],
+    "divide": [((-0.75, 0.75), (0.75, -0.75))],
+    "concat": [((-0.4, -1), (-0.4, 1)), ((0.4, -1), (0.4, 1))],
+}
+
+
+def draw_operator(cv: Canvas, kind: str, ox: float, oy: float, r: float, fill: str,
+                  role: str = "merge") -> None:
+    """A ball of radius ``r`` centred at (ox, oy) showing the operator of ``kind``: ⊕ add,
+    ⊖ subtract, ⊗ multiply, ⊘ divide, two bars for concat, ``max``/``min``/``avg`` as
+    text (:data:`netdraw.describe.OPERATORS`). The group's classes are ``role`` and the
+    kind (``merge subtract``; a legend sample's ``swatch subtract``), its title the
+    operator's name."""
+    name = OPERATORS[kind][2] if kind in OPERATORS else "Concatenation"
+    cv.open(**{"class": f"{role} {kind}"}, tooltip=name)
+    cv.circle(ox, oy, r, fill=fill, stroke=INK, stroke_width="1" if r > 7 else "0.8")
+    k = r * 0.55
+    strokes = _STROKES.get(kind)
+    if strokes is not None:
+        width = "1.3" if r > 7 else "1"
+        for (x0, y0), (x1, y1) in strokes:
+            cv.line((ox + k * x0, oy + k * y0), (ox + k * x1, oy + k * y1), stroke=INK,
+                    stroke_width=width)
+    else:
+        symbol = OPERATORS[kind][1] if kind in OPERATORS else "?"
+        size = r * 0.85  # three letters fit the ball
+        cv.text(ox, oy + 0.35 * size, symbol, size, **{"class": "symbol"})
+    cv.close()
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> geo.Polygon:
@@ -206,9 +237,11 @@ def box(x0: float, y0: float, x1: float, y1: float) -> geo.Polygon:
 
 
 def layout_style(style_cls: type[Style], graph: Graph, rows: int = 1, size: float = 1.0,
-                 compact: bool = False, **options: Any) -> tuple[Style, Figure]:
+                 compact: bool = False, uniform: bool | None = None,
+                 **options: Any) -> tuple[Style, Figure]:
     """The figure of ``graph`` in a style, laid out in ``rows`` rows with glyphs ``size``
-    times their natural size and ``compact`` labels (legend and title included)."""
+    times their natural size and ``compact`` labels (legend and title included);
+    ``uniform`` (default: the style's) spaces the columns evenly."""
     opts = parse_options(**options)
     ig = build_items(graph, TENSORS)
     if not ig.items:
@@ -218,16 +251,23 @@ def layout_style(style_cls: type[Style], graph: Graph, rows: int = 1, size: floa
                            "draws (only plumbing such as reshapes and activations); use "
                            "--style graph")
     style = style_cls(ig, graph, opts, size, compact)
+    if uniform is not None:
+        style.uniform = uniform
     thumbs = options.get("activations")
     style.thumbs = thumbs if hasattr(thumbs, "legend_labels") else None
     fig = lay_out(graph, make_plan(ig), style, rows)
-    if opts.legend:
+    _finish(style, fig, graph)
+    return style, fig
+
+
+def _finish(style: Style, fig: Figure, graph: Graph) -> None:
+    """The legend and the title of a laid-out figure."""
+    if style.opts.legend:
         _legend(style, fig)
-    title = clean(graph.name if opts.title is None else opts.title, 120)
+    title = clean(graph.name if style.opts.title is None else style.opts.title, 120)
     if title:
         place_title(fig, style.text_label(title, "title", 0, 0, "south west"), 10.0,
                     centred=False)
-    return style, fig
 
 
 def fit_style(style_cls: type[Style], graph: Graph, detail: str = "any",
@@ -238,16 +278,27 @@ def fit_style(style_cls: type[Style], graph: Graph, detail: str = "any",
     target = medium(options.get("width"))
     styles: dict[int, Style] = {}
 
-    def lay(rows: int, size: float, compact: bool) -> Figure:
-        style, fig = layout_style(style_cls, graph, rows, size, compact, **options)
-        styles[id(fig)] = style
-        return fig
-
     def measure(fig: Figure) -> Print:
         return printed(fig, target.cm, CM_PER_PX, lambda role: ROLE_SIZE[role] * PT_PER_PX,
                        height_cm=target.max_height_cm, margin=MARGIN)
 
-    how, fig = arrange(lay, measure, target, detail)
+    def arranged(uniform: bool) -> tuple[Fit, Figure]:
+        def lay(rows: int, size: float, compact: bool) -> Figure:
+            style, fig = layout_style(style_cls, graph, rows, size, compact, uniform=uniform,
+                                      **options)
+            styles[id(fig)] = style
+            return fig
+
+        return arrange(lay, measure, target, detail)
+
+    how, fig = arranged(style_cls.uniform)
+    if style_cls.uniform and (how.rows > 1 or not how.fits):
+        # Evenly spaced columns are the look, but not worth a row or a label's size.
+        loose, loose_fig = arranged(False)
+        if (loose.fits and not how.fits) or (loose.fits == how.fits and (
+                loose.rows < how.rows or (loose.rows == how.rows and
+                                          loose.print.score() > how.print.score() + 1e-9))):
+            how, fig = loose, loose_fig
     return how, styles[id(fig)], fig
 
 
@@ -255,7 +306,7 @@ def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any)
     """Draw ``graph`` in a style: the whole SVG document as text."""
     if fmt != "svg":
         raise NetdrawError(f"the {style_cls.name} style writes .svg only, not .{fmt}")
-    _, style, fig = fit_style(style_cls, graph, **options)
+    how, style, fig = fit_style(style_cls, graph, **options)
     x_min, y_min, x_max, y_max = fig.bounds()
 
     def at(x: float, y: float) -> Point:
@@ -282,7 +333,7 @@ def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any)
         cv.open(tooltip=tooltip(item.node), id=f"layer-{item.index}",
                 **{"class": f"layer {item.kind}", "data-kind": item.kind,
                    "data-dims": item.dims.text(),
-                   "data-name": clean(layer_name(item.node, style.graph), 200)})
+                   "data-name": layer_name(item.node, style.graph)})
         style.draw(cv, item, *origin(item.id))
         for lb in p.labels:
             _text(cv, lb, at)
@@ -325,7 +376,8 @@ def render_style(style_cls: type[Style], graph: Graph, fmt: str, **options: Any)
     if fig.title is not None:
         _text(cv, fig.title, at, font_weight="bold")
     return cv.tostring(x_max - x_min + 2 * MARGIN, y_max - y_min + 2 * MARGIN,
-                       fig.title.text if fig.title else graph.name)
+                       fig.title.text if fig.title else graph.name,
+                       (how.print.width_cm, how.print.height_cm))
 
 
 def _adjacent(fig: Figure, u: str, v: str) -> bool:
@@ -368,6 +420,7 @@ def _legend(style: Style, fig: Figure) -> None:
     names = [(k, KIND_NAMES.get(k, k)) for k in kinds]
     if any(r.arc for r in fig.routes):
         names.append(("\x00skip", "skip connection"))
+    names.extend(style.legend_entries(fig))
     if style.thumbs is not None and len(style.thumbs):
         names.extend(_scale_entries(style))
     for key, text in names:

@@ -14,26 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import svgwrite
-from svgwrite.data.colors import colornames
 
-from netdraw.describe import PALETTE
 from netdraw.errors import NetdrawError
+from netdraw.figure import themes
 
 FONT = "Helvetica, Arial, sans-serif"
 INK = "#222222"
 EDGE = "#555555"
 MUTED = "#666666"
 
-#: Colour themes: ``default`` is netdraw's palette by kind, ``mono`` NN-SVG's greys.
-THEMES: dict[str, dict[str, str]] = {
-    "default": dict(PALETTE),
-    "mono": {**dict.fromkeys(PALETTE, "#e0e0e0"), "input": "#ffffff", "pool": "#c8c8c8",
-             "global_pool": "#c8c8c8", "dense": "#d0d0d0", "block": "#eeeeee",
-             "add": "#ffffff", "multiply": "#ffffff", "concat": "#ffffff"},
-}
-_HEX_COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-#: The colour keywords SVG (and CSS) understand: ``orange``, ``steelblue``, … (147 names).
-COLOUR_NAMES = frozenset(colornames)
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -46,7 +35,7 @@ class Options:
     angle: float = 40.0
     labels: bool = True
     legend: bool = True
-    colors: dict[str, str] = field(default_factory=lambda: dict(THEMES["default"]))
+    colors: dict[str, str] = field(default_factory=themes.palette)
     title: str | None = None
     max_neurons: int = 10
     max_maps: int = 8
@@ -54,12 +43,19 @@ class Options:
     def fill(self, kind: str) -> str:
         return self.colors.get(kind) or self.colors.get("other") or "#dddddd"
 
+    def fill_of(self, item: Any) -> str:
+        """An item's fill: the author's colour for its layer or block (``--color PATH=``),
+        else its kind's."""
+        own = item.node.attrs.get("fill")
+        return own if isinstance(own, str) and own else self.fill(item.kind)
+
 
 def parse_options(*, scale: str | None = None, spacing: float | str | None = None,
                   angle: float | str | None = None, labels: bool | None = None,
                   legend: bool | None = None, colors: str | dict[str, str] | None = None,
-                  title: str | None = None, max_neurons: int | None = None,
-                  max_maps: int | None = None, **_: Any) -> Options:
+                  theme: str | None = None, title: str | None = None,
+                  max_neurons: int | None = None, max_maps: int | None = None,
+                  **_: Any) -> Options:
     """Validate user options; a bad value raises NetdrawError saying what is allowed."""
     opts = Options(title=title)
     if scale is not None:
@@ -74,8 +70,8 @@ def parse_options(*, scale: str | None = None, spacing: float | str | None = Non
         opts.labels = bool(labels)
     if legend is not None:
         opts.legend = bool(legend)
-    if colors:
-        opts.colors = parse_colors(colors)
+    if colors or theme:
+        opts.colors = themes.palette(theme, colors)
     for key, value in (("max_neurons", max_neurons), ("max_maps", max_maps)):
         if value is not None:
             setattr(opts, key, int(_number(value, key, 3, 64)))
@@ -90,40 +86,6 @@ def _number(value: Any, name: str, lo: float, hi: float) -> float:
     if not lo <= number <= hi or math.isnan(number):
         raise NetdrawError(f"{name} must be between {lo:g} and {hi:g}, not {number:g}")
     return number
-
-
-def parse_colors(spec: str | dict[str, str]) -> dict[str, str]:
-    """``"mono"``, ``"conv=#9ecae1,dense=orange"`` or both (``"mono,conv=#f80"``) -> colours.
-
-    Keys are kinds (``conv``, ``dense``, ``pool``, ``block``, ``input``, …) or ``all``.
-    """
-    colours = dict(THEMES["default"])
-    items = list(spec.items()) if isinstance(spec, dict) else [
-        tuple(p.split("=", 1)) if "=" in p else (p, None) for p in str(spec).split(",")
-        if p.strip()]
-    for key, value in items:
-        key = str(key).strip()
-        if value is None:
-            if key not in THEMES:
-                raise NetdrawError(f"unknown colour theme {key!r}; use one of "
-                                   f"{', '.join(THEMES)} or KIND=COLOUR pairs such as "
-                                   "conv=#9ecae1")
-            colours = dict(THEMES[key])
-            continue
-        value = str(value).strip()
-        if not (_HEX_COLOUR.match(value) or value.lower() in COLOUR_NAMES):
-            raise NetdrawError(f"colour {value!r} for {key!r} is not a colour: give #rgb, "
-                               "#rrggbb or one of the 147 SVG colour names (orange, "
-                               "steelblue, lightgrey, …)")
-        value = value if value.startswith("#") else value.lower()
-        if key == "all":
-            colours = dict.fromkeys(colours, value)
-        elif key in PALETTE:
-            colours[key] = value
-        else:
-            raise NetdrawError(f"unknown kind {key!r} in --colors; use one of "
-                               f"all, {', '.join(sorted(PALETTE))}")
-    return colours
 
 
 def shade(colour: str, factor: float) -> str:
@@ -276,8 +238,12 @@ class Canvas:
         return self.path(d, fill="none", stroke=EDGE, stroke_width="1.1",
                          marker_end="url(#nd-arrow)")
 
-    def tostring(self, width: float, height: float, title: str) -> str:
-        self.dwg.attribs.update({"width": num(width), "height": num(height),
+    def tostring(self, width: float, height: float, title: str,
+                 printed_cm: tuple[float, float] | None = None) -> str:
+        """The document: ``width`` × ``height`` user units (the viewBox), printed
+        ``printed_cm`` (width, height in cm; default: at 96 units per inch)."""
+        w_cm, h_cm = printed_cm or (width * 2.54 / 96, height * 2.54 / 96)
+        self.dwg.attribs.update({"width": f"{w_cm:.2f}cm", "height": f"{h_cm:.2f}cm",
                                  "viewBox": f"0 0 {num(width)} {num(height)}",
                                  "font-family": FONT})
         self.dwg.set_desc(title=clean(title or "network", 200))

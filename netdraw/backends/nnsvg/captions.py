@@ -10,18 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from netdraw.describe import display_name, format_count
+from netdraw.backends.nnsvg.canvas import clean
+from netdraw.describe import KIND_NAMES as _KIND_NAMES
+from netdraw.describe import block_text, display_name, format_count, shared_tag
 from netdraw.ir import Graph, Node
 
-#: Human names of kinds, for legends.
-KIND_NAMES: dict[str, str] = {
-    "input": "Input", "conv": "Convolution", "conv_transpose": "Transposed convolution",
-    "pool": "Pooling", "global_pool": "Global pooling", "dense": "Dense",
-    "block": "Block", "add": "Add", "multiply": "Multiply", "concat": "Concatenate",
-    "upsample": "Upsampling", "embedding": "Embedding", "recurrent": "Recurrent",
-    "attention": "Attention", "matmul": "MatMul", "reduce": "Reduction",
-    "subgraph": "Control flow", "other": "Other op",
-}
+#: Human names of kinds, for legends: the one vocabulary of every style and the summary.
+KIND_NAMES = _KIND_NAMES
 
 
 def _pair(value: Any) -> str:
@@ -62,7 +57,7 @@ def op_text(node: Node) -> str:
     elif kind == "dense":
         text = "Dense"
     elif kind == "block":
-        text = op or "Block"
+        text = (block_text(node) if a.get("blocks") else op) or "Block"
     elif kind == "input":
         text = "Input"
     elif kind == "upsample":
@@ -92,9 +87,17 @@ def tooltip(node: Node) -> str:
     return " · ".join(parts)
 
 
-def layer_name(node: Node, graph: Graph) -> str:
-    """The short name a figure shows: ``conv1``; ``features.0`` rather than ``0``;
-    ``branch4`` rather than ``MaxPool`` for ``/inception3a/branch4/MaxPool``."""
+def layer_name(node: Node, graph: Graph, limit: int = 200) -> str:
+    """The short name a figure shows, in at most ``limit`` characters: ``conv1``;
+    ``features.0`` rather than ``0``; ``branch4`` rather than ``MaxPool`` for
+    ``/inception3a/branch4/MaxPool``; ``encoder (shared 2/2)`` for the second call of a
+    module applied twice (the tag is kept whole when the name is shortened)."""
+    tag = shared_tag(node)
+    tag = f" ({tag})" if tag else ""
+    return clean(_base_name(node, graph), max(8, limit - len(tag))) + tag
+
+
+def _base_name(node: Node, graph: Graph) -> str:
     name = display_name(node, graph)
     if node.name.startswith("/") and name.split("_")[0] == node.op_type:
         parts = [p for p in node.name.split("/") if p]

@@ -14,6 +14,7 @@ from typing import Any
 
 from netdraw.backends.nnsvg.base import Origin, Style, box, fit_style, render_style
 from netdraw.backends.nnsvg.canvas import INK, MUTED, Canvas, shade
+from netdraw.describe import MERGE_KINDS
 from netdraw.figure import geometry as geo
 from netdraw.figure.fit import Fit
 from netdraw.figure.items import Item
@@ -86,7 +87,7 @@ class LeNetStyle(Style):
         if item.is_merge:
             self.draw_merge(cv, item, ox, oy)
             return
-        fill = self.opts.fill(item.kind)
+        fill = self.opts.fill_of(item)
         x0, y0, x1, y1 = self.body(item)
         thumb = self.thumb(item)
         if item.dims.is_vector:
@@ -166,9 +167,8 @@ class LeNetStyle(Style):
 
     def swatch(self, cv: Canvas, kind: str, x: float, y: float) -> None:
         fill = self.opts.fill(kind)
-        if kind in ("add", "multiply", "concat"):
-            cv.circle(x + 6, y + 6, 6, fill=fill, stroke=INK, stroke_width="0.8")
-            return
+        if kind in MERGE_KINDS:
+            return super().swatch(cv, kind, x, y)
         cv.rect(x, y, 9, 9, fill=shade(fill, 0.82), stroke=INK, stroke_width="0.7")
         cv.rect(x + 3, y + 3, 9, 9, fill=fill, stroke=INK, stroke_width="0.7")
 

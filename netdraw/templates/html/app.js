@@ -43,6 +43,12 @@
   const pathKey = (g) => G[g].path.map(encodeURIComponent).join("/");
   const byPath = new Map(G.map((g, i) => [g.path.map(encodeURIComponent).join("/"), i]));
   const byId = new Map(N.map((n, i) => [n.id, i]));
+  // A link names a layer by its qualified name (layer1.0.conv1) where that is unique: an
+  // exporter's node ids (node_Conv_12) change on every export, the module path does not.
+  const nameCount = new Map();
+  for (const n of N) nameCount.set(n.name, (nameCount.get(n.name) || 0) + 1);
+  const byName = new Map(N.map((n, i) => [n.name, i]).filter(([name]) => nameCount.get(name) === 1));
+  const nodeRef = (i) => (byName.get(N[i].name) === i ? "l:" + N[i].name : "n:" + N[i].id);
 
   function encodeHash() {
     const parts = [`depth=${state.depth}`];
@@ -54,7 +60,7 @@
       parts.push(`${key}=` + [...set].sort((a, b) => a - b).map((g) => encodeURIComponent(pathKey(g))).join(","));
     }
     if (selection) {
-      const ref = selection.type === "node" ? "n:" + N[selection.index].id : "g:" + pathKey(selection.index);
+      const ref = selection.type === "node" ? nodeRef(selection.index) : "g:" + pathKey(selection.index);
       parts.push("select=" + encodeURIComponent(ref));
     }
     return "#" + parts.join("&");
@@ -85,6 +91,7 @@
       } else if (key === "select") {
         let ref;
         try { ref = decodeURIComponent(value); } catch { continue; }
+        if (ref.startsWith("l:") && byName.has(ref.slice(2))) sel = { type: "node", index: byName.get(ref.slice(2)) };
         if (ref.startsWith("n:") && byId.has(ref.slice(2))) sel = { type: "node", index: byId.get(ref.slice(2)) };
         if (ref.startsWith("g:") && byPath.has(ref.slice(2))) sel = { type: "group", index: byPath.get(ref.slice(2)) };
       }
@@ -118,11 +125,47 @@
 
   let graphviz = null;
   let pending = null; // a layout asked for before Graphviz was ready
-  const library = new Promise((resolve) => {
-    // The library's module script runs after this one and announces itself.
+  const library = new Promise((resolve, reject) => {
+    // The library's script runs after this one and announces itself.
     if (globalThis.NetdrawGraphviz) resolve(globalThis.NetdrawGraphviz);
     else window.addEventListener("netdraw-graphviz", () => resolve(globalThis.NetdrawGraphviz), { once: true });
+    if (document.body.dataset.engine === "parent") engineFromParent(reject);
   });
+
+  function engineFromParent(reject) {
+    // In a notebook the engine is in the notebook's document once (netdraw/notebook.py):
+    // ask for its text, and run it as an inline module script, which the page's
+    // Content-Security-Policy allows only if it has the expected hash.
+    const hash = document.body.dataset.engineHash;
+    let tries = 0;
+    let timer = null;
+    const ask = () => {
+      tries += 1;
+      try { window.parent.postMessage({ netdraw: "graphviz?", hash }, "*"); } catch { /* no parent */ }
+      if (tries >= 40) {
+        clearInterval(timer);
+        if (!globalThis.NetdrawGraphviz) {
+          reject(new Error("the layout engine was not found in this notebook: it is in the " +
+            "first netdraw output of the kernel session, which this front end did not run " +
+            "(or which was cleared); run the cell again to draw the other views"));
+        }
+      }
+    };
+    window.addEventListener("message", (event) => {
+      const data = event.data;
+      if (event.source !== window.parent || !data || data.netdraw !== "graphviz" ||
+          data.hash !== hash || typeof data.source !== "string") return;
+      clearInterval(timer);
+      if (globalThis.NetdrawGraphviz || document.getElementById("nd-engine")) return;
+      const script = document.createElement("script");
+      script.type = "module";
+      script.id = "nd-engine";
+      script.textContent = data.source;
+      document.body.append(script);
+    });
+    ask();
+    timer = setInterval(ask, 250);
+  }
   async function loadGraphviz() {
     const lib = await library;
     graphviz = await lib.Graphviz.load();
@@ -249,8 +292,14 @@
     return Math.min(vp.w / (size.w + 16), vp.h / (size.h + 16), 1.5);
   }
 
+  // How the camera was placed: "start" or "fit" by the page (placed again when the stage
+  // changes size: an iframe in a notebook or a docs page often gets its size only after
+  // the first view was drawn), null once the reader moved it.
+  let placedBy = null;
+
   function fit() {
     camera = { x: size.w / 2, y: size.h / 2, z: fitZoom() };
+    placedBy = "fit";
     applyCamera();
   }
 
@@ -260,6 +309,7 @@
     const z = fitZoom();
     if (z >= 0.55) {
       fit();
+      placedBy = "start";
       return;
     }
     // Top-to-bottom drawings fit their width, left-to-right ones their height; what does
@@ -268,10 +318,12 @@
     const x = size.w * zoom <= vp.w ? size.w / 2 : vp.w / 2 / zoom;
     const y = size.h * zoom <= vp.h ? size.h / 2 : vp.h / 2 / zoom;
     camera = { x, y, z: zoom };
+    placedBy = "start";
     applyCamera();
   }
 
   function zoomAt(factor, sx, sy) {
+    placedBy = null;
     const vp = viewport();
     const z = Math.max(Math.min(fitZoom() * 0.5, 0.25), Math.min(8, camera.z * factor));
     const px = sx === undefined ? vp.w / 2 : sx;
@@ -283,6 +335,7 @@
   }
 
   function focusBox(b, keepZoom) {
+    placedBy = null;
     const vp = viewport();
     let z = camera.z;
     const needed = Math.min(vp.w / (b.w + 40), vp.h / (b.h + 40));
@@ -301,11 +354,24 @@
     }
     const t0 = performance.now();
     view = V.computeView(model, state);
-    const dot = V.toDot(model, view);
+    const firstState = isFirstState(state);
+    let dot = V.toDot(model, view, firstState ? model.columns : 1);
     const t1 = performance.now();
     let svgText = drawn;
     try {
       if (!svgText) svgText = layout(dot);
+      const columns = firstState || !model.wrap ? 1 : tallColumns(svgText);
+      if (columns > 1) {
+        // Too tall to read as one column: wrapped into side-by-side columns, as the static
+        // drawing and the first view are (where the view can be cut cleanly).
+        const wrapped = V.toDot(model, view, columns);
+        if (view.columns > 1) {
+          dot = wrapped;
+          svgText = layout(dot);
+        } else {
+          V.toDot(model, view, 1);
+        }
+      }
     } catch (err) {
       showBanner("Graphviz could not lay out this view: " + (err && err.message ? err.message : err));
       return;
@@ -359,6 +425,21 @@
     }
     delete document.body.dataset.busy;
     document.body.dataset.layouts = String(timings.layouts);
+  }
+
+  function isFirstState(s) {
+    // The view the page opened with (its depth, nothing opened or closed since).
+    return s.depth === initial.depth && s.roll === initial.roll &&
+      ["expand", "collapse", "open", "unroll"].every((k) => sameSet(s[k], initial[k]));
+  }
+
+  function tallColumns(svgText) {
+    // Columns for a drawing Graphviz laid out as one: none unless it is more than 4 times
+    // taller than wide (passes/layout.MAX_ASPECT), else about enough to bring it to 1.5.
+    const box = /viewBox="([-\d.eE]+)[\s,]+([-\d.eE]+)[\s,]+([-\d.eE]+)[\s,]+([-\d.eE]+)"/.exec(svgText);
+    if (!box) return 1;
+    const aspect = Number(box[4]) / Math.max(1, Number(box[3]));
+    return aspect > 4 ? Math.max(2, Math.ceil(Math.sqrt(aspect / 1.5))) : 1;
   }
 
   function visibleKeyOfNode(n) {
@@ -582,6 +663,7 @@
     box.append(table([
       ["layers", info.source_nodes !== undefined ? V.groupDigits(info.source_nodes) : null],
       ["parameters", count(info.params)],
+      ["not used", model.unused || null],
       ["MACs", info.macs ? count(info.macs) : null],
       ["folded", info.folded ? `${info.folded} layers into their heads` : null],
       ["hidden", info.hidden ? `${info.hidden} plumbing nodes` : null],
@@ -869,6 +951,7 @@
     }
     camera.x = drag.cx - dx / camera.z;
     camera.y = drag.cy - dy / camera.z;
+    placedBy = null;
     applyCamera();
   });
 
@@ -932,7 +1015,7 @@
     } else if (key === "+" || key === "=") zoomAt(1.25);
     else if (key === "-" || key === "_") zoomAt(0.8);
     else if (key === "f") fit();
-    else if (key === "0") { camera.z = 1; applyCamera(); }
+    else if (key === "0") { camera.z = 1; placedBy = null; applyCamera(); }
     else if (key === "?") toggleHelp();
     else if (key === "Escape") {
       $("nd-help").hidden = true;
@@ -991,6 +1074,7 @@
   function minimapMove(e) {
     if (!mini) return;
     const r = mini.getBoundingClientRect();
+    placedBy = null;
     camera.x = (e.clientX - r.left) / r.width * size.w;
     camera.y = (e.clientY - r.top) / r.height * size.h;
     applyCamera();
@@ -1084,7 +1168,11 @@
   $("nd-fit").addEventListener("click", fit);
   $("nd-help-button").addEventListener("click", toggleHelp);
   $("nd-help").addEventListener("click", toggleHelp);
-  new ResizeObserver(() => applyCamera()).observe(stage);
+  new ResizeObserver(() => {
+    if (placedBy === "start") start();
+    else if (placedBy === "fit") fit();
+    else applyCamera();
+  }).observe(stage);
   window.addEventListener("hashchange", onHashChange);
   window.addEventListener("popstate", onHashChange);
 
@@ -1140,9 +1228,7 @@
   const decoded = decodeHash(location.hash);
   state = decoded.state;
   selection = decoded.selection;
-  const sameAsFirst = ["expand", "collapse", "open", "unroll"].every((k) => sameSet(state[k], initial[k])) &&
-    state.depth === initial.depth;
-  if (model.first_svg && sameAsFirst) {
+  if (model.first_svg && isFirstState(state)) {
     // Drawn by netdraw for the same view (the same DOT text): paint it at once.
     const ids = V.computeView(model, state).nodes.map((v) => v.id);
     if (ids.length === model.first_ids.length && ids.every((id, i) => id === model.first_ids[i])) {

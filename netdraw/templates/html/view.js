@@ -103,16 +103,19 @@ const NetdrawView = (() => {
         if (!visibleOpen(p) || chain[p].some((a) => inRun.has(a))) continue;
         const items = G[p].items;
         for (let run of findRuns(G, items, opened)) {
+          // The first block is drawn open (its layers show once), unless an open block of
+          // the same kind stands just before the run; it stays open when the run is drawn
+          // block by block.
+          let firstOpen = false;
+          if (run.length > 2 && isOpen(run[0])) {
+            const twin = items.find((it) => it[0] === 1 && it[1] === run[0])[3];
+            firstOpen = !(twin >= 0 && isOpen(twin));
+          }
           if (state.unroll.has(p)) {
-            run.forEach((g) => unrolled.add(g));
+            (firstOpen ? run.slice(1) : run).forEach((g) => unrolled.add(g));
             continue;
           }
-          if (run.length > 2 && isOpen(run[0])) {
-            // The first block is drawn open (its layers show once), unless an open block
-            // of the same kind stands just before the run.
-            const twin = items.find((it) => it[0] === 1 && it[1] === run[0])[3];
-            if (!(twin >= 0 && isOpen(twin))) run = run.slice(1);
-          }
+          if (firstOpen) run = run.slice(1);
           runs.set(run[0], run);
           for (const g of run) {
             inRun.add(g);
@@ -240,7 +243,8 @@ const NetdrawView = (() => {
           block = { key, type: "group", index: g, group: g === 0 ? 0 : G[G[g].parent].drawn,
                     id: blockId(model, g) };
         }
-        Object.assign(block, { params: 0, macs: null, count: 0, inputs: [], outputs: [] });
+        Object.assign(block, { params: 0, macs: null, count: 0, inputs: [], outputs: [],
+                               entering: new Set(), leaving: new Set() });
         blocks.set(key, block);
         nodes.push(block);
       }
@@ -255,8 +259,16 @@ const NetdrawView = (() => {
       const s = rep[src];
       const d = rep[dst];
       if (s === d) continue;
-      if (blocks.has(d) && !blocks.get(d).inputs.includes(tensor)) blocks.get(d).inputs.push(tensor);
-      if (blocks.has(s) && !blocks.get(s).outputs.includes(tensor)) blocks.get(s).outputs.push(tensor);
+      // A tensor is its producer's output: read twice it enters once, two of one shape twice.
+      const produced = src + ":" + tensor;
+      if (blocks.has(d) && !blocks.get(d).entering.has(produced)) {
+        blocks.get(d).entering.add(produced);
+        blocks.get(d).inputs.push(tensor);
+      }
+      if (blocks.has(s) && !blocks.get(s).leaving.has(produced)) {
+        blocks.get(s).leaving.add(produced);
+        blocks.get(s).outputs.push(tensor);
+      }
       const key = s + ">" + d + ">" + model.tensors[tensor].key;
       if (dedupe && seen.has(key)) continue;
       seen.add(key);
@@ -520,7 +532,150 @@ const NetdrawView = (() => {
     return lines;
   }
 
-  function toDot(model, view) {
+  // -- wrapping a tall view into columns (netdraw.passes.layout.split) ---------------------
+
+  function drawnChain(model, g) {
+    // The drawn clusters around a view node, outermost first (a view graph's group path).
+    const out = [];
+    for (let c = g; c > 0; c = model.groups[c].up) out.push(c);
+    return out.reverse();
+  }
+
+  function viewRanks(view) {
+    // layout.ranks: longest-path layer of each view node (view.nodes is topological).
+    const rank = new Map(view.nodes.map((v) => [v.key, 0]));
+    const succ = new Map(view.nodes.map((v) => [v.key, []]));
+    for (const e of view.edges) succ.get(e.src).push(e.dst);
+    for (const v of view.nodes) {
+      for (const d of succ.get(v.key)) rank.set(d, Math.max(rank.get(d), rank.get(v.key) + 1));
+    }
+    return rank;
+  }
+
+  function itemsUnder(view, chains, path) {
+    // layout._items_under: {path, keys} items with path's children split apart (path:
+    // the item's group path, null for a single node).
+    const items = [];
+    const where = new Map();
+    const depth = path.length;
+    const prefix = path.join(",");
+    for (const v of view.nodes) {
+      const group = chains.get(v.key);
+      let keyPath = null;
+      if (group.slice(0, depth).join(",") === prefix) {
+        if (group.length > depth) keyPath = group.slice(0, depth + 1);
+      } else if (group.length) {
+        keyPath = group.slice(0, 1);
+      }
+      const key = keyPath ? "g" + keyPath.join(",") : "n" + v.key;
+      if (!where.has(key)) {
+        where.set(key, items.length);
+        items.push({ path: keyPath, keys: [] });
+      }
+      items[where.get(key)].keys.push(v.key);
+    }
+    return items;
+  }
+
+  function topItems(view, chains) {
+    // layout.top_items: view nodes grouped by top-level item; a group holding more than
+    // half the nodes is looked into.
+    let path = [];
+    const total = view.nodes.length;
+    for (;;) {
+      const items = itemsUnder(view, chains, path);
+      const dominant = items.find((it) => it.path !== null && it.keys.length * 2 > total);
+      if (!dominant) return items.map((it) => it.keys);
+      const inner = itemsUnder(view, chains, dominant.path);
+      const inside = inner.filter((it) => it.path === null || it.path.length > dominant.path.length);
+      if (inside.length < 2) return items.map((it) => it.keys);
+      path = dominant.path;
+    }
+  }
+
+  function cleanCuts(view, rank, items) {
+    // layout.clean_cuts: item indices after which the drawing can be cut.
+    const n = items.length;
+    if (n < 2) return [];
+    const itemOf = new Map();
+    items.forEach((item, i) => item.forEach((k) => itemOf.set(k, i)));
+    const prefixMax = [];
+    const suffixMin = new Array(n).fill(0);
+    let running = -1;
+    for (const item of items) {
+      running = Math.max(running, ...item.map((k) => rank.get(k)));
+      prefixMax.push(running);
+    }
+    running = 1 << 30;
+    for (let i = n - 1; i >= 0; i--) {
+      running = Math.min(running, ...items[i].map((k) => rank.get(k)));
+      suffixMin[i] = running;
+    }
+    const reach = new Map();
+    for (const e of view.edges) {
+      const a = itemOf.get(e.src);
+      const b = itemOf.get(e.dst);
+      if (b > a) reach.set(e.src, Math.max(reach.has(e.src) ? reach.get(e.src) : a, b));
+    }
+    const diff = new Array(n + 1).fill(0);
+    for (const [src, last] of reach) {
+      diff[itemOf.get(src)] += 1;
+      diff[last] -= 1;
+    }
+    const out = [];
+    let sources = 0;
+    for (let i = 0; i < n - 1; i++) {
+      sources += diff[i];
+      if (sources === 1 && prefixMax[i] < suffixMin[i + 1]) out.push(i);
+    }
+    return out;
+  }
+
+  function splitColumns(model, view, columns) {
+    // layout.split: view node key -> column, for about `columns` columns of equal height.
+    const out = new Map(view.nodes.map((v) => [v.key, 0]));
+    if (columns <= 1 || !view.nodes.length) return out;
+    const chains = new Map(view.nodes.map((v) => [v.key, drawnChain(model, v.group)]));
+    const rank = viewRanks(view);
+    const items = topItems(view, chains);
+    let cuts = cleanCuts(view, rank, items);
+    const total = Math.max(...rank.values()) + 1;
+    const starts = new Map(cuts.map((i) => [i, Math.min(...items[i + 1].map((k) => rank.get(k)))]));
+    cuts = cuts.filter((c) => starts.get(c) >= 2 && starts.get(c) <= total - 2);
+    const chosen = [];
+    for (let j = 1; j < columns; j++) {
+      const target = total * j / columns;
+      const options = cuts.filter((c) => !chosen.length || c > chosen[chosen.length - 1]);
+      if (!options.length) break;
+      let best = options[0];
+      for (const c of options) {
+        if (Math.abs(starts.get(c) - target) < Math.abs(starts.get(best) - target)) best = c;
+      }
+      if (chosen.length && starts.get(best) - starts.get(chosen[chosen.length - 1]) < 2) continue;
+      chosen.push(best);
+    }
+    const cut = new Set(chosen);
+    let column = 0;
+    items.forEach((item, i) => {
+      for (const k of item) out.set(k, column);
+      if (cut.has(i)) column += 1;
+    });
+    return out;
+  }
+
+  function connectorLetter(column) {
+    // dot._connector_letter: A, B, … Z, AA, … for the connector into column (1-based).
+    let n = column;
+    let letters = "";
+    while (n > 0) {
+      const rem = (n - 1) % 26;
+      n = Math.floor((n - 1) / 26);
+      letters = String.fromCharCode(65 + rem) + letters;
+    }
+    return letters || "A";
+  }
+
+  function toDot(model, view, columns = 1) {
     const G = model.groups;
     const lines = [...model.header];
     const ids = new Map(view.nodes.map((v, i) => [v.key, "n" + i]));
@@ -543,6 +698,18 @@ const NetdrawView = (() => {
         g = parent;
       }
     }
+    const wrapTB = model.rankdir === "TB" || model.rankdir === "BT";
+    const column = splitColumns(model, view, wrapTB ? columns : 1);
+    // A group wrapped across columns cannot be one cluster: its members are drawn bare.
+    const spans = new Map();
+    if (columns > 1) {
+      for (const v of view.nodes) {
+        for (const g of drawnChain(model, v.group)) {
+          if (!spans.has(g)) spans.set(g, new Set());
+          spans.get(g).add(column.get(v.key));
+        }
+      }
+    }
     let clusters = 0;
     const clusterOf = new Map();
     const emit = (g, indent) => {
@@ -550,7 +717,8 @@ const NetdrawView = (() => {
         lines.push(`${indent}${ids.get(v.key)} ${nodeAttrs(model, v)}`);
       }
       for (const child of children.get(g) || []) {
-        if ((members.get(child) || []).length === 1 && !children.get(child)) {
+        if (((members.get(child) || []).length === 1 && !children.get(child)) ||
+            (spans.has(child) && spans.get(child).size > 1)) {
           emit(child, indent);
           continue;
         }
@@ -564,9 +732,40 @@ const NetdrawView = (() => {
     };
     emit(0, "\t");
     const looks = model.looks ? edgeStatuses(model, view) : null;
+    // An edge into a later column ends at a lettered connector at the bottom of its own
+    // column and continues from the same letter at the top of the next (dot.to_dot).
+    const wraps = new Map();
+    const sent = new Set();
+    const connector = (letter) => model.connector.replace("\ue000", letter);
     for (const e of view.edges) {
-      lines.push(`\t${ids.get(e.src)} -> ${ids.get(e.dst)}${edgeAttrs(model, e, looks)}`);
+      const attrs = edgeAttrs(model, e, looks);
+      let src = ids.get(e.src);
+      const target = column.get(e.dst);
+      if (column.get(e.src) !== target) {
+        const letter = connectorLetter(target);
+        if (!wraps.has(target)) {
+          wraps.set(target, `wrap${target}`);
+          lines.push(`\t${wraps.get(target)} ${connector(letter)}`);
+        }
+        if (!sent.has(e.src + ">" + target)) {
+          sent.add(e.src + ">" + target);
+          const out = `wrapout${target}_${sent.size}`;
+          lines.push(`\t${out} ${connector(letter)}`);
+          lines.push(`\t${src} -> ${out}${attrs}`);
+        }
+        src = wraps.get(target);
+      }
+      lines.push(`\t${src} -> ${ids.get(e.dst)}${attrs}`);
     }
+    const heads = new Map();
+    for (const v of view.nodes) if (!heads.has(column.get(v.key))) heads.set(column.get(v.key), ids.get(v.key));
+    for (const [c, name] of wraps) heads.set(c, name);
+    if (heads.size > 1) {
+      lines.push("\t{rank=same; " + [...heads.values()].join(" ") + "}");
+      const ordered = [...heads.keys()].sort((a, b) => a - b).map((c) => heads.get(c));
+      for (let i = 0; i + 1 < ordered.length; i++) lines.push(`\t${ordered[i]} -> ${ordered[i + 1]} [style="invis"]`);
+    }
+    view.columns = heads.size > 1 ? columns : 1; // as asked for (dot.to_dot's columns)
     if (looks) lines.push(...legendLines(model, view, looks));
     lines.push("}");
     view.ids = ids;
@@ -574,6 +773,6 @@ const NetdrawView = (() => {
     return lines.join("\n") + "\n";
   }
 
-  return { computeView, toDot, formatCount, groupDigits, labelText, tooltipText, rollFacts,
+  return { computeView, toDot, splitColumns, formatCount, groupDigits, labelText, tooltipText, rollFacts,
            prepare, blockId, rollStatus, statusOf };
 })();

@@ -669,11 +669,13 @@ class ExploreSession:
         top = TopInputs.load(path, self._key)
         if top is None or not isinstance(names, dict):
             return
-        current = {(item.name, list(item.stamp)): item.id
+        current = {(item.name, tuple(item.stamp)): item.id
                    for item in self.folder.folder_items()}
         remap: dict[int, int] = {}
-        for old, (name, stamp) in names.items():
-            new = current.get((name, stamp))
+        for old, entry in names.items():
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], list)):
+                return
+            new = current.get((entry[0], tuple(entry[1])))
             if new is None:
                 return  # a file read then is gone or changed: read the folder again
             remap[int(old)] = new

@@ -103,7 +103,7 @@ def _add_thumbnail_options(draw: argparse.ArgumentParser) -> None:
                             "layer 'netdraw cam' chooses) over the input's thumbnail")
     group.add_argument("--no-thumbnails", action="store_true",
                        help="draw without thumbnails even with --input")
-    group.add_argument("--labels", metavar="FILE",
+    group.add_argument("--labels", metavar="FILE", dest="class_labels",
                        help=".html: class names, one a line, for the predictions (default: "
                             "the model's own, else class 0, class 1, …)")
 
@@ -286,7 +286,7 @@ def _check_thumbnail_options(args: argparse.Namespace, fmt: str) -> None:
     given = [flag for name, flag in _THUMB_FLAGS if getattr(args, name, None)]
     if given and not args.input:
         raise NetdrawError(f"{given[0]} draws activations: give an image with --input IMG")
-    if args.labels and (fmt not in ("html", "htm") or not args.input):
+    if args.class_labels and (fmt not in ("html", "htm") or not args.input):
         raise NetdrawError("--labels names the classes of an .html page's predictions: "
                            "write .html with --input")
     if not args.input or args.no_thumbnails:
@@ -354,7 +354,7 @@ def _explorer(args: argparse.Namespace) -> dict[str, Any]:
     from netdraw.cli.common import open_from_args, read_inputs, report_inputs
     from netdraw.viz.explore import Explorer, read_labels
 
-    labels = read_labels(args.labels) if args.labels else None
+    labels = read_labels(args.class_labels) if args.class_labels else None
     opened = open_from_args(args)
     batch = read_inputs(opened, args)
     explorer = Explorer(opened, batch, labels=labels, colormap=args.colormap or "auto",

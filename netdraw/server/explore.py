@@ -586,7 +586,11 @@ class ExploreSession:
         key = (nid, channel)
         with self.ascent_lock:
             if key not in self.ascents:
-                self.ascents[key] = self._ascent(self.reps[nid], channel)
+                # the box's own layer (a Conv+BN+ReLU box: its convolution, as 'netdraw
+                # filters --ascent' does): a ReLU's zero gradient would leave a flat image
+                target = nid if self.source is not None and nid in self.source.nodes \
+                    else self.reps[nid]
+                self.ascents[key] = self._ascent(target, channel)
             return self.ascents[key]
 
     def _ascent(self, source_id: str, channel: int) -> bytes:

@@ -494,7 +494,8 @@ class Explorer:
                               "computes them on demand")
             return
         for nid in progress.track(plan, "explorer: gradient ascent"):
-            images = ascent_images(self.opened, representative(graph.nodes[nid]), source,
+            target = nid if nid in source.nodes else representative(graph.nodes[nid])
+            images = ascent_images(self.opened, target, source,
                                    list(range(data.layers[nid].channels)), self.normalize)
             data.ascent[nid] = {c: picture_png(img) for c, img in images.items()}
 

@@ -409,7 +409,11 @@ const NetdrawExplorer = (() => {
         }
         const top = entry.predictions && entry.predictions[0];
         item.append(frame, h("span", { class: "nd-x-name", text: entry.name }));
-        if (top) item.append(h("span", { class: "nd-x-top", text: `${className(top[0])} ${percent(top[1])}` }));
+        if (top) {
+          const said = `${className(top[0])} ${percent(top[1])}`;
+          item.append(h("span", { class: "nd-x-top", text: said }));
+          if (!entry.error) item.title = `${entry.name}: ${said}`;
+        }
         list.append(item);
       }
       if (dropZone) list.append(dropZone);
@@ -420,7 +424,7 @@ const NetdrawExplorer = (() => {
     }
 
     function percent(p) {
-      return `${(100 * p).toFixed(p >= 0.995 || p < 0.001 ? 1 : 1)} %`;
+      return `${(100 * p).toFixed(1)} %`;
     }
 
     function entryOf(id) {
@@ -607,12 +611,15 @@ const NetdrawExplorer = (() => {
       const base = ctx.getImageData(0, 0, W, H);
       const heat = upsample(map.map, map.h, map.w, H, W);
       const lut = luts.heat;
+      // the picture in grey, the map in colour over it (stronger where the map is high)
       for (let i = 0; i < W * H; i++) {
         const v = Math.min(1, Math.max(0, heat[i]));
         const l = Math.round(v * 255) * 3;
-        const a = 0.5 * v;
-        for (let k = 0; k < 3; k++) base.data[4 * i + k] = Math.round((1 - a) * base.data[4 * i + k] + a * lut[l + k]);
-        base.data[4 * i + 3] = 255;
+        const a = 0.2 + 0.6 * v;
+        const d = base.data;
+        const grey = 0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2];
+        for (let k = 0; k < 3; k++) d[4 * i + k] = Math.round((1 - a) * grey + a * lut[l + k]);
+        d[4 * i + 3] = 255;
       }
       ctx.putImageData(base, 0, 0);
     }
@@ -669,7 +676,8 @@ const NetdrawExplorer = (() => {
         canvas.style.aspectRatio = `${d.w} / ${d.h}`;
         const tile = h("button", { type: "button", class: "nd-x-tile", title: `channel ${c}: mean ${number(d.stats[c * 5])}, max ${number(d.stats[c * 5 + 1])}`,
                                    onclick: () => { state.channel = c; refreshPanel(); } },
-          canvas, h("span", { class: "nd-x-cap", text: state.order === "index" ? `#${c}` : `#${c} · ${number(d.stats[c * 5 + k])}` }));
+          canvas, h("span", { class: "nd-x-cap", text: `#${c}` }));
+        if (state.order !== "index") tile.append(h("span", { class: "nd-x-cap", text: number(d.stats[c * 5 + k]) }));
         tile.dataset.channel = String(c);
         grid.append(tile);
       }

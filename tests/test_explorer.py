@@ -416,3 +416,35 @@ def test_bad_explorer_input_is_one_error_line_and_no_file(folder, tmp_path):
     for args, fragments in cases:
         assert_one_line_error(run_cli(*args), *fragments)
         assert not out.exists(), args
+
+
+def test_serve_reads_its_cached_index_back(folder, oracle, tmp_path):
+    """The pass over the folder is saved beside it; the next start reads it back (no input
+    read again) and ranks a channel as the brute force does."""
+    from netdraw.api import render
+    from netdraw.importers import load
+    from netdraw.server.explore import ExploreSession, InputFolder
+    from netdraw.viz.api import open_model
+
+    served = tmp_path / "inputs"
+    shutil.copytree(folder, served)
+    graph = load("zoo:shapes")
+    sessions = []
+    for _ in range(2):
+        opened = open_model("zoo:shapes")
+        session = ExploreSession(opened, InputFolder(served, opened.spec))
+        render(graph, "html", explorer=session.page_data)
+        sessions.append(session)
+    first, _ = sessions
+    first.index_pass()
+    again = ExploreSession(first.opened, InputFolder(served, first.opened.spec))
+    render(graph, "html", explorer=again.page_data)
+    assert again.top.seen == set(range(FOLDER_INPUTS))  # nothing left to read
+    node = next(n for n in again.layers if again.graph.nodes[n].name == "block3.conv")
+    for channel in (0, 5):
+        got = [(who, value) for who, value, _, _ in again.top.top(node, channel)]
+        expected = brute_force_top(oracle, "block3.relu", channel)
+        assert [w for w, _ in got] == [i for i, _ in expected]
+        assert [v for _, v in got] == pytest.approx([v for _, v in expected], rel=1e-5)
+    for session in (*sessions, again):
+        session.stop()

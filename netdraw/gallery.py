@@ -377,8 +377,17 @@ def index_html(folder: Path) -> str:
                            "framework": zoo.FRAMEWORK_NAMES.get(entry.framework,
                                                                 entry.framework),
                            "styles": styles})
+    explorer = [{"file": name, "title": title} for name, title in EXPLORER_SHOTS
+                if (folder / name).is_file()]
     return _environment().get_template("index.html.j2").render(
-        models=models, styles=STYLES, version=__version__)
+        models=models, styles=STYLES, version=__version__, explorer=explorer)
+
+
+#: Screenshots of the explorer on the shapes network (``scripts/explorer_screenshots.py``).
+EXPLORER_SHOTS = (("explorer-grid.png", "A layer's channels, one scale across the inputs"),
+                  ("explorer-channel.png", "A channel: its map, statistics, gradient-ascent "
+                                           "image and the inputs that excite it most"),
+                  ("explorer-cam.png", "Predictions and Grad-CAM for a chosen class"))
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ import functools
 import html
 import re
 import shutil
+from collections.abc import Mapping
 from typing import Any
 
 from netdraw import tools
@@ -254,6 +255,7 @@ def header_lines(graph: Graph, rankdir: str | None = "TB", title: str | None = N
 def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None,
            edge_labels: bool = True, columns: int | None = None,
            activations: Any = None, images: Any = None,
+           thumb_cells: Mapping[str, tuple[str, str]] | None = None,
            size: tuple[float, float] | None = None, theme: str | None = None,
            colors: Any = None, printed: bool = False, **_: Any) -> str:
     """The graph as DOT source text (written directly: linear time, no per-line overhead).
@@ -262,6 +264,8 @@ def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None
     number the view suggests in ``meta["view"]["columns"]``, else 1). ``activations``
     (:class:`netdraw.backends.thumbs.Thumbnails`) puts thumbnails under the labels; their
     image files are named in ``images`` (a :class:`netdraw.backends.dot_thumbs.ImageFiles`).
+    ``thumb_cells`` gives nodes ready-made thumbnail cells instead (node id -> the cells
+    :func:`label_table` takes; the HTML page's explorer draws into them).
     ``size`` (inches) scales the drawing to its printed size; ``theme`` and ``colors`` give
     the fills (:func:`netdraw.figure.themes.palette`). ``printed`` draws for paper: boxes
     closer together, shapes without the batch axis, no output markers (the last layer's
@@ -323,7 +327,8 @@ def to_dot(graph: Graph, *, rankdir: str | None = "TB", title: str | None = None
         nonlocal cluster_count
         for node in members.get(path, []):
             thumb = activations.get(node.id) if activations is not None else None
-            cells = dot_thumbs.thumb_cells(thumb, images) if thumb is not None else None
+            cells = dot_thumbs.thumb_cells(thumb, images) if thumb is not None else \
+                thumb_cells.get(node.id) if thumb_cells else None
             attrs = node_attrs(node, graph, decorations.node(node.id), cells, colours,
                                batch=not printed)
             lines.append(f"{indent}{ids[node.id]} {_attrs(attrs)}")

@@ -79,12 +79,15 @@ def _add_thumbnail_options(draw: argparse.ArgumentParser) -> None:
     for action in draw._actions:
         if action.dest == "input":
             action.help = ("an image (.png .jpg .bmp) or array (.npy) to run the model on; "
-                           "its activations are drawn into the diagram")
+                           "its activations are drawn into the diagram. An .html page "
+                           "takes several (repeat --input, or a folder): it explores them")
     group = draw.add_argument_group(
         "activation thumbnails",
         "With --input, netdraw runs the model on the image and draws what each layer "
-        "outputs inside the diagram (Graphviz .svg/.png/.pdf, the figure styles, TikZ, "
-        "the HTML page's side panel).")
+        "outputs inside the diagram (Graphviz .svg/.png/.pdf, the figure styles, TikZ). "
+        "An .html page becomes an explorer of its inputs: pick one, see every layer's "
+        "channels, the predictions, class-activation maps and, per channel, the inputs "
+        "that excite it most.")
     group.add_argument("--thumbnails", type=int, metavar="N",
                        help="channels shown per layer (default: 4 for Graphviz, every "
                             "drawn square for lenet, one face for alexnet and tikz)")
@@ -100,6 +103,9 @@ def _add_thumbnail_options(draw: argparse.ArgumentParser) -> None:
                             "layer 'netdraw cam' chooses) over the input's thumbnail")
     group.add_argument("--no-thumbnails", action="store_true",
                        help="draw without thumbnails even with --input")
+    group.add_argument("--labels", metavar="FILE", dest="class_labels",
+                       help=".html: class names, one a line, for the predictions (default: "
+                            "the model's own, else class 0, class 1, …)")
 
 
 def _add_style_options(draw: argparse.ArgumentParser) -> None:
@@ -202,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
         options = replace(options, fills=tuple(fills))
     graph = load_model_from_args(args)
     if args.input and not args.no_thumbnails:
-        drawing.update(_thumbnails(args))
+        drawing.update(_explorer(args) if fmt in ("html", "htm") else _thumbnails(args))
     first_view = None
     if spec.own_views:  # the HTML page: it starts at this view and can open every block
         from netdraw.passes.view import plan_view
@@ -280,10 +286,27 @@ def _check_thumbnail_options(args: argparse.Namespace, fmt: str) -> None:
     given = [flag for name, flag in _THUMB_FLAGS if getattr(args, name, None)]
     if given and not args.input:
         raise NetdrawError(f"{given[0]} draws activations: give an image with --input IMG")
+    if args.class_labels and (fmt not in ("html", "htm") or not args.input):
+        raise NetdrawError("--labels names the classes of an .html page's predictions: "
+                           "write .html with --input")
     if not args.input or args.no_thumbnails:
         return
+    if fmt in ("html", "htm"):
+        from netdraw.viz.faithfulness import image_files
+
+        files = image_files(args.input)
+        if len(files) > MAX_PAGE_INPUTS:
+            raise NetdrawError(f"a static page holds up to {MAX_PAGE_INPUTS} inputs, not "
+                               f"{len(files)}; explore a folder with 'netdraw serve MODEL "
+                               "--inputs DIR'")
+        for item in files:
+            if not Path(item).is_file():
+                raise NetdrawError(f"cannot read --input {item}: no such file")
+        args.input = files
+        return
     if len(args.input) > 1:
-        raise NetdrawError("a diagram shows the activations of one input; give one --input")
+        raise NetdrawError("a diagram shows the activations of one input; give one --input "
+                           "(an .html page explores several)")
     if fmt in ("dot", "gv", "json"):
         raise NetdrawError(f".{fmt} cannot hold activation thumbnails; write .svg, .png, "
                            ".pdf, .tex or .html (or leave out --input)")
@@ -320,6 +343,25 @@ def _thumbnails(args: argparse.Namespace) -> dict[str, Any]:
         out["cam"] = run_cam(opened.runtime, batch.arrays, None, "auto", method)
     report_inputs(batch)
     return out
+
+
+#: Inputs a static explorer page holds (``netdraw serve --inputs DIR`` takes any number).
+MAX_PAGE_INPUTS = 64
+
+
+def _explorer(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the model on every --input: the explorer the .html page carries."""
+    from netdraw.cli.common import open_from_args, read_inputs, report_inputs
+    from netdraw.viz.explore import Explorer, read_labels
+
+    labels = read_labels(args.class_labels) if args.class_labels else None
+    opened = open_from_args(args)
+    batch = read_inputs(opened, args)
+    explorer = Explorer(opened, batch, labels=labels, colormap=args.colormap or "auto",
+                        count=args.thumbnails or 4, order=args.thumbnail_order or "mean",
+                        normalize=batch.normalize)
+    report_inputs(batch)
+    return {"explorer": explorer}
 
 
 def _tikz_options(args: argparse.Namespace, fmt: str) -> tuple[str | None, dict[str, Any]]:

@@ -3,13 +3,18 @@
 The page lays out every view itself (see :mod:`netdraw.backends.html`), so the server has
 three routes and serves no files: ``/`` (the page of the last model that loaded), ``/events``
 (server-sent events: ``hello`` on connect, ``reload`` after the model changed and loaded,
-``failed`` with the error when it did not) and ``/status`` (the same facts as JSON). A
-watcher thread polls the model's file (for ``pkg.module:factory``, the module's source
+``failed`` with the error when it did not, ``inputs`` when the explorer's inputs changed)
+and ``/status`` (the same facts as JSON). With ``--inputs DIR`` the explorer's routes under
+``/explore/`` answer the page's questions about its inputs (:mod:`netdraw.server.explore`).
+A watcher thread polls the model's file (for ``pkg.module:factory``, the module's source
 file) four times a second and loads it again when it changes.
 
 Safety: it binds loopback unless told otherwise; requests name a route exactly (anything
 else, ``..`` included, is a 404, since nothing is read from disk); only GET and HEAD, with
-no body and a request line under 8 KiB, and a request only copies bytes made beforehand;
+no body and a request line under 8 KiB (the one exception: ``POST /explore/upload``, a file
+dropped on the page, at most :data:`netdraw.server.explore.MAX_UPLOAD` bytes, checked
+before it is read); the explorer's routes answer only the page's own requests (an
+``X-Netdraw`` header, no other ``Origin``, ``Sec-Fetch-Site`` same-origin);
 a ``Host`` header that is not this server's is refused (DNS rebinding); at most
 :data:`MAX_CLIENTS` open connections, idle ones closed after 30 s; every response has
 ``Cache-Control: no-store`` and ``nosniff``.
@@ -60,6 +65,9 @@ class Preview:
         self.lock = threading.Lock()
         self.clients: list[queue.Queue] = []
         self.stopping = threading.Event()
+        #: the explorer of the page being served (netdraw.server.explore.ExploreSession),
+        #: set by ``render_page`` when ``netdraw serve`` has ``--inputs``
+        self.explorer: Any = None
         graph = source.load()  # a model that does not load at start is the user's error
         self.snapshot = Snapshot(1, self._page(graph, 1))
         self._stamp = source.stamp()
@@ -96,6 +104,8 @@ class Preview:
 
     def stop(self) -> None:
         self.stopping.set()
+        if self.explorer is not None:
+            self.explorer.stop()
         self.publish("", None)  # wakes every event stream, which then ends
 
     def _watch(self) -> None:
@@ -180,11 +190,18 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
         pass
 
-    # Only GET and HEAD exist; everything else is refused without reading a body.
+    # Only GET and HEAD exist (and the explorer's upload); everything else is refused
+    # without reading a body.
     def do_POST(self) -> None:
+        if urlsplit(self.path).path == "/explore/upload" and \
+                self.server.preview.explorer is not None:
+            return self._upload()
         self._refuse(405, "only GET and HEAD")
 
-    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = do_POST
+    def do_PUT(self) -> None:
+        self._refuse(405, "only GET and HEAD")
+
+    do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = do_PUT
 
     def do_HEAD(self) -> None:
         self._route(head=True)
@@ -210,7 +227,67 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, "application/json", body, head)
         if path == "/events" and not head:
             return self._events()
+        if path.startswith("/explore/") and preview.explorer is not None and not head:
+            return self._explore(path[len("/explore/"):], urlsplit(self.path).query)
         return self._refuse(404, "not found")
+
+    # -- the explorer ---------------------------------------------------------------------
+    def _page_request(self) -> str | None:
+        """Why a request to the explorer is not the page's own, or None."""
+        if self.headers.get("X-Netdraw") != "1":
+            return "the explorer answers its page's requests only"
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != f"http://{self.headers.get('Host', '')}":
+            return "requests from other origins are refused"
+        site = self.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in ("same-origin", "none"):
+            return "requests from other sites are refused"
+        return None
+
+    def _explore(self, route: str, query: str) -> None:
+        from netdraw.server.explore import RequestError, answer_get
+
+        refused = self._page_request()
+        if refused:
+            return self._json_error(403, refused)
+        try:
+            kind, body = answer_get(self.server.preview.explorer, route, query)
+        except RequestError as exc:
+            return self._json_error(exc.status, str(exc))
+        except Exception as exc:  # noqa: BLE001 - the page shows why; serving goes on
+            return self._json_error(500, error_text(exc))
+        self._send(200, kind, body)
+
+    def _upload(self) -> None:
+        from netdraw.server.explore import MAX_UPLOAD, RequestError, upload_name
+
+        self.close_connection = True
+        if not self._host_ok():
+            return self._refuse(421, "this server answers only to its own address")
+        refused = self._page_request()
+        if refused:
+            return self._json_error(403, refused)
+        if self.headers.get("Transfer-Encoding"):
+            return self._json_error(411, "send the file with a Content-Length")
+        length = (self.headers.get("Content-Length") or "").strip()
+        if not length.isdigit():
+            return self._json_error(411, "send the file with a Content-Length")
+        if int(length) > MAX_UPLOAD:
+            return self._json_error(413, f"the file is larger than {MAX_UPLOAD // 2**20} MB")
+        data = self.rfile.read(int(length))
+        if len(data) != int(length):
+            return self._json_error(400, "the upload ended early")
+        try:
+            result = self.server.preview.explorer.upload(
+                upload_name(self.headers.get("X-Netdraw-Name")), data)
+        except RequestError as exc:
+            return self._json_error(exc.status, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            return self._json_error(500, error_text(exc))
+        self._send(200, "application/json", json.dumps(result).encode("utf-8"))
+
+    def _json_error(self, status: int, text: str) -> None:
+        self._send(status, "application/json", json.dumps({"error": text}).encode("utf-8"))
 
     def _host_ok(self) -> bool:
         allowed = self.server.allowed_hosts

@@ -31,6 +31,7 @@ def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
            serve: Mapping[str, Any] | None = None, prelayout: bool = True,
            looks: LooksSource | None = None, assets: str | None = None,
            embedding: Embedding | None = None, plan: ViewPlan | None = None,
+           explorer: Any = None,
            **_: Any) -> str:
     """The page as text.
 
@@ -45,10 +46,13 @@ def render(graph: Graph, fmt: str = "html", *, view: ViewOptions | None = None,
     written together share: the result then carries them in ``.files`` (see
     :func:`netdraw.output.write_with_files`). ``embedding`` says the same in full (see
     :class:`netdraw.backends.html.page.Embedding`; the notebook's pages use ``parent``).
+    ``explorer`` (an :class:`~netdraw.backends.explorer_data.ExplorerData`, or a function
+    of the prepared graph returning one, e.g. :class:`netdraw.viz.explore.Explorer`) makes
+    the page explore what the network computes for several inputs.
     """
     model = page_model(graph, view, rankdir=rankdir, title=title, edge_labels=edge_labels,
                        activations=activations, extra=extra, extra_title=extra_title,
-                       prelayout=prelayout, looks=looks, plan=plan)
+                       prelayout=prelayout, looks=looks, plan=plan, explorer=explorer)
     if serve:
         model["serve"] = dict(serve)
     if embedding is None and assets:

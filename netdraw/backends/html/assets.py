@@ -24,8 +24,8 @@ NPM_PACKAGE = "@hpcc-js/wasm-graphviz"
 NPM_FILE = Path("dist") / "index.js"
 VENDOR_NAME = "graphviz.js"
 #: The page's own files, concatenated in this order into one module script.
-SCRIPTS = ("view.js", "app.js")
-STYLE = "viewer.css"
+SCRIPTS = ("view.js", "explorer.js", "app.js")
+STYLES = ("viewer.css", "explorer.css")
 #: The ES module's closing ``export{a as B, …}`` clause (and a source-map comment).
 _EXPORT = re.compile(r"export\s*\{([^{}]*)\}\s*;?\s*(//# sourceMappingURL=\S*\s*)?$")
 
@@ -42,7 +42,7 @@ def own_script() -> str:
 
 @functools.lru_cache(maxsize=1)
 def own_style() -> str:
-    return _template(STYLE)
+    return "\n".join(_template(name) for name in STYLES)
 
 
 def graphviz_js_candidates() -> list[Path]:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from netdraw.backends import dot
+from netdraw.backends.explorer_data import ExplorerData
+from netdraw.backends.html import explorer as explore
 from netdraw.backends.html.looks import LooksSource, apply_looks
 from netdraw.describe import shape_text, unused_note
 from netdraw.errors import NetdrawError
@@ -51,7 +53,9 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
                extra: Mapping[str, Any] | None = None,
                extra_title: str = "Details", prelayout: bool = True,
                looks: LooksSource | None = None,
-               plan: ViewPlan | None = None) -> dict[str, Any]:
+               plan: ViewPlan | None = None,
+               explorer: ExplorerData | Callable[[Graph], ExplorerData] | None = None
+               ) -> dict[str, Any]:
     """Everything the page needs, as JSON-ready data (schema ``netdraw.page/1``).
 
     ``view`` chooses the first view (as for every other format). A graph that already is a
@@ -65,7 +69,9 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
     ``looks`` colours nodes and edges by a status in every view (a diff's; see
     :mod:`netdraw.backends.html.looks`). ``plan`` is the first view already planned
     (:func:`netdraw.passes.view.plan_view` of ``graph`` with ``view``), e.g. by a caller
-    that reports it.
+    that reports it. ``explorer`` (or a function of the prepared graph returning it) makes
+    the page an explorer of what the network computes for its inputs (see
+    :mod:`netdraw.backends.html.explorer`): every box with a value gets a thumbnail.
     """
     options = view or ViewOptions()
     if "view" in graph.meta:
@@ -82,7 +88,10 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
         info = dict(plan.view.meta["view"])
         first = plan.view
     header = dot.header_lines(prepared, rankdir, title)
-    builder = _Builder(prepared, index, edge_labels)
+    data = explorer(prepared) if callable(explorer) else explorer
+    kinds = explore.thumb_kinds(data)
+    outputs = _group_outputs(prepared, index) if data is not None else {}
+    builder = _Builder(prepared, index, edge_labels, kinds, outputs)
     model = builder.build()
     _source_names(model["nodes"], graph)
     gi = builder.group_index
@@ -104,6 +113,11 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
         "extra": _extra(extra, builder.node_index),
         "extra_title": str(extra_title),
     })
+    if data is not None:
+        model["explorer"] = explore.explorer_model(
+            data, builder.node_index,
+            {builder.group_index[p]: nid for p, nid in outputs.items()
+             if p in builder.group_index})
     # A tall chain is wrapped into side-by-side columns, as the static drawing is: the first
     # view into the columns its view rule chose, later ones as the page measures them.
     wraps = looks is None and rankdir in ("TB", "BT")
@@ -113,8 +127,8 @@ def page_model(graph: Graph, view: ViewOptions | None = None, *, rankdir: str = 
         first = looks.decorate(first)
     model.update({
         "columns": columns, "wrap": wraps, "connector": dot.connector_attrs(PLACEHOLDERS[0]),
-        "first_svg": _first_drawing(first, rankdir, title, edge_labels, columns)
-        if prelayout else None,
+        "first_svg": _first_drawing(first, rankdir, title, edge_labels, columns,
+                                    _first_cells(first, prepared, kinds)) if prelayout else None,
         "first_ids": list(first.nodes),
     })
     return model
@@ -131,24 +145,72 @@ def _source_names(nodes: list[dict[str, Any]], graph: Graph) -> None:
 
 
 def _first_drawing(view: Graph, rankdir: str, title: str | None,
-                   edge_labels: bool, columns: int = 1) -> str | None:
+                   edge_labels: bool, columns: int = 1,
+                   cells: dict[str, tuple[str, str]] | None = None) -> str | None:
     """The first view laid out by Graphviz's ``dot`` here, so the page paints at once
     (the page makes the same DOT text; the tests check that). None without ``dot``."""
     source = dot.to_dot(view, rankdir=rankdir, title=title, edge_labels=edge_labels,
-                        columns=columns)
+                        columns=columns, thumb_cells=cells)
     try:
         return dot.render_dot(source, "svg").decode("utf-8")
     except NetdrawError:
         return None
 
 
+def _group_outputs(graph: Graph, index: GroupIndex) -> dict[Path, str]:
+    """Group path -> the node whose output its closed block shows: its last member, in
+    order, whose output leaves the group (as :func:`netdraw.passes.collapse.view_at`
+    chooses a block's ``output_node``), else its last member."""
+    position = {nid: i for i, nid in enumerate(graph.nodes)}
+    out: dict[Path, str] = {}
+    for e in graph.edges:
+        a, b = graph.nodes[e.src].group, graph.nodes[e.dst].group
+        for d in range(1, len(a) + 1):
+            path = a[:d]
+            if b[:d] == path and graph.nodes[e.dst].kind not in _IO:
+                continue
+            if path not in out or position[e.src] > position[out[path]]:
+                out[path] = e.src
+    for path, ids in index.members.items():
+        if path and path not in out:
+            inner = [nid for nid in ids if graph.nodes[nid].kind not in _IO]
+            if inner:
+                out[path] = inner[-1]
+    return out
+
+
+def _first_cells(view: Graph, prepared: Graph, kinds: dict[str, str]
+                 ) -> dict[str, tuple[str, str]]:
+    """The thumbnail cells of the first view's boxes: a layer's own, a block's those of
+    the layer whose output it shows (its ``output_node``, which names that layer's own
+    ``output_node`` when it has one)."""
+    if not kinds:
+        return {}
+    shown_by = {str(n.attrs.get("output_node", n.id)): n.id for n in prepared.nodes.values()}
+    out = {}
+    for node in view.nodes.values():
+        kind = kinds.get(node.id)
+        source = node.attrs.get("output_node")
+        if kind is None and node.kind == "block" and isinstance(source, str):
+            kind = kinds.get(shown_by.get(source, source))
+        found = explore.cells(kind)
+        if found is not None:
+            out[node.id] = found
+    return out
+
+
 class _Builder:
     """Collects nodes, groups, tensors and edges into index-based tables."""
 
-    def __init__(self, graph: Graph, index: GroupIndex, edge_labels: bool) -> None:
+    def __init__(self, graph: Graph, index: GroupIndex, edge_labels: bool,
+                 thumbs: dict[str, str] | None = None,
+                 group_outputs: dict[Path, str] | None = None) -> None:
         self.graph = graph
         self.index = index
         self.edge_labels = edge_labels
+        #: node id -> the kind of thumbnail its box shows (the explorer's layers)
+        self.thumbs = thumbs or {}
+        self.group_outputs = group_outputs or {}
         self.node_index = {nid: i for i, nid in enumerate(graph.nodes)}
         paths = [p for p in index.members if p]
         self.group_index: dict[Path, int] = {(): 0}
@@ -205,7 +267,8 @@ class _Builder:
             "inputs": [self.tensor(t) for t in node.inputs],
             "outputs": [self.tensor(t) for t in node.outputs],
             "io": node.kind in _IO,
-            "dot": dot.format_attrs(dot.node_attrs(self.drawn(node), self.drawn_graph)),
+            "dot": dot.format_attrs(dot.node_attrs(self.drawn(node), self.drawn_graph,
+                                                   thumb=explore.cells(self.thumbs.get(node.id)))),
         }
 
     def drawn(self, node: Node) -> Node:
@@ -250,7 +313,9 @@ class _Builder:
                 "nodes": block.attrs["nodes"],
                 "inputs": [self.tensor(t) for t in block.inputs],
                 "outputs": [self.tensor(t) for t in block.outputs],
-                "dot": dot.format_attrs(dot.node_attrs(block, self.drawn_graph)),
+                "dot": dot.format_attrs(dot.node_attrs(
+                    block, self.drawn_graph,
+                    thumb=explore.cells(self.thumbs.get(self.group_outputs.get(path, ""))))),
             })
         return entry
 

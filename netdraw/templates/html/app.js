@@ -18,6 +18,11 @@
   const $ = (id) => document.getElementById(id);
   const timings = { start: performance.now() };
   window.netdraw = { model, timings, state: null, view: null, dot: "", V };
+  // The explorer of what the network computes for its inputs (explorer.js), when the page
+  // carries one.
+  const X = model.explorer
+    ? NetdrawExplorer.create(model, { h, section, table, banner: (text) => showBanner(text) }) : null;
+  window.netdraw.explorer = X;
 
   // -- state: what is open, in the URL fragment ----------------------------------------------
 
@@ -235,6 +240,7 @@
     fresh.classList.add("nd-svg");
     holder.replaceChildren(fresh);
     svg = fresh;
+    if (X) X.decorate(fresh, view, elements);
     const f0 = performance.now();
     fitLabels();
     timings.fitLabels = performance.now() - f0;
@@ -665,6 +671,7 @@
     ]));
     box.append(h("p", { class: "nd-hint",
       text: "Click a box for its details, double-click a block to open it, click a cluster's title to close it. Press ? for keys." }));
+    if (X) box.append(X.summarySections());
     return box;
   }
 
@@ -683,7 +690,9 @@
     const extra = model.extra && model.extra[String(i)];
     if (Array.isArray(extra) && extra.length) box.append(section(model.extra_title || "Details", table(extra)));
     const image = model.activations && model.activations[String(i)];
-    if (typeof image === "string" && image.startsWith("data:image/")) {
+    if (X && X.has(i)) {
+      box.append(X.layerSection(i));
+    } else if (typeof image === "string" && image.startsWith("data:image/")) {
       const img = h("img", { class: "nd-thumb", alt: `activation of ${n.name}` });
       img.src = image;
       box.append(section("Activation", img));
@@ -763,6 +772,8 @@
         onclick: () => { state.unroll.delete(g.parent); relayout({ focus: selection }); } }));
     }
     if (actions.childNodes.length) box.append(actions);
+    const shown = X && !clusters.has(gi) ? X.groupNode(gi) : null;
+    if (shown !== null) box.append(X.layerSection(shown));
     box.append(table([["class", g.class || null], ["path", g.path.join(" / ") || null],
                       ["parameters", count(g.params)], ["MACs", count(g.macs)],
                       ["layers", g.nodes !== undefined ? V.groupDigits(g.nodes) : null]]));
@@ -1190,6 +1201,7 @@
     source.onerror = () => { $("nd-status").dataset.offline = "1"; };
     source.onopen = () => { delete $("nd-status").dataset.offline; };
     window.netdraw.events = source;
+    if (X) X.attach(source);
   }
 
   // -- automation (tests, benchmarks): the same actions as the mouse, by view id ----------

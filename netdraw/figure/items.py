@@ -16,7 +16,7 @@ leaves out is its :class:`Policy`:
   merge (add, multiply, concat) with fewer than two distinct drawn inputs (a bias add,
   ``x * sigmoid(x)``): its edges are joined through.
 
-Tensor layout rule (documented in docs/tikz.md and the README): 4-D (and 3-D, 5-D)
+Tensor layout rule (documented in docs/tikz.md and docs/figure-styles.md): 4-D (and 3-D, 5-D)
 tensors are read as channels-first (``N, C, H, W``, as ONNX and PyTorch write them) unless
 the node has ``attrs["data_format"] == "channels_last"`` (or ``NHWC``…), or the graph's
 ``meta["data_format"]`` says so, or ``meta["framework"] == "keras"`` and the node does not

@@ -27,6 +27,10 @@ numfig = True
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 html_theme = "alabaster"
+# Wide enough for 90-column command lines and the reference tables.
+html_theme_options = {"page_width": "1240px", "sidebar_width": "250px", "body_max_width": "none"}
 html_title = f"netdraw {release}"
+html_static_path = ["_static"]
+html_css_files = ["netdraw.css"]
 latex_elements = {"fontpkg": ""}
 smartquotes = False  # option names keep their two dashes

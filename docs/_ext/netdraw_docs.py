@@ -155,15 +155,16 @@ def _table(widths: tuple[int, ...], head: list[str], rows: list[list[list[nodes.
 
 
 class KindTable(SphinxDirective):
-    """``netdraw-kinds`` — every canonical kind (``netdraw.ir.KINDS``) with its Graphviz fill
-    and how many op types of each framework map to it; ``:list:`` gives the kinds alone, as
-    one line."""
+    """``netdraw-kinds`` — every canonical kind (``netdraw.ir.KINDS``) with its name in
+    legends and tables (``netdraw.describe.KIND_NAMES``), an operator's symbol
+    (``netdraw.describe.OPERATORS``), its Graphviz fill and how many op types of each
+    framework map to it; ``:list:`` gives the kinds alone, as one line."""
 
     option_spec = {"list": directives.flag}
 
     def run(self) -> list[nodes.Node]:
         from netdraw import ops
-        from netdraw.describe import fill_colour
+        from netdraw.describe import KIND_NAMES, fill_colour, operator_symbol
         from netdraw.ir import KINDS
 
         if "list" in self.options:
@@ -173,13 +174,16 @@ class KindTable(SphinxDirective):
             colour = fill_colour(kind)
             swatch = nodes.raw("", f'<span class="nd-swatch" style="background:{colour}">'
                                    "</span> ", format="html")
-            cells = [[nodes.literal(text=kind)], [swatch, nodes.literal(text=colour)]]
+            symbol = operator_symbol(kind)
+            cells = [[nodes.literal(text=kind)], [nodes.Text(KIND_NAMES.get(kind, kind))],
+                     [nodes.Text(symbol or "–")], [swatch, nodes.literal(text=colour)]]
             for framework, _ in FRAMEWORKS:
                 count = sum(k == kind for k, _ in ops.TABLES[framework].values())
                 cells.append([nodes.Text(str(count) if count else "–")])
             rows.append(cells)
-        head = ["kind", "Graphviz fill", *(f"{title} op types" for _, title in FRAMEWORKS)]
-        return [_table((3, 3, 2, 2, 2), head, rows)]
+        head = ["kind", "legend name", "symbol", "Graphviz fill",
+                *(f"{title} op types" for _, title in FRAMEWORKS)]
+        return [_table((3, 4, 2, 3, 2, 2, 2), head, rows)]
 
 
 class OpTable(SphinxDirective):

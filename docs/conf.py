@@ -16,6 +16,7 @@ version = release = netdraw.__version__
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.graphviz",
     "myst_parser",
     "netdraw.sphinx",
     "netdraw_docs",
@@ -33,4 +34,5 @@ html_title = f"netdraw {release}"
 html_static_path = ["_static"]
 html_css_files = ["netdraw.css"]
 latex_elements = {"fontpkg": ""}
+graphviz_output_format = "svg"  # docs/imports.dot on the architecture page, crisp
 smartquotes = False  # option names keep their two dashes

@@ -368,6 +368,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _resnet50_onnx(folder / "resnet50.onnx")
     onnx.save(wide_concat(20_000), folder / "wide.onnx")  # one Concat of 20,000 inputs
     _shape_png(folder / "shape.png")
+    _shape_pngs(folder / "images")  # docs/attribution.md's folder of inputs
     _torch_namespace(folder)  # model.pt2
     _keras_namespace(folder)  # model.keras, model.h5
     _diff_files(folder)
@@ -384,6 +385,20 @@ def _shape_png(path: Path) -> None:
     images, _, _ = make_batch(1, seed=7)
     pixels = (images[0].transpose(1, 2, 0) * 255).clip(0, 255).astype(np.uint8)
     Image.fromarray(pixels).save(path)
+
+
+def _shape_pngs(folder: Path, count: int = 4) -> None:
+    """A folder of images like those zoo:shapes was trained on (``--input DIR``)."""
+    import numpy as np
+    from PIL import Image
+
+    from netdraw.zoo.shapes import make_batch
+
+    folder.mkdir()
+    images, _, _ = make_batch(count, seed=11)
+    for index, image in enumerate(images):
+        pixels = (image.transpose(1, 2, 0) * 255).clip(0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"{index}.png")
 
 
 def _viz_namespace(folder: Path) -> dict:
@@ -551,6 +566,8 @@ SECTION_NAMESPACES = {
     ("docs/importers.md", "What the PyTorch importer does"): _torch_namespace,
     ("docs/importers.md", "What the Keras importer does"): _keras_namespace,
     ("docs/viz.md", "From Python"): _viz_namespace,
+    ("docs/attribution.md", "Attribution: class-activation maps, pixel attributions, "
+                            "faithfulness"): _viz_namespace,
 }
 
 #: Sections whose Python snippets are not run, each with the reason (none yet: a snippet

@@ -16,6 +16,7 @@ version = release = netdraw.__version__
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.graphviz",
     "myst_parser",
     "netdraw.sphinx",
     "netdraw_docs",
@@ -27,6 +28,11 @@ numfig = True
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 html_theme = "alabaster"
+# Wide enough for 90-column command lines and the reference tables.
+html_theme_options = {"page_width": "1240px", "sidebar_width": "250px", "body_max_width": "none"}
 html_title = f"netdraw {release}"
+html_static_path = ["_static"]
+html_css_files = ["netdraw.css"]
 latex_elements = {"fontpkg": ""}
+graphviz_output_format = "svg"  # docs/imports.dot on the architecture page, crisp
 smartquotes = False  # option names keep their two dashes

@@ -13,7 +13,7 @@ from typing import Any
 
 from netdraw.ir import Graph, Group, Node, TensorSpec, folded_layers, unused_params
 
-#: Fill colour per kind (a muted, print-friendly palette; documented in the README).
+#: Fill colour per kind (a muted, print-friendly palette; documented in docs/diagram.md).
 PALETTE: dict[str, str] = {
     "input": "#e8e8e8", "output": "#e8e8e8",
     "conv": "#9ecae1", "conv_transpose": "#a6bddb",

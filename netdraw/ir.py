@@ -370,7 +370,7 @@ class Graph:
             graph.meta = dict(data.get("meta") or {})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise NetdrawError(f"malformed netdraw graph JSON ({type(exc).__name__}: {exc}); "
-                               "check it against the schema in the README") from None
+                               "check it against netdraw/schema/graph-1.schema.json") from None
         for node in graph.nodes.values():
             if node.group:
                 graph.add_group(node.group)
@@ -408,7 +408,7 @@ def unused_params(graph: Graph) -> dict[str, int]:
 
 
 def folded_layers(node: Node) -> list[dict[str, Any]]:
-    """The layers a fold absorbed into ``node`` (``attrs["folded"]``, see the README), each
+    """The layers a fold absorbed into ``node`` (``attrs["folded"]``, see docs/views.md), each
     a dict; anything else a hand-edited or hostile JSON file put there is skipped."""
     folded = node.attrs.get("folded")
     return [f for f in folded if isinstance(f, dict)] if isinstance(folded, list) else []

@@ -11,7 +11,7 @@ diff code:
 - a Keras layer with ``activation="tanh"`` holds what is a separate ``Tanh`` module in
   PyTorch.
 
-The matching rate of each pair is printed (``pytest -s``) and recorded in the README.
+The matching rate of each pair is printed (``pytest -s``) and recorded in docs/diff.md.
 The default run exports a few models with the dynamo exporter (``torch.onnx.export``'s
 default) and the rest with the TorchScript one (same model, other node names);
 ``NETDRAW_SLOW_TESTS=1`` exports every model both ways.

@@ -1,16 +1,23 @@
-"""Every example in the README runs as written: it keeps the README honest.
+"""Every example in the README and the docs pages runs as written: it keeps them honest.
 
-The README's fenced code blocks are read and each one is checked by what it is:
+The fenced code blocks of ``README.md`` and of every page of ``docs/`` are read and each one
+is checked by what it is:
 
 - shell blocks (```` ```sh ````, or a block without a language whose lines are commands):
   every ``netdraw`` command runs in a folder holding the placeholder model files below, must
   exit 0 and write a readable output; a ``netdraw: …`` line under a command is its expected
-  stderr, compared exactly. A usage synopsis (``netdraw draw MODEL -o OUT [--depth N] …``)
+  stderr, compared exactly; ``> FILE`` keeps its standard output in FILE, and a ``|| …``
+  fallback is left out (the command's exit status is checked instead). A command shown on
+  several pages runs once. A usage synopsis (``netdraw draw MODEL -o OUT [--depth N] …``)
   is checked against the parser instead: every flag it shows exists, every command exists.
-- ``python`` blocks run with the placeholder files, in a namespace chosen by the README
+- ``python`` blocks run with the placeholder files, in a namespace chosen by the page and
   section they are in (:data:`SECTION_NAMESPACES`: the live ``model``, ``net``, ``x`` the
   snippets name).
-- ``json`` blocks must parse and show the keys netdraw writes.
+- ``json`` blocks must parse and show the keys netdraw writes; ``toml`` blocks are
+  configurations netdraw accepts; ``latex`` blocks compile with ``pdflatex``, after the
+  ``% netdraw …`` commands in their comments have written the figures they ``\\input``.
+- MyST directives (```` ```{netdraw} ````, ```` ```{toctree} ````) are run by the docs build
+  itself (``sphinx -W`` in the test command), so only pages of ``docs/`` may hold them.
 
 A command the test cannot run (it blocks, needs the network, or changes the machine) is
 listed in :data:`NOT_RUN` with the reason. Anything else it does not know — a new netdraw
@@ -32,13 +39,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, cli_env
+from conftest import ROOT, cli_env, require_tool
 from test_bounded import wide_concat
 
 import netdraw
 from netdraw.cli import COMMANDS, build_parser
 
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+#: The README, then every page of the docs site (not its build output).
+PAGES = [README, *sorted(p for p in DOCS.rglob("*.md")
+                         if not any(part.startswith("_") for part in p.relative_to(DOCS).parts))]
 
 #: netdraw commands whose README examples this test runs (they finish by themselves and
 #: need only the placeholder files). The shorthand ``netdraw MODEL -o OUT`` is ``draw``.
@@ -62,23 +73,35 @@ NOT_RUN: dict[tuple[str, ...], str] = {
 SHELL_LANGS = {"sh", "bash", "shell", "console"}
 TEXT_LANGS = {"", "text"}
 PROGRAMS = {"netdraw", "pip", "bash", "python"}
+#: Blocks that show the source of another kind of file, each with what checks it.
+SOURCE_EXAMPLES = {
+    # docs/sphinx.md shows a page using the directive, in both markups; tests/test_sphinx.py
+    # builds pages with those options (and every figure of these docs is drawn that way).
+    "rst": "a reStructuredText page using the directive (built by tests/test_sphinx.py)",
+    "md": "a MyST page using the directive (built by tests/test_sphinx.py)",
+}
 
 BINARY_MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF-"}
 
 
 @dataclass
 class Block:
-    lang: str
+    lang: str  # "sh", "python", …; "{netdraw}" for a MyST directive
     line: int  # 1-based line of the opening fence
     section: str  # the nearest heading above
     lines: list[str] = field(default_factory=list)
+    page: str = "README.md"  # the file, relative to the repository
 
     @property
     def where(self) -> str:
-        return f"README.md:{self.line} (section {self.section!r})"
+        return f"{self.page}:{self.line} (section {self.section!r})"
+
+    @property
+    def directive(self) -> bool:
+        return self.lang.startswith("{")
 
 
-def read_blocks(text: str) -> list[Block]:
+def read_blocks(text: str, page: str = "README.md") -> list[Block]:
     blocks: list[Block] = []
     section, current, fence = "", None, ""
     for number, line in enumerate(text.splitlines(), 1):
@@ -86,20 +109,25 @@ def read_blocks(text: str) -> list[Block]:
         if current is None:
             if stripped.startswith("#") and not stripped.startswith("#!"):
                 section = stripped.lstrip("#").strip()
-            match = re.match(r"^(```+|~~~+)\s*([\w+-]*)", stripped)
+            match = re.match(r"^(```+|~~~+)\s*(\{[\w-]+\}|[\w+-]*)", stripped)
             if match:
                 fence = match.group(1)
-                current = Block(match.group(2).lower(), number, section)
+                current = Block(match.group(2).lower(), number, section, page=page)
         elif stripped.startswith(fence) and not stripped.strip(fence[0]):
             blocks.append(current)
             current = None
         else:
             current.lines.append(line)
-    assert current is None, f"README.md:{current.line}: a code block is never closed"
+    assert current is None, f"{page}:{current.line}: a code block is never closed"
     return blocks
 
 
-BLOCKS = read_blocks(README.read_text(encoding="utf-8"))
+def page_name(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+BLOCKS = [b for path in PAGES
+          for b in read_blocks(path.read_text(encoding="utf-8"), page_name(path))]
 
 
 def words(line: str) -> list[str]:
@@ -135,6 +163,29 @@ class Command:
     line: int
     expected_stderr: list[str] = field(default_factory=list)
     synopsis: bool = False
+    page: str = "README.md"
+    stdout_to: str | None = None  # '> FILE'
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.line}: {shlex.join(self.argv)!r}"
+
+    @property
+    def key(self) -> tuple:
+        """What makes two shown commands the same run."""
+        return tuple(self.argv), tuple(self.expected_stderr), self.stdout_to
+
+
+def _shell_words(line: str) -> tuple[list[str], str | None]:
+    """A command line's words without a ``|| fallback``, and the file of a ``> FILE``."""
+    argv = words(line)
+    if "||" in argv:
+        argv = argv[:argv.index("||")]
+    if ">" in argv:
+        at = argv.index(">")
+        assert len(argv) == at + 2, f"{line!r}: '>' must be followed by one file, last"
+        return argv[:at], argv[at + 1]
+    return argv, None
 
 
 def commands(block: Block) -> list[Command]:
@@ -152,8 +203,9 @@ def commands(block: Block) -> list[Command]:
             assert out and out[-1].synopsis, f"{block.where}: indented line {line!r}"
             out[-1].argv += words(line)
             continue
-        argv = words(line)
-        out.append(Command(argv, block.line + offset, synopsis=any(map(_placeholder, argv))))
+        argv, stdout_to = _shell_words(line)
+        out.append(Command(argv, block.line + offset, synopsis=any(map(_placeholder, argv)),
+                           page=block.page, stdout_to=stdout_to))
     if any(c.synopsis for c in out):
         for c in out:
             c.synopsis = True
@@ -179,7 +231,16 @@ def looks_like_model(word: str) -> bool:
 
 
 SHELL = [(b, c) for b in BLOCKS if is_shell(b) for c in commands(b)]
-RUNNABLE = [c for _, c in SHELL if not c.synopsis and not_run_reason(c.argv) is None]
+
+
+def first_of_each(shown: list[Command]) -> list[Command]:
+    """Each command once, where it is first shown (the README, then the pages by name)."""
+    seen: set[tuple] = set()
+    return [c for c in shown if not (c.key in seen or seen.add(c.key))]
+
+
+RUNNABLE = first_of_each([c for _, c in SHELL
+                          if not c.synopsis and not_run_reason(c.argv) is None])
 SYNOPSES = [c for _, c in SHELL if c.synopsis]
 
 
@@ -223,9 +284,80 @@ def _resnet50_onnx(path: Path) -> None:
         torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), dynamo=False)
 
 
+#: The factories docs/diff.md names: ``my.models:resnet34`` (torchvision's ResNet-34 layout)
+#: and ``models:build`` (a small perceptron, also exported as ``exported.onnx``).
+FACTORIES = {
+    "my/models.py": """from netdraw.zoo.torch_models import BasicBlock, ResNet
+
+
+def resnet34():
+    return ResNet(BasicBlock, (3, 4, 6, 3)).eval()
+""",
+    "models.py": """import torch
+
+
+def build():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                               torch.nn.Linear(256, 10)).eval()
+""",
+}
+
+
+def _layers_net(width: int):
+    """What docs/diff.md's Python example compares: ``layers.1`` is 256 or 512 units wide,
+    the module ``layers`` holds it."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.Sequential(nn.Linear(64, 128), nn.Linear(128, width), nn.ReLU(),
+                                        nn.Linear(width, 10))
+
+        def forward(self, x):
+            return self.layers(x)
+
+    torch.manual_seed(0)
+    return Net().eval(), torch.randn(1, 64)
+
+
+def _export(model, example, path: Path) -> None:
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example,), str(path), dynamo=False)
+
+
+def _diff_files(folder: Path) -> None:
+    """The model pairs of docs/diff.md and docs/ci-diff.md: ``old``/``new`` differ (one layer
+    widened), ``main``/``branch`` are the same architecture."""
+    import shutil
+
+    import keras
+    import torch
+
+    for name, width in (("old", 256), ("new", 512)):
+        _export(*_layers_net(width), folder / f"{name}.onnx")
+        inputs = keras.Input((64,))
+        hidden = keras.layers.Dense(width, activation="relu", name="hidden")(inputs)
+        keras.Model(inputs, keras.layers.Dense(10, name="head")(hidden)).save(
+            folder / f"{name}.keras")
+    shutil.copy(folder / "old.onnx", folder / "main.onnx")
+    shutil.copy(folder / "old.onnx", folder / "branch.onnx")
+    for relative, source in FACTORIES.items():
+        (folder / relative).parent.mkdir(exist_ok=True)
+        (folder / relative).write_text(source)
+    namespace: dict = {}
+    exec(FACTORIES["models.py"], namespace)
+    _export(namespace["build"](), torch.randn(1, 784), folder / "exported.onnx")
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with every model file the README's examples name."""
+    """A folder with every model file the README's and the docs' examples name."""
     import onnx
 
     from netdraw import zoo
@@ -236,6 +368,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _resnet50_onnx(folder / "resnet50.onnx")
     onnx.save(wide_concat(20_000), folder / "wide.onnx")  # one Concat of 20,000 inputs
     _shape_png(folder / "shape.png")
+    _shape_pngs(folder / "images")  # docs/attribution.md's folder of inputs
+    _torch_namespace(folder)  # model.pt2
+    _keras_namespace(folder)  # model.keras, model.h5
+    _diff_files(folder)
     return folder
 
 
@@ -251,6 +387,20 @@ def _shape_png(path: Path) -> None:
     Image.fromarray(pixels).save(path)
 
 
+def _shape_pngs(folder: Path, count: int = 4) -> None:
+    """A folder of images like those zoo:shapes was trained on (``--input DIR``)."""
+    import numpy as np
+    from PIL import Image
+
+    from netdraw.zoo.shapes import make_batch
+
+    folder.mkdir()
+    images, _, _ = make_batch(count, seed=11)
+    for index, image in enumerate(images):
+        pixels = (image.transpose(1, 2, 0) * 255).clip(0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"{index}.png")
+
+
 def _viz_namespace(folder: Path) -> dict:
     """``model`` is the trained zoo:shapes network, ``x`` a batch of two of its images."""
     from netdraw import zoo
@@ -263,10 +413,11 @@ def _viz_namespace(folder: Path) -> dict:
 
 
 def test_every_shell_example_is_run_or_has_a_reason():
-    assert RUNNABLE, "no runnable shell example found in README.md: is the parser broken?"
+    assert RUNNABLE, "no runnable shell example found in the README: is the parser broken?"
+    assert {c.page for c in RUNNABLE} > {"README.md"}, "no docs page's example is run"
     for _, command in SHELL:
         program = command.argv[0]
-        where = f"README.md:{command.line}: {shlex.join(command.argv)!r}"
+        where = command.where
         assert program in PROGRAMS, (
             f"{where} runs {program!r}, which tests/test_readme_examples.py does not know: "
             "add it to PROGRAMS and say how to check it, or to NOT_RUN with the reason")
@@ -281,35 +432,45 @@ def test_every_shell_example_is_run_or_has_a_reason():
         name = subcommand(command.argv)
         assert name != "draw" or command.argv[1] == "draw" or looks_like_model(command.argv[1]), (
             f"{where}: {command.argv[1]!r} is neither a netdraw command ({', '.join(COMMANDS)}) "
-            "nor a model file: a command the README documents must exist")
+            "nor a model file: a command the docs show must exist")
         assert name in RUN_COMMANDS, (
             f"{where} uses 'netdraw {name}', which tests/test_readme_examples.py does not "
             "know: add it to RUN_COMMANDS if it ends by itself and needs only the placeholder "
             "files (workdir), or to NOT_RUN with the reason (it blocks, needs an image, …)")
 
 
-@pytest.mark.parametrize("command", RUNNABLE,
-                         ids=[f"line{c.line}:{' '.join(c.argv[1:3])}" for c in RUNNABLE])
+def _output(argv: list[str]) -> str:
+    return next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-o", "--output")), "-")
+
+
+def _answers(argv: list[str]) -> tuple[int, ...]:
+    """The exit statuses a command may give: the table of 'netdraw diff' (--summary, or no
+    -o) answers like diff(1), 0 when the models are the same and 1 when not."""
+    table = {"--summary", "--markdown", "--latex"} & set(argv) or _output(argv) == "-"
+    return (0, 1) if subcommand(argv) == "diff" and table else (0,)
+
+
+@pytest.mark.parametrize("command", RUNNABLE, ids=[
+    f"{Path(c.page).name}:{c.line}:{' '.join(c.argv[1:3])}" for c in RUNNABLE])
 def test_shell_example_runs(command, workdir):
     proc = subprocess.run([sys.executable, "-m", "netdraw", *command.argv[1:]],
                           capture_output=True, text=True, cwd=workdir, env=cli_env(),
                           timeout=600)
-    where = f"README.md:{command.line}: {shlex.join(command.argv)}"
-    # 'diff --summary' answers like diff(1): 0 when the models are the same, 1 when not.
-    answers = (0, 1) if subcommand(command.argv) == "diff" and "--summary" in command.argv \
-        else (0,)
+    where = command.where
+    answers = _answers(command.argv)
     assert proc.returncode in answers, (
         f"{where} failed:\n{proc.stderr}\n(a model file it needs that workdir does not make "
         "belongs in the workdir fixture)")
     if command.expected_stderr:
         assert proc.stderr.splitlines() == command.expected_stderr, (
-            f"{where}: the README shows\n{command.expected_stderr}\nbut netdraw printed\n"
+            f"{where}: the page shows\n{command.expected_stderr}\nbut netdraw printed\n"
             f"{proc.stderr}")
     argv = command.argv
-    output = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-o", "--output")),
-                  "-")
+    output = _output(argv)
     if output == "-":
         assert proc.stdout.strip(), f"{where} printed nothing"
+        if command.stdout_to:  # '> FILE', as the shell would
+            (workdir / command.stdout_to).write_text(proc.stdout)
         return
     path = workdir / output
     if subcommand(argv) in ("gallery", "activations", "filters"):  # these write folders
@@ -331,7 +492,7 @@ def _options(parser: argparse.ArgumentParser, name: str) -> set[str]:
 
 
 def test_synopsis_matches_the_parser():
-    assert SYNOPSES, "the README has no command-line synopsis"
+    assert SYNOPSES, "no page shows a command-line synopsis"
     parser = build_parser()
     shown = set()
     for command in SYNOPSES:
@@ -341,10 +502,10 @@ def test_synopsis_matches_the_parser():
         for word in command.argv:
             for flag in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", word):
                 assert flag in options, (
-                    f"README.md:{command.line}: the synopsis of 'netdraw {name}' shows {flag}, "
-                    f"which the parser does not take ({', '.join(sorted(options))})")
+                    f"{command.page}:{command.line}: the synopsis of 'netdraw {name}' shows "
+                    f"{flag}, which the parser does not take ({', '.join(sorted(options))})")
     missing = set(COMMANDS) - shown
-    assert not missing, f"commands missing from the README's synopsis: {sorted(missing)}"
+    assert not missing, f"commands missing from the synopsis: {sorted(missing)}"
 
 
 # -- Python and JSON examples --------------------------------------------------------------
@@ -399,28 +560,30 @@ def _keras_namespace(folder: Path) -> dict:
     return {"model": model, "net": Net()}
 
 
-#: Names the Python snippets of a README section use, made by these functions (in the
+#: Names the Python snippets of a page's section use, made by these functions (in the
 #: placeholder folder, which is the current directory while a snippet runs).
 SECTION_NAMESPACES = {
-    "What the PyTorch importer does": _torch_namespace,
-    "What the Keras importer does": _keras_namespace,
-    "What the network computes: activations, filters, class-activation maps": _viz_namespace,
+    ("docs/importers.md", "What the PyTorch importer does"): _torch_namespace,
+    ("docs/importers.md", "What the Keras importer does"): _keras_namespace,
+    ("docs/viz.md", "From Python"): _viz_namespace,
+    ("docs/attribution.md", "Attribution: class-activation maps, pixel attributions, "
+                            "faithfulness"): _viz_namespace,
 }
 
-#: README sections whose Python snippets are not run, each with the reason (none yet: a
-#: snippet that blocks or needs what no test can make belongs here).
-PYTHON_NOT_RUN: dict[str, str] = {}
+#: Sections whose Python snippets are not run, each with the reason (none yet: a snippet
+#: that blocks or needs what no test can make belongs here).
+PYTHON_NOT_RUN: dict[tuple[str, str], str] = {}
 
-PYTHON = [b for b in BLOCKS if b.lang == "python" and b.section not in PYTHON_NOT_RUN]
+PYTHON = [b for b in BLOCKS if b.lang == "python" and (b.page, b.section) not in PYTHON_NOT_RUN]
 
 
-@pytest.mark.parametrize("block", PYTHON, ids=[f"line{b.line}" for b in PYTHON])
+@pytest.mark.parametrize("block", PYTHON, ids=[f"{Path(b.page).name}:{b.line}" for b in PYTHON])
 def test_python_example_runs(block, workdir, monkeypatch):
     monkeypatch.chdir(workdir)
     namespace = {"netdraw": netdraw}
-    if block.section in SECTION_NAMESPACES:
-        namespace.update(SECTION_NAMESPACES[block.section](workdir))
-    code = compile("\n".join(block.lines), f"README.md:{block.line}", "exec")
+    if (block.page, block.section) in SECTION_NAMESPACES:
+        namespace.update(SECTION_NAMESPACES[block.page, block.section](workdir))
+    code = compile("\n".join(block.lines), f"{block.page}:{block.line}", "exec")
     try:
         exec(code, namespace)
     except NameError as exc:
@@ -431,7 +594,7 @@ def test_python_example_runs(block, workdir, monkeypatch):
 
 def test_json_example_shows_the_keys_netdraw_writes(workdir):
     blocks = [b for b in BLOCKS if b.lang == "json"]
-    assert blocks, "the README shows no JSON example"
+    assert blocks, "no page shows a JSON example"
     written = json.loads(netdraw.load(workdir / "model.onnx").to_json())
     for block in blocks:
         shown = json.loads("\n".join(block.lines))
@@ -447,7 +610,7 @@ def test_toml_example_is_a_valid_configuration():
     from netdraw.settings import _tomllib
 
     blocks = [b for b in BLOCKS if b.lang == "toml"]
-    assert blocks, "the README shows no configuration example"
+    assert blocks, "no page shows a configuration example"
     for block in blocks:
         data = _tomllib().loads("\n".join(block.lines))
         config = settings.ConfigFile(Path("pyproject.toml"), data["tool"]["netdraw"])
@@ -455,20 +618,90 @@ def test_toml_example_is_a_valid_configuration():
         assert loaded.commands, block.where
 
 
+LATEX = [b for b in BLOCKS if b.lang == "latex"]
+
+
+@pytest.mark.parametrize("block", LATEX, ids=[f"{Path(b.page).name}:{b.line}" for b in LATEX])
+def test_latex_example_compiles(block, workdir, tmp_path):
+    """A LaTeX document shown on a page compiles with pdflatex (no shell escape), with the
+    figures its ``% netdraw …`` comments write, and prints what it \\input."""
+    import shutil
+
+    pdflatex = require_tool("pdflatex")
+    made = [words(line.split("%", 1)[1]) for line in block.lines
+            if re.search(r"%\s*netdraw ", line)]
+    assert made, f"{block.where}: no '% netdraw …' comment says how its figure is made"
+    for argv in made:
+        for name in {a for a in argv[1:] if (workdir / a).is_file()}:
+            shutil.copy(workdir / name, tmp_path / name)
+        proc = subprocess.run([sys.executable, "-m", "netdraw", *argv[1:]], cwd=tmp_path,
+                              capture_output=True, text=True, env=cli_env(), timeout=600)
+        assert proc.returncode == 0, f"{block.where}: {shlex.join(argv)}: {proc.stderr}"
+    (tmp_path / "paper.tex").write_text("\n".join(block.lines) + "\n")
+    proc = subprocess.run([pdflatex, "-halt-on-error", "-no-shell-escape",
+                           "-interaction=nonstopmode", "paper.tex"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"{block.where} does not compile:\n{proc.stdout[-3000:]}"
+    pdftotext = require_tool("pdftotext")
+    text = subprocess.run([pdftotext, "paper.pdf", "-"], cwd=tmp_path, capture_output=True,
+                          text=True, check=True).stdout
+    caption = re.search(r"\\caption\{([^}]*)\}", "\n".join(block.lines))
+    assert caption and caption.group(1) in text, f"{block.where}: the caption is not printed"
+    assert "Input" in text, f"{block.where}: the figure's legend is not in the PDF"
+
+
 def test_every_block_is_understood():
+    known = SHELL_LANGS | TEXT_LANGS | {"python", "json", "toml", "latex"} | set(SOURCE_EXAMPLES)
     for block in BLOCKS:
-        known = SHELL_LANGS | TEXT_LANGS | {"python", "json", "toml"}
+        if block.directive:  # a MyST directive: run by the docs build (sphinx -W)
+            assert block.page.startswith("docs/"), (
+                f"{block.where}: a ```{block.lang} directive outside docs/ is never built")
+            continue
         assert block.lang in known, (
             f"{block.where}: a ```{block.lang} block, which tests/test_readme_examples.py "
             "does not check: teach it (or use ```text for prose)")
 
 
+# -- the README as a front page ----------------------------------------------------------
+
+
+def test_readme_is_a_front_page_with_the_two_commands():
+    """The README stays short (the manual is docs/) and shows the two commands CI and a
+    new contributor run, exactly; .ci/run runs the test one."""
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 200, "the README is a front page: move detail to docs/"
+    shown = {shlex.join(c.argv) for _, c in SHELL if c.page == "README.md"}
+    assert {"bash scripts/dev.sh gallery", "bash scripts/dev.sh test"} <= shown
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert "bash scripts/dev.sh test" in ci
+
+
+_LINK = re.compile(r'\]\(([^)\s]+)\)|(?:src|href)="([^"]+)"')
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page_name(p) for p in PAGES])
+def test_relative_links_point_at_files(page):
+    """Every relative link and picture of a page names a file that exists (an anchor is
+    checked by the docs build)."""
+    text = page.read_text(encoding="utf-8")
+    text = re.sub(r"^(```+|~~~+).*?^\1", "", text, flags=re.M | re.S)  # not inside code
+    for match in _LINK.finditer(text):
+        target = (match.group(1) or match.group(2)).split("#")[0]
+        if not target or re.match(r"^[a-z]+:", target):
+            continue
+        assert (page.parent / target).exists(), f"{page_name(page)}: {target} does not exist"
+
+
 def test_parser_reads_this_file_itself():
-    """The block reader against a README written here, so its rules are pinned down."""
+    """The block reader against a page written here, so its rules are pinned down."""
     text = ("# A\n```sh\nnetdraw m.onnx -o a.svg --colors conv=#9ecae1  # note\n"
-            "netdraw: drew it\n```\n## B\n```\nSTEP>STEP\n```\n")
-    sh, grammar = read_blocks(text)
+            "netdraw: drew it\n```\n## B\n```\nSTEP>STEP\n```\n"
+            "````md\n```{netdraw} zoo:mlp\n```\n````\n```{netdraw} zoo:mlp\n:depth: 1\n```\n")
+    sh, grammar, source, directive = read_blocks(text, "docs/x.md")
     assert is_shell(sh) and not is_shell(grammar) and grammar.section == "B"
+    assert source.lang == "md" and source.lines == ["```{netdraw} zoo:mlp", "```"]
+    assert directive.directive and directive.lang == "{netdraw}" and not source.directive
+    assert sh.where == "docs/x.md:2 (section 'A')"
     (command,) = commands(sh)
     assert command.argv == ["netdraw", "m.onnx", "-o", "a.svg", "--colors", "conv=#9ecae1"]
     assert command.expected_stderr == ["netdraw: drew it"] and not command.synopsis
@@ -477,3 +710,11 @@ def test_parser_reads_this_file_itself():
     assert not_run_reason(["netdraw", "m.onnx", "-o", "x.svg"]) is None
     usage = commands(Block("", 1, "", ["netdraw zoo", "netdraw gallery [-o DIR]"]))
     assert all(c.synopsis for c in usage)
+    (table, check) = commands(Block("sh", 1, "", [
+        "netdraw diff a.onnx b.onnx --markdown > CHANGES.md",
+        'netdraw diff a.onnx b.onnx --summary || echo "changed"']))
+    assert table.argv[-1] == "--markdown" and table.stdout_to == "CHANGES.md"
+    assert check.argv[-1] == "--summary" and check.stdout_to is None
+    assert _answers(table.argv) == (0, 1) == _answers(check.argv)
+    assert _answers(["netdraw", "diff", "a", "b", "-o", "d.svg"]) == (0,)
+    assert len(first_of_each([table, table, check])) == 2

@@ -35,8 +35,8 @@ def test_schema_file_is_valid_draft7_and_shipped():
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "schema/*.json" in config["tool"]["setuptools"]["package-data"]["netdraw"]
-    readme = (ROOT / "README.md").read_text()
-    assert "netdraw/schema/graph-1.schema.json" in readme
+    documented = (ROOT / "docs" / "schema.md").read_text()
+    assert "netdraw/schema/graph-1.schema.json" in documented
 
 
 def test_gallery_json_validates():

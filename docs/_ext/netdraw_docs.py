@@ -1,5 +1,6 @@
 """Directives for netdraw's own documentation: the CLI reference read from the argument
-parser, the JSON Schema shipped in the package, and the zoo's model list."""
+parser, the JSON Schema shipped in the package, the zoo's model list, and the tables of
+node kinds and operators read from ``netdraw.ir.KINDS`` and ``netdraw/ops.py``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from importlib import resources
 
 from docutils import nodes
+from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 
@@ -115,6 +117,127 @@ class ZooList(SphinxDirective):
         return [table]
 
 
+#: The frameworks of ``netdraw.ops.TABLES`` in the order of the tables' columns.
+FRAMEWORKS = (("onnx", "ONNX"), ("torch", "PyTorch"), ("keras", "Keras"))
+
+
+def _literals(names: list[str]) -> list[nodes.Node]:
+    """``a``, ``b``, ``c`` as literals separated by commas (empty: an en dash)."""
+    if not names:
+        return [nodes.Text("–")]
+    out: list[nodes.Node] = []
+    for i, name in enumerate(names):
+        if i:
+            out.append(nodes.Text(", "))
+        out.append(nodes.literal(text=name))
+    return out
+
+
+def _table(widths: tuple[int, ...], head: list[str], rows: list[list[list[nodes.Node]]]
+           ) -> nodes.table:
+    table = nodes.table()
+    group = nodes.tgroup(cols=len(widths))
+    table += group
+    for width in widths:
+        group += nodes.colspec(colwidth=width)
+    thead, tbody = nodes.thead(), nodes.tbody()
+    group += thead
+    group += tbody
+    thead += _row([nodes.Text(text) for text in head])
+    for cells in rows:
+        row = nodes.row()
+        for cell in cells:
+            entry = nodes.entry()
+            entry += nodes.paragraph("", "", *cell)
+            row += entry
+        tbody += row
+    return table
+
+
+class KindTable(SphinxDirective):
+    """``netdraw-kinds`` — every canonical kind (``netdraw.ir.KINDS``) with its name in
+    legends and tables (``netdraw.describe.KIND_NAMES``), an operator's symbol
+    (``netdraw.describe.OPERATORS``), its Graphviz fill and how many op types of each
+    framework map to it; ``:list:`` gives the kinds alone, as one line."""
+
+    option_spec = {"list": directives.flag}
+
+    def run(self) -> list[nodes.Node]:
+        from netdraw import ops
+        from netdraw.describe import KIND_NAMES, fill_colour, operator_symbol
+        from netdraw.ir import KINDS
+
+        if "list" in self.options:
+            return [nodes.paragraph("", "", *_literals(list(KINDS)))]
+        rows = []
+        for kind in KINDS:
+            colour = fill_colour(kind)
+            swatch = nodes.raw("", f'<span class="nd-swatch" style="background:{colour}">'
+                                   "</span> ", format="html")
+            symbol = operator_symbol(kind)
+            cells = [[nodes.literal(text=kind)], [nodes.Text(KIND_NAMES.get(kind, kind))],
+                     [nodes.Text(symbol or "–")], [swatch, nodes.literal(text=colour)]]
+            for framework, _ in FRAMEWORKS:
+                count = sum(k == kind for k, _ in ops.TABLES[framework].values())
+                cells.append([nodes.Text(str(count) if count else "–")])
+            rows.append(cells)
+        head = ["kind", "legend name", "symbol", "Graphviz fill",
+                *(f"{title} op types" for _, title in FRAMEWORKS)]
+        return [_table((3, 4, 2, 3, 2, 2, 2), head, rows)]
+
+
+class OpTable(SphinxDirective):
+    """``netdraw-ops FRAMEWORK`` — the op types of one table of ``netdraw/ops.py``
+    (``onnx``, ``torch``, ``keras``), grouped by the kind they map to."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        from netdraw import ops
+        from netdraw.ir import KINDS
+
+        table = ops.TABLES[self.arguments[0]]
+        by_kind: dict[str, list[str]] = {}
+        for op, (kind, _) in table.items():
+            by_kind.setdefault(kind, []).append(op)
+        rows = [[[nodes.literal(text=kind)], _literals(by_kind[kind])]
+                for kind in KINDS if kind in by_kind]
+        return [_table((2, 10), ["kind", "op types"], rows)]
+
+
+class AttributeTable(SphinxDirective):
+    """``netdraw-attrs`` — the attribute renames of ``netdraw/ops.py``: per framework, each
+    set of renames with the op types it applies to."""
+
+    def run(self) -> list[nodes.Node]:
+        from netdraw import ops
+
+        rows = []
+        for framework, title in FRAMEWORKS:
+            by_renames: dict[tuple[tuple[str, str], ...], list[str]] = {}
+            for op, (_, renames) in ops.TABLES[framework].items():
+                if renames:
+                    by_renames.setdefault(tuple(renames.items()), []).append(op)
+            for renames, op_types in by_renames.items():
+                pairs = [f"{a} → {b}" for a, b in renames]
+                rows.append([[nodes.Text(title)], _literals(pairs), _literals(op_types)])
+        return [_table((2, 6, 8), ["framework", "attribute → IR attribute", "op types"], rows)]
+
+
+class AliasTable(SphinxDirective):
+    """``netdraw-aliases`` — PyTorch spellings of one op (``netdraw.ops.TORCH_ALIASES``)."""
+
+    def run(self) -> list[nodes.Node]:
+        from netdraw import ops
+
+        canonical: dict[str, list[str]] = {}
+        for alias, name in ops.TORCH_ALIASES.items():
+            canonical.setdefault(name, []).append(alias)
+        rows = [[[nodes.literal(text=name)], _literals(aliases)]
+                for name, aliases in canonical.items()]
+        return [_table((2, 6), ["op", "also spelled"], rows)]
+
+
 def _row(cells: list[nodes.Node]) -> nodes.row:
     row = nodes.row()
     for cell in cells:
@@ -128,4 +251,8 @@ def setup(app):
     app.add_directive("netdraw-cli", CliReference)
     app.add_directive("netdraw-schema", SchemaReference)
     app.add_directive("netdraw-zoo", ZooList)
+    app.add_directive("netdraw-kinds", KindTable)
+    app.add_directive("netdraw-ops", OpTable)
+    app.add_directive("netdraw-attrs", AttributeTable)
+    app.add_directive("netdraw-aliases", AliasTable)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

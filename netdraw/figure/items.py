@@ -16,7 +16,7 @@ leaves out is its :class:`Policy`:
   merge (add, subtract, multiply, concat…) with fewer than two distinct drawn inputs (a
   bias add, ``x * sigmoid(x)``): its edges are joined through.
 
-Tensor layout rule (documented in docs/tikz.md and the README): a tensor whose layout is
+Tensor layout rule (documented in docs/tikz.md and docs/figure-styles.md): a tensor whose layout is
 known (:attr:`netdraw.ir.TensorSpec.layout`, inferred on import by
 :mod:`netdraw.passes.tensor_layout`) is read where its layout puts C, H and W. Otherwise
 4-D (and 3-D, 5-D) tensors are read as channels-first (``N, C, H, W``, as ONNX and PyTorch

@@ -340,7 +340,10 @@ class Graph:
 
     def to_json(self, indent: int | None = 1) -> str:
         """The public JSON form (schema ``netdraw.graph/1``); deterministic."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+        from netdraw.output import json_text
+
+        return json_text(self.to_dict(), what=f"the graph {self.name}", indent=indent,
+                         ensure_ascii=False) + "\n"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Graph:

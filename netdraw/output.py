@@ -1,7 +1,10 @@
-"""Writing outputs atomically: a failed run never leaves a half-written file behind."""
+"""Writing outputs atomically: a failed run never leaves a half-written file behind; JSON
+text that strict parsers read (:func:`json_text`)."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import shutil
 import sys
@@ -24,6 +27,45 @@ def check_target(target: str) -> None:
         raise NetdrawError(f"cannot write {target}: it is a folder; give a file name")
     if not os.access(folder, os.W_OK):
         raise NetdrawError(f"cannot write {target}: folder {folder} is not writable")
+
+
+def json_text(value: Any, *, what: str, **options: Any) -> str:
+    """``json.dumps(value, **options)`` as JSON has it: Python writes a float that is not
+    finite as the bare word ``NaN`` or ``Infinity``, which JSON does not have and strict
+    parsers (browsers' ``JSON.parse``, jq, ``json.loads`` with ``parse_constant``) refuse.
+    Such a value is written as ``null`` instead, and one ``netdraw: warning:`` line on
+    stderr says how many there were in ``what`` and where the first one is.
+
+    >>> json_text({"auc": 0.5, "curve": [1.0, 0.25]}, what="the evaluation")
+    '{"auc": 0.5, "curve": [1.0, 0.25]}'
+    """
+    try:
+        return json.dumps(value, allow_nan=False, **options)
+    except ValueError as exc:
+        if "out of range float" not in str(exc).lower():
+            raise
+    found: list[str] = []
+    clean = _finite(value, "", found)
+    where = f" (the first at {found[0]})" if found[0] else ""
+    print(f"netdraw: warning: {what}: {len(found)} value{'s' if len(found) != 1 else ''} "
+          f"not a finite number (NaN or infinity) written as null{where}",
+          file=sys.stderr, flush=True)
+    return json.dumps(clean, allow_nan=False, **options)
+
+
+def _finite(value: Any, path: str, found: list[str]) -> Any:
+    """``value`` with every non-finite float replaced by None; their paths go to ``found``."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        found.append(path)
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v, f"{path}.{k}" if path else str(k), found)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+    return value
 
 
 def write_output(target: str, data: str | bytes) -> None:

@@ -15,7 +15,6 @@ are coloured as in the union.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from netdraw.describe import format_count
@@ -23,6 +22,7 @@ from netdraw.diff.result import DiffResult
 from netdraw.diff.view import EDGE_LOOKS, decorate
 from netdraw.errors import NetdrawError
 from netdraw.ir import Edge, Graph, Group, Node
+from netdraw.output import json_text
 from netdraw.passes._graph import rebuild
 from netdraw.passes.view import VIEW_OPTIONS, ViewOptions, make_view, view_options
 
@@ -88,7 +88,7 @@ def render_diff(result: DiffResult, format: str = "svg", *, side_by_side: bool =
     if fmt == "json":
         data = result.to_dict()
         data["view"] = graph.to_dict()
-        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        return json_text(data, what="the diff", indent=1, ensure_ascii=False) + "\n"
     if title is None:
         title = default_title(result)
     return backends.render(graph, fmt, style=style, title=title, **rest)

@@ -9,12 +9,12 @@ parameters) only follow a change upstream: the drawing and the table call it
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from netdraw.diff.compare import Change, headline
 from netdraw.ir import Graph
+from netdraw.output import json_text
 
 SCHEMA = "netdraw.diff/1"
 STATUSES = ("same", "changed", "added", "removed")
@@ -269,7 +269,8 @@ class DiffResult:
 
     def to_json(self, indent: int | None = 1) -> str:
         """The public JSON form (schema ``netdraw.diff/1``); deterministic."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+        return json_text(self.to_dict(), what="the diff", indent=indent,
+                         ensure_ascii=False) + "\n"
 
     def __repr__(self) -> str:
         c = self.counts()

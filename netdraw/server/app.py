@@ -22,7 +22,6 @@ a ``Host`` header that is not this server's is refused (DNS rebinding); at most
 
 from __future__ import annotations
 
-import json
 import queue
 import socket
 import sys
@@ -36,6 +35,7 @@ from urllib.parse import urlsplit
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
+from netdraw.output import json_text
 from netdraw.server.source import ModelSource, error_text
 
 MAX_REQUEST_LINE = 8192
@@ -223,7 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
             snap = preview.snapshot
             return self._send(200, "text/html; charset=utf-8", snap.page, head)
         if path == "/status":
-            body = json.dumps({**preview.hello(), "model": preview.source.spec}).encode()
+            body = json_text({**preview.hello(), "model": preview.source.spec},
+                             what="/status").encode()
             return self._send(200, "application/json", body, head)
         if path == "/events" and not head:
             return self._events()
@@ -284,10 +285,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json_error(exc.status, str(exc))
         except Exception as exc:  # noqa: BLE001
             return self._json_error(500, error_text(exc))
-        self._send(200, "application/json", json.dumps(result).encode("utf-8"))
+        self._send(200, "application/json",
+                   json_text(result, what="the upload's answer").encode("utf-8"))
 
     def _json_error(self, status: int, text: str) -> None:
-        self._send(status, "application/json", json.dumps({"error": text}).encode("utf-8"))
+        self._send(status, "application/json",
+                   json_text({"error": text}, what="an error").encode("utf-8"))
 
     def _host_ok(self) -> bool:
         allowed = self.server.allowed_hosts
@@ -343,7 +346,8 @@ class _Handler(BaseHTTPRequestHandler):
             preview.unsubscribe(q)
 
     def _event(self, event: str, data: dict[str, Any]) -> None:
-        self.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+        text = json_text(data, what=f"the {event} event")
+        self.wfile.write(f"event: {event}\ndata: {text}\n\n".encode())
         self.wfile.flush()
 
 

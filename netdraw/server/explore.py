@@ -54,6 +54,7 @@ from netdraw.backends.explorer_data import ExplorerData, LayerInfo
 from netdraw.backends.html.explorer import pack
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
+from netdraw.output import json_text
 from netdraw.viz import explore as ex
 from netdraw.viz.activations import representative
 from netdraw.viz.dataset import TOP_K, TopInputs
@@ -816,8 +817,8 @@ def answer_get(session: ExploreSession, route: str, query_text: str
 
 
 def _json(data: Any) -> tuple[str, bytes]:
-    return "application/json", json.dumps(data, allow_nan=False,
-                                          separators=(",", ":")).encode("utf-8")
+    return "application/json", json_text(data, what="an /explore/ answer",
+                                         separators=(",", ":")).encode("utf-8")
 
 
 def upload_name(header: str | None) -> str:

@@ -293,12 +293,12 @@ def _svg_to_pdf(svg: Path, target: Path) -> None:
 
 def _write_summary(request: Request, target: Path) -> None:
     from netdraw.cli.common import load_model_from_args, view_options
-    from netdraw.output import write_output
+    from netdraw.output import json_text, write_output
     from netdraw.passes import make_view
     from netdraw.summary import HEADER, table_cells
 
     args = parse(request, "figure.svg")
     view = make_view(load_model_from_args(args), view_options(args))
     cells, total = table_cells(view)
-    write_output(str(target), json.dumps({"header": list(HEADER), "rows": cells,
-                                          "total": list(total)}))
+    write_output(str(target), json_text({"header": list(HEADER), "rows": cells,
+                                         "total": list(total)}, what="the summary table"))

@@ -27,7 +27,6 @@ progress bar on a terminal.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterator, Sequence
@@ -192,7 +191,9 @@ class Evaluation:
         document = {"schema": "netdraw.evaluation/1", "method": self.method,
                     "layer": self.layer, "baseline": self.baseline, "steps": self.steps,
                     "mean": self.summary(), "images": images}
-        return json.dumps(document, indent=1) + "\n"
+        from netdraw.output import json_text
+
+        return json_text(document, what="the evaluation", indent=1) + "\n"
 
 
 def _score_curves(runtime: Any, images: np.ndarray, target: Any, cls: int, example: int,

@@ -10,7 +10,6 @@ zeros). Writing is atomic per file, and nothing is written before the forward pa
 from __future__ import annotations
 
 import html
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from netdraw.output import write_output
+from netdraw.output import json_text, write_output
 from netdraw.viz import pictures
 from netdraw.viz.activations import Activations
 
@@ -111,7 +110,8 @@ def write_activations(acts: Activations, folder: Path, channels: int = 16,
         "nodes": {e.nid: {"name": e.name, "kind": e.kind, "files": e.files, **e.summary}
                   for e in entries},
     }
-    write_output(str(folder / "activations.json"), json.dumps(document, indent=1) + "\n")
+    write_output(str(folder / "activations.json"),
+                 json_text(document, what="activations.json", indent=1) + "\n")
     write_output(str(folder / "index.html"), index_html(entries, acts, title))
     return entries
 

@@ -42,10 +42,18 @@ class OnnxBuilder:
         return self.op("Conv", [x, w, b], scope, kernel_shape=[k, k], strides=[stride, stride],
                        pads=[pad] * 4, group=group)
 
+    def variance(self, name: str, shape: tuple[int, ...]) -> str:
+        """A BatchNorm running variance: positive, near 1 (a random normal one would be
+        negative for half the channels, and its square root NaN)."""
+        data = (1.0 + np.abs(self.rng.standard_normal(shape)) * 0.1).astype(np.float32)
+        self.inits.append(numpy_helper.from_array(data, name))
+        return name
+
     def bn(self, x: str, scope: str, c: int) -> str:
         stem = scope[1:].replace("/", ".")
-        names = [self.weight(f"{stem}.{p}", (c,)) for p in ("weight", "bias", "mean", "var")]
-        return self.op("BatchNormalization", [x, *names], scope)
+        names = [self.weight(f"{stem}.{p}", (c,)) for p in ("weight", "bias", "mean")]
+        return self.op("BatchNormalization", [x, *names, self.variance(f"{stem}.var", (c,))],
+                       scope)
 
     def dense(self, x: str, scope: str, cin: int, cout: int) -> str:
         w = self.weight(f"{scope[1:].replace('/', '.')}.weight", (cout, cin))

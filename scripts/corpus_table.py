@@ -1,6 +1,12 @@
 """Run the PyTorch corpus outside pytest and write what it found.
 
     PYTHONPATH=$PWD .venv/bin/python scripts/corpus_table.py --run
+    PYTHONPATH=$PWD .venv/bin/python scripts/corpus_table.py --from-junit corpus.xml
+
+The second reads a pytest run of ``tests/corpus`` instead (``--junitxml``): a check that
+passed passes, a known failure that still fails keeps its reason, a known failure that
+passed (pytest's ``XPASS(strict)``) is known no longer, and a new failure needs a reason
+as below.
 
 runs every check of every corpus entry (``tests/corpus/hf_corpus.py``: transformers model
 types, diffusers models, ONNX exports) in subprocesses, two at a time (the models are
@@ -186,6 +192,50 @@ def _group(name: str) -> str:
     return {"": "transformers", "diffusers": "diffusers", "onnx": "ONNX export"}[source]
 
 
+def from_junit(path: Path, old: dict) -> tuple[list[dict], dict, list[str]]:
+    """(results, hf_known.json's content, unexplained failures) from a pytest run of the
+    corpus written with ``--junitxml`` (see the module docstring); ``old`` is the current
+    hf_known.json."""
+    import xml.etree.ElementTree as ET
+
+    entries: dict[str, dict] = {}
+    failing: dict[str, str] = {}
+    unexplained: list[str] = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        test, _, case_id = case.get("name", "").partition("[")
+        case_id = case_id.rstrip("]")
+        if test == "test_not_built_here":
+            if case.find("failure") is not None:
+                unexplained.append(f"{case_id}: listed as not built, but its test failed")
+            continue
+        if test not in ("test_model", "test_export") or "-" not in case_id:
+            continue  # the keras corpus (its own table) and the files' own checks
+        name, check = case_id.rsplit("-", 1)
+        entry = entries.setdefault(name, {"type": name, "seconds": 0.0, "checks": {}})
+        entry["seconds"] += float(case.get("time") or 0)
+        failure, skipped = case.find("failure"), case.find("skipped")
+        key = f"{name}/{check}"
+        if skipped is not None and key in old["failing"]:  # an xfail: still fails
+            failing[key] = old["failing"][key]
+            entry["checks"][check] = [failing[key]]
+        elif failure is not None and "XPASS" not in (failure.get("message") or ""):
+            problem = (failure.get("message") or failure.text or "").strip()
+            reason = reason_for(name, check, [problem])
+            if reason is None:
+                unexplained.append(f"{key}: {problem[:300]}")
+            else:
+                failing[key] = reason
+            entry["checks"][check] = [problem]
+        else:
+            entry["checks"][check] = []
+    results = sorted(entries.values(), key=lambda r: r["type"])
+    results += [{"type": t, "build": f"{stage}: {why}"}
+                for t, (stage, why) in old["not_built"].items()]
+    results += [{"type": t, "crash": f"TimeoutError: {why}"} for t, why in old["too_slow"].items()]
+    known = {"not_built": old["not_built"], "failing": failing, "too_slow": old["too_slow"]}
+    return results, known, unexplained
+
+
 def table(results: list[dict], known: dict) -> str:
     """The Markdown section of tests/README.md."""
     from hf_corpus import CHECKS
@@ -200,11 +250,14 @@ def table(results: list[dict], known: dict) -> str:
         seconds = sum(r.get("seconds", 0) for r in built)
         lines.append(f"| {group} | {len(tried)} | {len(built)} | "
                      + " | ".join(str(p) for p in passing) + f" | {seconds:.0f} |")
-    modality = Counter(r["modality"] for r in results if "checks" in r and ":" not in r["type"])
-    lines += ["", "Modalities of the transformers models built: "
-              + ", ".join(f"{n} {m}" for m, n in sorted(modality.items())) + ". A check "
-              "counts as passing when its test passes; every other one is a known failure "
-              "below. `seconds`: one run of every check on this machine, one process.", ""]
+    modality = Counter(r["modality"] for r in results
+                       if "checks" in r and ":" not in r["type"] and "modality" in r)
+    lines += ["", ("Modalities of the transformers models built: "
+                   + ", ".join(f"{n} {m}" for m, n in sorted(modality.items())) + ". "
+                   if modality else "")
+              + "A check counts as passing when its test passes; every other one is a known "
+              "failure below. `seconds`: one run of every check on this machine, one "
+              "process.", ""]
     lines += ["Known failures (each an `xfail(strict=True)` with this reason):", "",
               "| model | check | reason |", "| --- | --- | --- |"]
     for key, reason in sorted(known["failing"].items()):
@@ -244,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--results", default="/tmp/netdraw-corpus/results.json")
     parser.add_argument("--types", nargs="*", help="only these types (with --run)")
+    parser.add_argument("--from-junit", metavar="XML",
+                        help="read a pytest run of tests/corpus (--junitxml) instead")
     parser.add_argument("--worker", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker is not None:
@@ -251,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sys.path.insert(0, str(CORPUS))
     results_path = Path(args.results)
+    if args.from_junit:
+        old = json.loads((CORPUS / "hf_known.json").read_text(encoding="utf-8"))
+        results, known, unexplained = from_junit(Path(args.from_junit), old)
+        return _write(results, known, unexplained)
     if args.run:
         results = run_all(args.types or corpus_names(), args.jobs)
         if args.types and results_path.exists():  # update those types only
@@ -260,7 +319,11 @@ def main(argv: list[str] | None = None) -> int:
         results_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
     results = json.loads(results_path.read_text(encoding="utf-8"))
-    known, unexplained = known_from(results)
+    return _write(results, *known_from(results))
+
+
+def _write(results: list[dict], known: dict, unexplained: list[str]) -> int:
+    """hf_known.json and the README table, unless a failure has no reason (then 1)."""
     if unexplained:
         print("failures no reason explains (fix them or add a reason):", file=sys.stderr)
         for line in unexplained:

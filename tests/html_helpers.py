@@ -229,4 +229,4 @@ class ServerProcess:
 
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(30)
+        return self.proc.wait(120)  # a clean exit, not a quick one: CI machines are loaded

@@ -35,6 +35,7 @@ import copy
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -404,11 +405,16 @@ class ExploreSession:
         return ex.predictions(output)[0][0]
 
     def _widen(self, nid: str, array: np.ndarray) -> None:
-        finite = array[np.isfinite(array)]
-        if not finite.size:
+        lo, hi = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
+        if not (math.isfinite(lo) and math.isfinite(hi)):  # NaN or ±inf somewhere: skip them
+            finite = array[np.isfinite(array)]
+            if not finite.size:
+                return
+            lo, hi = float(finite.min()), float(finite.max())
+        elif not array.size:
             return
         low, high = self._ranges.get(nid, (np.inf, -np.inf))
-        self._ranges[nid] = (min(low, float(finite.min())), max(high, float(finite.max())))
+        self._ranges[nid] = (min(low, lo), max(high, hi))
 
     def scale(self, nid: str) -> tuple[Any, int]:
         """The layer's colour scale over every input seen (the folder's pass included),

@@ -140,7 +140,9 @@ def resample(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if (h, w) == tuple(size):
         return maps
     ry, rx = _area_matrix(h, size[0]), _area_matrix(w, size[1])
-    return np.einsum("ph,chw,qw->cpq", ry, maps.astype(np.float64), rx).astype(np.float32)
+    # rows, then columns: two matrix products (a three-way einsum sums every (h, w) for
+    # every output cell, 50× slower on a 112×112 map)
+    return (ry @ maps.astype(np.float64) @ rx.T).astype(np.float32)
 
 
 def storage_sizes(shapes: dict[str, tuple[int, int, int]], inputs: int,

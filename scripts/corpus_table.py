@@ -66,6 +66,21 @@ _ONNX_SHAPES = ("the file leaves dimensions its own shape inference cannot resol
                 "(semantics helper's)")
 #: "entry/check" -> why, for failures looked into one by one.
 ENTRY_REASONS: dict[str, str] = {
+    **{f"{t}/macs": ("netdraw counts 0.81-0.82x of torch's counter on the hybrid "
+                     "linear-attention models (their matmuls and linears agree; the rest, "
+                     "about 67 M MACs on bailing_hybrid, is not yet attributed: open)")
+       for t in ("bailing_hybrid", "glm5_next", "glm5_next_text")},
+    "onnx:resnet/params": ("the legacy exporter folds every BatchNorm into the convolution "
+                           "before it (its default constant folding): the file holds 1,264 "
+                           "values fewer, one per BatchNorm channel"),
+    "onnx:llama/params": ("the dynamo exporter keeps one copy of identical tensors: the five "
+                          "RMSNorm weights, all ones at initialisation, are one 64-value "
+                          "initializer the file shares (netdraw counts a shared tensor once): "
+                          "256 values fewer"),
+    "onnx:autoencoder_kl/params": ("the legacy exporter's constant folding renames the "
+                                   "GroupNorm weights (56 of torch's parameters have no "
+                                   "initializer of their name); the 320 values netdraw does "
+                                   "not count are not yet attributed: open"),
     **{f"{t}/macs": _LSTM for t in ("parakeet_rnnt", "parakeet_tdt", "nemotron3_5_asr",
                                     "nemotron_asr_streaming")},
     **{f"{t}/macs": _DEAD_STATE for t in (
@@ -236,7 +251,8 @@ def from_junit(path: Path, old: dict) -> tuple[list[dict], dict, list[str]]:
     return results, known, unexplained
 
 
-def table(results: list[dict], known: dict) -> str:
+def table(results: list[dict], known: dict,
+          seconds_note: str = "one run of every check on this machine, one process") -> str:
     """The Markdown section of tests/README.md."""
     from hf_corpus import CHECKS
 
@@ -256,8 +272,7 @@ def table(results: list[dict], known: dict) -> str:
                    + ", ".join(f"{n} {m}" for m, n in sorted(modality.items())) + ". "
                    if modality else "")
               + "A check counts as passing when its test passes; every other one is a known "
-              "failure below. `seconds`: one run of every check on this machine, one "
-              "process.", ""]
+              f"failure below. `seconds`: {seconds_note}.", ""]
     lines += ["Known failures (each an `xfail(strict=True)` with this reason):", "",
               "| model | check | reason |", "| --- | --- | --- |"]
     for key, reason in sorted(known["failing"].items()):
@@ -309,7 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_junit:
         old = json.loads((CORPUS / "hf_known.json").read_text(encoding="utf-8"))
         results, known, unexplained = from_junit(Path(args.from_junit), old)
-        return _write(results, known, unexplained)
+        return _write(results, known, unexplained,
+                      "the tests' durations in that pytest run, added up (its workers share "
+                      "the machine)")
     if args.run:
         results = run_all(args.types or corpus_names(), args.jobs)
         if args.types and results_path.exists():  # update those types only
@@ -322,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     return _write(results, *known_from(results))
 
 
-def _write(results: list[dict], known: dict, unexplained: list[str]) -> int:
+def _write(results: list[dict], known: dict, unexplained: list[str],
+           seconds: str | None = None) -> int:
     """hf_known.json and the README table, unless a failure has no reason (then 1)."""
     if unexplained:
         print("failures no reason explains (fix them or add a reason):", file=sys.stderr)
@@ -331,7 +349,7 @@ def _write(results: list[dict], known: dict, unexplained: list[str]) -> int:
         return 1
     (CORPUS / "hf_known.json").write_text(json.dumps(known, indent=1, sort_keys=True) + "\n",
                                           encoding="utf-8")
-    write_readme(table(results, known))
+    write_readme(table(results, known, *([seconds] if seconds else [])))
     return 0
 
 

@@ -136,5 +136,5 @@ def test_resnet50_macs_with_unknown_batch(applications, tmp_path):
     total = result.stdout.strip().splitlines()[-1].split()
     assert total[0] == "Total" and total[-1] == "3.9G", total
     rows = [re.split(r"\s{2,}", line.strip()) for line in result.stdout.splitlines()[3:-2]]
-    convs = [row for row in rows if row[1].startswith("conv") or "Block" in row[1]]
+    convs = [row for row in rows if row[1].startswith("Convolution") or "Block" in row[1]]
     assert len(convs) > 10 and all(row[-1] != "–" for row in convs), convs

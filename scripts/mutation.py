@@ -104,6 +104,13 @@ MODULES: dict[str, list[str]] = {
     "netdraw/figure/plan.py": ["tests/test_figure_plan.py",
                                "tests/test_tikz.py::test_inception_branches_get_their_own_lanes",
                                "tests/test_tikz.py::test_group_brackets_and_short_captions"],
+    # (the .tex read back; compiling is left to test_tikz.py's pdflatex runs)
+    "netdraw/backends/tikz.py": ["tests/test_tikz_source.py",
+                                 "tests/test_tikz.py::test_empty_model_is_a_clear_error",
+                                 "tests/test_tikz.py::test_colorblind_theme_uses_okabe_ito",
+                                 "tests/test_tikz.py::test_escape_maps_every_special_character"],
+    "netdraw/backends/html/model.py": ["tests/test_html_model_rules.py",
+                                       "tests/test_html_model.py"],
     "netdraw/diff/match.py": _DIFF_TESTS,
     "netdraw/diff/compare.py": _DIFF_TESTS,
     # (the packaging and gallery checks read the checkout's files, which the copy has not)

@@ -111,6 +111,12 @@ MODULES: dict[str, list[str]] = {
                                  "tests/test_tikz.py::test_escape_maps_every_special_character"],
     "netdraw/backends/html/model.py": ["tests/test_html_model_rules.py",
                                        "tests/test_html_model.py"],
+    # (test_figure_layout's comparison of every style takes 20 s a run)
+    "netdraw/figure/layout.py": ["tests/test_figure_layout_rules.py",
+                                 "tests/test_figure_layout.py",
+                                 "tests/test_tikz.py::test_inception_branches_get_their_own_lanes",
+                                 "tests/test_tikz.py::test_group_brackets_and_short_captions",
+                                 "-k", "not both_backends_draw"],
     "netdraw/diff/match.py": _DIFF_TESTS,
     "netdraw/diff/compare.py": _DIFF_TESTS,
     # (the packaging and gallery checks read the checkout's files, which the copy has not)
@@ -118,9 +124,11 @@ MODULES: dict[str, list[str]] = {
                                    "-k", "not shipped and not gallery"],
     "netdraw/viz/inputs.py": ["tests/test_viz_capture.py", "tests/test_viz_cam.py"],
     # (the ViT and Keras checks take half a minute a run; the viz tests share one -k)
-    "netdraw/viz/class_maps.py": ["tests/test_cam_rules.py", "tests/test_viz_cam.py",
-                                  "tests/test_viz_units.py",
-                                  "-k", "not vit_tokens and not keras_gradcam"],
+    "netdraw/viz/class_maps.py": [
+        "tests/test_cam_rules.py", "tests/test_viz_cam.py", "tests/test_viz_units.py",
+        "tests/test_viz_attribution.py::test_smoothing_a_cam_averages_it_over_noisy_inputs",
+        "tests/test_viz_attribution.py::test_a_class_per_input_and_a_logit_difference",
+        "-k", "not vit_tokens and not keras_gradcam"],
     "netdraw/viz/activations.py": ["tests/test_viz_units.py", "tests/test_activation_rules.py",
                                    "tests/test_thumbnail_rules.py"],
     "netdraw/viz/thumbnails.py": ["tests/test_viz_units.py", "tests/test_thumbnail_rules.py",

@@ -555,27 +555,28 @@ def test_a_layer_b_lacks_stays_unpaired():
     assert m.a_to_b == {"a0": "a0", "s": "s"} and m.b_to_a == {"a0": "a0", "s": "s"}
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_the_banded_alignment_is_a_valid_alignment(seed, monkeypatch):
-    # long stretches aligned within a band of 4: whatever it finds is a set of
-    # non-crossing pairs of like layers (checked pair by pair), and it ends
+def test_the_banded_alignment_is_a_valid_alignment(monkeypatch):
+    # long stretches aligned within a band of 4 (a hundred random pairs of sequences, A's
+    # drawn from fewer kinds): whatever it finds is a set of non-crossing pairs of like
+    # layers (checked pair by pair), and it ends
     import random
 
     from netdraw.diff import match as match_module
     monkeypatch.setattr(match_module, "DP_CELLS", 1)
-    rng = random.Random(100 + seed)
     kinds = [("conv", 8, 3), ("conv", 16, 3), ("dense", 8, 0), ("pool", 8, 0)]
-    na, nb = rng.randint(10, 40), rng.randint(3, 40)
-    seq_a = [rng.choice(kinds) for _ in range(na)]
-    seq_b = [rng.choice(kinds) for _ in range(nb)]
 
     def chain(name: str, seq: list) -> Graph:
         return _graph(name, [(f"{name}{k}", kind, kind.title(), w, {"kernel": ks})
                              for k, (kind, w, ks) in enumerate(seq)], [])
 
-    m = match_module.Matcher(chain("a", seq_a), chain("b", seq_b))
-    m._dp(list(range(na)), list(range(nb)))
-    pairs = sorted((int(a[1:]), int(b[1:])) for a, b in m.match.a_to_b.items())
-    assert pairs, "a band of 4 always holds some like pair of these sequences"
-    assert all(i1 < i2 and j1 < j2 for (i1, j1), (i2, j2) in zip(pairs, pairs[1:], strict=False))
-    assert all(seq_a[i][0] == seq_b[j][0] for i, j in pairs)
+    for seed in range(1000, 1100):
+        rng = random.Random(seed)
+        na, nb = rng.randint(5, 30), rng.randint(2, 30)
+        seq_a = [rng.choice(kinds[:rng.randint(1, 4)]) for _ in range(na)]
+        seq_b = [rng.choice(kinds) for _ in range(nb)]
+        m = match_module.Matcher(chain("a", seq_a), chain("b", seq_b))
+        m._dp(list(range(na)), list(range(nb)))
+        pairs = sorted((int(a[1:]), int(b[1:])) for a, b in m.match.a_to_b.items())
+        assert all(i1 < i2 and j1 < j2
+                   for (i1, j1), (i2, j2) in zip(pairs, pairs[1:], strict=False)), seed
+        assert all(seq_a[i][0] == seq_b[j][0] for i, j in pairs), seed

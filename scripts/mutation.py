@@ -72,6 +72,12 @@ _VIZ_IN_PROCESS = [
         "test_pointing_game_and_randomisation_check",
         "test_overlay_keeps_the_input_and_follows_colormap_and_opacity")]
 
+#: The diff tests that run in the test process (the CLI's are invisible to mutmut, the
+#: 10k-node run takes seconds per mutant).
+_DIFF_TESTS = ["tests/test_diff.py", "tests/test_diff_rules.py",
+               "-k", "not test_cli_ and not 10k and not hostile and not through_the_cli"
+                     " and not imports_no_torch and not help_lists"]
+
 # Module -> the test files that judge it. Keep each list to tests that run in-process (mutmut
 # traces which test reaches which function; a subprocess is invisible to it) and fast.
 MODULES: dict[str, list[str]] = {
@@ -95,15 +101,39 @@ MODULES: dict[str, list[str]] = {
         "tests/test_dot_labels.py",
         "tests/test_oracles.py::test_control_characters_in_names_are_accepted_by_dot",
         "tests/test_view_passes.py"],
-    "netdraw/diff/match.py": ["tests/test_diff.py"],
+    "netdraw/figure/plan.py": ["tests/test_figure_plan.py",
+                               "tests/test_tikz.py::test_inception_branches_get_their_own_lanes",
+                               "tests/test_tikz.py::test_group_brackets_and_short_captions"],
+    # (the .tex read back; compiling is left to test_tikz.py's pdflatex runs)
+    "netdraw/backends/tikz.py": ["tests/test_tikz_source.py",
+                                 "tests/test_tikz.py::test_empty_model_is_a_clear_error",
+                                 "tests/test_tikz.py::test_colorblind_theme_uses_okabe_ito",
+                                 "tests/test_tikz.py::test_escape_maps_every_special_character"],
+    "netdraw/backends/html/model.py": ["tests/test_html_model_rules.py",
+                                       "tests/test_html_model.py"],
+    # (test_figure_layout's comparison of every style takes 20 s a run)
+    "netdraw/figure/layout.py": ["tests/test_figure_layout_rules.py",
+                                 "tests/test_figure_layout.py",
+                                 "tests/test_tikz.py::test_inception_branches_get_their_own_lanes",
+                                 "tests/test_tikz.py::test_group_brackets_and_short_captions",
+                                 "-k", "not both_backends_draw"],
+    "netdraw/diff/match.py": _DIFF_TESTS,
+    "netdraw/diff/compare.py": _DIFF_TESTS,
     # (the packaging and gallery checks read the checkout's files, which the copy has not)
     "netdraw/schema/__init__.py": ["tests/test_schema_messages.py", "tests/test_schema.py",
                                    "-k", "not shipped and not gallery"],
     "netdraw/viz/inputs.py": ["tests/test_viz_capture.py", "tests/test_viz_cam.py"],
-    "netdraw/viz/class_maps.py": ["tests/test_viz_cam.py", "tests/test_viz_units.py",
-                                  *_VIZ_IN_PROCESS],
-    "netdraw/viz/activations.py": ["tests/test_viz_units.py", "tests/test_viz_capture.py"],
-    "netdraw/viz/thumbnails.py": ["tests/test_viz_units.py", "tests/test_thumbnails.py"],
+    # (the ViT and Keras checks take half a minute a run; the viz tests share one -k)
+    "netdraw/viz/class_maps.py": [
+        "tests/test_cam_rules.py", "tests/test_viz_cam.py", "tests/test_viz_units.py",
+        "tests/test_viz_attribution.py::test_smoothing_a_cam_averages_it_over_noisy_inputs",
+        "tests/test_viz_attribution.py::test_a_class_per_input_and_a_logit_difference",
+        "-k", "not vit_tokens and not keras_gradcam"],
+    "netdraw/viz/activations.py": ["tests/test_viz_units.py", "tests/test_activation_rules.py",
+                                   "tests/test_thumbnail_rules.py"],
+    "netdraw/viz/thumbnails.py": ["tests/test_viz_units.py", "tests/test_thumbnail_rules.py",
+                                  "tests/test_thumbnails.py::test_tiles_are_the_frameworks_"
+                                  "numbers_after_the_folded_relu"],
     "netdraw/viz/layers.py": ["tests/test_viz_units.py", "tests/test_viz_cam.py",
                               *_VIZ_IN_PROCESS],
     "netdraw/viz/targets.py": _VIZ_IN_PROCESS,
@@ -246,6 +276,8 @@ def run_module(module: str, jobs: int, only: list[str] | None = None,
     if patterns:
         results = {k: v for k, v in results.items()
                    if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
+    if rerun:  # the earlier run's mutants only (a sample's others were never run)
+        results = {k: v for k, v in results.items() if v != "not checked"}
     counts = {s: sum(1 for v in results.values() if v == s) for s in STATUSES}
     total = len(results)
     # a mutant that makes the tests run past mutmut's time limit (a loop that never ends)

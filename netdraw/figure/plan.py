@@ -216,8 +216,9 @@ def u_levels(main: list[str], items: dict[str, Item], chains: list[Chain],
         return None
     first, last = levels.index(deepest), len(levels) - 1 - levels[::-1].index(deepest)
     if any(levels[i] > levels[i + 1] for i in range(first)) or any(
-            levels[i] < levels[i + 1] for i in range(last, len(levels) - 1)):
-        return None
+            levels[i] < levels[i + 1] for i in range(last, len(levels) - 1)) or any(
+            levels[i] != deepest for i in range(first, last)):
+        return None  # not down, then along the bottom, then up (a W is no U)
     index = {v: i for i, v in enumerate(main)}
     for u, v in skips:
         if levels[index[u]] != levels[index[v]] or index[u] > first or index[v] < last:

@@ -278,7 +278,7 @@ class Activations:
         maps = self.spatial(nid, example)
         channels = 0 if maps is None else maps.shape[0]
         count = max(0, min(count, channels))
-        if order == "index":
+        if order == "index" or maps is None:
             return list(range(count))
         flat = maps.reshape(maps.shape[0], -1)
         score = flat.mean(1) if order == "mean" else flat.max(1)

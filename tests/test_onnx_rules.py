@@ -136,3 +136,65 @@ def test_gather_from_a_weight_table_is_an_embedding(table_is_weight):
         assert (g.attrs["num_embeddings"], g.attrs["embedding_dim"]) == (11, 4)
     else:
         assert g.kind == "slice" and g.params == 0
+
+
+def test_control_flow_bodies_are_groups_named_by_their_attributes():
+    """The file names each body by the attribute holding it: then_branch, else_branch, body."""
+    import onnx_models
+
+    model = onnx_models.if_and_loop()
+    graph = netdraw.load(model)
+    attrs = {(n.name, a.name) for n in model.graph.node for a in n.attribute
+             if a.type == onnx.AttributeProto.GRAPH}
+    assert attrs == {("choose", "then_branch"), ("choose", "else_branch"), ("repeat", "body")}
+    for node_name, attr in attrs:
+        group = graph.groups[(node_name, attr)]
+        assert (group.label, group.class_name) == (attr, attr)
+
+
+def test_a_tensor_attribute_is_kept_as_its_dims():
+    value = numpy_helper.from_array(np.array([0.5], np.float32), "value")
+    shape = numpy_helper.from_array(np.array([2, 3], np.int64), "shape")
+    model = _model([helper.make_node("ConstantOfShape", ["shape"], ["c"], name="fill",
+                                     value=value),
+                    helper.make_node("Add", ["x", "c"], ["y"], name="add")],
+                   [helper.make_tensor_value_info("x", FLOAT, [2, 3])], [shape])
+    shapes = _run(model, {"x": np.zeros((2, 3), np.float32)})
+    nodes = _by_name(netdraw.load(model))
+    assert nodes["fill"].attrs["value"] == {"tensor": list(value.dims)}
+    assert nodes["fill"].outputs[0].shape == shapes["c"] == (2, 3)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_outputs_named_by_tensor_numbers_are_numbered_when_there_are_several(count):
+    """A legacy export names its outputs after tensor numbers ('601'): one output is
+    'output', several are 'output 1', 'output 2'…, each fed by the node that makes it."""
+    nodes = [helper.make_node("Relu", ["x"], [str(600 + i)], name=f"act{i}")
+             for i in range(count)]
+    graph = helper.make_graph(nodes, "outs", [helper.make_tensor_value_info("x", FLOAT, [2])],
+                              [helper.make_tensor_value_info(str(600 + i), FLOAT, [2])
+                               for i in range(count)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    g = netdraw.load(model)
+    names = [g.nodes[o].name for o in g.outputs]
+    assert names == (["output"] if count == 1 else [f"output {i + 1}" for i in range(count)])
+    preds = g.predecessors()
+    assert [[g.nodes[p].name for p in preds[o]] for o in g.outputs] == \
+        [[f"act{i}"] for i in range(count)]
+
+
+def test_a_shape_constant_read_twice_is_no_shared_weight():
+    """Two Reshapes read one int64 shape initializer: shape data, neither a weight nor
+    shared (only learned float tensors are)."""
+    shape = numpy_helper.from_array(np.array([3, 2], np.int64), "shape")
+    model = _model([helper.make_node("Reshape", ["x", "shape"], ["a"], name="first"),
+                    helper.make_node("Relu", ["a"], ["r"], name="act"),
+                    helper.make_node("Reshape", ["r", "shape"], ["y"], name="second")],
+                   [helper.make_tensor_value_info("x", FLOAT, [2, 3])], [shape])
+    shapes = _run(model, {"x": np.zeros((2, 3), np.float32)})
+    nodes = _by_name(netdraw.load(model))
+    assert nodes["second"].outputs[0].shape == shapes["y"]
+    assert "shared_with" not in nodes["first"].attrs
+    assert "shared_with" not in nodes["second"].attrs
+    assert nodes["first"].params == nodes["second"].params == 0

@@ -93,6 +93,8 @@ CASES = {
                                            bias_axes="d"), [(4, 3)]),
     "einsum-dense-heads": (lambda: L.EinsumDense("abc,cde->abde", output_shape=(4, 2, 5),
                                                  bias_axes="de"), [(4, 3)]),
+    "einsum-ellipsis": (lambda: L.EinsumDense("...b,bc->...c", output_shape=4,
+                                              bias_axes="c"), [(3, 5)]),
     "embedding": (lambda: L.Embedding(50, 8), [(6,)]),
     # norms
     "batchnorm": (lambda: L.BatchNormalization(), [(5, 6, 7)]),
@@ -236,3 +238,52 @@ def test_attention_scores_are_a_second_output(scores):
                       kwargs={"return_attention_scores": scores})
         assert facts.outputs == [(None, *shape[1:]) for shape in _shapes(out)], \
             type(layer).__name__
+
+
+BATCHED = ["zero-pad2d-pairs", "crop1d", "conv2d-valid-stride", "depthwise-mult-dilated-same",
+           "deconv2d-valid-stride", "maxpool2d-same-stride", "gap2d", "gap2d-keepdims", "dense",
+           "flatten", "reshape-minus-one", "permute", "repeat-vector", "upsample2d",
+           "resizing", "lstm-sequences-states", "conv-lstm2d-sequences-states",
+           "time-distributed-conv", "concat-axis1", "dot-pair", "mha-cross-value-dim",
+           "embedding", "einsum-ellipsis"]
+
+
+@pytest.mark.parametrize("case", BATCHED)
+def test_a_fixed_batch_size_is_kept(case):
+    """``keras.Input(..., batch_size=3)``: the batch axis is 3, not None, in every output."""
+    factory, shapes = CASES[case]
+    layer = factory()
+    inputs = [keras.Input(shape, batch_size=3) for shape in shapes]
+    if type(layer).__name__ in ("Concatenate", "Dot"):
+        out = layer(inputs)
+    else:
+        out = layer(*inputs)
+    facts = infer(type(layer).__name__, layer.get_config(),
+                  [tuple(t.shape) for t in inputs])
+    assert facts.outputs == _shapes(out)
+    assert facts.params == layer.count_params()
+
+
+@pytest.mark.parametrize(("length", "kernel", "stride"), [(5, 3, 2), (4, 2, 3), (6, 5, 1)])
+def test_full_padding_of_a_transposed_conv(length, kernel, stride):
+    """Keras 2's ``conv_utils`` (the ``full`` padding of Keras 1 files, which Keras 3 no
+    longer builds): ``deconv_length`` is ``length·stride − (stride + kernel − 2)``;
+    ``conv_output_length`` is ``length + kernel − 1`` divided by the stride, rounded up."""
+    from netdraw.importers.keras_layers import conv_length, deconv_length
+
+    assert deconv_length(length, kernel, "full", stride) == \
+        length * stride - (stride + kernel - 2)
+    assert conv_length(length, kernel, "full", stride) == \
+        (length + kernel - 1 + stride - 1) // stride
+
+
+def test_an_operation_without_a_rule_holds_no_weights_and_a_layer_unknown_ones():
+    """A ``keras.ops`` operation has no variables (Keras builds none for it); a layer class
+    netdraw has no rule for may have any number."""
+    from keras.src.ops.numpy import Cumsum
+
+    op = Cumsum(axis=0)
+    assert not getattr(op, "weights", [])
+    facts = infer("Cumsum", {"axis": 0}, [(None, 3)], module=type(op).__module__)
+    assert facts.params == 0 and facts.outputs == [None]
+    assert infer("NoSuchLayer", {}, [(None, 3)], module="my.layers").params is None

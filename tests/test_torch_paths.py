@@ -130,6 +130,11 @@ def test_convs_match_torch_on_every_path(model_name, path, tmp_path):
             assert node.attrs.get(key, default) == list(getattr(module, key)), (name, key)
         assert node.kind == ("conv_transpose" if "Transpose" in
                              type(model.get_submodule(name)).__name__ else "conv"), name
+    for name, module in model.named_modules():  # an int pool size holds on every axis
+        if isinstance(module, nn.MaxPool2d) and path != "onnx":
+            node = next(n for n in graph if n.name == name)
+            assert node.attrs["kernel_size"] == list(torch.nn.modules.utils._pair(
+                module.kernel_size))
     params = sum(p.numel() for p in model.parameters())
     if path == "onnx":  # a BatchNormalization reads its running statistics as inputs
         params += sum(b.numel() for name, b in model.named_buffers()
@@ -302,7 +307,7 @@ def _first(nodes, key: str, where: str = "inputs") -> dict:
     ("int", "is not a int"), ("sym ints", "is not a name"),
     ("target", "a node has no target"), ("sym output", "is not a name"),
     ("optional", "is not a"), ("no graph module", "graph_module is not"),
-    ("size", "sizes[0] is not a size")])
+    ("size", "sizes[0] is not a size"), ("argument", "].inputs[0] is not")])
 def test_a_malformed_program_is_named_in_the_error(tmp_path, case, detail):
     """A program with one wrong value: a one-line error naming what is wrong and where."""
     def damage(data):
@@ -318,6 +323,8 @@ def test_a_malformed_program_is_named_in_the_error(tmp_path, case, detail):
         elif case == "optional":
             arg = _first(nodes, "as_optional_tensors")
             arg["as_optional_tensors"] = [{"as_tensor": {"name": 7}}]
+        elif case == "argument":
+            nodes[0]["inputs"][0]["arg"] = []
         elif case == "no graph module":
             data["graph_module"] = []
         else:
@@ -354,9 +361,10 @@ class Positions(nn.Module):
         super().__init__()
         self.pos = nn.Parameter(torch.randn(1, 10, 6))
         self.fc = nn.Linear(6, 6)
+        self.act = nn.GELU()
 
     def forward(self, x):
-        return self.fc(x + self.pos[:, : x.shape[1]])
+        return self.act(self.fc(x + self.pos[:, : x.shape[1]]))
 
 
 @pytest.mark.parametrize("path", ["export", "pt2"])
@@ -369,6 +377,12 @@ def test_program_names_parameters_and_ops_after_the_modules(path, tmp_path):
     graph = load(model, x, path, tmp_path)
     (pos,) = [n for n in graph if n.op_type == "Parameter"]
     assert (pos.name, pos.kind, pos.params) == ("pos", "constant", model.pos.numel())
+    # a leaf module's node has its path for id; an activation module says the function
+    # torch applies (nn.GELU computes torch.nn.functional.gelu)
+    assert graph.nodes["fc"].kind == "dense"
+    assert graph.nodes["act"].attrs["activation"] == type(model.act).__name__.lower()
+    (out,) = graph.outputs
+    assert (graph.nodes[out].name, graph.nodes[out].kind) == ("output", "output")
     assert graph.total_params == sum(p.numel() for p in model.parameters())
     wrapped = nn.Sequential(Functional()).eval()
     inner = load(wrapped, Functional.example(), path, tmp_path)

@@ -323,6 +323,8 @@ def test_a_malformed_program_is_named_in_the_error(tmp_path, case, detail):
         elif case == "optional":
             arg = _first(nodes, "as_optional_tensors")
             arg["as_optional_tensors"] = [{"as_tensor": {"name": 7}}]
+        elif case == "int lists":
+            nodes[0]["inputs"][0]["arg"] = {"as_int_lists": [5]}
         elif case == "argument":
             nodes[0]["inputs"][0]["arg"] = []
         elif case == "no graph module":

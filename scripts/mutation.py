@@ -49,15 +49,33 @@ _PASSES_TESTS = ["tests/test_fold_labels.py", "tests/test_view_passes.py",
                  "tests/test_views.py::test_macs_by_hand",
                  "-k", "not tied_weights and not tikz_pdf and not summary_latex and not siamese"]
 
-# The roll rule is judged on real models too: ResNet-50 and a ViT (their ONNX legacy
-# exports), the expand/collapse flags and the Keras siamese towers.
+# Collapsing and rolling, judged on ResNet-18/50 traced live against the torch modules and
+# on hand-built graphs. The ResNet-50/ViT ONNX tests of test_views.py are left out: some
+# mutants make them loop until mutmut's CPU limit (minutes each).
 _COLLAPSE_TESTS = _PASSES_TESTS[:-2] + [
-    "tests/test_views.py::test_rolling_never_merges_blocks_whose_shapes_differ[onnx-legacy]",
-    "tests/test_views.py::test_resnet50_default_view_is_small_and_rolls_repeats[onnx-legacy]",
-    "tests/test_views.py::test_transformer_default_view_rolls_the_encoder[vit-onnx-legacy]",
-    "tests/test_views.py::test_expand_and_collapse",
-    "-k", "not tied_weights and not tikz_pdf and not summary_latex"]
+    "tests/test_collapse_rules.py",
+    "tests/test_research_models.py::test_calls_of_one_module_never_roll",
+    *_PASSES_TESTS[-2:]]
 
+
+# The corpus (tests/corpus/, issue 22) counts as a mutant killer for the importers and the
+# MAC count: a few of its fastest entries, each checked against the framework's own numbers
+# (torch's FlopCounterMode and forward hooks, sum(p.numel())).
+_CORPUS_TORCH = [f"tests/corpus/test_corpus_hf_3.py::test_model[{case}]" for case in (
+    "gpt2-params", "gpt2-macs", "resnet-macs", "mobilenet_v2-macs", "mobilenet_v2-chw")]
+_CORPUS_ONNX = [f"tests/corpus/test_corpus_onnx_1.py::test_export[onnx:{case}]" for case in (
+    "resnet-macs", "resnet-chw")]
+
+# MACs per node: the passes' tests, the MAC formulas' and torch's FlopCounterMode.
+_STATS_TESTS = _PASSES_TESTS[:-2] + [
+    "tests/test_macs.py", "tests/test_macs_torch.py", "tests/test_stats_rules.py",
+    *_CORPUS_TORCH, *_CORPUS_ONNX,
+    *_PASSES_TESTS[-2:]]
+
+_PT2_TESTS = ["tests/test_untrusted_files.py", "tests/test_torch_paths.py",
+              "tests/test_torch_importer.py::test_decomposed_export_keeps_layers",
+              "tests/test_torch_importer.py::test_exported_program_in_memory",
+              "-k", "not needs_no_torch and not keras"]
 
 #: The attribution tests that run in the test process (no command in a subprocess), for
 #: the viz modules' mutants.
@@ -84,16 +102,44 @@ MODULES: dict[str, list[str]] = {
     "netdraw/passes/_graph.py": _PASSES_TESTS,
     "netdraw/passes/collapse.py": _COLLAPSE_TESTS,
     "netdraw/passes/fold.py": _PASSES_TESTS,
-    "netdraw/passes/groups.py": _PASSES_TESTS,
+    "netdraw/passes/groups.py": _PASSES_TESTS[:-2] + [
+        "tests/test_groups_rules.py::test_the_biggest_name_group_counts_towards_the_coverage",
+        "tests/test_groups_rules.py::test_a_group_of_one_node_gives_it_its_label_and_call",
+        "tests/test_groups_rules.py::test_nothing_to_dissolve_is_an_equal_copy",
+        "tests/test_groups_rules.py::test_repeating_pairs_of_stretches_wrap_into_one_group_"
+        "per_repetition",
+        *(f"tests/test_groups_rules.py::test_keras_applications_stages_hold_the_papers_"
+          f"block_counts[{case}]" for case in ("ResNet50-stages0", "EfficientNetB0-stages2")),
+        *_PASSES_TESTS[-2:]],
     "netdraw/passes/layout.py": _PASSES_TESTS,
     "netdraw/passes/macs.py": ["tests/test_macs.py", "tests/test_oracles.py",
                                "tests/test_views.py::test_macs_by_hand"],
     "netdraw/passes/parallel.py": ["tests/test_parallel.py"],
     "netdraw/passes/prune.py": _PASSES_TESTS,
     "netdraw/passes/signature.py": _PASSES_TESTS,
-    "netdraw/passes/stats.py": _PASSES_TESTS,
+    "netdraw/passes/stats.py": _STATS_TESTS,
     "netdraw/passes/view.py": _PASSES_TESTS,
-    "netdraw/importers/onnx.py": ["tests/test_onnx_importer.py", "tests/test_oracles.py"],
+    # (the external-data test measures the process's peak memory, which the other tests of
+    # one mutmut process raise)
+    "netdraw/importers/onnx.py": ["tests/test_onnx_importer.py", "tests/test_oracles.py",
+                                  "tests/test_onnx_rules.py", *_CORPUS_ONNX,
+                                  "tests/test_research_models.py::test_onnx_local_function_"
+                                  "called_twice_is_two_calls",
+                                  "tests/test_research_models.py::test_siamese_onnx_exports"
+                                  "[legacy]", "-k",
+                                  "not torch_exporter_metadata and not external_data_is_never"],
+    # the live tracer's op arguments (torch's module attributes and FlopCounterMode)
+    "netdraw/importers/torch_ops.py": [
+        "tests/test_torch_paths.py", "tests/test_macs_torch.py",
+        *(f"tests/test_torch_importer.py::test_{name}" for name in (
+            "functional_attention_block", "recurrent_and_embedding_attrs",
+            "data_dependent_if_and_python_loop")),
+        *_CORPUS_TORCH[-2:], "-k", "not gpt2"],
+    # torch.export programs, in memory and as .pt2 archives
+    "netdraw/importers/torch_program.py": _PT2_TESTS,
+    "netdraw/importers/pt2.py": _PT2_TESTS,
+    # the config-only rules of Keras files against Keras' own shapes and count_params()
+    "netdraw/importers/keras_layers.py": ["tests/test_keras_rules.py"],
     "netdraw/latex.py": ["tests/test_latex.py",
                          "tests/test_oracles.py::test_tikz_pdf_prints_angle_brackets_and_bar",
                          "tests/test_oracles.py::test_summary_latex_prints_angle_brackets_and_bar"],
@@ -145,9 +191,6 @@ MODULES: dict[str, list[str]] = {
 # Functions to mutate when not all of a module is (--only overrides): the DOT backend's
 # labels and escaping, not its layout bookkeeping.
 ONLY: dict[str, list[str]] = {
-    # the roll rule (which sibling groups roll into one block marked ×N)
-    "netdraw/passes/collapse.py": ["_runs", "_same_kind", "_follows_open_twin", "_only_group",
-                                   "_same_class_as_blocks"],
     "netdraw/backends/dot.py": ["_tooltip", "label_parts", "label_table",
                                 "_connector_letter", "_attrs", "tooltip_text", "cluster_attrs",
                                 "edge_attrs", "header_lines", "render_dot"],
@@ -176,6 +219,11 @@ def _prepare(module: str, tests: list[str], workdir: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "vendor")
     shutil.copytree(ROOT / "netdraw", workdir / "netdraw", ignore=ignore, symlinks=True)
     shutil.copytree(ROOT / "tests", workdir / "tests", ignore=ignore)
+    _settings(module, tests, workdir)
+
+
+def _settings(module: str, tests: list[str], workdir: Path) -> None:
+    """mutmut's settings: the file to mutate and the tests to run."""
     quoted = ", ".join(json.dumps(t) for t in tests)
     (workdir / "pyproject.toml").write_text(
         "[tool.mutmut]\n"
@@ -223,6 +271,10 @@ def _all_mutants(workdir: Path, env: dict[str, str], patterns: list[str],
     return names
 
 
+def _sample(everything: list[str], size: int, seed: int) -> list[str]:
+    """``size`` mutant names drawn from ``everything`` (sorted), the same for the same seed."""
+    return sorted(random.Random(seed).sample(everything, min(size, len(everything))))
+
 def run_module(module: str, jobs: int, only: list[str] | None = None,
                rerun: bool = False, sample: int | None = None,
                seed: int = 0) -> dict[str, object]:
@@ -250,21 +302,32 @@ def run_module(module: str, jobs: int, only: list[str] | None = None,
         shutil.rmtree(workdir / "tests")
         shutil.copytree(ROOT / "tests", workdir / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        _settings(module, tests, workdir)  # the current selection
     else:
         _prepare(module, tests, workdir)
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)  # mutmut puts its mutated copy first on sys.path itself
     env.setdefault("KERAS_BACKEND", "torch")
     env.setdefault("OMP_NUM_THREADS", "1")
+    # the copy has no node_modules: the HTML page (which the corpus renders) takes the
+    # checkout's Graphviz-in-WebAssembly
+    graphviz_js = ROOT / "node_modules" / "@hpcc-js" / "wasm-graphviz" / "dist" / "index.js"
+    if graphviz_js.is_file():
+        env.setdefault("NETDRAW_GRAPHVIZ_JS", str(graphviz_js))
     start = time.monotonic()
     population = None
     if sample is not None and not rerun:
         everything = _all_mutants(workdir, env, patterns, workdir / "mutmut-generate.log")
         population = len(everything)
-        names = sorted(random.Random(seed).sample(everything, min(sample, population)))
+        names = _sample(everything, sample, seed)
         patterns = names  # score only the sampled mutants
     elif rerun:
         population = earlier.get("population")
+        if population is not None:  # score the same sample again, not every mutant
+            patterns = earlier.get("sample") or _sample(
+                sorted(n for n in _results(workdir, env)
+                       if not patterns or any(fnmatch.fnmatchcase(n, p) for p in patterns)),
+                earlier["total"], earlier["seed"])
     log = workdir / ("mutmut-rerun.log" if rerun else "mutmut.log")
     with log.open("w", encoding="utf-8") as fh:
         proc = subprocess.run([_mutmut(), "run", "--max-children", str(jobs), *names],
@@ -276,8 +339,8 @@ def run_module(module: str, jobs: int, only: list[str] | None = None,
     if patterns:
         results = {k: v for k, v in results.items()
                    if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
-    if rerun:  # the earlier run's mutants only (a sample's others were never run)
-        results = {k: v for k, v in results.items() if v != "not checked"}
+    if rerun:  # the earlier run's caught mutants stay caught (tests are only added)
+        results.update({k: "killed" for k in results if k not in set(earlier["survivors"])})
     counts = {s: sum(1 for v in results.values() if v == s) for s in STATUSES}
     total = len(results)
     # a mutant that makes the tests run past mutmut's time limit (a loop that never ends)
@@ -297,7 +360,8 @@ def run_module(module: str, jobs: int, only: list[str] | None = None,
                "seed": seed if population is not None else None,
                "minutes": earlier.get("minutes", round(minutes, 1)),
                "rerun_minutes": round(minutes, 1) if rerun else None,
-               "counts": {k: v for k, v in counts.items() if v}, "survivors": survivors}
+               "counts": {k: v for k, v in counts.items() if v}, "survivors": survivors,
+               "sample": sorted(results) if population is not None else None}
     (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n",
                                           encoding="utf-8")
     print(f"{module}: {caught}/{total} killed ({score:.1f} %) in {minutes:.1f} min;"

@@ -137,11 +137,12 @@ def _in_features(node: Node, units: int | None) -> int | None:
     """The features each output unit reads: the layer's own ``in_features`` (from its
     weight), else the input's last axis, else solved from the parameter count."""
     declared = node.attrs.get("in_features")
-    if isinstance(declared, int) and not isinstance(declared, bool) and declared > 0:
+    # (zero is a width too: a layer that reads no features multiplies nothing)
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared >= 0:
         return declared
     spec = node.inputs[0] if node.inputs else None
     dims = _ints(spec.shape if spec else None)
-    if dims and isinstance(dims[-1], int) and dims[-1] > 0:
+    if dims and isinstance(dims[-1], int) and dims[-1] >= 0:
         return dims[-1]
     if units and node.params:
         for bias in (0, units):

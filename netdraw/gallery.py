@@ -160,7 +160,11 @@ def render_paper_pages(folder: Path) -> Iterator[str]:
     except ImportError as exc:
         yield f"skipped the paper pages ({exc})"
         return
-    yield from paper_pages(folder)
+    for line in paper_pages(folder):
+        if line.startswith("wrote ") and line.endswith(".png"):  # kept as palette PNGs
+            page = Path(line.removeprefix("wrote "))
+            write_output(str(page), _diagram(page.read_bytes()))
+        yield line
 
 
 def render_gallery(folder: Path, names: list[str] | None = None,

@@ -258,7 +258,9 @@ def _svg_texts(out: Path, page: str = "index.html") -> list[set[str]]:
 
 def _read_again(proc: subprocess.CompletedProcess[str]) -> bool:
     """Whether Sphinx read ``index`` again (it lists what it reads after 'reading sources')."""
-    reading = [ln for ln in proc.stdout.splitlines() if ln.startswith("reading sources")]
+    # under CI=true Sphinx starts its progress lines with a clear-line escape (ESC [2K)
+    lines = [re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", ln) for ln in proc.stdout.splitlines()]
+    reading = [ln for ln in lines if ln.startswith("reading sources")]
     return any("index" in ln for ln in reading)
 
 

@@ -159,5 +159,6 @@ def test_nested_arcs_take_the_lowest_free_height():
     # boundaries: exactly 0.9 steps away is free, a hair closer is not (and 10 is then
     # 1.001 from it)
     assert _free_height(0.0, 10.0, np.array([9.0])) == 0.0
+    assert _free_height(0.0, 10.0, np.array([-9.0])) == 0.0  # the same from below
     assert _free_height(0.0, 10.0, np.array([8.999])) == 20.0
     assert _free_height(0.0, 10.0, np.array([-8.999, 0.0, 10.0, 20.0])) == 30.0

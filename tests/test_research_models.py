@@ -676,3 +676,18 @@ def test_gpt2_onnx_causal_mask_is_no_parameter(dynamo, tmp_path):
     v = view(graph)
     assert not [n for n in v if n.kind == "dense" and any(
         f.get("kind") == "softmax" for f in n.attrs.get("folded", []))]
+
+
+def test_shapes_say_channels_last_with_and_without_the_batch_axis():
+    """A label writes a channels-last tensor's layout beside its dims; a paper's table
+    (batch axis left out) drops the N from the layout too. Hand-written expectations."""
+    from netdraw.describe import shape_text
+    from netdraw.ir import TensorSpec
+
+    nhwc = TensorSpec((1, 56, 56, 96), layout="NHWC")
+    assert shape_text(nhwc) == "1×56×56×96 NHWC"
+    assert shape_text(nhwc, batch=False) == "56×56×96 HWC"
+    nchw = TensorSpec((1, 64, 56, 56), layout="NCHW")
+    assert shape_text(nchw) == "1×64×56×56"
+    assert shape_text(nchw, batch=False) == "64×56×56"
+    assert shape_text(TensorSpec((1, 16, 64), layout="NLC"), batch=False) == "16×64"
